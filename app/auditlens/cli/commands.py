@@ -1,0 +1,107 @@
+"""The sub-commands: each turns parsed arguments into core calls and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from auditlens.cli.output import drive, err, out, out_json
+from auditlens.core.errors import UsageError
+from auditlens.core.verify.findings import EXIT_CODES, Verdict
+from auditlens.core.verify.trust import TrustStore, load_trust
+from auditlens.core.verify.verifier import VerifyReport, verify_paths
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    """``auditlens keygen``: write a key pair and print its key id."""
+    from auditlens.core.verify.keys import generate, write_keypair
+
+    key = generate(args.alg)
+    private, public = write_keypair(key, args.out)
+    out(key.key_id)
+    err(f"wrote {private} (private, mode 0600) and {public}; algorithm {key.algorithm}")
+    return 0
+
+
+def cmd_seal(args: argparse.Namespace) -> int:
+    """``auditlens seal``: seal inputs into a bundle."""
+    from auditlens.core.bundle.seal import seal
+    from auditlens.core.verify.keys import load_private
+
+    key = load_private(args.key)
+    result = drive(
+        seal(
+            args.inputs,
+            key,
+            args.out,
+            stream_id=args.stream_id,
+            previous=args.previous,
+            checkpoint_every=args.checkpoint_every,
+        )
+    )
+    m = result.manifest
+    out(
+        f"sealed {m.count:,} records (seq {m.first_seq}-{m.last_seq}) of stream {m.stream_id} "
+        f"into {result.path}"
+    )
+    out(f"bundle {m.bundle_id}  signer {m.signer_key_id}  manifest sha256 {result.manifest_sha256}")
+    return 0
+
+
+def _load_trust(paths: list[Path]) -> TrustStore:
+    store = TrustStore()
+    for path in paths:
+        load_trust(path, store)
+    return store
+
+
+def print_report(report: VerifyReport) -> None:
+    """The human summary of a verification."""
+    out(f"verdict: {report.verdict.value.upper()}")
+    out(
+        f"{len(report.bundles)} bundle(s), {report.stream_count} stream(s), "
+        f"{report.record_count:,} records, {report.file_count} files, {report.check_count} checks"
+    )
+    for bundle in report.bundles:
+        m = bundle.manifest
+        what = (
+            f"stream {m.stream_id} seq {m.first_seq}-{m.last_seq} signer {m.signer_key_id[:16]}"
+            if m
+            else ""
+        )
+        out(f"  [{bundle.verdict.value}] {bundle.path} {what}".rstrip())
+        for code, count in sorted(bundle.suppressed.items()):
+            out(f"      ... and {count} more {code} findings")
+    if report.findings:
+        out(f"findings ({len(report.findings)}):")
+    for finding in report.findings:
+        out(f"  {finding.severity.upper():7} {finding.code}: {finding.message}")
+        out(f"          at {finding.place()}")
+        if finding.expected is not None or finding.actual is not None:
+            out(f"          expected {finding.expected}  actual {finding.actual}")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """``auditlens verify``: verify bundles; exit code by verdict."""
+    trust = _load_trust(args.trust)
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    report = drive(verify_paths(args.paths, trust, workers=args.workers), quiet=args.json)
+    if args.json:
+        out_json(report.to_json())
+    else:
+        print_report(report)
+    return EXIT_CODES[report.verdict]
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """``auditlens sample``: write the synthetic sample case."""
+    from auditlens.core.sample.case import build_sample
+
+    case = drive(build_sample(args.out, records=args.records, days=args.days, seed=args.seed))
+    count = sum(len(v) for v in case.bundles.values())
+    out(
+        f"wrote {case.raw.record_count:,} records: raw evidence in {args.out / 'raw'}, "
+        f"{count} bundles in {args.out / 'bundles'}, sample trust store {case.truststore}"
+    )
+    return EXIT_CODES[Verdict.VERIFIED]

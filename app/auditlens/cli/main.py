@@ -1,0 +1,97 @@
+"""``auditlens``: the command line. Thin: arguments in, core calls, exit codes out.
+
+Exit codes: 0 verified (or success), 1 tampered, 2 invalid input or usage, 3 intact but untrusted
+or unsealed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from auditlens import __version__
+from auditlens.cli.output import err
+from auditlens.core.errors import Error, UsageError
+from auditlens.core.verify.findings import EXIT_CODES, Verdict
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = _Parser(
+        prog="auditlens", description="Verify and investigate sealed audit evidence offline."
+    )
+    parser.add_argument("--version", action="version", version=f"auditlens {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    keygen = sub.add_parser("keygen", help="create a signing key pair")
+    keygen.add_argument(
+        "--out", required=True, type=Path, help="folder for signing-key.pem and .pub.pem"
+    )
+    keygen.add_argument(
+        "--alg", default="ed25519", choices=["ed25519", "ecdsa-p256", "rsa-pss-3072"]
+    )
+
+    seal = sub.add_parser("seal", help="seal raw evidence into a signed bundle")
+    seal.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    seal.add_argument("--key", required=True, type=Path, help="PEM private key")
+    seal.add_argument("--out", required=True, type=Path, help="bundle folder, .zip or .tar.gz")
+    seal.add_argument(
+        "--stream-id", help="stream id (default: the previous bundle's, else 'default')"
+    )
+    seal.add_argument("--previous", type=Path, help="the bundle this one continues")
+    seal.add_argument("--checkpoint-every", type=int, default=4096, metavar="N")
+
+    verify = sub.add_parser("verify", help="verify bundles")
+    verify.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    verify.add_argument(
+        "--trust",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="trust store file or PEM public key (repeatable)",
+    )
+    verify.add_argument("--json", action="store_true", help="print one JSON object")
+    verify.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: all cores)"
+    )
+
+    sample = sub.add_parser("sample", help="write deterministic synthetic evidence")
+    sample.add_argument("--out", required=True, type=Path)
+    sample.add_argument("--records", type=int, default=20_000)
+    sample.add_argument("--days", type=int, default=3)
+    sample.add_argument("--seed", type=int, default=7)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``auditlens`` command."""
+    try:
+        args = build_parser().parse_args(argv)
+        from auditlens.cli import commands
+
+        handler = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
+        return int(handler(args))
+    except UsageError as exc:
+        err(f"auditlens: usage: {exc.diagnostics()}")
+        return EXIT_USAGE
+    except Error as exc:
+        err(f"auditlens: error: {exc.diagnostics()}")
+        return EXIT_CODES[Verdict.INVALID]
+    except KeyboardInterrupt:
+        err("auditlens: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,451 @@
+"""Readers that turn raw evidence files into single-record lines for sealing.
+
+A sealed data file holds one record per line (docs/bundle-format.md §3): an OTLP/JSON
+``ExportLogsServiceRequest`` or ``ExportTraceServiceRequest`` with exactly one resource, one scope
+and one log record or span, or an audit-logger JSON object, or an OpenSearch hit, verbatim.
+
+Inputs understood here:
+
+* OTel Collector file-exporter JSON Lines: one export request per line, many records per line;
+* a single OTLP/JSON document (pretty-printed, as the OTLP project's examples);
+* Collector ``format: proto``: messages behind a 4-byte big-endian length;
+* audit-logger JSON Lines and OpenSearch ``_search`` responses or NDJSON of hits;
+* any of these compressed whole with zstd or gzip.
+
+Each reader yields :class:`SourceRecord` in input order and never reorders: order of occurrence is
+evidence. Errors name the file and the 1-based line (or byte offset for binary input).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from auditlens.core.errors import InvalidInputError, LimitExceededError, UnsupportedFormatError
+
+MAX_JSON_LINE = 64 * 1024 * 1024  # the Collector batches; 64 MiB is far above its 4 MiB default.
+MAX_JSON_DOCUMENT = 256 * 1024 * 1024  # a single pretty-printed export read whole.
+MAX_PROTO_MESSAGE = 64 * 1024 * 1024  # a length prefix beyond this is corruption, not a batch.
+MAX_DECOMPRESSED = 64 * 1024 * 1024 * 1024  # 64 GiB: stops a decompression bomb.
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_GZIP_MAGIC = b"\x1f\x8b"
+_HEX_FIELDS = ("traceId", "spanId", "parentSpanId")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One record ready for sealing.
+
+    Attributes:
+        line: the canonical single-record line to store (no newline).
+        time_ns: the record's event time in Unix nanoseconds, or 0 when it has none.
+        kind: ``log``, ``span``, ``audit`` or ``opensearch``.
+        path: the input file.
+        origin: 1-based line of a text input, or byte offset of a proto message.
+    """
+
+    line: bytes
+    time_ns: int
+    kind: str
+    path: str
+    origin: int
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _check_unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def strict_json_loads(data: bytes, *, path: str, line: int | None = None) -> Any:
+    """Parse JSON strictly: UTF-8 only, no duplicate keys, no NaN/Infinity, bounded nesting.
+
+    Raises:
+        InvalidInputError: naming ``path`` and ``line`` with the parser's reason.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"invalid UTF-8 at byte {exc.start} of the record", path=path, line=line
+        ) from exc
+    try:
+        return json.loads(text, object_pairs_hook=_check_unique, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        # The C scanner stops at the interpreter's recursion limit (about 1,000 levels): deep
+        # nesting is refused in bounded time and memory rather than parsed.
+        raise LimitExceededError("JSON nested too deeply", path=path, line=line) from exc
+    except ValueError as exc:
+        raise InvalidInputError(f"not valid JSON: {exc}", path=path, line=line) from exc
+
+
+def dumps_compact(value: Any) -> bytes:
+    """Serialize a record the one way the sealer stores it: compact, UTF-8, key order kept."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+        "utf-8"
+    )
+
+
+def _int64(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("boolean is not a timestamp")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) <= 20:
+        return int(value)
+    if value is None or value == "":
+        return 0
+    raise ValueError(f"not a 64-bit integer: {value!r}")
+
+
+_ISO = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_time_ns(text: str) -> int:
+    """Parse an ISO-8601 / RFC 3339 time (UTC when no offset is given) to Unix nanoseconds."""
+    match = _ISO.match(text.strip())
+    if not match:
+        raise ValueError(f"not an ISO-8601 time: {text!r}")
+    date_part, time_part, fraction, zone = match.groups()
+    zone = "+00:00" if zone in (None, "Z") else zone
+    if len(zone) == 5:
+        zone = zone[:3] + ":" + zone[3:]
+    moment = datetime.fromisoformat(f"{date_part}T{time_part}{zone}")
+    nanos = int((fraction or "0").ljust(9, "0"))
+    return int(moment.timestamp()) * 1_000_000_000 + nanos
+
+
+# --- opening and sniffing -------------------------------------------------------------------
+
+
+class _CountingReader(io.RawIOBase):
+    """Caps how many decompressed bytes may be read (decompression bombs)."""
+
+    def __init__(self, inner: IO[bytes], limit: int, path: str) -> None:
+        self._inner = inner
+        self._left = limit
+        self._limit = limit
+        self._path = path
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(min(len(buffer), 1 << 20))
+        self._left -= len(data)
+        if self._left < 0:
+            raise LimitExceededError(
+                f"decompresses to more than {self._limit} bytes", path=self._path
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def open_decompressed(path: Path) -> IO[bytes]:
+    """Open ``path`` read-only, transparently decompressing zstd or gzip, with a size cap."""
+    raw = path.open("rb")
+    head = raw.read(4)
+    raw.seek(0)
+    inner: IO[bytes]
+    if head.startswith(_ZSTD_MAGIC):
+        import zstandard
+
+        inner = zstandard.ZstdDecompressor().stream_reader(
+            raw, read_across_frames=True, closefd=True
+        )
+    elif head.startswith(_GZIP_MAGIC):
+        inner = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+    else:
+        return raw
+    return io.BufferedReader(_CountingReader(inner, MAX_DECOMPRESSED, str(path)), 1 << 20)
+
+
+def iter_lines(
+    stream: IO[bytes], *, path: str, limit: int = MAX_JSON_LINE
+) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_number, line)`` without the line ending, refusing over-long lines."""
+    number = 0
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            raise LimitExceededError(f"line longer than {limit} bytes", path=path, line=number)
+        yield number, line.rstrip(b"\r\n")
+
+
+# --- OTLP/JSON ------------------------------------------------------------------------------
+
+
+def _split_otlp(document: dict[str, Any], *, path: str, line: int) -> Iterator[SourceRecord]:
+    if "resourceLogs" in document:
+        outer, inner, items, kind, time_key = (
+            "resourceLogs",
+            "scopeLogs",
+            "logRecords",
+            "log",
+            "timeUnixNano",
+        )
+    elif "resourceSpans" in document:
+        outer, inner, items, kind, time_key = (
+            "resourceSpans",
+            "scopeSpans",
+            "spans",
+            "span",
+            "startTimeUnixNano",
+        )
+    else:
+        raise UnsupportedFormatError("not an OTLP logs or traces export", path=path, line=line)
+    resources = document[outer]
+    if not isinstance(resources, list):
+        raise InvalidInputError(f"{outer} is not a list", path=path, line=line)
+    for resource_entry in resources:
+        if not isinstance(resource_entry, dict):
+            raise InvalidInputError(f"an entry of {outer} is not an object", path=path, line=line)
+        resource_part = {k: v for k, v in resource_entry.items() if k != inner}
+        for scope_entry in resource_entry.get(inner) or []:
+            if not isinstance(scope_entry, dict):
+                raise InvalidInputError(
+                    f"an entry of {inner} is not an object", path=path, line=line
+                )
+            scope_part = {k: v for k, v in scope_entry.items() if k != items}
+            for record in scope_entry.get(items) or []:
+                if not isinstance(record, dict):
+                    raise InvalidInputError(
+                        f"an entry of {items} is not an object", path=path, line=line
+                    )
+                try:
+                    time_ns = _int64(record.get(time_key))
+                    if kind == "log" and not time_ns:
+                        time_ns = _int64(record.get("observedTimeUnixNano"))
+                except ValueError as exc:
+                    raise InvalidInputError(f"{time_key}: {exc}", path=path, line=line) from exc
+                single = {outer: [{**resource_part, inner: [{**scope_part, items: [record]}]}]}
+                yield SourceRecord(dumps_compact(single), time_ns, kind, path, line)
+
+
+def _audit_record(document: dict[str, Any], raw: bytes, *, path: str, line: int) -> SourceRecord:
+    try:
+        time_ns = parse_time_ns(str(document["timestamp"]))
+    except (KeyError, ValueError) as exc:
+        raise InvalidInputError(
+            f"audit record has no valid timestamp: {exc}", path=path, line=line
+        ) from exc
+    return SourceRecord(raw, time_ns, "audit", path, line)
+
+
+def _hit_time(source: dict[str, Any]) -> int:
+    for key in ("startTime", "time", "@timestamp", "timestamp", "observedTime"):
+        value = source.get(key)
+        if isinstance(value, str):
+            try:
+                return parse_time_ns(value)
+            except ValueError:
+                continue
+    return 0
+
+
+def _hit_record(hit: dict[str, Any], raw: bytes, *, path: str, line: int) -> SourceRecord:
+    source = hit.get("_source")
+    if not isinstance(source, dict):
+        raise InvalidInputError("OpenSearch hit has no _source object", path=path, line=line)
+    return SourceRecord(raw, _hit_time(source), "opensearch", path, line)
+
+
+def classify_document(document: Any) -> str:
+    """Name the kind of a parsed JSON document: otlp, search-response, hit, audit or unknown."""
+    if not isinstance(document, dict):
+        return "unknown"
+    if "resourceLogs" in document or "resourceSpans" in document:
+        return "otlp"
+    if isinstance(document.get("hits"), dict) and "hits" in document["hits"]:
+        return "search-response"
+    if "_source" in document:
+        return "hit"
+    if "timestamp" in document and ("action" in document or "user_id" in document):
+        return "audit"
+    return "unknown"
+
+
+def _records_from_document(
+    document: Any, raw: bytes, *, path: str, line: int
+) -> Iterator[SourceRecord]:
+    kind = classify_document(document)
+    if kind == "otlp":
+        yield from _split_otlp(document, path=path, line=line)
+    elif kind == "audit":
+        yield _audit_record(document, raw, path=path, line=line)
+    elif kind == "hit":
+        yield _hit_record(document, raw, path=path, line=line)
+    elif kind == "search-response":
+        for hit in document["hits"]["hits"]:
+            if not isinstance(hit, dict):
+                raise InvalidInputError("a search hit is not an object", path=path, line=line)
+            yield _hit_record(hit, dumps_compact(hit), path=path, line=line)
+    else:
+        raise UnsupportedFormatError(
+            "record is neither OTLP, audit JSON nor an OpenSearch document", path=path, line=line
+        )
+
+
+# --- OTLP protobuf --------------------------------------------------------------------------
+
+
+def _hexify(value: Any) -> Any:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if key in _HEX_FIELDS and isinstance(item, str):
+                out[key] = base64.b64decode(item).hex()
+            else:
+                out[key] = _hexify(item)
+        return out
+    if isinstance(value, list):
+        return [_hexify(item) for item in value]
+    return value
+
+
+def _proto_messages(stream: IO[bytes], *, path: str) -> Iterator[tuple[int, bytes]]:
+    offset = 0
+    while True:
+        prefix = stream.read(4)
+        if not prefix:
+            return
+        if len(prefix) < 4:
+            raise InvalidInputError(
+                f"truncated length prefix ({len(prefix)} of 4 bytes)", path=path, offset=offset
+            )
+        size = int.from_bytes(prefix, "big")
+        if size > MAX_PROTO_MESSAGE:
+            raise LimitExceededError(
+                f"length prefix {size} exceeds the limit of {MAX_PROTO_MESSAGE} bytes",
+                path=path,
+                offset=offset,
+            )
+        body = stream.read(size)
+        if len(body) < size:
+            raise InvalidInputError(
+                f"message of {size} bytes ends after {len(body)} bytes (truncated)",
+                path=path,
+                offset=offset,
+            )
+        yield offset, body
+        offset += 4 + size
+
+
+def _records_from_proto(stream: IO[bytes], *, path: str) -> Iterator[SourceRecord]:
+    from google.protobuf import json_format
+    from google.protobuf.message import DecodeError
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+    for offset, body in _proto_messages(stream, path=path):
+        message: Any
+        try:
+            message = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
+            spans = [s for r in message.resource_spans for sc in r.scope_spans for s in sc.spans]
+            # A LogRecord read as a Span has no 16-byte trace id (field 1 is a fixed64 there), so
+            # this tells the two signals apart without trusting a file name.
+            if not spans or any(len(s.trace_id) != 16 for s in spans):
+                message = logs_service_pb2.ExportLogsServiceRequest.FromString(body)
+        except DecodeError as exc:
+            raise InvalidInputError(
+                f"not an OTLP protobuf message: {exc}", path=path, offset=offset
+            ) from exc
+        document = _hexify(
+            json_format.MessageToDict(
+                message, use_integers_for_enums=True, preserving_proto_field_name=False
+            )
+        )
+        yield from _split_otlp(document, path=path, line=offset)
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def read_records(path: Path) -> Iterator[SourceRecord]:
+    """Yield the records of one raw evidence file, in input order.
+
+    Raises:
+        InvalidInputError: (or a subclass) naming the file and line or offset of the problem.
+    """
+    name = str(path)
+    try:
+        stream = open_decompressed(path)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot open: {exc.strerror}", path=name) from exc
+    with stream:
+        head = stream.read(64)
+        stream.seek(0) if stream.seekable() else None
+        if not stream.seekable():
+            stream = io.BufferedReader(_Prepend(head, stream))
+        first = head.lstrip()[:1]
+        if not head:
+            raise InvalidInputError("file is empty", path=name)
+        if first in (b"{", b"["):
+            yield from _records_from_json(stream, path=name)
+        else:
+            yield from _records_from_proto(stream, path=name)
+
+
+class _Prepend(io.RawIOBase):
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _records_from_json(stream: IO[bytes], *, path: str) -> Iterator[SourceRecord]:
+    lines = iter_lines(stream, path=path)
+    for number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            document = strict_json_loads(line, path=path, line=number)
+        except InvalidInputError:
+            if number == 1 or not line.strip().startswith(b"{"):
+                # Not JSON Lines: a single (pretty-printed) document. Read it whole, bounded.
+                rest = b"".join(part + b"\n" for _, part in lines)
+                whole = line + b"\n" + rest
+                if len(whole) > MAX_JSON_DOCUMENT:
+                    raise LimitExceededError(
+                        f"JSON document larger than {MAX_JSON_DOCUMENT} bytes", path=path
+                    ) from None
+                document = strict_json_loads(whole, path=path, line=1)
+                yield from _records_from_document(
+                    document, dumps_compact(document), path=path, line=1
+                )
+                return
+            raise
+        yield from _records_from_document(document, line, path=path, line=number)
