@@ -55,13 +55,13 @@ def _emit(value: Any, out: list[str]) -> None:
             _emit(item, out)
         out.append("]")
     elif isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise InvalidInputError("object keys must be strings")
         out.append("{")
         # RFC 8785 §3.2.3: members sorted by the UTF-16 code units of their names.
         for i, key in enumerate(
             sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
         ):
-            if not isinstance(key, str):
-                raise InvalidInputError("object keys must be strings")
             if i:
                 out.append(",")
             out.append(_encode_string(key))
