@@ -77,8 +77,10 @@ def print_report(report: VerifyReport) -> None:
     for finding in report.findings:
         out(f"  {finding.severity.upper():7} {finding.code}: {finding.message}")
         out(f"          at {finding.place()}")
-        if finding.expected is not None or finding.actual is not None:
-            out(f"          expected {finding.expected}  actual {finding.actual}")
+        detail = [f"{label} {value}" for label, value in
+                  (("expected", finding.expected), ("actual", finding.actual)) if value is not None]
+        if detail:
+            out("          " + "  ".join(detail))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

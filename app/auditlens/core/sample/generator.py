@@ -56,8 +56,9 @@ Such a log record has scope ``cc.audit.bridge`` (version ``1.3.0``) and as body 
 that is byte-for-byte the audit-logger JSON document (identical to the line in the audit stream,
 when the audit stream has that event). Copies exist for LOGIN_SUCCESS, LOGIN_FAILURE, LOGOUT,
 PLAYBACK, DOWNLOAD, recording DELETE, MONITOR, BARGE_IN, EXPORT, ROLE_CHANGE and CONFIG_CHANGE;
-contact CREATE/READ/UPDATE/DELETE are in the audit stream only. Application log records use the
-scope ``cc.<service.name>`` and a plain-text body.
+contact CREATE/READ/UPDATE/DELETE have no copy (a contact CREATE/UPDATE/DELETE has an application
+log record with the ``audit.*`` attributes inside its ``crm-service`` span instead). Application
+log records use the scope ``cc.<service.name>`` and a plain-text body.
 
 Resource attributes (logs and spans): ``service.name``, ``service.namespace``
 (``contact-center``), ``service.version``, ``deployment.environment.name`` (``cc-prod``).
@@ -649,6 +650,7 @@ class _Population:
                 for user in self.by_tenant_kind[tenant, kind]:
                     self.all.append(user)
                     self.by_id[user.user_id] = user
+        self.humans = tuple(u for u in self.all if u.kind != "service")
         # Role history per user: (effective from, roles), appended in time order.
         self._roles: dict[str, list[tuple[int, tuple[str, ...]]]] = {
             u.user_id: [(0, (u.kind,))] for u in self.all
@@ -1461,7 +1463,7 @@ class _Generator:
         ip = f"203.0.113.{rng.randint(2, 254)}"
         t = t0
         for _ in range(rng.randint(2, 5)):
-            user = rng.choice(self.pop.all[: len(self.pop.all) - 2 * len(_TENANTS)])
+            user = rng.choice(self.pop.humans)
             if user.user_id == _INCIDENT_ACTOR:
                 continue
             t = min(self.login_failure(user, t, ip) + rng.randint(1 * _NS, 15 * _NS), self.horizon)
