@@ -77,8 +77,11 @@ def print_report(report: VerifyReport) -> None:
     for finding in report.findings:
         out(f"  {finding.severity.upper():7} {finding.code}: {finding.message}")
         out(f"          at {finding.place()}")
-        detail = [f"{label} {value}" for label, value in
-                  (("expected", finding.expected), ("actual", finding.actual)) if value is not None]
+        detail = [
+            f"{label} {value}"
+            for label, value in (("expected", finding.expected), ("actual", finding.actual))
+            if value is not None
+        ]
         if detail:
             out("          " + "  ".join(detail))
 

@@ -7,9 +7,11 @@ and :mod:`hashing` so that spawned workers start fast.
 
 from __future__ import annotations
 
+import hashlib
+import struct
 from dataclasses import dataclass
 
-from auditlens.core.verify.hashing import HASH_SIZE, chain_over, leaf_hash, merkle_root
+_U64 = struct.Struct(">Q")
 
 
 @dataclass(frozen=True)
@@ -35,15 +37,35 @@ class SegmentResult:
 
 
 def hash_region(data: bytes, count: int, first_seq: int, start_chain: bytes) -> SegmentResult:
-    """Hash one segment's bytes: leaves, chain end and segment Merkle root."""
+    """Hash one segment's bytes: leaves, chain end and segment Merkle root.
+
+    This is the verifier's hot loop: the three hash layouts of :mod:`hashing` are inlined here
+    (leaf 0x00, link 0x02, node 0x01) because a Python call per hash costs as much as the hash.
+    tests/core/test_segments.py checks it against the reference functions.
+    """
+    sha = hashlib.sha256
+    pack = _U64.pack
     lines = data.split(b"\n")
     framed = lines[-1] == b"" and len(lines) - 1 == count
     if lines[-1] == b"":
         lines.pop()
-    leaves = b"".join([leaf_hash(line) for line in lines])
-    end = chain_over(start_chain, first_seq, leaves)
-    root = merkle_root([leaves[i : i + HASH_SIZE] for i in range(0, len(leaves), HASH_SIZE)])
-    return SegmentResult(leaves, end, root, framed)
+    leaves = [sha(b"\x00" + line).digest() for line in lines]
+    value = start_chain
+    seq = first_seq
+    for leaf in leaves:
+        value = sha(b"\x02" + value + pack(seq) + leaf).digest()
+        seq += 1
+    level = leaves
+    while len(level) > 1:
+        pairs = iter(level)
+        nxt = [
+            sha(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs, strict=False)
+        ]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    root = level[0] if level else sha(b"").digest()
+    return SegmentResult(b"".join(leaves), value, root, framed)
 
 
 def hash_segments(tasks: list[SegmentTask]) -> list[SegmentResult]:

@@ -1,0 +1,101 @@
+"""The case: a folder with ``case.duckdb`` (index, registry, findings) and ``journal.jsonl``.
+
+Invariants:
+    * Evidence is never written; the case folder is the only place AuditLens writes.
+    * Each input is imported in one DuckDB transaction: a crash leaves the case as it was before
+      that input (DuckDB's write-ahead log discards the uncommitted transaction on reopen).
+    * DuckDB's spill directory is set explicitly inside the case folder, never the system default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from auditlens.core.errors import InvalidInputError
+from auditlens.core.store.schema import FIELDS
+
+SCHEMA_VERSION = 1
+DB_NAME = "case.duckdb"
+MEMORY_LIMIT = "1GB"  # keeps peak RSS under the 1.5 GB import budget (DESIGN §5).
+
+_DDL = [
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS inputs (
+        input_id BIGINT PRIMARY KEY, path VARCHAR, kind VARCHAR, sha256 VARCHAR, size BIGINT,
+        imported_at VARCHAR, verdict VARCHAR, bundle_id VARCHAR, record_count BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS bundles (
+        bundle_id VARCHAR, input_id BIGINT, path VARCHAR, stream_id VARCHAR, epoch BIGINT,
+        first_seq BIGINT, last_seq BIGINT, record_count BIGINT, chain_initial VARCHAR,
+        chain_final VARCHAR, merkle_root VARCHAR, manifest_sha256 VARCHAR,
+        previous_bundle_id VARCHAR,
+        signer_key_id VARCHAR, sealed_at VARCHAR, time_first_ns BIGINT, time_last_ns BIGINT,
+        verdict VARCHAR, manifest BLOB)""",
+    """CREATE TABLE IF NOT EXISTS findings (
+        input_id BIGINT, bundle_id VARCHAR, code VARCHAR, severity VARCHAR, path VARCHAR,
+        line BIGINT, seq BIGINT, stream_id VARCHAR, message VARCHAR, expected VARCHAR,
+        actual VARCHAR)""",
+    "CREATE TABLE IF NOT EXISTS events ("
+    + ", ".join(f"{f.name} {f.sql}" for f in FIELDS)
+    + ", input_id BIGINT)",
+]
+
+
+class Case:
+    """An open case folder."""
+
+    def __init__(self, folder: Path, connection: duckdb.DuckDBPyConnection) -> None:
+        self.folder = folder
+        self.db = connection
+
+    @classmethod
+    def open(cls, folder: Path, *, create: bool = False, read_only: bool = False) -> Case:
+        """Open (or with ``create`` make) the case in ``folder``."""
+        path = folder / DB_NAME
+        if not path.exists():
+            if not create:
+                raise InvalidInputError("not a case folder (no case.duckdb)", path=str(folder))
+            folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / ".duckdb-tmp"
+        tmp.mkdir(exist_ok=True)
+        try:
+            connection = duckdb.connect(
+                str(path),
+                read_only=read_only,
+                config={
+                    "temp_directory": str(tmp),
+                    "memory_limit": MEMORY_LIMIT,
+                },
+            )
+        except duckdb.Error as exc:
+            raise InvalidInputError(
+                f"cannot open the case database: {exc}", path=str(path)
+            ) from exc
+        case = cls(folder, connection)
+        if not read_only:
+            case._migrate()
+        return case
+
+    def _migrate(self) -> None:
+        for statement in _DDL:
+            self.db.execute(statement)
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        """Run a query that returns one value."""
+        row = self.db.execute(sql, params or []).fetchone()
+        return row[0] if row else None

@@ -1,0 +1,447 @@
+"""Importing evidence into a case: hash, verify, decode, normalize, index (DESIGN §4).
+
+One input, one transaction. A sealed bundle is verified first and its verdict, findings and
+registry entry are stored with it; every event carries its own integrity status. Raw evidence is
+hashed before it is parsed and imported as *unsealed*. A raw record that does not parse rejects
+the whole input, naming file and line; nothing of it is kept. Importing a bundle already in the
+case (same manifest digest) or a raw file already imported (same SHA-256) adds nothing and is
+reported as a replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from auditlens.core.bundle.container import Container, open_container
+from auditlens.core.bundle.formats import read_records
+from auditlens.core.bundle.manifest import LEAVES_PATH, MANIFEST_PATH, Manifest, parse_manifest
+from auditlens.core.errors import InvalidInputError
+from auditlens.core.progress import CancelToken, Progress
+from auditlens.core.resources import profiles_dir
+from auditlens.core.store.case import Case
+from auditlens.core.store.normalize import Normalizer, load_profiles
+from auditlens.core.store.schema import EVENT_SCHEMA, FIELD_NAMES
+from auditlens.core.verify import hashing
+from auditlens.core.verify.findings import Finding, FindingSink, Verdict
+from auditlens.core.verify.trust import TrustStore
+from auditlens.core.verify.verifier import BundleReport, BundleVerifier, check_sequence
+
+BATCH_ROWS = 20_000
+HASH_CHUNK = 8 * 1024 * 1024
+# Findings that make every record of a bundle unprovable, whatever its own leaf says.
+_BUNDLE_WIDE = {
+    "BAD_SIGNATURE",
+    "MANIFEST_MISMATCH",
+    "NONCANONICAL_MANIFEST",
+    "ENVELOPE_MISSING",
+    "ENVELOPE_INVALID",
+    "KEY_ID_MISMATCH",
+    "ALGORITHM_REJECTED",
+    "INDEX_MISMATCH",
+    "CHAIN_MISMATCH",
+}
+
+
+@dataclass
+class InputResult:
+    """What happened to one input."""
+
+    path: str
+    kind: str  # bundle or raw
+    sha256: str
+    verdict: Verdict
+    records: int = 0
+    replay: bool = False
+    rejected: str | None = None
+    bundle_id: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """What an import run did."""
+
+    inputs: list[InputResult] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        """Events added."""
+        return sum(r.records for r in self.inputs)
+
+
+def _sha256_file(path: Path, token: CancelToken) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            token.check()
+    return digest.hexdigest(), size
+
+
+def hash_input(path: Path, token: CancelToken) -> tuple[str, int]:
+    """SHA-256 of a file; for a folder, SHA-256 over its sorted ``name NUL sha256 LF`` lines."""
+    if path.is_file():
+        return _sha256_file(path, token)
+    listing = hashlib.sha256()
+    total = 0
+    for item in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+        digest, size = _sha256_file(item, token)
+        total += size
+        listing.update(item.relative_to(path).as_posix().encode() + b"\0" + digest.encode() + b"\n")
+    return listing.hexdigest(), total
+
+
+class _Batcher:
+    """Collects rows and inserts them as Arrow batches into ``events``."""
+
+    def __init__(self, case: Case, input_id: int) -> None:
+        self.case = case
+        self.input_id = input_id
+        self.columns: dict[str, list[Any]] = {name: [] for name in FIELD_NAMES}
+        self.count = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        for name in FIELD_NAMES:
+            self.columns[name].append(row[name])
+        self.count += 1
+        if len(self.columns["kind"]) >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.columns["kind"]:
+            return
+        table = pa.Table.from_pydict(self.columns, schema=EVENT_SCHEMA)
+        self.case.db.register("_batch", table)
+        try:
+            self.case.db.execute("INSERT INTO events SELECT *, ? FROM _batch", [self.input_id])
+        finally:
+            self.case.db.unregister("_batch")
+        self.columns = {name: [] for name in FIELD_NAMES}
+
+
+class Importer:
+    """Imports inputs into an open case."""
+
+    def __init__(
+        self,
+        case: Case,
+        trust: TrustStore,
+        *,
+        token: CancelToken | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.case = case
+        self.trust = trust
+        self.token = token or CancelToken()
+        self.workers = workers
+        profiles = load_profiles([profiles_dir(), case.folder / "profiles"])
+        self.normalizer = Normalizer(profiles)
+
+    def run(self, inputs: Sequence[Path]) -> Generator[Progress, None, ImportReport]:
+        """Import each input in its own transaction."""
+        report = ImportReport()
+        for index, path in enumerate(inputs):
+            self.token.check()
+            yield Progress("importing", index, len(inputs), "inputs", f"importing {path}")
+            result = yield from self._one(path)
+            report.inputs.append(result)
+        return report
+
+    def _one(self, path: Path) -> Generator[Progress, None, InputResult]:
+        if not path.exists():
+            raise InvalidInputError("no such file or folder", path=str(path))
+        yield Progress("hashing", 0, None, "bytes", f"hashing {path}")
+        sha256, size = hash_input(path, self.token)
+        container = None
+        try:
+            container = open_container(path)
+        except InvalidInputError:
+            container = None
+        if container is not None and MANIFEST_PATH in container.files():
+            with container:
+                return (yield from self._bundle(path, container, sha256, size))
+        if container is not None:
+            container.close()
+        return (yield from self._raw(path, sha256, size))
+
+    def _next_input_id(self) -> int:
+        return int(self.case.scalar("SELECT coalesce(max(input_id), 0) + 1 FROM inputs"))
+
+    def _record_input(self, input_id: int, result: InputResult, size: int) -> None:
+        self.case.db.execute(
+            "INSERT INTO inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                input_id,
+                result.path,
+                result.kind,
+                result.sha256,
+                size,
+                datetime.now(UTC).isoformat(timespec="microseconds"),
+                result.verdict.value,
+                result.bundle_id,
+                result.records,
+            ],
+        )
+
+    # -- raw evidence ------------------------------------------------------------------------
+
+    def _raw(self, path: Path, sha256: str, size: int) -> Generator[Progress, None, InputResult]:
+        result = InputResult(str(path), "raw", sha256, Verdict.UNSEALED)
+        if self.case.scalar(
+            "SELECT count(*) FROM inputs WHERE sha256 = ? AND kind = 'raw'", [sha256]
+        ):
+            result.replay = True
+            return result
+        files = (
+            [path]
+            if path.is_file()
+            else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+        )
+        input_id = self._next_input_id()
+        db = self.case.db
+        db.begin()
+        try:
+            batcher = _Batcher(self.case, input_id)
+            for file in files:
+                stream = f"raw:{file.name}"
+                for seq, record in enumerate(read_records(file), start=1):
+                    try:
+                        row = self.normalizer.row(record.line)
+                    except InvalidInputError as exc:
+                        raise InvalidInputError(
+                            exc.message, path=str(file), line=record.origin
+                        ) from exc
+                    row.update(
+                        stream_id=stream,
+                        seq=seq,
+                        bundle_id=None,
+                        file=str(file),
+                        line=record.origin,
+                        leaf_hash=hashing.leaf_hash(record.line),
+                        integrity="unsealed",
+                    )
+                    batcher.add(row)
+                    if batcher.count % BATCH_ROWS == 0:
+                        self.token.check()
+                        yield Progress("indexing", batcher.count, None, "records")
+            batcher.flush()
+            result.records = batcher.count
+            self._record_input(input_id, result, size)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        return result
+
+    # -- sealed bundles ----------------------------------------------------------------------
+
+    def _bundle(
+        self, path: Path, container: Container, sha256: str, size: int
+    ) -> Generator[Progress, None, InputResult]:
+        verifier = BundleVerifier(path, self.trust, token=self.token, workers=self.workers)
+        yield Progress("verifying", 0, None, "records", f"verifying {path}")
+        bundle = yield from verifier.run()
+        if verifier.executor is not None:
+            verifier.executor.shutdown()
+        manifest = bundle.manifest
+        result = InputResult(
+            str(path),
+            "bundle",
+            sha256,
+            bundle.verdict,
+            bundle_id=manifest.bundle_id if manifest else None,
+            findings=list(bundle.findings),
+        )
+        if manifest is not None and self.case.scalar(
+            "SELECT count(*) FROM bundles WHERE manifest_sha256 = ?", [bundle.manifest_sha256]
+        ):
+            result.replay = True
+            return result
+        if manifest is not None:
+            cross = self._registry_findings(bundle)
+            result.findings.extend(cross)
+            if any(f.category == "integrity" for f in cross):
+                result.verdict = Verdict.TAMPERED
+        input_id = self._next_input_id()
+        db = self.case.db
+        db.begin()
+        try:
+            if manifest is not None and bundle.verdict is not Verdict.INVALID:
+                result.records = yield from self._bundle_events(
+                    container, bundle, manifest, input_id, result
+                )
+            self._record_input(input_id, result, size)
+            if manifest is not None:
+                db.execute(
+                    f"INSERT INTO bundles VALUES ({', '.join('?' * 19)})",  # noqa: S608 - placeholders
+                    [
+                        manifest.bundle_id,
+                        input_id,
+                        str(path),
+                        manifest.stream_id,
+                        manifest.epoch,
+                        manifest.first_seq,
+                        manifest.last_seq,
+                        manifest.count,
+                        manifest.chain_initial,
+                        manifest.chain_final,
+                        manifest.merkle_root,
+                        bundle.manifest_sha256,
+                        manifest.previous.bundle_id if manifest.previous else None,
+                        manifest.signer_key_id,
+                        manifest.sealed_at,
+                        manifest.time_first_ns,
+                        manifest.time_last_ns,
+                        result.verdict.value,
+                        manifest.canonical_bytes(),
+                    ],
+                )
+            for f in result.findings:
+                db.execute(
+                    "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        input_id,
+                        result.bundle_id,
+                        f.code,
+                        f.severity,
+                        f.path,
+                        f.line,
+                        f.seq,
+                        f.stream_id,
+                        f.message,
+                        f.expected,
+                        f.actual,
+                    ],
+                )
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        return result
+
+    def _registry_findings(self, bundle: BundleReport) -> list[Finding]:
+        """Gaps, forks and rollbacks against the bundles the case already holds (DESIGN §3)."""
+        assert bundle.manifest is not None
+        rows = self.case.db.execute(
+            "SELECT path, manifest, manifest_sha256, verdict FROM bundles "
+            "WHERE stream_id = ? AND epoch = ?",
+            [bundle.manifest.stream_id, bundle.manifest.epoch],
+        ).fetchall()
+        known = []
+        for path, manifest_bytes, digest, verdict in rows:
+            known.append(
+                BundleReport(
+                    path,
+                    Verdict(verdict),
+                    manifest=parse_manifest(bytes(manifest_bytes)),
+                    manifest_sha256=digest,
+                )
+            )
+        sink = FindingSink()
+        check_sequence([*known, bundle], sink)
+        return [f for f in sink.findings if f.path == bundle.path]
+
+    def _bundle_events(
+        self,
+        container: Container,
+        bundle: BundleReport,
+        manifest: Manifest,
+        input_id: int,
+        result: InputResult,
+    ) -> Generator[Progress, None, int]:
+        codes = {f.code for f in bundle.findings}
+        leaves_ok = (
+            not any(
+                f.code in ("FILE_DIGEST_MISMATCH", "MISSING_FILE", "INDEX_MISMATCH")
+                and (f.path or "").endswith(LEAVES_PATH)
+                for f in bundle.findings
+            )
+            and LEAVES_PATH in container.files()
+        )
+        trusted = not any(f.category == "trust" for f in bundle.findings)
+        base = "verified" if trusted else "untrusted"
+        wide = bool(codes & _BUNDLE_WIDE) or not leaves_ok
+        expected: bytes = b""
+        if leaves_ok:
+            with container.open(LEAVES_PATH) as handle:
+                expected = handle.read()
+        batcher = _Batcher(self.case, input_id)
+        for entry in manifest.data_files():
+            if entry.path not in container.files():
+                continue
+            where = f"{bundle.path}!{entry.path}"
+            first = entry.first_seq or 0
+            for line_no, line in _lines(container, entry.path):
+                seq = first + line_no - 1
+                leaf = hashing.leaf_hash(line)
+                offset = (seq - manifest.first_seq) * hashing.HASH_SIZE
+                intact = (
+                    not wide
+                    and offset >= 0
+                    and expected[offset : offset + hashing.HASH_SIZE] == leaf
+                )
+                try:
+                    row = self.normalizer.row(line)
+                except InvalidInputError as exc:
+                    row = dict.fromkeys(FIELD_NAMES)
+                    row.update(
+                        kind="log",
+                        name="unreadable record",
+                        body=line.decode("utf-8", "replace"),
+                        attributes="{}",
+                    )
+                    result.findings.append(
+                        Finding(
+                            "RECORD_MODIFIED" if not intact else "UNSEALED_INPUT",
+                            f"record does not decode: {exc.message}",
+                            path=where,
+                            line=line_no,
+                            seq=seq,
+                            stream_id=manifest.stream_id,
+                        )
+                    )
+                row.update(
+                    stream_id=manifest.stream_id,
+                    seq=seq,
+                    bundle_id=manifest.bundle_id,
+                    file=where,
+                    line=line_no,
+                    leaf_hash=leaf,
+                    integrity=base if intact else "tampered",
+                )
+                batcher.add(row)
+                if batcher.count % BATCH_ROWS == 0:
+                    self.token.check()
+                    yield Progress("indexing", batcher.count, manifest.count, "records")
+        batcher.flush()
+        return batcher.count
+
+
+def _lines(container: Container, name: str) -> Iterator[tuple[int, bytes]]:
+    carry = b""
+    number = 0
+    with container.open(name) as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            parts = (carry + chunk).split(b"\n")
+            carry = parts.pop()
+            for part in parts:
+                number += 1
+                yield number, part
+    if carry:
+        yield number + 1, carry
+
+
+def import_inputs(
+    case: Case, inputs: Sequence[Path], trust: TrustStore, *, token: CancelToken | None = None
+) -> Generator[Progress, None, ImportReport]:
+    """Import ``inputs`` into ``case`` (see :class:`Importer`)."""
+    return Importer(case, trust, token=token).run(inputs)
