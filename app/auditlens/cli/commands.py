@@ -48,7 +48,8 @@ def cmd_seal(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_trust(paths: list[Path]) -> TrustStore:
+def load_trust_paths(paths: list[Path]) -> TrustStore:
+    """A trust store from every ``--trust`` file (stores or PEM keys)."""
     store = TrustStore()
     for path in paths:
         load_trust(path, store)
@@ -88,7 +89,7 @@ def print_report(report: VerifyReport) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """``auditlens verify``: verify bundles; exit code by verdict."""
-    trust = _load_trust(args.trust)
+    trust = load_trust_paths(args.trust)
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
     report = drive(verify_paths(args.paths, trust, workers=args.workers), quiet=args.json)

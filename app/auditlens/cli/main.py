@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--records", type=int, default=20_000)
     sample.add_argument("--days", type=int, default=3)
     sample.add_argument("--seed", type=int, default=7)
+
+    from auditlens.cli import case_commands
+
+    case_commands.add_parsers(sub)
     return parser
 
 
@@ -78,9 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``auditlens`` command."""
     try:
         args = build_parser().parse_args(argv)
-        from auditlens.cli import commands
+        from auditlens.cli import case_commands, commands
 
-        handler = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
+        name = f"cmd_{args.command.replace('-', '_')}"
+        handler = getattr(commands, name, None) or getattr(case_commands, name)
         return int(handler(args))
     except UsageError as exc:
         err(f"auditlens: usage: {exc.diagnostics()}")

@@ -67,3 +67,20 @@ class TrustStoreError(Error):
 
 class CancelledError(Error):
     """The operation was cancelled."""
+
+
+class QuerySyntaxError(InvalidInputError):
+    """The filter query is not valid."""
+
+    def __init__(self, start: int, end: int, message: str | None = None) -> None:
+        # start/end are character offsets into the query (0-based, end exclusive) so a filter bar
+        # can underline exactly the offending text; the message names them for a person too, as
+        # the first and last character underlined.
+        self.start = start
+        self.end = max(start, end)
+        self.reason = message or (type(self).__doc__ or "error").strip().splitlines()[0]
+        if self.end - self.start <= 1:
+            where = f"at position {self.start}"
+        else:
+            where = f"at positions {self.start}-{self.end - 1}"
+        super().__init__(f"{self.reason} ({where})")

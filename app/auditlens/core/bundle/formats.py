@@ -22,6 +22,7 @@ import base64
 import gzip
 import io
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,6 +65,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    # json turns a number too large for a double (1e400) into inf without complaint; I-JSON
+    # (RFC 7493 §2.2) and our canonical form have no infinities, so refuse it like "Infinity".
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} overflows a double")
+    return value
+
+
 def _check_unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -74,7 +84,7 @@ def _check_unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def strict_json_loads(data: bytes, *, path: str, line: int | None = None) -> Any:
-    """Parse JSON strictly: UTF-8 only, no duplicate keys, no NaN/Infinity, bounded nesting.
+    """Parse JSON strictly: UTF-8, unique keys, no NaN/Infinity/overflow, bounded nesting.
 
     Raises:
         InvalidInputError: naming ``path`` and ``line`` with the parser's reason.
@@ -86,7 +96,12 @@ def strict_json_loads(data: bytes, *, path: str, line: int | None = None) -> Any
             f"invalid UTF-8 at byte {exc.start} of the record", path=path, line=line
         ) from exc
     try:
-        return json.loads(text, object_pairs_hook=_check_unique, parse_constant=_reject_constant)
+        return json.loads(
+            text,
+            object_pairs_hook=_check_unique,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+        )
     except RecursionError as exc:
         # The C scanner stops at the interpreter's recursion limit (about 1,000 levels): deep
         # nesting is refused in bounded time and memory rather than parsed.
@@ -359,18 +374,23 @@ def _records_from_proto(stream: IO[bytes], *, path: str) -> Iterator[SourceRecor
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
     for offset, body in _proto_messages(stream, path=path):
-        message: Any
+        message: Any = None
         try:
-            message = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
-            spans = [s for r in message.resource_spans for sc in r.scope_spans for s in sc.spans]
+            trace = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
+            spans = [s for r in trace.resource_spans for sc in r.scope_spans for s in sc.spans]
             # A LogRecord read as a Span has no 16-byte trace id (field 1 is a fixed64 there), so
             # this tells the two signals apart without trusting a file name.
-            if not spans or any(len(s.trace_id) != 16 for s in spans):
+            if spans and all(len(s.trace_id) == 16 for s in spans):
+                message = trace
+        except DecodeError:
+            pass  # a logs request's wire types need not fit the trace schema at all
+        if message is None:
+            try:
                 message = logs_service_pb2.ExportLogsServiceRequest.FromString(body)
-        except DecodeError as exc:
-            raise InvalidInputError(
-                f"not an OTLP protobuf message: {exc}", path=path, offset=offset
-            ) from exc
+            except DecodeError as exc:
+                raise InvalidInputError(
+                    f"not an OTLP protobuf message: {exc}", path=path, offset=offset
+                ) from exc
         document = _hexify(
             json_format.MessageToDict(
                 message, use_integers_for_enums=True, preserving_proto_field_name=False
@@ -435,14 +455,18 @@ def _records_from_json(stream: IO[bytes], *, path: str) -> Iterator[SourceRecord
             document = strict_json_loads(line, path=path, line=number)
         except InvalidInputError:
             if number == 1 or not line.strip().startswith(b"{"):
-                # Not JSON Lines: a single (pretty-printed) document. Read it whole, bounded.
-                rest = b"".join(part + b"\n" for _, part in lines)
-                whole = line + b"\n" + rest
-                if len(whole) > MAX_JSON_DOCUMENT:
-                    raise LimitExceededError(
-                        f"JSON document larger than {MAX_JSON_DOCUMENT} bytes", path=path
-                    ) from None
-                document = strict_json_loads(whole, path=path, line=1)
+                # Not JSON Lines: a single (pretty-printed) document. Read it whole, bounded
+                # while reading (not after: the rest of the file may be any size).
+                parts = [line, b"\n"]
+                size = len(line) + 1
+                for _, part in lines:
+                    size += len(part) + 1
+                    if size > MAX_JSON_DOCUMENT:
+                        raise LimitExceededError(
+                            f"JSON document larger than {MAX_JSON_DOCUMENT} bytes", path=path
+                        ) from None
+                    parts += (part, b"\n")
+                document = strict_json_loads(b"".join(parts), path=path, line=1)
                 yield from _records_from_document(
                     document, dumps_compact(document), path=path, line=1
                 )

@@ -7,6 +7,7 @@ offending field: a verifier must never guess what a manifest meant.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -197,6 +198,20 @@ def checkpoints_bytes(interval: int, checkpoints: list[Checkpoint]) -> bytes:
     )
 
 
+def derive_bundle_id(
+    stream_id: str, epoch: int, first_seq: int, initial: bytes, final: bytes
+) -> str:
+    """The bundle id: the first 16 bytes, in hex, of a SHA-256 over what makes a bundle unique.
+
+    ``SHA-256("AUDITLENS-BUNDLE-ID" 0x00 || stream_id || 0x00 || u64be(epoch) || u64be(first_seq)
+    || C_0 || C_n)`` (docs/bundle-format.md §7). A verifier recomputes it, so an id cannot be
+    re-labelled without re-signing.
+    """
+    material = b"AUDITLENS-BUNDLE-ID\x00" + stream_id.encode() + b"\x00" + epoch.to_bytes(8, "big")
+    material += first_seq.to_bytes(8, "big") + initial + final
+    return hashlib.sha256(material).hexdigest()[:32]
+
+
 # --- strict field readers ---------------------------------------------------------------------
 
 
@@ -222,13 +237,13 @@ class _Fields:
         value = self.raw(key)
         if not isinstance(value, str):
             raise self.fail(key, f"expected a string, found {type(value).__name__}")
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             raise self.fail(key, f"{value[:80]!r} is not of the required form")
         return value
 
     def u64(self, key: str) -> int:
         value = self.text(key)
-        if not _DECIMAL.match(value) or int(value) > MAX_U64:
+        if not _DECIMAL.fullmatch(value) or int(value) > MAX_U64:
             raise self.fail(key, f"{value[:80]!r} is not an unsigned 64-bit decimal string")
         return int(value)
 
@@ -257,7 +272,8 @@ def parse_manifest(data: bytes, *, source: str = MANIFEST_PATH) -> Manifest:
     top = _Fields(document, "manifest", source)
     if top.raw("format") != FORMAT:
         raise top.fail("format", f"expected {FORMAT!r}")
-    if top.raw("version") != VERSION:
+    version = top.raw("version")
+    if type(version) is not int or version != VERSION:
         raise top.fail(
             "version", f"unsupported version {top.raw('version')!r}; this verifier reads {VERSION}"
         )
@@ -341,7 +357,8 @@ def parse_checkpoints(
     """Parse ``index/checkpoints.json`` into its interval and checkpoints."""
     document = strict_json_loads(data, path=source)
     top = _Fields(document, "checkpoints", source)
-    if top.raw("format") != CHECKPOINTS_FORMAT or top.raw("version") != VERSION:
+    version = top.raw("version")
+    if top.raw("format") != CHECKPOINTS_FORMAT or type(version) is not int or version != VERSION:
         raise InvalidInputError("not a v1 checkpoint file", path=source)
     items = top.raw("checkpoints")
     if not isinstance(items, list):

@@ -36,6 +36,7 @@ from auditlens.core.bundle.manifest import (
     Manifest,
     PreviousLink,
     checkpoints_bytes,
+    derive_bundle_id,
     parse_manifest,
 )
 from auditlens.core.errors import InvalidInputError, UsageError
@@ -64,12 +65,6 @@ def format_time_ns(ns: int) -> str:
     seconds, nanos = divmod(ns, 1_000_000_000)
     moment = datetime.fromtimestamp(seconds, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"
-
-
-def _bundle_id(stream_id: str, epoch: int, first_seq: int, initial: bytes, final: bytes) -> str:
-    material = b"AUDITLENS-BUNDLE-ID\x00" + stream_id.encode() + b"\x00" + epoch.to_bytes(8, "big")
-    material += first_seq.to_bytes(8, "big") + initial + final
-    return hashlib.sha256(material).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -256,7 +251,7 @@ def seal(
         stream_id = prev.manifest.stream_id
         epoch = prev.manifest.epoch
     stream_id = stream_id or "default"
-    if not STREAM_ID_PATTERN.match(stream_id):
+    if not STREAM_ID_PATTERN.fullmatch(stream_id):
         raise UsageError("stream id must be 1-128 characters of A-Z a-z 0-9 . _ : -")
     first_seq = prev.manifest.last_seq + 1 if prev else 1
     prev_final = bytes.fromhex(prev.manifest.chain_final) if prev else None
@@ -346,7 +341,7 @@ def _write_manifest(
     source_info = dict(source or {})
     source_info.setdefault("inputs", [p.name for p in inputs])
     manifest = Manifest(
-        bundle_id=_bundle_id(stream_id, epoch, first_seq, initial, final),
+        bundle_id=derive_bundle_id(stream_id, epoch, first_seq, initial, final),
         sealed_at=sealed_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         producer={"name": "auditlens-seal", "version": __version__},
         source=source_info,

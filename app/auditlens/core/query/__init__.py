@@ -1,1 +1,39 @@
-"""core/query."""
+"""The filter language: parser -> AST -> parameterised SQL (see :mod:`.filter` for the grammar)."""
+
+from auditlens.core.errors import QuerySyntaxError
+from auditlens.core.query.compile import compile_filter
+from auditlens.core.query.filter import filter_sql
+from auditlens.core.query.parser import (
+    And,
+    Attribute,
+    Between,
+    Column,
+    Exists,
+    Match,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    TextSearch,
+    Wildcard,
+    parse,
+)
+
+__all__ = [
+    "And",
+    "Attribute",
+    "Between",
+    "Column",
+    "Exists",
+    "Match",
+    "MatchAll",
+    "Node",
+    "Not",
+    "Or",
+    "QuerySyntaxError",
+    "TextSearch",
+    "Wildcard",
+    "compile_filter",
+    "filter_sql",
+    "parse",
+]

@@ -78,6 +78,11 @@ CODES: dict[str, tuple[str, str, str]] = {
         "manifest.json is not in RFC 8785 canonical form.",
     ),
     "MANIFEST_MISMATCH": ("integrity", "error", "The signed payload differs from manifest.json."),
+    "BUNDLE_ID_MISMATCH": (
+        "integrity",
+        "error",
+        "The bundle id does not derive from its stream, epoch, first seq and chain.",
+    ),
     "KEY_ID_MISMATCH": ("integrity", "error", "The signer's key id is not the SHA-256 of its key."),
     "ALGORITHM_REJECTED": (
         "integrity",

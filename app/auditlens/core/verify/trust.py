@@ -41,6 +41,7 @@ class TrustedKey:
     revocation_reason: str = ""
     obtained: str = ""
     source: str = ""
+    sample: bool = False
 
 
 @dataclass
@@ -111,7 +112,8 @@ def load_trust(path: Path, store: TrustStore | None = None) -> TrustStore:
         raise TrustStoreError(
             f"unsupported trust store version {document.get('version')!r}", path=source
         )
-    store.sample = store.sample or bool(document.get("sample", False))
+    sample = document.get("sample", False) is True
+    store.sample = store.sample or sample
     keys = document.get("keys")
     if not isinstance(keys, list):
         raise TrustStoreError("keys: expected a list", path=source)
@@ -150,6 +152,7 @@ def load_trust(path: Path, store: TrustStore | None = None) -> TrustStore:
                 revocation_reason=str(item.get("revocation_reason", "")),
                 obtained=str(item.get("obtained", "")),
                 source=source,
+                sample=sample,
             )
         )
     return store

@@ -23,6 +23,9 @@ import bisect
 import hashlib
 import itertools
 import os
+import tarfile
+import zipfile
+import zlib
 from collections import defaultdict, deque
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -43,10 +46,11 @@ from auditlens.core.bundle.manifest import (
     Checkpoint,
     FileEntry,
     Manifest,
+    derive_bundle_id,
     parse_checkpoints,
     parse_manifest,
 )
-from auditlens.core.errors import Error, InvalidInputError
+from auditlens.core.errors import Error, InvalidInputError, LimitExceededError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.verify import hashing
 from auditlens.core.verify.dsse import MAX_ENVELOPE_BYTES, pae, parse_envelope
@@ -61,7 +65,6 @@ from auditlens.core.verify.keys import (
 from auditlens.core.verify.segments import SegmentResult, SegmentTask, hash_region, hash_segments
 from auditlens.core.verify.trust import TrustStore
 
-MAX_INDEX_BYTES = 32 * 1024 * 1024 * 1024 // 32 * 32  # leaves.bin for a billion records.
 MAX_CHECKPOINTS_BYTES = 256 * 1024 * 1024
 MAX_FINDINGS_PER_CODE = 200  # beyond this a bundle is plainly destroyed; the count still shows.
 PARALLEL_MIN_RECORDS = 100_000  # below this, spawning workers costs more than it saves.
@@ -259,17 +262,13 @@ class BundleVerifier:
         with container:
             try:
                 yield from self._run(container)
+            except LimitExceededError as exc:
+                # A limit stops this bundle; what was found so far stands.
+                self.add("LIMIT_EXCEEDED", exc.message, path=exc.path or self.name)
             except Error as exc:
-                # A limit or unreadable entry stops this bundle; what was found so far stands.
-                code = (
-                    "LIMIT_EXCEEDED"
-                    if "exceed" in exc.message
-                    or "larger than" in exc.message
-                    or "more than" in exc.message
-                    else "ARCHIVE_CORRUPT"
-                )
-                self.add(code, exc.message, path=exc.path or self.name)
-            except (OSError, EOFError) as exc:
+                self.add("ARCHIVE_CORRUPT", exc.message, path=exc.path or self.name)
+            except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, zlib.error) as exc:
+                # A damaged archive member (bad CRC, truncated stream) ends reading, never the run.
                 self.add("ARCHIVE_CORRUPT", f"cannot read the container: {exc}", path=self.name)
         return self._finish()
 
@@ -491,7 +490,7 @@ class BundleVerifier:
                 expected="within the trust store's not_before..not_after",
                 actual=manifest.sealed_at[:64],
             )
-        if self.trust.sample:
+        if trusted.sample:
             self.add(
                 "SAMPLE_TRUST",
                 "trusted through a sample trust store: for demonstration only",
@@ -613,6 +612,22 @@ class BundleVerifier:
                 actual=manifest.chain_initial,
             )
         self.sink.checks += 1
+        derived = derive_bundle_id(
+            manifest.stream_id,
+            manifest.epoch,
+            manifest.first_seq,
+            bytes.fromhex(manifest.chain_initial),
+            bytes.fromhex(manifest.chain_final),
+        )
+        if derived != manifest.bundle_id:
+            self.add(
+                "BUNDLE_ID_MISMATCH",
+                "bundle id does not derive from stream, epoch, first seq and chain",
+                path=where,
+                expected=derived,
+                actual=manifest.bundle_id,
+            )
+        self.sink.checks += 1
         leaves = ok_files.get(LEAVES_PATH)
         if leaves is not None and leaves.size != manifest.count * hashing.HASH_SIZE:
             self.add(
@@ -669,8 +684,11 @@ class BundleVerifier:
         """Hash every segment (in parallel when large); True when all of it matches."""
         sizes = {f.path: f.size for f in manifest.data_files()}
         regions = {name: container.region(name) for name in sizes}
+        listed = container.files()
         for name, region in regions.items():
-            if region is not None and region[2] != sizes[name]:
+            if listed[name].size != sizes[name] or (
+                region is not None and region[2] != sizes[name]
+            ):
                 return False  # a size difference: let the slow path explain it
         for name in sizes:
             last = [c for c in checkpoints if c.file == name]
@@ -711,6 +729,8 @@ class BundleVerifier:
                                 else SegmentResult(b"", b"", b"", False)
                             )
                             self.token.check()
+                        if handle.read(1):
+                            return False  # bytes beyond the sealed records: slow path reports
         ordered = [cp for cp in checkpoints if regions[cp.file] is not None]
         batches: Iterator[list[SegmentResult]]
         if manifest.count >= PARALLEL_MIN_RECORDS and self.workers > 1 and tasks_by_file:
@@ -801,10 +821,33 @@ class BundleVerifier:
             with container.open(LEAVES_PATH) as handle:
                 expected_leaves = handle.read(ok_files[LEAVES_PATH].size)
             self._check_index(manifest, expected_leaves)
+            if checkpoints is not None:
+                self._check_checkpoints(manifest, checkpoints, expected_leaves)
         if expected_leaves is not None:
             _localize(self, manifest, hashing.split_leaves(expected_leaves), actual)
         else:
             self._check_without_index(manifest, actual_leaves, checkpoints)
+
+    def _check_checkpoints(
+        self, manifest: Manifest, checkpoints: list[Checkpoint], leaves: bytes
+    ) -> None:
+        """Each signed checkpoint must match the chain and segment root of the signed leaves."""
+        self.sink.checks += 1
+        value = bytes.fromhex(manifest.chain_initial)
+        for cp in checkpoints:
+            lo = (cp.first_seq - manifest.first_seq) * hashing.HASH_SIZE
+            segment = leaves[lo : lo + cp.count * hashing.HASH_SIZE]
+            value = hashing.chain_over(value, cp.first_seq, segment)
+            root = hashing.merkle_root(hashing.split_leaves(segment)).hex()
+            if value.hex() != cp.chain_hash or root != cp.segment_root:
+                self.add(
+                    "CHECKPOINT_MISMATCH",
+                    f"checkpoint {cp.index} disagrees with the sealed leaves",
+                    path=f"{self.name}!{CHECKPOINTS_PATH}",
+                    seq=cp.first_seq,
+                    expected=f"chain {value.hex()} root {root}",
+                    actual=f"chain {cp.chain_hash} root {cp.segment_root}",
+                )
 
     def _check_index(self, manifest: Manifest, expected: bytes) -> None:
         """The signed index must itself reproduce the signed chain and root."""

@@ -1,0 +1,409 @@
+"""Sub-commands that work on a case folder: import, queries, journal.
+
+Every command that reads the case journals itself (issue: the case, point 3): the examiner's
+queries are part of the record.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from auditlens.cli.output import drive, emit, err, out, out_json
+from auditlens.core.errors import UsageError
+from auditlens.core.store import queries
+from auditlens.core.store.case import Case
+from auditlens.core.verify.findings import EXIT_CODES, Verdict, worst
+
+FORMATS = ("table", "csv", "jsonl")
+EVENT_TABLE = [
+    "time",
+    "kind",
+    "actor_id",
+    "action",
+    "outcome",
+    "resource_id",
+    "source_ip",
+    "service",
+    "integrity",
+    "name",
+    "body",
+]
+
+
+def add_parsers(sub: Any) -> None:
+    """Register the case sub-commands on the top-level sub-parser."""
+    imp = sub.add_parser("import", help="import evidence into a case folder")
+    imp.add_argument("case", type=Path, metavar="CASE_DIR")
+    imp.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    imp.add_argument("--trust", action="append", type=Path, default=[], metavar="FILE")
+
+    def query_parser(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
+        parser.add_argument("case", type=Path, metavar="CASE_DIR")
+        parser.add_argument("--format", choices=FORMATS, default="table")
+        parser.add_argument(
+            "--tz", default="UTC", help="IANA time zone for printed times (default UTC)"
+        )
+        return parser
+
+    events = query_parser("events", "list events in time order")
+    events.add_argument("--filter", default="", metavar="Q")
+    events.add_argument("--from", dest="time_from", metavar="T")
+    events.add_argument("--to", dest="time_to", metavar="T")
+    events.add_argument("--limit", type=int, default=200)
+    events.add_argument("--offset", type=int, default=0)
+    query_parser("actors", "list actors")
+    actor = query_parser("actor", "one actor's timeline")
+    actor.add_argument("actor", metavar="ACTOR")
+    trace = query_parser("trace", "a trace's span tree with linked logs")
+    trace.add_argument("trace_id", metavar="TRACE_ID")
+    histogram = query_parser("histogram", "event counts per time bucket")
+    histogram.add_argument("--bucket", default="1m")
+    histogram.add_argument("--filter", default="", metavar="Q")
+    stats = sub.add_parser("stats", help="what the case holds")
+    stats.add_argument("case", type=Path, metavar="CASE_DIR")
+    stats.add_argument("--json", action="store_true")
+    journal = sub.add_parser("journal", help="the examiner's journal")
+    journal_sub = journal.add_subparsers(dest="journal_command", required=True)
+    jverify = journal_sub.add_parser("verify", help="check the journal's hash chain")
+    jverify.add_argument("case", type=Path, metavar="CASE_DIR")
+
+
+def _journal(case_dir: Path, action: str, details: dict[str, Any]) -> None:
+    from auditlens.core.store.journal import Journal
+
+    Journal(case_dir).append(action, details)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """``auditlens import``: verify and index inputs into the case."""
+    from auditlens.cli.commands import load_trust_paths
+    from auditlens.core.store.importer import import_inputs
+
+    trust = load_trust_paths(args.trust)
+    created = not (args.case / "case.duckdb").exists()
+    with Case.open(args.case, create=True) as case:
+        if created:
+            _journal(args.case, "case_created", {"folder": str(args.case.resolve())})
+        report = drive(import_inputs(case, args.inputs, trust))
+        drive(_refresh(case))
+    verdicts = []
+    for result in report.inputs:
+        verdicts.append(result.verdict)
+        state = (
+            "replay: already in the case, nothing added"
+            if result.replay
+            else f"{result.records:,} events"
+        )
+        out(f"[{result.verdict.value}] {result.path}: {state}")
+        out(
+            f"    sha256 {result.sha256}"
+            + (f"  bundle {result.bundle_id}" if result.bundle_id else "")
+        )
+        for finding in result.findings:
+            if finding.severity != "info":
+                out(
+                    f"    {finding.severity.upper()} {finding.code}: {finding.message} "
+                    f"at {finding.place()}"
+                )
+    _journal(
+        args.case,
+        "import",
+        {
+            "inputs": [
+                {
+                    "path": str(r.path),
+                    "sha256": r.sha256,
+                    "kind": r.kind,
+                    "verdict": r.verdict.value,
+                    "events": r.records,
+                    "replay": r.replay,
+                    "bundle_id": r.bundle_id,
+                    "findings": [f.code for f in r.findings],
+                }
+                for r in report.inputs
+            ],
+            "trust": [str(p) for p in args.trust],
+        },
+    )
+    out(f"imported {report.records:,} events from {len(report.inputs)} input(s) into {args.case}")
+    return EXIT_CODES[worst(verdicts)] if verdicts else 0
+
+
+def _refresh(case: Case) -> Any:
+    from auditlens.core.progress import Progress
+
+    yield Progress("indexing", 0, None, "", "ordering the timeline")
+    queries.refresh_timeline(case)
+
+
+def _time_arg(text: str | None, name: str) -> int | None:
+    if text is None:
+        return None
+    from auditlens.core.bundle.formats import parse_time_ns
+
+    value = text if "T" in text else text + "T00:00:00"
+    try:
+        return parse_time_ns(value)
+    except ValueError as exc:
+        raise UsageError(f"{name}: {exc}") from exc
+
+
+def _open(case_dir: Path) -> Case:
+    return Case.open(case_dir)
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    """``auditlens events``: a page of events."""
+    tz = queries.zone(args.tz)
+    query = queries.EventQuery(
+        args.filter, _time_arg(args.time_from, "--from"), _time_arg(args.time_to, "--to")
+    )
+    with _open(args.case) as case:
+        rows = queries.events_page(case, query, offset=args.offset, limit=args.limit)
+    _journal(
+        args.case,
+        "query",
+        {
+            "command": "events",
+            "filter": args.filter,
+            "from": args.time_from,
+            "to": args.time_to,
+            "offset": args.offset,
+            "limit": args.limit,
+            "rows": len(rows),
+        },
+    )
+    emit(
+        [queries.present_event(r, tz) for r in rows],
+        list(queries.OUTPUT_FIELDS),
+        args.format,
+        table_columns=EVENT_TABLE,
+    )
+    return 0
+
+
+def cmd_actors(args: argparse.Namespace) -> int:
+    """``auditlens actors``: every actor with counts and addresses."""
+    tz = queries.zone(args.tz)
+    with _open(args.case) as case:
+        found = queries.actors(case)
+    _journal(args.case, "query", {"command": "actors", "rows": len(found)})
+    rows = [
+        {
+            "actor_id": a.actor_id,
+            "name": a.name,
+            "roles": ",".join(a.roles),
+            "events": a.events,
+            "first_seen": queries.format_time(a.first_ns, tz),
+            "last_seen": queries.format_time(a.last_ns, tz),
+            "addresses": a.addresses,
+            "actions": a.actions,
+        }
+        for a in found
+    ]
+    emit(
+        rows,
+        ["actor_id", "name", "roles", "events", "first_seen", "last_seen", "addresses", "actions"],
+        args.format,
+    )
+    return 0
+
+
+def cmd_actor(args: argparse.Namespace) -> int:
+    """``auditlens actor``: one actor's timeline."""
+    tz = queries.zone(args.tz)
+    with _open(args.case) as case:
+        timeline = queries.actor_timeline(case, args.actor)
+    _journal(
+        args.case, "query", {"command": "actor", "actor": args.actor, "rows": len(timeline.events)}
+    )
+    if not timeline.events:
+        err(f"no events for actor {args.actor!r}")
+        return 1
+    if args.format == "table":
+        out(f"actor {args.actor}: {len(timeline.events)} events, {len(timeline.sessions)} sessions")
+        for session in timeline.sessions:
+            out(
+                f"  session {session.session_id}: {queries.format_time(session.first_ns, tz)} .. "
+                f"{queries.format_time(session.last_ns, tz)} "
+                f"from {', '.join(session.addresses) or '-'} "
+                f"({session.events} events)"
+            )
+        for when, before, after in timeline.address_changes:
+            out(
+                f"  address {before or '(first seen)'} -> {after} "
+                f"at {queries.format_time(when, tz)}"
+            )
+        out("")
+    emit(
+        [queries.present_event(r, tz) for r in timeline.events],
+        list(queries.OUTPUT_FIELDS),
+        args.format,
+        table_columns=[
+            "time",
+            "action",
+            "outcome",
+            "resource_type",
+            "resource_id",
+            "source_ip",
+            "session_id",
+            "integrity",
+        ],
+    )
+    return 0
+
+
+def _trace_rows(node: queries.SpanNode, depth: int, tz: Any, rows: list[dict[str, Any]]) -> None:
+    span = node.span
+    rows.append(
+        {
+            "depth": depth,
+            "type": "span",
+            "time": queries.format_time(span["time_ns"], tz),
+            "service": span["service"],
+            "name": ("  " * depth) + str(span["name"]),
+            "span_id": span["span_id"],
+            "parent_span_id": span["parent_span_id"],
+            "duration_ns": span["duration_ns"],
+            "integrity": span["integrity"],
+            "note": "parent missing" if node.missing_parent else "",
+        }
+    )
+    for log in node.logs:
+        rows.append(
+            {
+                "depth": depth + 1,
+                "type": "log",
+                "time": queries.format_time(log["time_ns"], tz),
+                "service": log["service"],
+                "name": ("  " * (depth + 1)) + "log: " + str(log["body"] or ""),
+                "span_id": log["span_id"],
+                "parent_span_id": None,
+                "duration_ns": None,
+                "integrity": log["integrity"],
+                "note": "",
+            }
+        )
+    for child in sorted(node.children, key=lambda c: c.span["time_ns"] or 0):
+        _trace_rows(child, depth + 1, tz, rows)
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """``auditlens trace``: the span tree with linked logs."""
+    tz = queries.zone(args.tz)
+    with _open(args.case) as case:
+        found = queries.trace(case, args.trace_id)
+    _journal(
+        args.case,
+        "query",
+        {"command": "trace", "trace_id": args.trace_id, "spans": found.span_count},
+    )
+    if not found.roots and not found.orphan_logs:
+        err(f"no spans or logs for trace {args.trace_id}")
+        return 1
+    rows: list[dict[str, Any]] = []
+    for root in sorted(found.roots, key=lambda r: r.span["time_ns"] or 0):
+        _trace_rows(root, 0, tz, rows)
+    for log in found.orphan_logs:
+        rows.append(
+            {
+                "depth": 0,
+                "type": "log",
+                "time": queries.format_time(log["time_ns"], tz),
+                "service": log["service"],
+                "name": "orphan log: " + str(log["body"] or ""),
+                "span_id": log["span_id"],
+                "parent_span_id": None,
+                "duration_ns": None,
+                "integrity": log["integrity"],
+                "note": "span not in case",
+            }
+        )
+    columns = [
+        "depth",
+        "type",
+        "time",
+        "service",
+        "name",
+        "span_id",
+        "parent_span_id",
+        "duration_ns",
+        "integrity",
+        "note",
+    ]
+    if args.format == "table":
+        out(
+            f"trace {found.trace_id}: {found.span_count} spans, "
+            f"{len(found.orphan_logs)} orphan logs, "
+            f"{len(found.missing_parents)} missing parent(s)"
+        )
+    emit(rows, columns, args.format, table_columns=[c for c in columns if c != "depth"])
+    return 0
+
+
+def cmd_histogram(args: argparse.Namespace) -> int:
+    """``auditlens histogram``: counts per bucket."""
+    tz = queries.zone(args.tz)
+    bucket = queries.parse_bucket(args.bucket)
+    with _open(args.case) as case:
+        buckets = queries.histogram(case, bucket, queries.EventQuery(args.filter))
+    _journal(
+        args.case,
+        "query",
+        {
+            "command": "histogram",
+            "bucket": args.bucket,
+            "filter": args.filter,
+            "rows": len(buckets),
+        },
+    )
+    emit(
+        [{"bucket": queries.format_time(b, tz), "count": c} for b, c in buckets],
+        ["bucket", "count"],
+        args.format,
+    )
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """``auditlens stats``: what the case holds."""
+    with _open(args.case) as case:
+        found = queries.stats(case)
+    _journal(args.case, "query", {"command": "stats"})
+    found["time_first"] = queries.format_time(found.pop("time_first_ns"))
+    found["time_last"] = queries.format_time(found.pop("time_last_ns"))
+    if args.json:
+        out_json(found)
+        return 0
+
+    def counts(key: str) -> str:
+        return ", ".join(f"{k} {v:,}" for k, v in found[key].items()) or "-"
+
+    out(f"events: {found['events']:,}  ({counts('events_by_kind')})")
+    out(f"integrity: {counts('events_by_integrity')}")
+    out(f"bundles: {counts('bundles_by_verdict')}")
+    for stream in found["streams"]:
+        out(
+            f"  stream {stream['stream_id']}: {stream['bundles']} bundle(s), seq "
+            f"{stream['first_seq']}-{stream['last_seq']}"
+        )
+    out(f"inputs: {found['inputs']}  findings: {found['findings']}")
+    out(f"time span: {found['time_first']} .. {found['time_last']}")
+    return 0
+
+
+def cmd_journal(args: argparse.Namespace) -> int:
+    """``auditlens journal verify``: 0 intact, 1 naming the first bad entry."""
+    from auditlens.core.store.journal import verify_journal
+
+    report = verify_journal(args.case)
+    if report.ok:
+        out(f"journal intact: {report.entries} entries")
+        return 0
+    out(f"journal TAMPERED: {len(report.problems)} problem(s) in {report.entries} entries")
+    for problem in report.problems:
+        out(f"  {problem}")
+    return EXIT_CODES[Verdict.TAMPERED]

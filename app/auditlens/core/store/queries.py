@@ -1,0 +1,403 @@
+"""Read-only questions investigators ask of a case (issue: the case, point 4).
+
+All queries read ``timeline``: the events sorted by (time, stream, sequence) with ``ord``, their
+position in that order. Rows stored in time order give DuckDB zone maps that make "row k of the
+timeline" and time ranges cheap (DESIGN §5: plain OFFSET paging is the measured trap). The
+timeline is rebuilt after imports (:func:`refresh_timeline`) and checked before every query.
+
+Filtered pages at a large offset use block counts: one scan counts matches per block of ``ord``,
+the block holding the wanted row is found, and only that block is read with a small offset.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from auditlens.core.errors import UsageError
+from auditlens.core.store.case import Case
+from auditlens.core.store.schema import FIELD_NAMES
+
+BLOCK = 65_536  # ord block size for offset paging; a multiple of DuckDB's vector size.
+MAX_LIMIT = 100_000
+
+# Names of the event fields as the CLI prints them (issue: the case, point 4).
+OUTPUT_FIELDS: tuple[str, ...] = (
+    "time",
+    "kind",
+    "service",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "action",
+    "outcome",
+    "resource_type",
+    "resource_id",
+    "source_ip",
+    "tenant",
+    "session_id",
+    "conversation_id",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "duration_ns",
+    "severity",
+    "body",
+    "attributes",
+    "bundle_id",
+    "stream_id",
+    "seq",
+    "integrity",
+)
+_SELECT = ", ".join(
+    ["ord", *(n for n in FIELD_NAMES if n != "leaf_hash"), "hex(leaf_hash) AS leaf_hash"]
+)
+
+
+def zone(name: str | None) -> ZoneInfo | None:
+    """The time zone named ``name`` (IANA), or ``None`` for UTC."""
+    if not name or name.upper() == "UTC":
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise UsageError(f"unknown time zone {name!r}") from exc
+
+
+def format_time(ns: int | None, tz: ZoneInfo | None = None) -> str | None:
+    """RFC 3339 with all nine digits of nanoseconds, in UTC (``Z``) or in ``tz`` with its offset."""
+    if ns is None:
+        return None
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, UTC)
+    if tz is None:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"
+    local = moment.astimezone(tz)
+    offset = local.strftime("%z")
+    return local.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}{offset[:3]}:{offset[3:]}"
+
+
+def refresh_timeline(case: Case) -> None:
+    """Rebuild ``timeline`` when it does not hold exactly the events (one transaction)."""
+    events = int(case.scalar("SELECT count(*) FROM events"))
+    current = case.scalar("SELECT value FROM meta WHERE key = 'timeline_rows'")
+    if current is not None and int(current) == events and _has_table(case, "timeline"):
+        return
+    db = case.db
+    db.begin()
+    try:
+        db.execute(
+            "CREATE OR REPLACE TABLE timeline AS SELECT row_number() OVER "
+            "(ORDER BY time_ns NULLS FIRST, stream_id, seq, input_id) - 1 AS ord, * FROM events "
+            "ORDER BY ord"
+        )
+        db.execute("CREATE INDEX timeline_trace ON timeline (trace_id)")
+        db.execute("CREATE INDEX timeline_actor ON timeline (actor_id)")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('timeline_rows', ?)", [str(events)])
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def _has_table(case: Case, name: str) -> bool:
+    return bool(
+        case.scalar(
+            "SELECT count(*) FROM duckdb_tables() "
+            "WHERE table_name = ? AND database_name = current_database()",
+            [name],
+        )
+    )
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """What the event table shows: a filter and a time window."""
+
+    filter: str = ""
+    time_from_ns: int | None = None
+    time_to_ns: int | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The SQL condition and its bound parameters."""
+        from auditlens.core.query import filter_sql
+
+        sql, params = filter_sql(self.filter)
+        clauses = [f"({sql})"] if sql.strip() else []
+        if self.time_from_ns is not None:
+            clauses.append("time_ns >= ?")
+            params = [*params, self.time_from_ns]
+        if self.time_to_ns is not None:
+            clauses.append("time_ns < ?")
+            params = [*params, self.time_to_ns]
+        return (" AND ".join(clauses) or "TRUE"), list(params)
+
+
+def row_dicts(cursor: Any) -> list[dict[str, Any]]:
+    """Fetch all rows of a cursor as dicts keyed by column name."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def count_events(case: Case, query: EventQuery) -> int:
+    """How many events match."""
+    refresh_timeline(case)
+    where, params = query.where()
+    return int(case.scalar(f"SELECT count(*) FROM timeline WHERE {where}", params))  # noqa: S608
+
+
+def events_page(
+    case: Case, query: EventQuery, *, offset: int = 0, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Rows ``offset`` .. ``offset + limit`` of the matching events in time order."""
+    if limit < 0 or limit > MAX_LIMIT or offset < 0:
+        raise UsageError(f"--limit must be 0..{MAX_LIMIT} and --offset at least 0")
+    refresh_timeline(case)
+    where, params = query.where()
+    db = case.db
+    if offset == 0 or where == "TRUE":
+        if where == "TRUE":
+            sql = f"SELECT {_SELECT} FROM timeline WHERE ord >= ? AND ord < ? ORDER BY ord"  # noqa: S608
+            return row_dicts(db.execute(sql, [offset, offset + limit]))
+        sql = f"SELECT {_SELECT} FROM timeline WHERE {where} ORDER BY ord LIMIT ?"  # noqa: S608
+        return row_dicts(db.execute(sql, [*params, limit]))
+    # One scan: matches per block of ord; then read only the blocks that hold the page.
+    counts = db.execute(
+        f"SELECT ord // {BLOCK} AS block, count(*) FROM timeline WHERE {where} "  # noqa: S608
+        "GROUP BY block ORDER BY block",
+        params,
+    ).fetchall()
+    skipped = 0
+    start_block = None
+    for block, count in counts:
+        if skipped + count > offset:
+            start_block = block
+            break
+        skipped += count
+    if start_block is None:
+        return []
+    sql = (
+        f"SELECT {_SELECT} FROM timeline WHERE ord >= ? AND {where} "  # noqa: S608
+        "ORDER BY ord LIMIT ? OFFSET ?"
+    )
+    return row_dicts(db.execute(sql, [start_block * BLOCK, *params, limit, offset - skipped]))
+
+
+def present_event(row: dict[str, Any], tz: ZoneInfo | None = None) -> dict[str, Any]:
+    """An event as the CLI prints it: ``time`` in RFC 3339, attributes as an object."""
+    out = {name: row.get(name) for name in OUTPUT_FIELDS}
+    out["time"] = format_time(row.get("time_ns"), tz)
+    attributes = row.get("attributes")
+    out["attributes"] = json.loads(attributes) if isinstance(attributes, str) else attributes
+    return out
+
+
+@dataclass
+class Actor:
+    """One actor's summary."""
+
+    actor_id: str
+    name: str | None
+    roles: list[str]
+    events: int
+    first_ns: int
+    last_ns: int
+    addresses: list[str]
+    actions: list[str]
+
+
+def actors(case: Case) -> list[Actor]:
+    """Every actor: role, event count, first and last seen, source addresses, actions."""
+    refresh_timeline(case)
+    rows = case.db.execute(
+        "SELECT actor_id, any_value(actor_name), "
+        "list(DISTINCT actor_role) FILTER (actor_role IS NOT NULL), "
+        "count(*), min(time_ns), max(time_ns), "
+        "list(DISTINCT source_ip ORDER BY source_ip) FILTER (source_ip IS NOT NULL), "
+        "list(DISTINCT action ORDER BY action) FILTER (action IS NOT NULL) "
+        "FROM timeline WHERE actor_id IS NOT NULL "
+        "GROUP BY actor_id ORDER BY count(*) DESC, actor_id"
+    ).fetchall()
+    result = []
+    for actor_id, name, roles, count, first, last, addresses, actions in rows:
+        role_set = sorted({r for value in roles or [] for r in value.split(",") if r})
+        result.append(
+            Actor(actor_id, name, role_set, count, first, last, addresses or [], actions or [])
+        )
+    return result
+
+
+@dataclass
+class Session:
+    """A login session of an actor as seen in the events."""
+
+    session_id: str | None
+    first_ns: int
+    last_ns: int
+    addresses: list[str]
+    events: int
+
+
+@dataclass
+class ActorTimeline:
+    """An actor's events in time order, with sessions and address changes."""
+
+    actor_id: str
+    events: list[dict[str, Any]]
+    sessions: list[Session]
+    address_changes: list[tuple[int, str | None, str]] = field(default_factory=list)
+
+
+def actor_timeline(case: Case, actor_id: str, *, limit: int = 10_000) -> ActorTimeline:
+    """The actor's timeline: sessions, actions, addresses, in time order."""
+    refresh_timeline(case)
+    events = row_dicts(
+        case.db.execute(
+            f"SELECT {_SELECT} FROM timeline WHERE actor_id = ? ORDER BY ord LIMIT ?",  # noqa: S608
+            [actor_id, limit],
+        )
+    )
+    sessions = [
+        Session(*row)
+        for row in case.db.execute(
+            "SELECT session_id, min(time_ns), max(time_ns), "
+            "list(DISTINCT source_ip) FILTER (source_ip IS NOT NULL), count(*) FROM timeline "
+            "WHERE actor_id = ? AND session_id IS NOT NULL "
+            "GROUP BY session_id ORDER BY min(time_ns)",
+            [actor_id],
+        ).fetchall()
+    ]
+    changes: list[tuple[int, str | None, str]] = []
+    previous: str | None = None
+    for event in events:
+        ip = event.get("source_ip")
+        if ip and ip != previous:
+            changes.append((event["time_ns"], previous, ip))
+            previous = ip
+    return ActorTimeline(actor_id, events, sessions, changes)
+
+
+@dataclass
+class SpanNode:
+    """A span of a trace with its children and linked logs."""
+
+    span: dict[str, Any]
+    children: list[SpanNode] = field(default_factory=list)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    missing_parent: bool = False
+
+
+@dataclass
+class Trace:
+    """A trace assembled from its spans and logs."""
+
+    trace_id: str
+    roots: list[SpanNode]
+    orphan_logs: list[dict[str, Any]]
+    span_count: int
+    missing_parents: list[str]
+
+
+def trace(case: Case, trace_id: str) -> Trace:
+    """The span tree of ``trace_id`` with the logs linked to each span.
+
+    Spans whose parent is not in the case are shown as roots marked ``missing_parent``; logs
+    naming a span that is not present are listed as orphans.
+    """
+    refresh_timeline(case)
+    wanted = trace_id.lower()
+    sql = f"SELECT {_SELECT} FROM timeline WHERE trace_id = ? ORDER BY ord"  # noqa: S608
+    rows = row_dicts(case.db.execute(sql, [wanted]))
+    nodes: dict[str, SpanNode] = {}
+    logs: list[dict[str, Any]] = []
+    for row in rows:
+        if row["kind"] == "span" and row["span_id"]:
+            nodes.setdefault(row["span_id"], SpanNode(row))
+        else:
+            logs.append(row)
+    roots: list[SpanNode] = []
+    missing: list[str] = []
+    for node in nodes.values():
+        parent_id = node.span.get("parent_span_id")
+        if parent_id and parent_id in nodes:
+            nodes[parent_id].children.append(node)
+        else:
+            if parent_id:
+                node.missing_parent = True
+                missing.append(parent_id)
+            roots.append(node)
+    orphans = []
+    for log in logs:
+        owner = nodes.get(log.get("span_id") or "")
+        if owner is not None:
+            owner.logs.append(log)
+        else:
+            orphans.append(log)
+    return Trace(wanted, roots, orphans, len(nodes), sorted(set(missing)))
+
+
+BUCKETS = {"s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}
+
+
+def parse_bucket(text: str) -> int:
+    """``30s``, ``1m``, ``1h``, ``1d`` to nanoseconds."""
+    number, unit = text[:-1], text[-1:]
+    if unit not in BUCKETS or not number.isdigit() or int(number) <= 0:
+        raise UsageError(f"bucket {text!r}: use a positive number and s, m, h or d (e.g. 1m)")
+    return int(number) * BUCKETS[unit]
+
+
+def histogram(case: Case, bucket_ns: int, query: EventQuery | None = None) -> list[tuple[int, int]]:
+    """Event counts per time bucket: ``(bucket start ns, count)`` in time order."""
+    refresh_timeline(case)
+    where, params = (query or EventQuery()).where()
+    return [
+        (int(b), int(c))
+        for b, c in case.db.execute(
+            "SELECT time_ns // ? * ? AS b, count(*) FROM timeline "  # noqa: S608
+            f"WHERE time_ns IS NOT NULL AND {where} "
+            "GROUP BY b ORDER BY b",
+            [bucket_ns, bucket_ns, *params],
+        ).fetchall()
+    ]
+
+
+def stats(case: Case) -> dict[str, Any]:
+    """Events by kind and integrity, bundles by verdict, streams, inputs and the time span."""
+    refresh_timeline(case)
+    db = case.db
+    first, last = db.execute("SELECT min(time_ns), max(time_ns) FROM timeline").fetchone() or (
+        None,
+        None,
+    )
+    return {
+        "events": int(case.scalar("SELECT count(*) FROM timeline")),
+        "events_by_kind": dict(
+            db.execute("SELECT kind, count(*) FROM timeline GROUP BY kind ORDER BY kind").fetchall()
+        ),
+        "events_by_integrity": dict(
+            db.execute(
+                "SELECT integrity, count(*) FROM timeline GROUP BY integrity ORDER BY integrity"
+            ).fetchall()
+        ),
+        "bundles_by_verdict": dict(
+            db.execute(
+                "SELECT verdict, count(*) FROM bundles GROUP BY verdict ORDER BY verdict"
+            ).fetchall()
+        ),
+        "streams": [
+            {"stream_id": s, "bundles": b, "first_seq": f, "last_seq": la}
+            for s, b, f, la in db.execute(
+                "SELECT stream_id, count(*), min(first_seq), max(last_seq) FROM bundles "
+                "GROUP BY stream_id ORDER BY stream_id"
+            ).fetchall()
+        ],
+        "inputs": int(case.scalar("SELECT count(*) FROM inputs")),
+        "findings": int(case.scalar("SELECT count(*) FROM findings")),
+        "time_first_ns": first,
+        "time_last_ns": last,
+    }

@@ -1,0 +1,41 @@
+"""The verifier's inlined segment hashing equals the reference hashing functions."""
+
+import pytest
+
+from auditlens.core.verify import hashing
+from auditlens.core.verify.segments import SegmentTask, hash_region, hash_segments
+
+
+def lines(n):
+    return [f'{{"n":{i},"pad":"{"x" * (i % 7)}"}}'.encode() for i in range(n)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 8, 13])
+def test_hash_region_matches_reference(n):
+    records = lines(n)
+    data = b"".join(r + b"\n" for r in records)
+    start = hashing.genesis_hash("s", 1, None)
+    result = hash_region(data, n, 10, start)
+    leaves = [hashing.leaf_hash(r) for r in records]
+    assert result.framed
+    assert result.leaves == b"".join(leaves)
+    assert result.end_chain == hashing.chain_over(start, 10, b"".join(leaves))
+    assert result.root == hashing.merkle_root(leaves)
+
+
+def test_framing_detects_missing_newline_and_wrong_count():
+    data = b"a\nb\nc"
+    assert not hash_region(data, 3, 1, bytes(32)).framed
+    assert not hash_region(b"a\nb\n", 3, 1, bytes(32)).framed
+    assert hash_region(b"a\nb\n", 2, 1, bytes(32)).framed
+
+
+def test_hash_segments_reads_regions_and_flags_short_reads(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"xx" + b"a\nb\n" + b"c\n")
+    tasks = [SegmentTask(str(path), 2, 4, 2, 1, bytes(32)), SegmentTask(str(path), 6, 2, 1, 3, bytes(32)),
+             SegmentTask(str(path), 8, 5, 1, 4, bytes(32))]
+    first, second, short = hash_segments(tasks)
+    assert first.leaves == hashing.leaf_hash(b"a") + hashing.leaf_hash(b"b")
+    assert second.leaves == hashing.leaf_hash(b"c")
+    assert not short.framed
