@@ -249,8 +249,8 @@ def test_the_same_bundle_in_another_container_verifies_the_same(
         (code_moved, moved_report["verdict"]) == (code_folder, folder["verdict"]) == (0, "verified")
     )
     assert moved_report["findings"] == folder["findings"] == []
-    strip = lambda b: {k: v for k, v in b.items() if k != "path"}  # noqa: E731
-    assert strip(moved_report["bundles"][0]) == strip(folder["bundles"][0])
+    del moved_report["bundles"][0]["path"], folder["bundles"][0]["path"]
+    assert moved_report["bundles"] == folder["bundles"]
 
 
 def test_seal_previous_continues_the_sequence_and_the_chain(
@@ -675,22 +675,7 @@ def _usage_cases(tmp_path: Path, sealed: Path, private: Path, raw: Path) -> dict
     }
 
 
-USAGE_CASES = [
-    "no command",
-    "unknown command",
-    "verify without a path",
-    "unknown option",
-    "workers below one",
-    "workers not a number",
-    "keygen unknown algorithm",
-    "seal without a key",
-    "seal over an existing bundle",
-    "checkpoint interval not a power of two",
-    "bad stream id",
-    "missing trust store",
-    "trust store not one",
-    "missing input",
-]
+USAGE_CASES = list(_usage_cases(Path(), Path(), Path(), Path()))
 
 
 @pytest.mark.parametrize("case", USAGE_CASES)
@@ -717,10 +702,6 @@ def test_usage_and_input_errors_exit_2_with_a_message_and_no_traceback(
     )
     assert after == before
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no staging left behind
-
-
-def test_usage_case_list_is_complete(tmp_path: Path) -> None:
-    assert list(_usage_cases(tmp_path, tmp_path, tmp_path, tmp_path)) == USAGE_CASES
 
 
 # --- the installed console script -------------------------------------------------------------

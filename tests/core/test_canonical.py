@@ -14,11 +14,14 @@ def test_members_sorted_by_utf16_code_units():
 
 
 def test_string_escapes_follow_rfc8785():
-    assert canonicalize("a\"b\\c\n\t\x01\u2028é") == b'"a\\"b\\\\c\\n\\t\\u0001\xe2\x80\xa8\xc3\xa9"'
+    assert canonicalize('a"b\\c\n\t\x01\u2028é') == b'"a\\"b\\\\c\\n\\t\\u0001\xe2\x80\xa8\xc3\xa9"'
 
 
 def test_nested_and_literals():
-    assert canonicalize({"z": [True, False, None, 0, -5], "y": {}}) == b'{"y":{},"z":[true,false,null,0,-5]}'
+    assert (
+        canonicalize({"z": [True, False, None, 0, -5], "y": {}})
+        == b'{"y":{},"z":[true,false,null,0,-5]}'
+    )
 
 
 @pytest.mark.parametrize("bad", [1.5, 2**53, float("nan"), {1: "x"}, {"a": object()}, "\ud800"])

@@ -17,24 +17,44 @@ COMPAT = Path(__file__).resolve().parents[3] / "shared" / "compat" / "otlp-examp
 
 def log_record(i, upper=False):
     trace = f"{i:032x}".upper() if upper else f"{i:032x}"
-    return {"timeUnixNano": str(1_772_400_000_000_000_000 + i), "severityNumber": 9,
-            "traceId": trace, "body": {"stringValue": f"r{i}"}}
+    return {
+        "timeUnixNano": str(1_772_400_000_000_000_000 + i),
+        "severityNumber": 9,
+        "traceId": trace,
+        "body": {"stringValue": f"r{i}"},
+    }
 
 
 def collector_line(records):
-    return json.dumps({"resourceLogs": [{"resource": {"attributes": [
-        {"key": "service.name", "value": {"stringValue": "svc"}}]},
-        "scopeLogs": [{"scope": {"name": "s"}, "logRecords": records}]}]})
+    return json.dumps(
+        {
+            "resourceLogs": [
+                {
+                    "resource": {
+                        "attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]
+                    },
+                    "scopeLogs": [{"scope": {"name": "s"}, "logRecords": records}],
+                }
+            ]
+        }
+    )
 
 
 def test_collector_json_lines_split_into_single_record_lines(tmp_path):
     path = tmp_path / "logs.jsonl"
-    path.write_text(collector_line([log_record(1), log_record(2)]) + "\n"
-                    + collector_line([log_record(3)]) + "\n")
+    path.write_text(
+        collector_line([log_record(1), log_record(2)])
+        + "\n"
+        + collector_line([log_record(3)])
+        + "\n"
+    )
     records = list(read_records(path))
     assert [r.origin for r in records] == [1, 1, 2]
-    assert [r.time_ns for r in records] == [1_772_400_000_000_000_001, 1_772_400_000_000_000_002,
-                                            1_772_400_000_000_000_003]
+    assert [r.time_ns for r in records] == [
+        1_772_400_000_000_000_001,
+        1_772_400_000_000_000_002,
+        1_772_400_000_000_000_003,
+    ]
     for r in records:
         doc = json.loads(r.line)
         assert len(doc["resourceLogs"]) == 1
@@ -109,8 +129,10 @@ def test_proto_truncated_and_oversized_prefix_name_the_offset(tmp_path):
 
 
 def test_audit_lines_are_kept_verbatim(tmp_path):
-    line = ('{"timestamp": "2026-03-02T08:00:00.250Z", "user_id": "u1", "action": "LOGIN_SUCCESS",'
-            ' "resource": "session"}')
+    line = (
+        '{"timestamp": "2026-03-02T08:00:00.250Z", "user_id": "u1", "action": "LOGIN_SUCCESS",'
+        ' "resource": "session"}'
+    )
     path = tmp_path / "audit.jsonl"
     path.write_text(line + "\r\n")
     (record,) = read_records(path)
@@ -120,9 +142,15 @@ def test_audit_lines_are_kept_verbatim(tmp_path):
 
 
 def test_opensearch_search_response_and_hits(tmp_path):
-    hit = {"_index": "audit_log_index", "_id": "1", "_source": {"timestamp": "2026-03-02T08:00:00Z"}}
+    hit = {
+        "_index": "audit_log_index",
+        "_id": "1",
+        "_source": {"timestamp": "2026-03-02T08:00:00Z"},
+    }
     path = tmp_path / "search.json"
-    path.write_text(json.dumps({"took": 1, "hits": {"total": {"value": 1}, "hits": [hit, hit]}}, indent=1))
+    path.write_text(
+        json.dumps({"took": 1, "hits": {"total": {"value": 1}, "hits": [hit, hit]}}, indent=1)
+    )
     records = list(read_records(path))
     assert [r.kind for r in records] == ["opensearch", "opensearch"]
     assert json.loads(records[0].line) == hit
@@ -131,7 +159,11 @@ def test_opensearch_search_response_and_hits(tmp_path):
 @pytest.mark.parametrize(
     ("content", "line", "message"),
     [
-        (b'{"timestamp": "2026-03-02T08:00:00Z", "action": "X"}\n{"a": 1, "a": 2}\n', 2, "duplicate key"),
+        (
+            b'{"timestamp": "2026-03-02T08:00:00Z", "action": "X"}\n{"a": 1, "a": 2}\n',
+            2,
+            "duplicate key",
+        ),
         (b'{"timestamp": "2026-03-02T08:00:00Z", "action": "X"}\n{"x": NaN}\n', 2, "NaN"),
         (b'{"timestamp": "2026-03-02T08:00:00Z", "action": "X"}\n{"x": "\xff"}\n', 2, "UTF-8"),
         (b'{"timestamp": "2026-03-02T08:00:00Z", "action": "X"}\n{"x": 1}\n', 2, "neither OTLP"),
@@ -149,7 +181,9 @@ def test_bad_lines_name_file_and_line(tmp_path, content, line, message):
 
 def test_deep_nesting_is_refused_not_crashed(tmp_path):
     path = tmp_path / "deep.jsonl"
-    path.write_bytes(b'{"timestamp": "2026-03-02T08:00:00Z", "action": "X"}\n' + b"[" * 100_000 + b"]" * 100_000)
+    path.write_bytes(
+        b'{"timestamp": "2026-03-02T08:00:00Z", "action": "X"}\n' + b"[" * 100_000 + b"]" * 100_000
+    )
     with pytest.raises(InvalidInputError, match="nested"):
         list(read_records(path))
 

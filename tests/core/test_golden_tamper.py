@@ -63,7 +63,6 @@ CASES = [
     "leaf_index_edit",
     "leaf_index_resigned",
     "clock_regression",
-    "clock_regression_in_segment",
     "clock_regression_between_bundles",
 ]
 

@@ -34,7 +34,9 @@ def test_merkle_root_matches_rfc9162_definition(n):
     assert hashing.merkle_root(leaves) == rfc9162_mth(leaves)
 
 
-@pytest.mark.parametrize(("n", "segment"), [(1, 4), (4, 4), (5, 4), (17, 4), (64, 8), (65, 8), (100, 16)])
+@pytest.mark.parametrize(
+    ("n", "segment"), [(1, 4), (4, 4), (5, 4), (17, 4), (64, 8), (65, 8), (100, 16)]
+)
 def test_segment_roots_compose_into_the_tree_root(n, segment):
     leaves = leaves_of(n)
     roots = [hashing.merkle_root(leaves[i : i + segment]) for i in range(0, n, segment)]
@@ -74,7 +76,11 @@ def test_chain_over_equals_repeated_steps():
 def test_genesis_layout_and_dependence_on_every_input():
     g = hashing.genesis_hash("stream-a", 3, None)
     expected = hashlib.sha256(
-        b"\x03AUDITLENS-CHAIN-V1" + (8).to_bytes(4, "big") + b"stream-a" + (3).to_bytes(8, "big") + bytes(32)
+        b"\x03AUDITLENS-CHAIN-V1"
+        + (8).to_bytes(4, "big")
+        + b"stream-a"
+        + (3).to_bytes(8, "big")
+        + bytes(32)
     ).digest()
     assert g == expected
     assert hashing.genesis_hash("stream-b", 3, None) != g

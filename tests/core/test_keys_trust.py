@@ -31,7 +31,9 @@ def test_signature_not_accepted_under_another_algorithm_name():
 
 def test_weak_and_foreign_keys_are_refused():
     with pytest.raises(SigningKeyError, match="below the minimum of 3072"):
-        keys.algorithm_of(rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key())
+        keys.algorithm_of(
+            rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+        )
     with pytest.raises(SigningKeyError, match="not allowed"):
         keys.algorithm_of(ec.generate_private_key(ec.SECP384R1()).public_key())
     with pytest.raises(SigningKeyError, match="unknown algorithm"):
@@ -45,7 +47,7 @@ def test_sample_key_is_deterministic_and_label_bound():
 
 def test_write_keypair_is_private_and_never_overwrites(tmp_path):
     key = keys.generate()
-    private, public = keys.write_keypair(key, tmp_path)
+    private, _public = keys.write_keypair(key, tmp_path)
     assert private.stat().st_mode & 0o777 == 0o600
     assert keys.load_private(private).key_id == key.key_id
     with pytest.raises(SigningKeyError, match="overwrite"):
@@ -54,15 +56,21 @@ def test_write_keypair_is_private_and_never_overwrites(tmp_path):
 
 
 def entry(key, **extra):
-    return {"key_id": key.key_id, "algorithm": key.algorithm, "public_key": key.public_pem().decode(),
-            "owner": "test", **extra}
+    return {
+        "key_id": key.key_id,
+        "algorithm": key.algorithm,
+        "public_key": key.public_pem().decode(),
+        "owner": "test",
+        **extra,
+    }
 
 
 def test_trust_store_loads_keys_and_limits(tmp_path):
     key = keys.generate()
     path = tmp_path / "trust.json"
-    path.write_bytes(truststore_document([entry(key, not_after="2027-01-01T00:00:00Z",
-                                                revoked_at=None)]))
+    path.write_bytes(
+        truststore_document([entry(key, not_after="2027-01-01T00:00:00Z", revoked_at=None)])
+    )
     store = load_trust(path)
     trusted = store.get(key.key_id)
     assert trusted is not None

@@ -33,8 +33,11 @@ def test_framing_detects_missing_newline_and_wrong_count():
 def test_hash_segments_reads_regions_and_flags_short_reads(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"xx" + b"a\nb\n" + b"c\n")
-    tasks = [SegmentTask(str(path), 2, 4, 2, 1, bytes(32)), SegmentTask(str(path), 6, 2, 1, 3, bytes(32)),
-             SegmentTask(str(path), 8, 5, 1, 4, bytes(32))]
+    tasks = [
+        SegmentTask(str(path), 2, 4, 2, 1, bytes(32)),
+        SegmentTask(str(path), 6, 2, 1, 3, bytes(32)),
+        SegmentTask(str(path), 8, 5, 1, 4, bytes(32)),
+    ]
     first, second, short = hash_segments(tasks)
     assert first.leaves == hashing.leaf_hash(b"a") + hashing.leaf_hash(b"b")
     assert second.leaves == hashing.leaf_hash(b"c")

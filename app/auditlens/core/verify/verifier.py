@@ -820,10 +820,13 @@ class BundleVerifier:
         if LEAVES_PATH in ok_files:
             with container.open(LEAVES_PATH) as handle:
                 expected_leaves = handle.read(ok_files[LEAVES_PATH].size)
-            self._check_index(manifest, expected_leaves)
+            if not self._check_index(manifest, expected_leaves):
+                # The signed index contradicts the signed chain: it cannot be the reference.
+                self._blame_index(manifest, expected_leaves, actual_leaves)
+                expected_leaves = None
+        if expected_leaves is not None:
             if checkpoints is not None:
                 self._check_checkpoints(manifest, checkpoints, expected_leaves)
-        if expected_leaves is not None:
             _localize(self, manifest, hashing.split_leaves(expected_leaves), actual)
         else:
             self._check_without_index(manifest, actual_leaves, checkpoints)
@@ -833,6 +836,8 @@ class BundleVerifier:
     ) -> None:
         """Each signed checkpoint must match the chain and segment root of the signed leaves."""
         self.sink.checks += 1
+        # The leaves here reproduce the signed chain, so the recomputed chain values are the true
+        # ones: continuing from them names a bad checkpoint alone, not every one after it.
         value = bytes.fromhex(manifest.chain_initial)
         for cp in checkpoints:
             lo = (cp.first_seq - manifest.first_seq) * hashing.HASH_SIZE
@@ -849,8 +854,25 @@ class BundleVerifier:
                     actual=f"chain {cp.chain_hash} root {cp.segment_root}",
                 )
 
-    def _check_index(self, manifest: Manifest, expected: bytes) -> None:
-        """The signed index must itself reproduce the signed chain and root."""
+    def _blame_index(self, manifest: Manifest, index: bytes, actual: bytes) -> None:
+        """If the stored records reproduce the signed chain, name the index entries that differ."""
+        initial = bytes.fromhex(manifest.chain_initial)
+        if hashing.chain_over(initial, manifest.first_seq, actual).hex() != manifest.chain_final:
+            return
+        size = hashing.HASH_SIZE
+        for i in range(min(len(index), len(actual)) // size):
+            if index[i * size : (i + 1) * size] != actual[i * size : (i + 1) * size]:
+                self.add(
+                    "INDEX_MISMATCH",
+                    "leaf index entry differs from the intact record it indexes",
+                    path=f"{self.name}!{LEAVES_PATH}",
+                    seq=manifest.first_seq + i,
+                    expected=actual[i * size : (i + 1) * size].hex(),
+                    actual=index[i * size : (i + 1) * size].hex(),
+                )
+
+    def _check_index(self, manifest: Manifest, expected: bytes) -> bool:
+        """The signed index must itself reproduce the signed chain and root; True when it does."""
         self.sink.checks += 1
         initial = bytes.fromhex(manifest.chain_initial)
         where = f"{self.name}!{LEAVES_PATH}"
@@ -872,6 +894,7 @@ class BundleVerifier:
                 expected=manifest.merkle_root,
                 actual=root,
             )
+        return final == manifest.chain_final and root == manifest.merkle_root
 
     def _check_without_index(
         self, manifest: Manifest, actual: bytes, checkpoints: list[Checkpoint] | None
@@ -1197,6 +1220,16 @@ def check_sequence(reports: list[BundleReport], sink: FindingSink) -> None:
                         seq=m.first_seq,
                         expected=f"first seq {hm.last_seq + 1}",
                         actual=f"first seq {m.first_seq}",
+                    )
+                    # Both halves of a fork are suspect: which one is genuine is not provable here.
+                    sink.add(
+                        "BUNDLE_FORK",
+                        f"bundle's seq {max(m.first_seq, hm.first_seq)}-"
+                        f"{min(m.last_seq, hm.last_seq)} "
+                        f"are also covered, differently, by {report.path}",
+                        path=head.path,
+                        stream_id=stream,
+                        seq=max(m.first_seq, hm.first_seq),
                     )
                 if m.last_seq <= hm.last_seq:
                     continue
