@@ -72,9 +72,25 @@ def add_parsers(sub: Any) -> None:
 
 
 def _journal(case_dir: Path, action: str, details: dict[str, Any]) -> None:
+    """Append to the journal and record its new head in the case, so truncation is detectable."""
     from auditlens.core.store.journal import Journal
 
-    Journal(case_dir).append(action, details)
+    count, last = Journal(case_dir).append(action, details).head
+    with Case.open(case_dir) as case:
+        case.db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('journal_head', ?)", [f"{count}:{last}"]
+        )
+
+
+def _recorded_head(case_dir: Path) -> tuple[int, str] | None:
+    if not (case_dir / "case.duckdb").exists():
+        return None
+    with Case.open(case_dir, read_only=True) as case:
+        value = case.scalar("SELECT value FROM meta WHERE key = 'journal_head'")
+    if not value:
+        return None
+    count, _, last = str(value).partition(":")
+    return int(count), last
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -399,11 +415,11 @@ def cmd_journal(args: argparse.Namespace) -> int:
     """``auditlens journal verify``: 0 intact, 1 naming the first bad entry."""
     from auditlens.core.store.journal import verify_journal
 
-    report = verify_journal(args.case)
+    report = verify_journal(args.case, expected_head=_recorded_head(args.case))
     if report.ok:
         out(f"journal intact: {report.entries} entries")
         return 0
     out(f"journal TAMPERED: {len(report.problems)} problem(s) in {report.entries} entries")
     for problem in report.problems:
-        out(f"  {problem}")
+        out(f"  {problem.describe()}")
     return EXIT_CODES[Verdict.TAMPERED]

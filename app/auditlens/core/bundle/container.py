@@ -263,7 +263,7 @@ def _zip_kind(info: zipfile.ZipInfo) -> str:
     file_type = stat.S_IFMT(info.external_attr >> 16)
     if file_type == stat.S_IFLNK:
         return "symlink"
-    if info.is_dir() or file_type == stat.S_IFDIR:
+    if info.filename.endswith("/") or file_type == stat.S_IFDIR:
         return "dir"
     if file_type in (0, stat.S_IFREG):
         return "file"

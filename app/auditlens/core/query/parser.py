@@ -553,9 +553,7 @@ class _Parser:
         if low is None and high is None:
             return Exists(target)
         low_value, high_value = self.bounds(target, low, high)
-        if (
-            low_value is not None and high_value is not None and low_value > high_value  # type: ignore[operator]
-        ):
+        if _above(low_value, high_value):
             raise QuerySyntaxError(
                 opening.start, closing.end, "the range's lower bound is above its upper bound"
             )
@@ -703,6 +701,15 @@ class _Parser:
             raise QuerySyntaxError(
                 token.start, token.end, f"the query is nested deeper than {MAX_DEPTH} levels"
             )
+
+
+def _above(low: int | float | str | None, high: int | float | str | None) -> bool:
+    """Whether a range's lower bound lies above its upper bound (bounds of one field agree)."""
+    if low is None or high is None:
+        return False
+    if isinstance(low, str) or isinstance(high, str):
+        return isinstance(low, str) and isinstance(high, str) and low > high
+    return low > high
 
 
 def _unknown_field_message(name: str) -> str:

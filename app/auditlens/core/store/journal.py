@@ -384,12 +384,18 @@ def verify_journal(
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
-        if (case_dir / CASE_DB_NAME).exists() or (expected_head is not None and expected_head[0]):
+        has_db = (case_dir / CASE_DB_NAME).exists()
+        if has_db or (expected_head is not None and expected_head[0]):
+            because = (
+                f"{CASE_DB_NAME} exists"
+                if has_db
+                else f"the case recorded {expected_head[0] if expected_head else 0} entries"
+            )
             sink.add(
                 ProblemKind.DELETED,
                 None,
                 None,
-                f"{JOURNAL_NAME} is missing from a case that has {CASE_DB_NAME}",
+                f"{JOURNAL_NAME} is missing from the case ({because})",
             )
             return sink.report(path, 0, (0, GENESIS_PREV))
         raise JournalError(
@@ -495,16 +501,16 @@ def _check_line(
         sink.add(ProblemKind.MALFORMED, None, lineno, f"line longer than {MAX_LINE_BYTES} bytes")
         chain.unreadable(lineno)
         return
-    entry, reason = _parse_entry(raw, lineno, path)
-    if entry is None:
+    parsed = _read_entry(raw, lineno, path)
+    if isinstance(parsed, str):
         if complete:  # a torn last line is already reported as truncated
-            hint = _index_hint(raw)
-            sink.add(ProblemKind.MALFORMED, hint, lineno, reason or "not an entry")
+            sink.add(ProblemKind.MALFORMED, _index_hint(raw), lineno, parsed)
         chain.unreadable(lineno)
         return
+    entry, body, whole = parsed
     index: int = entry["index"]
     recorded: str = entry["hash"]
-    computed = entry_hash(entry)
+    computed = hashlib.sha256(body).hexdigest()
     if computed != recorded:
         sink.add(
             ProblemKind.EDITED,
@@ -514,7 +520,7 @@ def _check_line(
             expected=recorded,
             actual=computed,
         )
-    elif canonicalize(entry) != raw:
+    elif whole != raw:
         sink.add(
             ProblemKind.EDITED,
             index,
@@ -526,23 +532,34 @@ def _check_line(
     chain.feed(_Node(lineno, index, entry["prev"], recorded))
 
 
-def _parse_entry(raw: bytes, lineno: int, path: Path) -> tuple[dict[str, Any] | None, str | None]:
+def _read_entry(raw: bytes, lineno: int, path: Path) -> tuple[dict[str, Any], bytes, bytes] | str:
+    """Parse one line into ``(entry, canonical bytes without hash, canonical bytes)``, or why not.
+
+    Both canonical forms come from one canonicalization of each member (the verifier's hot
+    path): an RFC 8785 object is ``{``, its ``"key":value`` members sorted by key and joined by
+    commas, then ``}``; the entry's keys are the fixed ASCII set, so UTF-16 code-unit order is
+    plain string order.
+    """
     if not raw:
-        return None, "empty line"
+        return "empty line"
     try:
         value = strict_json_loads(raw, path=str(path), line=lineno)
     except InvalidInputError as exc:
-        return None, exc.message
+        return exc.message
     if not isinstance(value, dict):
-        return None, f"a JSON {type(value).__name__}, not an entry object"
+        return f"a JSON {type(value).__name__}, not an entry object"
     reason = _structure_problem(value)
     if reason is not None:
-        return None, reason
+        return reason
+    members: list[tuple[str, bytes]] = []
     try:
-        canonicalize(value)
+        for key in sorted(value):
+            members.append((key, canonicalize(key) + b":" + canonicalize(value[key])))
     except InvalidInputError as exc:
-        return None, f"not canonical JSON AuditLens could have written: {exc.message}"
-    return value, None
+        return f"not canonical JSON AuditLens could have written: {exc.message}"
+    body = b"{" + b",".join(member for key, member in members if key != "hash") + b"}"
+    whole = b"{" + b",".join(member for _, member in members) + b"}"
+    return value, body, whole
 
 
 def _structure_problem(entry: dict[str, Any]) -> str | None:
@@ -951,15 +968,16 @@ def _read_tail(fd: int, size: int, path: Path) -> _Tail | None:
             )
         start = 0
     raw = os.pread(fd, end - start, start)
-    entry, reason = _parse_entry(raw, 0, path)
-    if entry is None:
+    parsed = _read_entry(raw, 0, path)
+    if isinstance(parsed, str):
         raise JournalError(
-            f"the last line is not a journal entry ({reason}); refusing to append: run "
+            f"the last line is not a journal entry ({parsed}); refusing to append: run "
             "'auditlens journal verify'",
             path=str(path),
             line=_count_lines(fd, size),
         )
-    computed = entry_hash(entry)
+    entry, body, _ = parsed
+    computed = hashlib.sha256(body).hexdigest()
     if computed != entry["hash"]:
         raise JournalError(
             f"the last entry does not match its hash (recorded {entry['hash']}, computed "
