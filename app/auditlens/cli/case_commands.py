@@ -152,7 +152,7 @@ def _refresh(case: Case) -> Any:
     from auditlens.core.progress import Progress
 
     yield Progress("indexing", 0, None, "", "ordering the timeline")
-    queries.refresh_timeline(case)
+    queries.refresh_order(case)
 
 
 def _time_arg(text: str | None, name: str) -> int | None:

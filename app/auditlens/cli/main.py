@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``auditlens`` command."""
+    for stream in (sys.stdout, sys.stderr):
+        # Paths from a hostile archive may not be UTF-8: show them escaped, never crash on them.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         args = build_parser().parse_args(argv)
         from auditlens.cli import case_commands, commands

@@ -28,7 +28,7 @@ def err(text: str) -> None:
 
 def out_json(value: Any) -> None:
     """Print one JSON document."""
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    print(json.dumps(value, indent=2, ensure_ascii=True))
 
 
 def drive(job: Generator[Progress, None, T], *, quiet: bool = False) -> T:

@@ -16,6 +16,7 @@ Invariants:
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import stat
 import struct
@@ -67,6 +68,23 @@ class Entry:
     compressed_size: int | None = None
 
 
+def printable_name(name: str) -> str:
+    r"""A listed name as text that can be printed and stored as UTF-8.
+
+    Folder and tar names are bytes; Python decodes those that are not UTF-8 with lone surrogates,
+    which no UTF-8 output (a terminal, ``--json``, a report) can encode. Such bytes are shown as
+    ``\xNN`` instead: the backslash makes the entry unsafe, so it is reported and never opened.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return name
+
+
 def unsafe_reason(entry: Entry) -> str | None:
     """Why an entry must never be opened, or ``None`` when its name and type are safe."""
     name = entry.name
@@ -75,7 +93,7 @@ def unsafe_reason(entry: Entry) -> str | None:
     if not name or "\x00" in name:
         return "empty name or NUL byte in the name"
     if "\\" in name:
-        return "backslash in the name"
+        return "backslash in the name (or bytes that are not UTF-8, shown as \\xNN)"
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         return "absolute name"
     parts = PurePosixPath(name).parts
@@ -191,41 +209,53 @@ class DirectoryContainer(Container):
         super().__init__(path)
         self._walk(path, "")
 
-    def _walk(self, folder: Path, prefix: str) -> None:
+    def _walk(self, folder: Path, prefix: str) -> bool:
+        """List ``folder`` into ``entries``; False when the listing had to stop early."""
         try:
-            scan = sorted(os.scandir(folder), key=lambda e: e.name)
+            with os.scandir(folder) as scan:
+                # Never hold more than the limit: a folder may have millions of entries.
+                items = list(itertools.islice(scan, MAX_ENTRIES - len(self.entries) + 1))
         except OSError as exc:
-            raise InvalidInputError(
-                f"cannot list folder: {exc.strerror}", path=str(folder)
-            ) from exc
-        for item in scan:
-            name = prefix + item.name
-            if len(self.entries) >= MAX_ENTRIES:
-                raise LimitExceededError(
-                    f"more than {MAX_ENTRIES} entries exceeds the limit", path=str(self.path)
-                )
+            if not prefix:
+                raise InvalidInputError(
+                    f"cannot list folder: {exc.strerror}", path=str(folder)
+                ) from exc
+            self._stop(InvalidInputError, f"cannot list folder: {exc.strerror}", self._at(prefix))
+            return False
+        if len(self.entries) + len(items) > MAX_ENTRIES:
+            self._stop(
+                LimitExceededError,
+                f"more than {MAX_ENTRIES} entries exceeds the limit",
+                str(self.path),
+            )
+            return False
+        for item in sorted(items, key=lambda e: e.name):
+            name = prefix + printable_name(item.name)
             try:
                 info = item.stat(follow_symlinks=False)
             except OSError as exc:
-                raise InvalidInputError(
-                    f"cannot inspect entry: {exc.strerror}", path=f"{self.path}/{name}"
-                ) from exc
+                self._stop(InvalidInputError, f"cannot inspect: {exc.strerror}", self._at(name))
+                return False
             mode = info.st_mode
             if stat.S_ISLNK(mode):
                 self.entries.append(Entry(name, 0, "symlink"))
             elif stat.S_ISDIR(mode):
                 self.entries.append(Entry(name + "/", 0, "dir"))
-                if name.count("/") < MAX_DEPTH:
-                    self._walk(Path(item.path), name + "/")
+                if name.count("/") < MAX_DEPTH and not self._walk(Path(item.path), name + "/"):
+                    return False
             elif stat.S_ISREG(mode):
                 kind = "hardlink" if info.st_nlink > 1 else "file"
                 self.entries.append(Entry(name, info.st_size, kind))
             else:
                 self.entries.append(Entry(name, 0, "device"))
+        return True
+
+    def _at(self, name: str) -> str:
+        return f"{self.path}!{name}"
 
     def _local(self, name: str) -> Path:
         if name not in self._safe_files():
-            raise InvalidInputError("no such safe file in the bundle", path=f"{self.path}/{name}")
+            raise InvalidInputError("no such safe file in the bundle", path=self._at(name))
         return self.path / name
 
     def open(self, name: str) -> IO[bytes]:
@@ -235,7 +265,7 @@ class DirectoryContainer(Container):
         swapped for a FIFO, device or link since then is refused instead of read (or waited on).
         """
         local = self._local(name)
-        where = f"{self.path}/{name}"
+        where = self._at(name)
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
             fd = os.open(local, flags)
@@ -383,7 +413,11 @@ class ZipContainer(Container):
     def region(self, name: str) -> tuple[str, int, int] | None:
         """Stored entries can be read in place: offset after the local header."""
         info = self._infos.get(name)
-        if info is None or info.compress_type != zipfile.ZIP_STORED or name not in self.files():
+        if (
+            info is None
+            or info.compress_type != zipfile.ZIP_STORED
+            or name not in self._safe_files()
+        ):
             return None
         with self.path.open("rb") as handle:
             handle.seek(info.header_offset)
@@ -489,7 +523,8 @@ class TarContainer(Container):
             if member is None:
                 return True
             kind = _tar_kind(member)
-            name = member.name + ("/" if kind == "dir" and not member.name.endswith("/") else "")
+            name = printable_name(member.name)
+            name += "/" if kind == "dir" and not name.endswith("/") else ""
             last = repr(name)
             self.entries.append(Entry(name, member.size, kind))
             self._members.setdefault(name, member)
@@ -577,7 +612,7 @@ class TarContainer(Container):
     def region(self, name: str) -> tuple[str, int, int] | None:
         """Members of an uncompressed tar lie in place after their header."""
         member = self._members.get(name)
-        if self._compressed or member is None or name not in self.files():
+        if self._compressed or member is None or name not in self._safe_files():
             return None
         return (str(self.path), member.offset_data, member.size)
 

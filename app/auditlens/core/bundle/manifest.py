@@ -27,6 +27,8 @@ CHECKPOINTS_PATH = "index/checkpoints.json"
 ROLES = ("data", "leaves", "checkpoints")
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # ~100k file entries; a larger manifest is not ours.
 MAX_U64 = 2**64 - 1
+# Sequence numbers stay below 2**63 so they fit the case database's BIGINT and u64 arithmetic.
+MAX_SEQ = 2**63 - 1
 STREAM_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,19})$")
@@ -322,6 +324,9 @@ def parse_manifest(data: bytes, *, source: str = MANIFEST_PATH) -> Manifest:
     redactions = top.raw("redactions")
     if not isinstance(redactions, list):
         raise top.fail("redactions", "expected a list")
+    for name in ("first_seq", "last_seq", "count"):
+        if records.u64(name) > MAX_SEQ:
+            raise records.fail(name, f"exceeds the largest sequence number {MAX_SEQ}")
     interval = checkpoints.u64("interval")
     if interval <= 0 or interval & (interval - 1):
         raise checkpoints.fail("interval", "must be a power of two")

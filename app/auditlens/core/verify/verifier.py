@@ -26,7 +26,7 @@ import os
 import tarfile
 import zipfile
 import zlib
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -66,6 +66,8 @@ from auditlens.core.verify.segments import SegmentResult, SegmentTask, hash_regi
 from auditlens.core.verify.trust import TrustStore
 
 MAX_CHECKPOINTS_BYTES = 256 * 1024 * 1024
+CHECKPOINT_ENTRY_BYTES = 2048  # one canonical checkpoint is about 700 bytes; room to spare.
+MAX_SEGMENT_BYTES = 256 * 1024 * 1024  # the fast path reads a segment whole; beyond, stream it.
 MAX_FINDINGS_PER_CODE = 200  # beyond this a bundle is plainly destroyed; the count still shows.
 PARALLEL_MIN_RECORDS = 100_000  # below this, spawning workers costs more than it saves.
 TASK_BYTES = 16 * 1024 * 1024  # bytes a worker hashes per task.
@@ -86,6 +88,7 @@ class BundleReport:
     suppressed: dict[str, int] = field(default_factory=dict)
     files_checked: int = 0
     checks_run: int = 0
+    checkpoints: list[Checkpoint] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The per-bundle object of ``verify --json``."""
@@ -251,11 +254,7 @@ class BundleVerifier:
                 and _looks_raw(self.path)
             ):
                 self.report.sealed = False
-                self.add(
-                    "UNSEALED_INPUT",
-                    "raw evidence without a seal; integrity not provable",
-                    path=self.name,
-                )
+                yield from self._check_raw()
             else:
                 self.add("NOT_A_BUNDLE", exc.message, path=exc.path or self.name)
             return self._finish()
@@ -272,6 +271,32 @@ class BundleVerifier:
                 self.add("ARCHIVE_CORRUPT", f"cannot read the container: {exc}", path=self.name)
         return self._finish()
 
+    def _check_raw(self) -> Generator[Progress, None, None]:
+        """Raw evidence proves nothing, but it must at least be readable evidence (DESIGN §6)."""
+        from auditlens.core.bundle.formats import read_records
+
+        count = 0
+        try:
+            for count, _record in enumerate(read_records(self.path), start=1):
+                if count % 50_000 == 0:
+                    self.token.check()
+                    yield Progress("reading", count, None, "records")
+        except InvalidInputError as exc:
+            self.report.sealed = True  # not evidence at all: the verdict is invalid, not unsealed
+            self.add(
+                "NOT_A_BUNDLE",
+                f"neither a bundle nor readable raw evidence: {exc.message}",
+                path=exc.path or self.name,
+                line=exc.line,
+                offset=exc.offset,
+            )
+            return
+        self.add(
+            "UNSEALED_INPUT",
+            f"raw evidence ({count:,} records) without a seal; integrity not provable",
+            path=self.name,
+        )
+
     # -- the steps -----------------------------------------------------------------------
 
     def _run(self, container: Container) -> Generator[Progress, None, None]:
@@ -286,6 +311,7 @@ class BundleVerifier:
         self._step3_4_signature(container, files, manifest, manifest_bytes)
         ok_files = self._step5_inventory(container, files, manifest)
         checkpoints = self._step6_structure(container, manifest, ok_files)
+        self.report.checkpoints = checkpoints
         yield from self._step7_records(container, manifest, ok_files, checkpoints)
         self._step8_time(manifest, checkpoints)
 
@@ -307,17 +333,14 @@ class BundleVerifier:
         if hidden:
             self.add(
                 "TRAILING_DATA",
-                f"{hidden} bytes hidden in the archive comment",
+                f"{hidden} bytes hidden outside the archive's listed entries",
                 path=self.name,
                 expected="0",
                 actual=str(hidden),
             )
         files = container.files()
-        duplicates = {
-            e.name
-            for e in container.entries
-            if [x.name for x in container.entries].count(e.name) > 1
-        }
+        counts = Counter(e.name for e in container.entries)
+        duplicates = {name for name, count in counts.items() if count > 1}
         for name in duplicates:
             files.pop(name, None)
         if MANIFEST_PATH not in files:
@@ -344,7 +367,14 @@ class BundleVerifier:
         self.report.manifest = manifest
         self.report.manifest_sha256 = hashlib.sha256(data).hexdigest()
         self.sink.checks += 1
-        canonical = canonicalize(strict_json_loads(data, path=where))
+        try:
+            canonical = canonicalize(strict_json_loads(data, path=where))
+        except InvalidInputError as exc:
+            # Parsable but outside the canonical subset (a float, a huge integer, a lone
+            # surrogate): no sealer of this format writes it.
+            self.add("MANIFEST_INVALID", f"not canonicalizable: {exc.message}", path=where)
+            self.report.manifest = None
+            return None
         if canonical != data:
             self.add(
                 "NONCANONICAL_MANIFEST",
@@ -644,7 +674,7 @@ class BundleVerifier:
         cp_where = f"{self.name}!{CHECKPOINTS_PATH}"
         try:
             interval, checkpoints = parse_checkpoints(
-                container.read(CHECKPOINTS_PATH, MAX_CHECKPOINTS_BYTES), source=cp_where
+                container.read(CHECKPOINTS_PATH, _checkpoints_limit(manifest)), source=cp_where
             )
         except InvalidInputError as exc:
             self.add("CHECKPOINT_MISMATCH", exc.message, path=cp_where)
@@ -690,6 +720,8 @@ class BundleVerifier:
                 region is not None and region[2] != sizes[name]
             ):
                 return False  # a size difference: let the slow path explain it
+        if any(c.length > MAX_SEGMENT_BYTES for c in checkpoints):
+            return False  # the slow path hashes lines incrementally, whatever their length
         for name in sizes:
             last = [c for c in checkpoints if c.file == name]
             if not last or last[-1].offset + last[-1].length != sizes[name]:
@@ -784,28 +816,43 @@ class BundleVerifier:
             digest = hashlib.sha256()
             size = 0
             line_no = 0
-            carry = b""
+            # A line is hashed as its bytes arrive: an endless line costs time, not memory.
+            pending: Any = None  # SHA-256 state of the unterminated line so far
+            pending_size = 0
             with container.open(entry.path) as handle:
                 while chunk := handle.read(READ_CHUNK):
                     digest.update(chunk)
                     size += len(chunk)
-                    parts = (carry + chunk).split(b"\n")
-                    carry = parts.pop()
-                    for line in parts:
+                    parts = chunk.split(b"\n")
+                    tail = parts.pop()
+                    for index, line in enumerate(parts):
                         line_no += 1
-                        actual.append((hashing.leaf_hash(line), entry.path, line_no))
+                        if index == 0 and pending is not None:
+                            pending.update(line)
+                            leaf = pending.digest()
+                            pending = None
+                        else:
+                            leaf = hashing.leaf_hash(line)
+                        actual.append((leaf, entry.path, line_no))
+                    if parts:
+                        pending_size = 0
+                    if tail:
+                        if pending is None:
+                            pending = hashlib.sha256(b"\x00")
+                        pending.update(tail)
+                        pending_size += len(tail)
                     self.token.check()
                     yield Progress("localizing", len(actual), manifest.count, "records")
-            if carry:
+            if pending is not None:
                 line_no += 1
-                actual.append((hashing.leaf_hash(carry), entry.path, line_no))
+                actual.append((pending.digest(), entry.path, line_no))
                 self.add(
                     "TRAILING_DATA",
-                    f"{len(carry)} bytes after the last newline (an unterminated line)",
+                    f"{pending_size} bytes after the last newline (an unterminated line)",
                     path=where,
                     line=line_no,
                     expected="file ends with a newline",
-                    actual=f"{len(carry)} bytes without one",
+                    actual=f"{pending_size} bytes without one",
                 )
             if digest.hexdigest() != entry.sha256 or size != entry.size:
                 self.add(
@@ -961,6 +1008,12 @@ class BundleVerifier:
                     expected=f">= {before.time_max_ns - ALLOWED_SKEW_NS}",
                     actual=str(after.time_min_ns),
                 )
+
+
+def _checkpoints_limit(manifest: Manifest) -> int:
+    """The checkpoint file can only be as large as the records it describes need."""
+    segments = manifest.count // max(manifest.checkpoint_interval, 1) + 1
+    return min(MAX_CHECKPOINTS_BYTES, 4096 + segments * CHECKPOINT_ENTRY_BYTES)
 
 
 def unsafe_reason_path(name: str) -> str | None:

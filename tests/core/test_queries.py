@@ -1,0 +1,410 @@
+"""Queries over a case: event pages in time order (at any offset, with filters and time bounds),
+actors, one actor's timeline, trace assembly, histograms and stats.
+
+Expected answers are derived from the records each test wrote (or, for the ~150k-record case,
+from the generator in ``tests/conftest.py``), never from the query layer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from auditlens.core.errors import QuerySyntaxError, UsageError
+from auditlens.core.store import queries
+from auditlens.core.store.case import Case
+from auditlens.core.store.importer import import_inputs
+from auditlens.core.verify.trust import TrustStore
+from golden.make_golden import run
+
+BLOCK = 65_536  # the ord block size the issue names: pages beyond it must still be right
+MINUTE = 60_000_000_000
+T0 = 1_772_445_600_000_000_000  # 2026-03-02T10:00:00Z
+
+
+def imported(folder: Path, *paths: Path) -> Path:
+    with Case.open(folder, create=True) as case:
+        run(import_inputs(case, list(paths), TrustStore()))
+    return folder
+
+
+def page(folder: Path, query: queries.EventQuery, offset: int, limit: int) -> list[dict[str, Any]]:
+    with Case.open(folder) as case:
+        return queries.events_page(case, query, offset=offset, limit=limit)
+
+
+def keys(rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    return [(r["time_ns"], r["seq"]) for r in rows]
+
+
+def attrs(**values: Any) -> list[dict[str, Any]]:
+    out = []
+    for key, value in values.items():
+        if isinstance(value, list):
+            any_value: dict[str, Any] = {
+                "arrayValue": {"values": [{"stringValue": v} for v in value]}
+            }
+        else:
+            any_value = {"stringValue": value}
+        out.append({"key": key.replace("__", "."), "value": any_value})
+    return out
+
+
+def log_line(time_ns: int, body: str, service: str = "agent-desktop", **fields: Any) -> str:
+    attributes = fields.pop("attributes", {})
+    record = {"timeUnixNano": str(time_ns), "body": {"stringValue": body}, **fields}
+    record["attributes"] = attrs(**attributes)
+    return json.dumps(
+        {
+            "resourceLogs": [
+                {
+                    "resource": {"attributes": attrs(service__name=service)},
+                    "scopeLogs": [{"scope": {"name": "cc.test"}, "logRecords": [record]}],
+                }
+            ]
+        }
+    )
+
+
+def span_line(trace: str, span: str, parent: str | None, name: str, start: int) -> str:
+    record: dict[str, Any] = {
+        "traceId": trace,
+        "spanId": span,
+        "name": name,
+        "kind": 2,
+        "startTimeUnixNano": str(start),
+        "endTimeUnixNano": str(start + 1_000),
+    }
+    if parent:
+        record["parentSpanId"] = parent
+    return json.dumps(
+        {
+            "resourceSpans": [
+                {
+                    "resource": {"attributes": attrs(service__name="routing-service")},
+                    "scopeSpans": [{"scope": {"name": "cc.test"}, "spans": [record]}],
+                }
+            ]
+        }
+    )
+
+
+# --- paging in time order ----------------------------------------------------------------------
+
+
+def test_unfiltered_pages_follow_time_order_across_block_boundaries(big_case: Any) -> None:
+    expected = [(t, line) for t, line, _, _ in big_case.rows]
+    total = len(expected)
+    assert total > 2 * BLOCK
+    everything = queries.EventQuery()
+    for start in (0, BLOCK - 7, 2 * BLOCK - 3, total - 4):
+        first = page(big_case.folder, everything, start, 10)
+        second = page(big_case.folder, everything, start + 10, 10)
+        assert keys(first) == expected[start : start + 10]
+        assert keys(second) == expected[start + 10 : start + 20]  # page k+1 continues page k
+    assert page(big_case.folder, everything, total, 10) == []
+
+
+def test_filtered_pages_follow_time_order_beyond_the_first_block(big_case: Any) -> None:
+    ords = {(t, line): n for n, (t, line, _, _) in enumerate(big_case.rows)}
+    matching = [(t, line) for t, line, action, _ in big_case.rows if action == "EXPORT"]
+    query = queries.EventQuery("action:EXPORT")
+    with Case.open(big_case.folder) as case:
+        assert queries.count_events(case, query) == len(matching)
+    # Offsets (in the filtered view) whose rows sit just before and after each block boundary.
+    for boundary in (BLOCK, 2 * BLOCK):
+        crossing = next(i for i, key in enumerate(matching) if ords[key] >= boundary)
+        start = crossing - 3
+        first = page(big_case.folder, query, start, 6)
+        second = page(big_case.folder, query, start + 6, 6)
+        assert keys(first) == matching[start : start + 6]
+        assert keys(second) == matching[start + 6 : start + 12]
+        assert {r["action"] for r in first + second} == {"EXPORT"}
+    # The whole filtered view, page by page, is exactly the matching rows in time order.
+    pages: list[tuple[int, int]] = []
+    while len(pages) < len(matching):
+        rows = page(big_case.folder, query, len(pages), 7_000)
+        assert rows
+        pages += keys(rows)
+    assert pages == matching
+    assert page(big_case.folder, query, len(matching), 5) == []
+
+
+def test_time_bounds_page_consistently(big_case: Any) -> None:
+    times = sorted({t for t, _, _, _ in big_case.rows})
+    low = times[len(times) // 3]  # a record's exact time: included
+    high = times[len(times) // 3 * 2] + 1  # between two records' times
+    matching = [
+        (t, line) for t, line, action, actor in big_case.rows if low <= t < high and actor == "u3"
+    ]
+    query = queries.EventQuery("actor_id:u3", time_from_ns=low, time_to_ns=high)
+    with Case.open(big_case.folder) as case:
+        assert queries.count_events(case, query) == len(matching)
+    assert keys(page(big_case.folder, query, 0, 5)) == matching[:5]
+    start = len(matching) - 8
+    assert keys(page(big_case.folder, query, start, 5)) == matching[start : start + 5]
+    assert keys(page(big_case.folder, query, start + 5, 5)) == matching[start + 5 :]
+
+
+def test_bad_page_arguments_and_filters_are_refused(big_case: Any) -> None:
+    with pytest.raises(UsageError):
+        page(big_case.folder, queries.EventQuery(), -1, 10)
+    with pytest.raises(UsageError):
+        page(big_case.folder, queries.EventQuery(), 0, -1)
+    with pytest.raises(QuerySyntaxError) as caught:
+        page(big_case.folder, queries.EventQuery("action:(EXPORT"), 0, 10)
+    assert caught.value.start == len("action:")
+
+
+def test_histogram_counts_add_up_to_the_filtered_total(big_case: Any) -> None:
+    expected = Counter(
+        t // MINUTE * MINUTE for t, _, action, _ in big_case.rows if action != "READ"
+    )
+    query = queries.EventQuery("NOT action:READ")
+    with Case.open(big_case.folder) as case:
+        buckets = queries.histogram(case, MINUTE, query)
+        total = queries.count_events(case, query)
+    assert buckets == sorted(expected.items())
+    assert sum(c for _, c in buckets) == total == sum(expected.values())
+
+
+def test_bucket_sizes_parse_and_bad_ones_are_refused() -> None:
+    assert queries.parse_bucket("1m") == MINUTE
+    assert queries.parse_bucket("30s") == 30_000_000_000
+    assert queries.parse_bucket("2h") == 120 * MINUTE
+    assert queries.parse_bucket("1d") == 1440 * MINUTE
+    for bad in ("", "m", "0m", "1x", "-1m", "1.5m"):
+        with pytest.raises(UsageError):
+            queries.parse_bucket(bad)
+
+
+# --- time formatting ---------------------------------------------------------------------------
+
+
+def test_times_are_rfc3339_with_nanoseconds_in_utc_or_the_given_zone() -> None:
+    winter = T0 + 123_456_789  # 2026-03-02T10:00:00.123456789Z
+    summer = winter + 120 * 86_400 * 1_000_000_000  # 2026-06-30
+    assert queries.format_time(winter) == "2026-03-02T10:00:00.123456789Z"
+    berlin = ZoneInfo("Europe/Berlin")
+    for ns, offset in ((winter, "+01:00"), (summer, "+02:00")):
+        local = datetime.fromtimestamp(ns // 1_000_000_000, UTC).astimezone(berlin)
+        assert local.isoformat().endswith(offset)  # the zone's own rule, from zoneinfo
+        expected = local.isoformat()[:19] + ".123456789" + offset
+        assert queries.format_time(ns, queries.zone("Europe/Berlin")) == expected
+    assert queries.zone("UTC") is None
+    with pytest.raises(UsageError):
+        queries.zone("Mars/Olympus_Mons")
+
+
+# --- actors ------------------------------------------------------------------------------------
+
+# (minute, actor, roles, session, address, action), written to the file out of time order.
+ACTIVITY = [
+    (4, "alice", ["agent"], "s2", "10.0.0.1", "EXPORT"),
+    (0, "alice", ["agent"], "s1", "10.0.0.1", "LOGIN_SUCCESS"),
+    (2, "alice", ["agent"], "s1", "10.0.0.2", "READ"),
+    (1, "alice", ["agent"], "s1", "10.0.0.1", "READ"),
+    (3, "alice", ["agent"], "s2", "10.0.0.2", "LOGIN_SUCCESS"),
+    (5, "bob", ["supervisor"], "s9", "10.0.0.9", "MONITOR"),
+    (6, "bob", ["supervisor", "admin"], "s9", "10.0.0.9", "ROLE_CHANGE"),
+]
+
+
+@pytest.fixture(scope="module")
+def people(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("people")
+    raw = root / "logs.jsonl"
+    raw.write_text(
+        "".join(
+            log_line(
+                T0 + minute * MINUTE,
+                f"{action} by {actor}",
+                attributes={
+                    "user.id": actor,
+                    "user.name": actor.title(),
+                    "user.roles": roles,
+                    "session.id": session,
+                    "client.address": address,
+                    "audit.action": action,
+                },
+            )
+            + "\n"
+            for minute, actor, roles, session, address, action in ACTIVITY
+        )
+    )
+    return imported(root / "case", raw)
+
+
+def test_actors_list_roles_counts_first_and_last_seen_addresses_and_actions(
+    people: Path,
+) -> None:
+    with Case.open(people) as case:
+        found = {a.actor_id: a for a in queries.actors(case)}
+    assert set(found) == {"alice", "bob"}
+    for actor_id, actor in found.items():
+        mine = [a for a in ACTIVITY if a[1] == actor_id]
+        assert actor.name == actor_id.title()
+        assert actor.events == len(mine)
+        assert actor.first_ns == T0 + min(a[0] for a in mine) * MINUTE
+        assert actor.last_ns == T0 + max(a[0] for a in mine) * MINUTE
+        assert actor.roles == sorted({r for a in mine for r in a[2]})
+        assert actor.addresses == sorted({a[4] for a in mine})
+        assert actor.actions == sorted({a[5] for a in mine})
+
+
+def test_an_actor_timeline_gives_sessions_and_address_changes_in_time_order(
+    people: Path,
+) -> None:
+    with Case.open(people) as case:
+        timeline = queries.actor_timeline(case, "alice")
+    mine = sorted(a for a in ACTIVITY if a[1] == "alice")
+    assert [e["time_ns"] for e in timeline.events] == [T0 + a[0] * MINUTE for a in mine]
+    assert [
+        (s.session_id, s.first_ns, s.last_ns, sorted(s.addresses), s.events)
+        for s in timeline.sessions
+    ] == [
+        ("s1", T0, T0 + 2 * MINUTE, ["10.0.0.1", "10.0.0.2"], 3),
+        ("s2", T0 + 3 * MINUTE, T0 + 4 * MINUTE, ["10.0.0.1", "10.0.0.2"], 2),
+    ]
+    assert timeline.address_changes == [
+        (T0, None, "10.0.0.1"),
+        (T0 + 2 * MINUTE, "10.0.0.1", "10.0.0.2"),
+        (T0 + 4 * MINUTE, "10.0.0.2", "10.0.0.1"),
+    ]
+    with Case.open(people) as case:
+        assert queries.actor_timeline(case, "nobody").events == []
+
+
+# --- traces ------------------------------------------------------------------------------------
+
+TRACE = "5B8EFFF798038103D269B633813FC60C"  # upper case in the input, as OTLP/JSON allows
+ROOT, CHILD_A, CHILD_B, GRANDCHILD, ORPHAN, ABSENT = (
+    f"{n:016X}" for n in (0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6)
+)
+
+
+@pytest.fixture(scope="module")
+def trace_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("trace")
+    spans = root / "spans.jsonl"
+    spans.write_text(
+        "\n".join(
+            [
+                span_line(TRACE, GRANDCHILD, CHILD_A, "db.query", T0 + 3_000),
+                span_line(TRACE, ROOT, None, "POST /calls", T0),
+                span_line(TRACE, CHILD_B, ROOT, "route", T0 + 2_000),
+                span_line(TRACE, CHILD_A, ROOT, "lookup", T0 + 1_000),
+                span_line(TRACE, ORPHAN, ABSENT, "late callback", T0 + 9_000),
+                span_line("0" * 31 + "1", "00000000000000f1", None, "other trace", T0),
+            ]
+        )
+        + "\n"
+    )
+    logs = root / "logs.jsonl"
+    logs.write_text(
+        "\n".join(
+            [
+                log_line(T0 + 1_500, "lookup done", traceId=TRACE, spanId=CHILD_A),
+                log_line(T0 + 3_500, "query slow", traceId=TRACE, spanId=GRANDCHILD),
+                log_line(T0 + 4_000, "span gone", traceId=TRACE, spanId="00000000000000ee"),
+                log_line(T0 + 5_000, "no span", traceId=TRACE),
+            ]
+        )
+        + "\n"
+    )
+    return imported(root / "case", spans, logs)
+
+
+def test_a_trace_is_a_span_tree_with_logs_orphans_and_missing_parents(trace_case: Path) -> None:
+    with Case.open(trace_case) as case:
+        found = queries.trace(case, TRACE)  # looked up in any case
+    assert found.trace_id == TRACE.lower()
+    assert found.span_count == 5
+
+    def shape(node: queries.SpanNode) -> Any:
+        return (
+            node.span["span_id"],
+            node.missing_parent,
+            [log["body"] for log in node.logs],
+            sorted((shape(c) for c in node.children), key=str),
+        )
+
+    roots = sorted((shape(r) for r in found.roots), key=str)
+    assert roots == sorted(
+        [
+            (
+                ROOT.lower(),
+                False,
+                [],
+                sorted(
+                    [
+                        (
+                            CHILD_A.lower(),
+                            False,
+                            ["lookup done"],
+                            [(GRANDCHILD.lower(), False, ["query slow"], [])],
+                        ),
+                        (CHILD_B.lower(), False, [], []),
+                    ],
+                    key=str,
+                ),
+            ),
+            (ORPHAN.lower(), True, [], []),
+        ],
+        key=str,
+    )
+    assert found.missing_parents == [ABSENT.lower()]
+    assert [log["body"] for log in found.orphan_logs] == ["span gone", "no span"]
+
+
+def test_an_unknown_trace_is_empty(trace_case: Path) -> None:
+    with Case.open(trace_case) as case:
+        found = queries.trace(case, "f" * 32)
+    assert (found.roots, found.orphan_logs, found.span_count) == ([], [], 0)
+
+
+# --- stats -------------------------------------------------------------------------------------
+
+
+def test_stats_count_events_by_kind_and_integrity_and_give_the_time_span(
+    trace_case: Path,
+) -> None:
+    with Case.open(trace_case) as case:
+        found = queries.stats(case)
+    assert found["events"] == 10
+    assert found["events_by_kind"] == {"log": 4, "span": 6}
+    assert found["events_by_integrity"] == {"unsealed": 10}
+    assert found["inputs"] == 2
+    assert (found["time_first_ns"], found["time_last_ns"]) == (T0, T0 + 9_000)
+    assert found["bundles_by_verdict"] == {}
+
+
+def test_stats_of_the_sample_case_list_streams_and_bundles(sample_case: Path) -> None:
+    from auditlens.core.resources import sample_case_dir
+    from golden.make_golden import manifest_of
+
+    manifests = [manifest_of(p) for p in sorted((sample_case_dir() / "bundles").glob("*/*"))]
+    with Case.open(sample_case) as case:
+        found = queries.stats(case)
+    assert found["events"] == sum(int(m["records"]["count"]) for m in manifests)
+    assert found["bundles_by_verdict"] == {"verified": len(manifests)}
+    kinds = {"cc-prod.audit": "audit", "cc-prod.otel-logs": "log", "cc-prod.otel-traces": "span"}
+    by_kind: Counter[str] = Counter()
+    for m in manifests:
+        by_kind[kinds[m["stream"]["id"]]] += int(m["records"]["count"])
+    assert found["events_by_kind"] == dict(by_kind)
+    streams = sorted({m["stream"]["id"] for m in manifests})
+    assert [s["stream_id"] for s in found["streams"]] == streams
+    for stream in found["streams"]:
+        mine = [m for m in manifests if m["stream"]["id"] == stream["stream_id"]]
+        assert stream["bundles"] == len(mine)
+        assert stream["first_seq"] == min(int(m["records"]["first_seq"]) for m in mine)
+        assert stream["last_seq"] == max(int(m["records"]["last_seq"]) for m in mine)
+    assert found["time_first_ns"] == min(int(m["time"]["first_ns"]) for m in manifests)
+    assert found["time_last_ns"] == max(int(m["time"]["last_ns"]) for m in manifests)
