@@ -479,11 +479,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    workdir: Path = args.workdir.resolve()
     if shutil.which("sha256sum") is None:
         log("sha256sum not found (GNU coreutils)")
         return 2
     try:
-        data = prepare(args.records, args.workdir.resolve(), keep=args.keep)
+        data = prepare(args.records, workdir, keep=args.keep)
         log(f"bundle: {data.bundle} ({len(data.files)} files, {data.bytes / MB:,.1f} MB)")
         verify_cmd = [
             *auditlens_command(),
@@ -507,7 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         verify_runs: list[Run] = []
         digest_runs: list[Run] = []
         openssl_runs: list[Run] = []
-        scratch = args.workdir.resolve() / f"n{args.records}"
+        scratch = workdir / f"n{args.records}"
         for number in range(1, RUNS + 1):
             # Alternate the contenders so drift on the machine hits both alike.
             out = scratch / "verify-stdout.json"
@@ -535,7 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = summarize(data, verify_runs, digest_runs, openssl_runs)
     summary["load_average_1min"] = {"before": load_before, "after": os.getloadavg()[0]}
     print_summary(summary, verify_runs, digest_runs, openssl_runs)
-    result = args.workdir.resolve() / f"result-n{args.records}.json"
+    result = workdir / f"result-n{args.records}.json"
     result.write_text(json.dumps(summary, indent=2) + "\n")
     log(f"figures written to {result}")
     return 0 if all(summary["pass"].values()) else 1

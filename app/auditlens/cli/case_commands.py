@@ -32,65 +32,16 @@ EVENT_TABLE = [
 ]
 
 
-def add_parsers(sub: Any) -> None:
-    """Register the case sub-commands on the top-level sub-parser."""
-    imp = sub.add_parser("import", help="import evidence into a case folder")
-    imp.add_argument("case", type=Path, metavar="CASE_DIR")
-    imp.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
-    imp.add_argument("--trust", action="append", type=Path, default=[], metavar="FILE")
-
-    def query_parser(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
-        parser.add_argument("case", type=Path, metavar="CASE_DIR")
-        parser.add_argument("--format", choices=FORMATS, default="table")
-        parser.add_argument(
-            "--tz", default="UTC", help="IANA time zone for printed times (default UTC)"
-        )
-        return parser
-
-    events = query_parser("events", "list events in time order")
-    events.add_argument("--filter", default="", metavar="Q")
-    events.add_argument("--from", dest="time_from", metavar="T")
-    events.add_argument("--to", dest="time_to", metavar="T")
-    events.add_argument("--limit", type=int, default=200)
-    events.add_argument("--offset", type=int, default=0)
-    query_parser("actors", "list actors")
-    actor = query_parser("actor", "one actor's timeline")
-    actor.add_argument("actor", metavar="ACTOR")
-    trace = query_parser("trace", "a trace's span tree with linked logs")
-    trace.add_argument("trace_id", metavar="TRACE_ID")
-    histogram = query_parser("histogram", "event counts per time bucket")
-    histogram.add_argument("--bucket", default="1m")
-    histogram.add_argument("--filter", default="", metavar="Q")
-    stats = sub.add_parser("stats", help="what the case holds")
-    stats.add_argument("case", type=Path, metavar="CASE_DIR")
-    stats.add_argument("--json", action="store_true")
-    journal = sub.add_parser("journal", help="the examiner's journal")
-    journal_sub = journal.add_subparsers(dest="journal_command", required=True)
-    jverify = journal_sub.add_parser("verify", help="check the journal's hash chain")
-    jverify.add_argument("case", type=Path, metavar="CASE_DIR")
-
-
 def _journal(case_dir: Path, action: str, details: dict[str, Any]) -> None:
-    """Append to the journal and record its new head in the case, so truncation is detectable."""
-    from auditlens.core.store.journal import Journal
-
-    count, last = Journal(case_dir).append(action, details).head
     with Case.open(case_dir) as case:
-        case.db.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('journal_head', ?)", [f"{count}:{last}"]
-        )
+        case.journal(action, details)
 
 
 def _recorded_head(case_dir: Path) -> tuple[int, str] | None:
     if not (case_dir / "case.duckdb").exists():
         return None
     with Case.open(case_dir, read_only=True) as case:
-        value = case.scalar("SELECT value FROM meta WHERE key = 'journal_head'")
-    if not value:
-        return None
-    count, _, last = str(value).partition(":")
-    return int(count), last
+        return case.journal_head()
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -102,7 +53,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     created = not (args.case / "case.duckdb").exists()
     with Case.open(args.case, create=True) as case:
         if created:
-            _journal(args.case, "case_created", {"folder": str(args.case.resolve())})
+            case.journal("case_created", {"folder": str(args.case.resolve())})
         report = drive(import_inputs(case, args.inputs, trust))
         drive(_refresh(case))
     verdicts = []
@@ -124,26 +75,6 @@ def cmd_import(args: argparse.Namespace) -> int:
                     f"    {finding.severity.upper()} {finding.code}: {finding.message} "
                     f"at {finding.place()}"
                 )
-    _journal(
-        args.case,
-        "import",
-        {
-            "inputs": [
-                {
-                    "path": str(r.path),
-                    "sha256": r.sha256,
-                    "kind": r.kind,
-                    "verdict": r.verdict.value,
-                    "events": r.records,
-                    "replay": r.replay,
-                    "bundle_id": r.bundle_id,
-                    "findings": [f.code for f in r.findings],
-                }
-                for r in report.inputs
-            ],
-            "trust": [str(p) for p in args.trust],
-        },
-    )
     out(f"imported {report.records:,} events from {len(report.inputs)} input(s) into {args.case}")
     return EXIT_CODES[worst(verdicts)] if verdicts else 0
 

@@ -72,9 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--days", type=int, default=3)
     sample.add_argument("--seed", type=int, default=7)
 
-    from auditlens.cli import case_commands
+    from auditlens.cli.case_parsers import add_parsers
 
-    case_commands.add_parsers(sub)
+    add_parsers(sub)
     return parser
 
 
@@ -87,10 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             reconfigure(errors="backslashreplace")
     try:
         args = build_parser().parse_args(argv)
-        from auditlens.cli import case_commands, commands
+        from auditlens.cli import commands
 
         name = f"cmd_{args.command.replace('-', '_')}"
-        handler = getattr(commands, name, None) or getattr(case_commands, name)
+        handler = getattr(commands, name, None)
+        if handler is None:
+            from auditlens.cli import case_commands
+
+            handler = getattr(case_commands, name)
         return int(handler(args))
     except UsageError as exc:
         err(f"auditlens: usage: {exc.diagnostics()}")

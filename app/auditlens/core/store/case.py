@@ -86,6 +86,27 @@ class Case:
             "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
 
+    def journal(self, action: str, details: dict[str, Any]) -> None:
+        """Append an examiner action to ``journal.jsonl`` and keep the journal's head here.
+
+        The head (entry count and last hash) in the database is what lets ``journal verify``
+        notice entries cut from the end of the file (see journal.py).
+        """
+        from auditlens.core.store.journal import Journal
+
+        count, last = Journal(self.folder).append(action, details).head
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('journal_head', ?)", [f"{count}:{last}"]
+        )
+
+    def journal_head(self) -> tuple[int, str] | None:
+        """The journal head recorded by the last :meth:`journal`, if any."""
+        value = self.scalar("SELECT value FROM meta WHERE key = 'journal_head'")
+        if not value:
+            return None
+        count, _, last = str(value).partition(":")
+        return int(count), last
+
     def close(self) -> None:
         """Close the database."""
         self.db.close()

@@ -37,6 +37,8 @@ class DecodeTask:
     profile_dirs: tuple[str, ...]
     expected: bytes = b""  # sealed leaves of these records, or empty when there is no reference
     proven: bool = False  # the verifier proved these bytes hash to ``expected``: skip re-hashing
+    seqs: tuple[int | None, ...] | None = None  # per line, when not first_seq + index
+    intact: bytes | None = None  # per line 1/0, when decided by the importer (damaged bundles)
     path: str | None = None
     offset: int = 0
     length: int = 0
@@ -47,8 +49,9 @@ class DecodeTask:
 class Unreadable:
     """A record line that does not decode as any known record type."""
 
+    file: str
     line: int
-    seq: int
+    seq: int | None
     message: str
     intact: bool
 
@@ -108,13 +111,16 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
     base = task.base_integrity
     damaged = "unsealed" if base == "unsealed" else "tampered"
     for index, line in enumerate(lines):
-        seq = task.first_seq + index
+        seq = task.first_seq + index if task.seqs is None else task.seqs[index]
         if task.proven:
             leaf = expected[index * _HASH : (index + 1) * _HASH]
             intact = True
         else:
             leaf = sha(b"\x00" + line).digest()
-            intact = bool(expected) and expected[index * _HASH : (index + 1) * _HASH] == leaf
+            if task.intact is not None:
+                intact = bool(task.intact[index])
+            else:
+                intact = bool(expected) and expected[index * _HASH : (index + 1) * _HASH] == leaf
         try:
             row = normalizer.row(line)
         except InvalidInputError as exc:
@@ -125,7 +131,9 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
                 body=line.decode("utf-8", "replace"),
                 attributes="{}",
             )
-            unreadable.append(Unreadable(task.first_line + index, seq, exc.message, intact))
+            unreadable.append(
+                Unreadable(task.file_label, task.first_line + index, seq, exc.message, intact)
+            )
         row["stream_id"] = task.stream_id
         row["seq"] = seq
         row["bundle_id"] = task.bundle_id

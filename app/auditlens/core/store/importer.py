@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ import pyarrow as pa
 from auditlens.core.bundle.container import Container, open_container
 from auditlens.core.bundle.formats import read_records
 from auditlens.core.bundle.manifest import LEAVES_PATH, MANIFEST_PATH, Manifest, parse_manifest
-from auditlens.core.errors import InvalidInputError
+from auditlens.core.errors import Error, InvalidInputError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.resources import profiles_dir
 from auditlens.core.store.case import Case
@@ -41,6 +41,8 @@ BATCH_ROWS = 20_000
 DECODE_TASK_BYTES = 8 * 1024 * 1024  # per worker task: big enough to amortize, small in memory
 PARALLEL_MIN_RECORDS = 50_000  # below this, starting worker processes costs more than it saves
 HASH_CHUNK = 8 * 1024 * 1024
+# Findings that name one stored line as not the sealed record at its place.
+_RECORD_CODES = {"RECORD_MODIFIED", "RECORD_INSERTED", "RECORDS_REORDERED", "DUPLICATE_RECORD"}
 # Findings that make every record of a bundle unprovable, whatever its own leaf says.
 _BUNDLE_WIDE = {
     "BAD_SIGNATURE",
@@ -115,6 +117,19 @@ def _insert(case: Case, table: pa.Table, input_id: int) -> None:
         case.db.unregister("_batch")
 
 
+def _journal_details(result: InputResult) -> dict[str, Any]:
+    return {
+        "path": str(result.path),
+        "sha256": result.sha256,
+        "kind": result.kind,
+        "verdict": result.verdict.value,
+        "events": result.records,
+        "replay": result.replay,
+        "bundle_id": result.bundle_id,
+        "findings": sorted({f.code for f in result.findings}),
+    }
+
+
 def fingerprint(path: Path) -> list[tuple[str, int, int]]:
     """Size and modification time of every file of an input (a file or a folder)."""
     files = (
@@ -180,7 +195,15 @@ class Importer:
             for index, path in enumerate(inputs):
                 self.token.check()
                 yield Progress("importing", index, len(inputs), "inputs", f"importing {path}")
-                result = yield from self._one(path)
+                try:
+                    result = yield from self._one(path)
+                except Error as exc:
+                    # A refused input is an examiner action too; the case keeps what came before.
+                    self.case.journal(
+                        "import_refused", {"path": str(path), "error": exc.diagnostics()}
+                    )
+                    raise
+                self.case.journal("import", {"inputs": [_journal_details(result)]})
                 report.inputs.append(result)
         finally:
             self.close()
@@ -391,9 +414,14 @@ class Importer:
                     manifest_sha256=digest,
                 )
             )
-        sink = FindingSink()
-        check_sequence([*known, bundle], sink)
-        return [f for f in sink.findings if f.path == bundle.path]
+        # What adding this bundle reveals, wherever it points: a gap found when an earlier
+        # bundle arrives after a later one names the later one.
+        before = FindingSink()
+        check_sequence(known, before)
+        after = FindingSink()
+        check_sequence([*known, bundle], after)
+        seen = {(f.code, f.path, f.seq) for f in before.findings}
+        return [f for f in after.findings if (f.code, f.path, f.seq) not in seen]
 
     def _bundle_events(
         self,
@@ -429,10 +457,7 @@ class Importer:
         if segments is not None:
             tasks = segments
         else:
-            sealed = (
-                {expected[i : i + 32] for i in range(0, len(expected), 32)} if expected else set()
-            )
-            tasks = self._sequential_tasks(container, bundle, manifest, base, sealed, expected)
+            tasks = self._sequential_tasks(container, bundle, manifest, base, expected)
         count = 0
         parallel = manifest.count >= PARALLEL_MIN_RECORDS and self.workers > 1
         if parallel:
@@ -465,7 +490,7 @@ class Importer:
                     Finding(
                         "RECORD_UNREADABLE",
                         f"record does not decode: {bad.message}",
-                        path=f"{bundle.path}!{_file_of_line(manifest, bad.seq)}",
+                        path=bad.file,
                         line=bad.line,
                         seq=bad.seq,
                         stream_id=manifest.stream_id,
@@ -543,31 +568,57 @@ class Importer:
         bundle: BundleReport,
         manifest: Manifest,
         base: str,
-        sealed: set[bytes],
         expected: bytes,
     ) -> Iterator[DecodeTask]:
+        """Tasks for a damaged bundle, read line by line in stored order.
+
+        Each stored record is matched to the sealed record it is (by leaf, identical records in
+        order), so it keeps its true sequence number even after a deletion or insertion. It is
+        intact when it is a sealed record and no finding names its line (a moved record or a
+        duplicate copy is named by the verifier). A modified record takes the number of the
+        sealed record it replaced; an inserted one has none. Without a trustworthy leaf index
+        nothing can be matched: records are numbered by position and none is intact.
+        """
+        positions: dict[bytes, deque[int]] = defaultdict(deque)
+        for index in range(0, len(expected), hashing.HASH_SIZE):
+            positions[expected[index : index + hashing.HASH_SIZE]].append(
+                manifest.first_seq + index // hashing.HASH_SIZE
+            )
+        named = {(f.path, f.line) for f in bundle.findings if f.code in _RECORD_CODES}
+        # A modified record takes the sequence number of the sealed record it replaced.
+        replaced = {(f.path, f.line): f.seq for f in bundle.findings if f.code == "RECORD_MODIFIED"}
         for entry in manifest.data_files():
             if entry.path not in container.files():
                 continue
-            first_seq = entry.first_seq or 0
+            where = f"{bundle.path}!{entry.path}"
             line = 1
             for chunk in _line_chunks(container, entry.path):
-                count = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-                # Per-record integrity of a damaged bundle: a record is intact when its bytes
-                # are a sealed record (by leaf); its place is judged by the findings.
-                leaves = [hashing.leaf_hash(x) for x in chunk.split(b"\n")[:count]]
-                marks = b"".join(leaf if leaf in sealed else bytes(32) for leaf in leaves)
+                pieces = chunk.split(b"\n")
+                if chunk.endswith(b"\n"):
+                    pieces.pop()
+                seqs: list[int | None] = []
+                flags = bytearray()
+                for offset, piece in enumerate(pieces):
+                    queue = positions.get(hashing.leaf_hash(piece)) if expected else None
+                    if queue:
+                        seqs.append(queue.popleft())
+                        flags.append((where, line + offset) not in named)
+                    else:
+                        claimed = (entry.first_seq or 0) + line + offset - 1
+                        seqs.append(replaced.get((where, line + offset)) if expected else claimed)
+                        flags.append(0)
                 yield self._task(
                     manifest,
                     bundle,
                     entry.path,
                     first_line=line,
-                    first_seq=first_seq + line - 1,
+                    first_seq=(entry.first_seq or 0) + line - 1,
                     base_integrity=base,
-                    expected=marks if sealed else b"",
                     data=chunk,
+                    seqs=tuple(seqs),
+                    intact=bytes(flags),
                 )
-                line += count
+                line += len(pieces)
 
     def _run_tasks(self, tasks: Iterable[DecodeTask], *, parallel: bool) -> Iterator[DecodeResult]:
         """Decode tasks in order, in worker processes when worth it, with few in flight."""
@@ -602,13 +653,6 @@ class Importer:
         if self.executor is not None:
             self.executor.shutdown(cancel_futures=True)
             self.executor = None
-
-
-def _file_of_line(manifest: Manifest, seq: int) -> str:
-    for entry in manifest.data_files():
-        if (entry.first_seq or 0) <= seq <= (entry.last_seq or 0):
-            return entry.path
-    return "data"
 
 
 def _line_chunks(container: Container, name: str) -> Iterator[bytes]:

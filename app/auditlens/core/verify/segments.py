@@ -24,6 +24,8 @@ class SegmentTask:
     count: int
     first_seq: int
     start_chain: bytes
+    leaves_path: str | None = None  # where this segment's sealed leaves lie, when local
+    leaves_offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class SegmentResult:
     end_chain: bytes
     root: bytes
     framed: bool
+    checked: bool = False  # compared with the sealed leaves in the worker (leaves then dropped)
+    matched: bool = False
 
 
 def hash_region(data: bytes, count: int, first_seq: int, start_chain: bytes) -> SegmentResult:
@@ -78,5 +82,20 @@ def hash_segments(tasks: list[SegmentTask]) -> list[SegmentResult]:
             if len(data) != task.length:
                 results.append(SegmentResult(b"", b"", b"", False))
                 continue
-            results.append(hash_region(data, task.count, task.first_seq, task.start_chain))
+            result = hash_region(data, task.count, task.first_seq, task.start_chain)
+            if task.leaves_path is not None:
+                # Compare here and send back only the verdict: the parent then holds two hashes
+                # per segment, not 32 bytes per record (memory stays flat with bundle size).
+                with open(task.leaves_path, "rb") as leaves:
+                    leaves.seek(task.leaves_offset)
+                    expected = leaves.read(task.count * 32)
+                result = SegmentResult(
+                    b"",
+                    result.end_chain,
+                    result.root,
+                    result.framed,
+                    True,
+                    result.leaves == expected,
+                )
+            results.append(result)
     return results
