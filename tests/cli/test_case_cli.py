@@ -25,7 +25,7 @@ from auditlens.core.resources import sample_case_dir
 SAMPLE = sample_case_dir()
 SAMPLE_TRUST = SAMPLE / "truststore.json"
 AUDIT_BUNDLES = sorted((SAMPLE / "bundles" / "cc-prod.audit").iterdir())
-COMPAT = Path(__file__).resolve().parents[3] / "shared" / "compat" / "otlp-examples"
+COMPAT = Path(__file__).resolve().parents[1] / "data" / "otlp-examples"
 BLOCK = 65_536
 
 # The names for an event row, exactly.

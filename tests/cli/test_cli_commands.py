@@ -35,7 +35,7 @@ from auditlens.core.bundle.seal import seal
 from auditlens.core.verify import keys
 from auditlens.core.verify.findings import CODES
 
-COMPAT = Path(__file__).resolve().parents[3] / "shared" / "compat" / "otlp-examples"
+COMPAT = Path(__file__).resolve().parents[1] / "data" / "otlp-examples"
 DATA = "data/00001.jsonl"
 BUNDLE_KEYS = {
     "path",

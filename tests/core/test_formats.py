@@ -12,7 +12,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from auditlens.core.bundle.formats import parse_time_ns, read_records
 from auditlens.core.errors import InvalidInputError, LimitExceededError
 
-COMPAT = Path(__file__).resolve().parents[3] / "shared" / "compat" / "otlp-examples"
+COMPAT = Path(__file__).resolve().parents[1] / "data" / "otlp-examples"
 
 
 def log_record(i, upper=False):

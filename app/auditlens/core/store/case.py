@@ -77,6 +77,7 @@ class Case:
         case = cls(folder, connection)
         if not read_only:
             case._migrate()
+            case._journal_unjournaled_inputs()
         return case
 
     def _migrate(self) -> None:
@@ -98,6 +99,52 @@ class Case:
         self.db.execute(
             "INSERT OR REPLACE INTO meta VALUES ('journal_head', ?)", [f"{count}:{last}"]
         )
+
+    def journal_input(self, action: str, input_id: int, details: dict[str, Any]) -> None:
+        """Journal a committed input and remember that it is journaled.
+
+        An input is committed to the database first and journaled second; a process killed in
+        between leaves an input the journal does not name. The next open finds it by its id and
+        journals it then (``import_recovered``), so no evidence in the case goes unrecorded.
+        """
+        self.journal(action, {**details, "input_id": input_id})
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('journaled_input', ?)", [str(input_id)]
+        )
+
+    def _journal_unjournaled_inputs(self) -> None:
+        if not (self.folder / "journal.jsonl").exists() and not self.scalar(
+            "SELECT count(*) FROM inputs"
+        ):
+            return
+        done = int(
+            self.scalar(
+                "SELECT coalesce(max(value::BIGINT), 0) FROM meta WHERE key = 'journaled_input'"
+            )
+        )
+        rows = self.db.execute(
+            "SELECT input_id, path, kind, sha256, verdict, bundle_id, record_count FROM inputs "
+            "WHERE input_id > ? ORDER BY input_id",
+            [done],
+        ).fetchall()
+        for input_id, path, kind, sha256, verdict, bundle_id, records in rows:
+            self.journal_input(
+                "import_recovered",
+                int(input_id),
+                {
+                    "inputs": [
+                        {
+                            "path": path,
+                            "kind": kind,
+                            "sha256": sha256,
+                            "verdict": verdict,
+                            "bundle_id": bundle_id,
+                            "events": int(records or 0),
+                        }
+                    ],
+                    "note": "imported before an interruption; journaled at the next open",
+                },
+            )
 
     def journal_head(self) -> tuple[int, str] | None:
         """The journal head recorded by the last :meth:`journal`, if any."""

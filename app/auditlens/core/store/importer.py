@@ -70,6 +70,7 @@ class InputResult:
     rejected: str | None = None
     bundle_id: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    input_id: int | None = None  # set when committed (a replay adds nothing and has none)
 
 
 @dataclass
@@ -203,7 +204,12 @@ class Importer:
                         "import_refused", {"path": str(path), "error": exc.diagnostics()}
                     )
                     raise
-                self.case.journal("import", {"inputs": [_journal_details(result)]})
+                if result.input_id is None:
+                    self.case.journal("import", {"inputs": [_journal_details(result)]})
+                else:
+                    self.case.journal_input(
+                        "import", result.input_id, {"inputs": [_journal_details(result)]}
+                    )
                 report.inputs.append(result)
         finally:
             self.close()
@@ -244,6 +250,7 @@ class Importer:
         return int(self.case.scalar("SELECT coalesce(max(input_id), 0) + 1 FROM inputs"))
 
     def _record_input(self, input_id: int, result: InputResult, size: int) -> None:
+        result.input_id = input_id
         self.case.db.execute(
             "INSERT INTO inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
