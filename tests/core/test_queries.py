@@ -408,3 +408,22 @@ def test_stats_of_the_sample_case_list_streams_and_bundles(sample_case: Path) ->
         assert stream["last_seq"] == max(int(m["records"]["last_seq"]) for m in mine)
     assert found["time_first_ns"] == min(int(m["time"]["first_ns"]) for m in manifests)
     assert found["time_last_ns"] == max(int(m["time"]["last_ns"]) for m in manifests)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: events without a time are left out of the histogram, so its counts no longer "
+    "add up to the filtered total",
+)
+def test_histogram_accounts_for_events_without_a_time(tmp_path: Path) -> None:
+    raw = tmp_path / "logs.jsonl"
+    # An OTLP log record may carry neither timeUnixNano nor observedTimeUnixNano (0 = unknown).
+    untimed = json.loads(log_line(T0, "no time"))
+    del untimed["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["timeUnixNano"]
+    raw.write_text(json.dumps(untimed) + "\n" + log_line(T0, "timed") + "\n")
+    case = imported(tmp_path / "case", raw)
+    with Case.open(case) as opened:
+        total = queries.count_events(opened, queries.EventQuery())
+        buckets = queries.histogram(opened, MINUTE)
+    assert total == 2
+    assert sum(c for _, c in buckets) == total
