@@ -986,12 +986,6 @@ def tampered_copy(tmp_path: Path) -> tuple[Path, int, dict[str, Any]]:
     return bundle, int(manifest_of(bundle)["records"]["first_seq"]) + line - 1, original
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: replays are detected by manifest digest alone, so once a tampered copy of a "
-    "bundle is in the case the genuine bundle is dismissed as a replay and its sealed record "
-    "is never added",
-)
 def test_the_genuine_bundle_is_not_shadowed_by_an_earlier_tampered_copy(tmp_path: Path) -> None:
     copy, seq, original = tampered_copy(tmp_path)
     case = tmp_path / "case"
@@ -1004,11 +998,6 @@ def test_the_genuine_bundle_is_not_shadowed_by_an_earlier_tampered_copy(tmp_path
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a tampered copy of a bundle already in the case is treated as a replay, so its "
-    "verdict and findings (RECORD_MODIFIED) are not stored in the case",
-)
 def test_a_tampered_copy_of_a_bundle_in_the_case_has_its_findings_stored(tmp_path: Path) -> None:
     copy, seq, _ = tampered_copy(tmp_path)
     case = tmp_path / "case"
@@ -1022,11 +1011,6 @@ def test_a_tampered_copy_of_a_bundle_in_the_case_has_its_findings_stored(tmp_pat
 # --- more raw evidence ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Data Prepper spans lose their kind (OTLP spans keep it as the attribute "
-    "span.kind), so a filter on the span kind misses every OpenSearch span",
-)
 def test_data_prepper_span_kind_is_kept_like_the_otlp_span_kind(tmp_path: Path) -> None:
     raw = write_lines(tmp_path / "spans.ndjson", [span_hit(n) for n in range(3)])
     do_import(tmp_path / "case", raw)
@@ -1035,11 +1019,6 @@ def test_data_prepper_span_kind_is_kept_like_the_otlp_span_kind(tmp_path: Path) 
     assert kinds in ([2, 1, 3], [span_source(n)["kind"] for n in range(3)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a raw file's stream id is 'raw:' + its base name, so two files of the same name "
-    "(day1/audit.jsonl, day2/audit.jsonl) share one stream and both count seq from 1",
-)
 def test_raw_files_of_the_same_name_are_distinct_streams(tmp_path: Path) -> None:
     folder = tmp_path / "export"
     for day in ("day1", "day2"):

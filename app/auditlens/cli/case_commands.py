@@ -308,7 +308,10 @@ def cmd_histogram(args: argparse.Namespace) -> int:
         },
     )
     emit(
-        [{"bucket": queries.format_time(b, tz), "count": c} for b, c in buckets],
+        [
+            {"bucket": queries.format_time(b, tz) if b is not None else "(no time)", "count": c}
+            for b, c in buckets
+        ],
         ["bucket", "count"],
         args.format,
     )
@@ -337,6 +340,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
             f"  stream {stream['stream_id']}: {stream['bundles']} bundle(s), seq "
             f"{stream['first_seq']}-{stream['last_seq']}"
         )
+    for stream in found["raw_streams"]:
+        out(f"  unsealed {stream['stream_id']}: {stream['events']:,} events")
     out(f"inputs: {found['inputs']}  findings: {found['findings']}")
     out(f"time span: {found['time_first']} .. {found['time_last']}")
     return 0

@@ -166,5 +166,7 @@ class Case:
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         """Run a query that returns one value."""
-        row = self.db.execute(sql, params or []).fetchone()
-        return row[0] if row else None
+        # fetchall, not fetchone: DuckDB 2 refuses further work on a connection that still has
+        # an unfinished result.
+        rows = self.db.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None

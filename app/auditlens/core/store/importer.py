@@ -286,7 +286,7 @@ class Importer:
         try:
             batcher = _Batcher(self.case, input_id)
             for file in files:
-                stream = f"raw:{file.name}"
+                stream = self._raw_stream_id(path, file)
                 for seq, record in enumerate(read_records(file), start=1):
                     try:
                         row = self.normalizer.row(record.line)
@@ -335,9 +335,7 @@ class Importer:
             bundle_id=manifest.bundle_id if manifest else None,
             findings=list(bundle.findings),
         )
-        if manifest is not None and self.case.scalar(
-            "SELECT count(*) FROM bundles WHERE manifest_sha256 = ?", [bundle.manifest_sha256]
-        ):
+        if manifest is not None and self._is_replay(bundle, sha256):
             result.replay = True
             return result
         if manifest is not None:
@@ -402,6 +400,42 @@ class Importer:
             db.rollback()
             raise
         return result
+
+    def _raw_stream_id(self, given: Path, file: Path) -> str:
+        """``raw:NAME`` for a file given, ``raw:FOLDER/RELATIVE`` for a file of a folder given.
+
+        Raw files have no stream of their own; the name keeps them apart in the case. When the
+        case already holds a stream of that name (another file of the same name), the file's
+        own digest is appended so two files never share sequence numbers.
+        """
+        name = (
+            file.name if given.is_file() else f"{given.name}/{file.relative_to(given).as_posix()}"
+        )
+        stream = f"raw:{name}"
+        if self.case.scalar("SELECT count(*) FROM events WHERE stream_id = ?", [stream]):
+            stream = f"{stream}@{_sha256_file(file, self.token)[0][:12]}"
+        return stream
+
+    def _is_replay(self, bundle: BundleReport, sha256: str) -> bool:
+        """Whether the case already holds this very bundle, so importing it adds nothing.
+
+        The same bytes are always a replay. The same manifest is a replay only when both the copy
+        in the case and this one are intact: a tampered copy must neither hide the genuine
+        bundle imported after it, nor be dropped (with its findings) when it comes second.
+        """
+        if self.case.scalar(
+            "SELECT count(*) FROM inputs WHERE sha256 = ? AND kind = 'bundle'", [sha256]
+        ):
+            return True
+        intact = ("verified", "untrusted")
+        if bundle.verdict.value not in intact:
+            return False
+        return bool(
+            self.case.scalar(
+                "SELECT count(*) FROM bundles WHERE manifest_sha256 = ? AND verdict IN (?, ?)",
+                [bundle.manifest_sha256, *intact],
+            )
+        )
 
     def _registry_findings(self, bundle: BundleReport) -> list[Finding]:
         """Gaps, forks and rollbacks against the bundles the case already holds (DESIGN §3)."""

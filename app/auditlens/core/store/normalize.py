@@ -454,6 +454,8 @@ class Normalizer:
             row["parent_span_id"] = _b64_hex(source.get("parentSpanId"))
             row["name"] = source.get("name")
             row["duration_ns"] = _int(source.get("durationInNanos"))
+            if source.get("kind") is not None:
+                attributes["span.kind"] = source.get("kind")
             kind = "opensearch-span"
         else:
             row["kind"] = "log"

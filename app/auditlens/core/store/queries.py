@@ -366,16 +366,21 @@ def parse_bucket(text: str) -> int:
     return int(number) * BUCKETS[unit]
 
 
-def histogram(case: Case, bucket_ns: int, query: EventQuery | None = None) -> list[tuple[int, int]]:
-    """Event counts per time bucket: ``(bucket start ns, count)`` in time order."""
+def histogram(
+    case: Case, bucket_ns: int, query: EventQuery | None = None
+) -> list[tuple[int | None, int]]:
+    """Event counts per time bucket: ``(bucket start ns, count)`` in time order.
+
+    Events without a time are counted too, in a first bucket ``None``: the counts always add up
+    to the matching events.
+    """
     refresh_order(case)
     where, params = (query or EventQuery()).where()
     return [
-        (int(b), int(c))
+        (None if b is None else int(b), int(c))
         for b, c in case.db.execute(
             "SELECT time_ns // ? * ? AS b, count(*) FROM events "  # noqa: S608
-            f"WHERE time_ns IS NOT NULL AND {where} "
-            "GROUP BY b ORDER BY b",
+            f"WHERE {where} GROUP BY b ORDER BY b NULLS FIRST",
             [bucket_ns, bucket_ns, *params],
         ).fetchall()
     ]
@@ -385,7 +390,7 @@ def stats(case: Case) -> dict[str, Any]:
     """Events by kind and integrity, bundles by verdict, streams, inputs and the time span."""
     refresh_order(case)
     db = case.db
-    first, last = db.execute("SELECT min(time_ns), max(time_ns) FROM events").fetchone() or (
+    first, last = db.execute("SELECT min(time_ns), max(time_ns) FROM events").fetchall()[0] or (
         None,
         None,
     )
@@ -408,6 +413,13 @@ def stats(case: Case) -> dict[str, Any]:
             {"stream_id": s, "bundles": b, "first_seq": f, "last_seq": la}
             for s, b, f, la in db.execute(
                 "SELECT stream_id, count(*), min(first_seq), max(last_seq) FROM bundles "
+                "GROUP BY stream_id ORDER BY stream_id"
+            ).fetchall()
+        ],
+        "raw_streams": [
+            {"stream_id": s, "events": n}
+            for s, n in db.execute(
+                "SELECT stream_id, count(*) FROM events WHERE bundle_id IS NULL "
                 "GROUP BY stream_id ORDER BY stream_id"
             ).fetchall()
         ],
