@@ -4,9 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 SAMPLE := resources/samples/contact-center
-export QT_QPA_PLATFORM ?= offscreen
+CASE   := .cases/sample
 
-.PHONY: run test lint setup system bench bench-verify sample-resource clean
+.PHONY: run test lint setup system bench bench-verify bench-case sample-resource sample-case screenshots clean
 
 $(STAMP): pyproject.toml tools/system-deps.sh
 	bash tools/system-deps.sh
@@ -17,8 +17,28 @@ $(STAMP): pyproject.toml tools/system-deps.sh
 
 setup: $(STAMP)
 
-run: setup
-	$(VENV)/bin/auditlens verify $(SAMPLE)/bundles/*/* --trust $(SAMPLE)/truststore.json
+# Verifies the shipped sample, builds a case from it once, and opens the workbench on it. Without
+# a display (no DISPLAY or WAYLAND_DISPLAY) it says so and stops after the verification.
+run: setup sample-case
+	$(VENV)/bin/auditlens verify $(SAMPLE)/bundles/*/* --trust $(SAMPLE)/truststore.json || true
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
+	  echo "no display: run 'make run' in a desktop session, or 'xvfb-run make run'"; \
+	else $(VENV)/bin/auditlens gui $(CASE); fi
+
+sample-case: setup
+	@test -e $(CASE)/case.duckdb || $(VENV)/bin/auditlens import $(CASE) $(SAMPLE)/bundles/*/* \
+	  --trust $(SAMPLE)/truststore.json > /dev/null || test -e $(CASE)/case.duckdb
+
+# Renders each view of the sample case to docs/screenshots/ in a real X server (xvfb).
+screenshots: setup sample-case
+	bash tools/system-deps.sh --xvfb
+	mkdir -p docs/screenshots
+	for tab in integrity events actors; do \
+	  xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab $$tab \
+	    --screenshot docs/screenshots/$$tab.png || exit 1; done
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab events \
+	  --filter 'actor_id:sup-004 AND action:(EXPORT OR DOWNLOAD OR ROLE_CHANGE)' \
+	  --screenshot docs/screenshots/events-incident.png
 
 lint: setup
 	$(VENV)/bin/ruff check app tests bench
@@ -27,12 +47,15 @@ lint: setup
 	$(VENV)/bin/lint-imports
 
 test: setup lint
-	$(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
-bench: bench-verify
+bench: bench-verify bench-case
 
 bench-verify: setup
 	$(PY) bench/bench_verify.py --records 1000000
+
+bench-case: setup
+	$(PY) bench/bench_case.py --records 1000000 10000000
 
 # Rebuilds the shipped sample case source (small, deterministic).
 sample-resource: setup

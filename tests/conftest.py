@@ -6,6 +6,11 @@ rootdir of this conftest), so helpers under ``tests/`` import as ``golden.make_g
 
 from __future__ import annotations
 
+import os
+
+# GUI tests run offscreen everywhere (CI has no display); set before Qt is imported anywhere.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,3 +141,195 @@ def sample_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert code == 0
     return folder
+
+
+# --- guards (tests/guards.py): evidence untouched, read-only opens, no network ----------------
+
+
+@pytest.fixture
+def evidence_guard() -> Generator[Any, None, None]:
+    """An :class:`guards.EvidenceGuard`: ``evidence_guard.watch(*paths)`` snapshots files and
+    folders; the teardown fails, naming each change, if any of it changed or gained an entry."""
+    from guards import EvidenceGuard
+
+    guard = EvidenceGuard()
+    yield guard
+    guard.assert_untouched()
+
+
+@pytest.fixture
+def evidence_opens() -> Generator[Callable[..., Any], None, None]:
+    """Make :class:`guards.OpenRecorder` s: ``with evidence_opens(*roots) as opens: ...`` records
+    every open (mode, flags) and rename/removal/... of a path under ``roots``; the teardown fails
+    if any of those calls could write (``opens.writes``)."""
+    from guards import OpenRecorder
+
+    made: list[Any] = []
+
+    def start(*roots: str | Path) -> Any:
+        recorder = OpenRecorder(roots)
+        made.append(recorder)
+        return recorder
+
+    yield start
+    for recorder in reversed(made):
+        recorder.uninstall()
+    writes = [call for recorder in made for call in recorder.writes]
+    assert not writes, f"evidence opened for writing: {writes}"
+
+
+@pytest.fixture
+def no_network() -> Generator[Any, None, None]:
+    """A :class:`guards.NetworkGuard` installed for the test: every connection or name lookup
+    raises and is recorded; the teardown fails if any was attempted."""
+    from guards import NetworkGuard
+
+    guard = NetworkGuard().install()
+    try:
+        yield guard
+    finally:
+        guard.uninstall()
+    assert not guard.attempts, f"network access attempted: {guard.attempts}"
+
+
+@pytest.fixture(scope="session")
+def guard_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the ``sitecustomize.py`` that guards child processes (tests/guards.py)."""
+    from guards import write_sitecustomize
+
+    return write_sitecustomize(tmp_path_factory.mktemp("guard-site"))
+
+
+@pytest.fixture
+def guarded(guard_site: Path, tmp_path: Path) -> Callable[..., Any]:
+    """Run a command with every Python process it starts guarded (spawned workers too):
+    ``guarded(args, evidence=(...))`` returns a :class:`guards.GuardedRun` whose ``log`` lists
+    the processes, the blocked network attempts and the opens of evidence paths."""
+    from guards import run_guarded
+
+    import itertools
+
+    runs = itertools.count()
+
+    def run(args: Any, *, evidence: Any = ()) -> Any:
+        log = tmp_path / f"guard-{next(runs)}.jsonl"
+        return run_guarded(args, site=guard_site, log=log, evidence=evidence)
+
+    return run
+
+
+BIG_BUNDLE_RECORDS = 100_000
+"""Records of :func:`big_bundle`: the verifier's and the importer's multi-process threshold."""
+
+
+@dataclass(frozen=True)
+class BigBundle:
+    """A large sealed bundle (a folder) and the PEM public key that makes it verify."""
+
+    path: Path
+    trust: Path
+    records: int
+
+
+def big_bundle_lines(count: int) -> Generator[tuple[bytes, int], None, None]:
+    """``count`` tiny audit-logger lines and their times (ns), one millisecond apart."""
+    for i in range(count):
+        seconds, millis = divmod(i, 1000)
+        stamp = (
+            f"2026-03-02T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+            f".{millis:03d}Z"
+        )
+        line = f'{{"timestamp":"{stamp}","user_id":"u{i % 7}","action":"READ"}}'
+        yield line.encode(), _BIG_CASE_DAY_NS + i * 1_000_000
+
+
+@pytest.fixture(scope="session")
+def big_bundle(tmp_path_factory: pytest.TempPathFactory) -> BigBundle:
+    """A 100,000-record bundle sealed from synthetic lines (fast: no sample generator).
+
+    Shared: never modify it.
+    """
+    from auditlens.core.bundle.formats import SourceRecord
+    from auditlens.core.bundle.seal import seal
+    from auditlens.core.verify.keys import sample_key
+
+    root = tmp_path_factory.mktemp("big-bundle")
+    key = sample_key("tests-big-bundle")
+    records = (
+        SourceRecord(line, time_ns, "audit", "synthetic", n)
+        for n, (line, time_ns) in enumerate(big_bundle_lines(BIG_BUNDLE_RECORDS), start=1)
+    )
+    result = drive(seal([], key, root / "big.audit", stream_id="big", records=records))
+    assert result.manifest.count == BIG_BUNDLE_RECORDS
+    trust = root / "big.pub.pem"
+    trust.write_bytes(key.public_pem())
+    return BigBundle(result.path, trust, BIG_BUNDLE_RECORDS)
+
+
+# The importer starts worker processes only with more than one core (os.cpu_count()); the CLI has
+# no --workers for import. Pretend two cores so the parallel path runs on any CI machine.
+IMPORT_ON_TWO_CORES = (
+    "import os, sys\n"
+    "os.cpu_count = lambda: 2\n"
+    "from auditlens.cli.main import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+@dataclass(frozen=True)
+class ParallelRun:
+    """A guarded multi-process CLI run over :func:`big_bundle` and what it did to it."""
+
+    run: Any  # guards.GuardedRun
+    evidence_changes: list[str]
+
+
+@pytest.fixture(scope="session")
+def parallel_runs(
+    big_bundle: BigBundle, guard_site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, ParallelRun]:
+    """``verify --workers 2`` and ``import`` of :func:`big_bundle`, each run once in guarded
+    processes (network blocked and logged, opens of the bundle logged in every process).
+
+    Shared by tests/test_no_network.py and tests/test_evidence_untouched.py.
+    """
+    import sys
+
+    from guards import EvidenceGuard, run_guarded
+
+    root = tmp_path_factory.mktemp("parallel-runs")
+    commands = {
+        "verify": [
+            sys.executable,
+            "-m",
+            "auditlens.cli.main",
+            "verify",
+            big_bundle.path,
+            "--trust",
+            big_bundle.trust,
+            "--workers",
+            "2",
+        ],
+        "import": [
+            sys.executable,
+            "-c",
+            IMPORT_ON_TWO_CORES,
+            "import",
+            root / "case",
+            big_bundle.path,
+            "--trust",
+            big_bundle.trust,
+        ],
+    }
+    runs = {}
+    for name, args in commands.items():
+        guard = EvidenceGuard()
+        guard.watch(big_bundle.path, big_bundle.trust)
+        run = run_guarded(
+            args,
+            site=guard_site,
+            log=root / f"{name}.jsonl",
+            evidence=[big_bundle.path, big_bundle.trust],
+        )
+        runs[name] = ParallelRun(run, guard.changes())
+    return runs

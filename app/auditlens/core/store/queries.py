@@ -185,26 +185,7 @@ def events_page(
             return row_dicts(db.execute(sql, [offset, offset + limit]))
         sql = f"SELECT {_SELECT} FROM events WHERE {where} ORDER BY ord LIMIT ?"  # noqa: S608
         return row_dicts(db.execute(sql, [*params, limit]))
-    # One scan: matches per block of ord; then read only the blocks that hold the page.
-    counts = db.execute(
-        f"SELECT ord // {BLOCK} AS block, count(*) FROM events WHERE {where} "  # noqa: S608
-        "GROUP BY block ORDER BY block",
-        params,
-    ).fetchall()
-    skipped = 0
-    start_block = None
-    for block, count in counts:
-        if skipped + count > offset:
-            start_block = block
-            break
-        skipped += count
-    if start_block is None:
-        return []
-    sql = (
-        f"SELECT {_SELECT} FROM events WHERE ord >= ? AND {where} "  # noqa: S608
-        "ORDER BY ord LIMIT ? OFFSET ?"
-    )
-    return row_dicts(db.execute(sql, [start_block * BLOCK, *params, limit, offset - skipped]))
+    return EventView(case, query).rows(offset, limit)
 
 
 def present_event(row: dict[str, Any], tz: ZoneInfo | None = None) -> dict[str, Any]:
@@ -428,3 +409,52 @@ def stats(case: Case) -> dict[str, Any]:
         "time_first_ns": first,
         "time_last_ns": last,
     }
+
+
+class EventView:
+    """The matching events of one query, for a table that jumps anywhere (the GUI's event list).
+
+    The row count and the number of matches per block of ``ord`` are computed once; a page at
+    any offset then reads only the blocks that hold it, in time order. Sorting by ``ord`` (time)
+    is the view's order.
+    """
+
+    def __init__(self, case: Case, query: EventQuery) -> None:
+        refresh_order(case)
+        self.case = case
+        self.query = query
+        self.where, self.params = query.where()
+        counts = case.db.execute(
+            f"SELECT ord // {BLOCK} AS block, count(*) FROM events WHERE {self.where} "  # noqa: S608
+            "GROUP BY block ORDER BY block",
+            self.params,
+        ).fetchall()
+        self.blocks = [(int(b), int(c)) for b, c in counts]
+        self.count = sum(c for _, c in self.blocks)
+        self._starts: list[int] = []
+        running = 0
+        for _, c in self.blocks:
+            self._starts.append(running)
+            running += c
+
+    def rows(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        """Rows ``offset`` .. ``offset + limit`` of the view."""
+        if offset >= self.count or limit <= 0:
+            return []
+        import bisect
+
+        index = bisect.bisect_right(self._starts, offset) - 1
+        block, _ = self.blocks[index]
+        skip = offset - self._starts[index]
+        if self.where == "TRUE":
+            start = block * BLOCK + skip
+            sql = f"SELECT {_SELECT} FROM events WHERE ord >= ? AND ord < ? ORDER BY ord"  # noqa: S608
+            return row_dicts(self.case.db.execute(sql, [start, start + limit]))
+        # The last block the page reaches bounds the scan from above as well.
+        last = bisect.bisect_right(self._starts, min(offset + limit, self.count) - 1) - 1
+        end = (self.blocks[last][0] + 1) * BLOCK
+        sql = (
+            f"SELECT {_SELECT} FROM events WHERE ord >= ? AND ord < ? AND {self.where} "  # noqa: S608
+            "ORDER BY ord LIMIT ? OFFSET ?"
+        )
+        return row_dicts(self.case.db.execute(sql, [block * BLOCK, end, *self.params, limit, skip]))

@@ -1,0 +1,172 @@
+"""Painted charts: the event histogram (drag to select a time range) and the integrity map.
+
+Both draw only what is visible from a handful of numbers the views hand them, so they stay fast
+whatever the case holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
+
+from auditlens.core.store.queries import format_time
+
+VERDICT_COLOURS = {
+    "verified": QColor("#43a047"),
+    "untrusted": QColor("#fbc02d"),
+    "unsealed": QColor("#9e9e9e"),
+    "tampered": QColor("#e53935"),
+    "invalid": QColor("#8e24aa"),
+    "missing": QColor("#212121"),
+}
+
+
+class HistogramWidget(QWidget):
+    """Counts per time bucket; dragging across it emits the selected time range."""
+
+    range_selected = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(90)
+        self.buckets: list[tuple[int, int]] = []
+        self.bucket_ns = 60_000_000_000
+        self._drag: tuple[int, int] | None = None
+        self.setMouseTracking(True)
+        self.setToolTip("Drag to show only that time range")
+
+    def set_data(self, buckets: list[tuple[int, int]], bucket_ns: int) -> None:
+        """Show ``(bucket start ns, count)`` pairs."""
+        self.buckets = [(b, c) for b, c in buckets if b is not None]
+        self.bucket_ns = bucket_ns
+        self.update()
+
+    def _span(self) -> tuple[int, int]:
+        if not self.buckets:
+            return 0, 1
+        return self.buckets[0][0], self.buckets[-1][0] + self.bucket_ns
+
+    def _x_to_ns(self, x: int) -> int:
+        lo, hi = self._span()
+        width = max(self.width() - 1, 1)
+        return lo + int((hi - lo) * min(max(x, 0), width) / width)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """Bars, axis labels and the drag selection."""
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.base())
+        if not self.buckets:
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no events")
+            return
+        lo, hi = self._span()
+        top = max(c for _, c in self.buckets)
+        area = self.rect().adjusted(2, 4, -2, -18)
+        colour = palette.highlight().color()
+        for start, count in self.buckets:
+            x0 = area.left() + int((start - lo) / (hi - lo) * area.width())
+            x1 = area.left() + int((start + self.bucket_ns - lo) / (hi - lo) * area.width())
+            height = int(count / top * area.height())
+            painter.fillRect(QRect(x0, area.bottom() - height, max(x1 - x0, 1), height), colour)
+        painter.setPen(palette.text().color())
+        painter.drawText(QPoint(area.left(), self.height() - 4), (format_time(lo) or "")[:19] + "Z")
+        right = (format_time(hi) or "")[:19] + "Z"
+        painter.drawText(
+            QPoint(
+                area.right() - painter.fontMetrics().horizontalAdvance(right), self.height() - 4
+            ),
+            right,
+        )
+        painter.drawText(QPoint(area.left() + 4, area.top() + 12), f"max {top:,} per bucket")
+        if self._drag is not None:
+            a, b = sorted(self._drag)
+            painter.fillRect(QRect(a, 0, max(b - a, 1), self.height()), QColor(33, 150, 243, 70))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        """Start a selection."""
+        x = int(event.position().x())
+        self._drag = (x, x)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        """Extend the selection."""
+        if self._drag is not None:
+            self._drag = (self._drag[0], int(event.position().x()))
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        """Emit the selected range (a click without a drag selects nothing)."""
+        if self._drag is None:
+            return
+        a, b = sorted(self._drag)
+        self._drag = None
+        self.update()
+        if b - a >= 3:
+            self.range_selected.emit(self._x_to_ns(a), self._x_to_ns(b))
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """One stretch of a stream on the time axis."""
+
+    lane: str
+    start_ns: int
+    end_ns: int
+    state: str  # verified, untrusted, unsealed, tampered, invalid, missing
+    label: str
+
+
+class IntegrityMapWidget(QWidget):
+    """One lane per stream: bundles and raw inputs as bars coloured by verdict, gaps in black."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.stretches: list[Stretch] = []
+        self.setMinimumHeight(120)
+
+    def set_stretches(self, stretches: list[Stretch]) -> None:
+        """Show these stretches."""
+        self.stretches = stretches
+        lanes = {s.lane for s in stretches}
+        self.setMinimumHeight(58 + 26 * max(len(lanes), 1))
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """Lanes, bars, legend."""
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.base())
+        if not self.stretches:
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no evidence imported yet")
+            return
+        lanes = sorted({s.lane for s in self.stretches})
+        lo = min(s.start_ns for s in self.stretches)
+        hi = max(s.end_ns for s in self.stretches)
+        hi = hi if hi > lo else lo + 1
+        label_width = max(painter.fontMetrics().horizontalAdvance(lane) for lane in lanes) + 12
+        left, right = label_width, self.width() - 8
+        painter.setPen(palette.text().color())
+        for row, lane in enumerate(lanes):
+            y = 8 + row * 26
+            painter.drawText(QPoint(4, y + 15), lane)
+            for s in (s for s in self.stretches if s.lane == lane):
+                x0 = left + int((s.start_ns - lo) / (hi - lo) * (right - left))
+                x1 = left + int((s.end_ns - lo) / (hi - lo) * (right - left))
+                brush = QBrush(VERDICT_COLOURS.get(s.state, QColor("#607d8b")))
+                if s.state == "missing":
+                    brush.setStyle(Qt.BrushStyle.BDiagPattern)
+                painter.fillRect(QRect(x0, y, max(x1 - x0, 2), 20), brush)
+        y = 8 + len(lanes) * 26 + 4
+        x = left
+        painter.setPen(QPen(palette.text().color()))
+        painter.drawText(QPoint(left, y + 12), (format_time(lo) or "")[:16] + "Z")
+        end = (format_time(hi) or "")[:16] + "Z"
+        painter.drawText(QPoint(right - painter.fontMetrics().horizontalAdvance(end), y + 12), end)
+        y += 18
+        for state in ("verified", "untrusted", "unsealed", "tampered", "missing"):
+            x += 150 if x == left else 0
+            painter.fillRect(QRect(x, y + 2, 12, 12), VERDICT_COLOURS[state])
+            painter.drawText(QPoint(x + 16, y + 13), state)
+            x += 16 + painter.fontMetrics().horizontalAdvance(state) + 14

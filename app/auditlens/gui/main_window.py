@@ -1,0 +1,337 @@
+"""The investigator's workbench: one window over one case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QTabWidget,
+    QWidget,
+)
+
+from auditlens import __version__
+from auditlens.core.progress import CancelToken, Progress
+from auditlens.core.store import queries
+from auditlens.core.store.case import Case
+from auditlens.core.verify.trust import TrustStore, load_trust
+from auditlens.gui.views import ActorsView, EventsView, IntegrityView
+from auditlens.gui.worker import JobWorker
+
+MAX_RECENT = 8
+
+
+def import_job(folder: Path, inputs: list[Path], trust_files: list[Path]) -> Any:
+    """A worker job importing ``inputs`` into the case in ``folder`` on its own connection."""
+
+    def job(token: CancelToken) -> Any:
+        from auditlens.core.store.importer import Importer
+
+        trust = TrustStore()
+        for path in trust_files:
+            load_trust(path, trust)
+        with Case.open(folder, create=True) as case:
+            token.on_cancel(case.db.interrupt)
+            report = yield from Importer(case, trust, token=token).run(inputs)
+            yield Progress("indexing", 0, None, "", "ordering the timeline")
+            queries.refresh_order(case)
+        return report
+
+    return job
+
+
+class MainWindow(QMainWindow):
+    """Tabs for integrity, events and actors over the open case."""
+
+    def __init__(self, case_dir: Path | None = None, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings("AuditLens", "AuditLens")
+        self.case: Case | None = None
+        self.case_dir: Path | None = None
+        self.worker: JobWorker | None = None
+        self.trust_files: list[Path] = []
+        self.tz: ZoneInfo | None = None
+        self.setAcceptDrops(True)
+        self.setWindowTitle(f"AuditLens {__version__}")
+        self.tabs = QTabWidget()
+        self.setCentralWidget(self.tabs)
+        self.placeholder = QLabel(
+            "Open a case (Ctrl+O) or create one (Ctrl+N), then import evidence."
+        )
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.tabs.addTab(self.placeholder, "Start")
+        self._actions()
+        self.zone_box = QComboBox()
+        self.zone_box.addItems(["UTC", *sorted(z for z in available_timezones() if "/" in z)])
+        self.zone_box.setEditable(False)
+        self.zone_box.currentTextChanged.connect(self.set_time_zone)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        for action in (
+            self.open_action,
+            self.import_action,
+            self.trust_action,
+            self.refresh_action,
+        ):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Time zone: "))
+        toolbar.addWidget(self.zone_box)
+        self.status_label = QLabel()
+        self.statusBar().addPermanentWidget(self.status_label)
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        if case_dir is not None:
+            self.open_case(case_dir)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def _action(self, text: str, shortcut: QKeySequence | str | None, slot: Any) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _actions(self) -> None:
+        self.new_action = self._action("&New case…", QKeySequence.StandardKey.New, self._new_case)
+        self.open_action = self._action(
+            "&Open case…", QKeySequence.StandardKey.Open, self._open_dialog
+        )
+        self.import_action = self._action("&Import evidence…", "Ctrl+I", self._import_files)
+        self.import_folder_action = self._action(
+            "Import &folder…", "Ctrl+Shift+I", self._import_folder
+        )
+        self.trust_action = self._action("&Trust store…", "Ctrl+T", self._choose_trust)
+        self.refresh_action = self._action(
+            "&Refresh", QKeySequence.StandardKey.Refresh, self.reload
+        )
+        self.filter_action = self._action(
+            "&Filter", QKeySequence.StandardKey.Find, self._focus_filter
+        )
+        self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        menu = self.menuBar().addMenu("&File")
+        for action in (self.new_action, self.open_action):
+            menu.addAction(action)
+        self.recent_menu = menu.addMenu("Open &recent")
+        menu.addSeparator()
+        for action in (self.import_action, self.import_folder_action, self.trust_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        view = self.menuBar().addMenu("&View")
+        view.addAction(self.refresh_action)
+        view.addAction(self.filter_action)
+        for number, name in enumerate(("Integrity", "Events", "Actors"), start=1):
+            view.addAction(
+                self._action(
+                    name,
+                    f"Ctrl+{number}",
+                    lambda _=False, n=number: self.tabs.setCurrentIndex(n - 1),
+                )
+            )
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_cases():
+            self.recent_menu.addAction(path, lambda p=path: self.open_case(Path(p)))
+
+    def recent_cases(self) -> list[str]:
+        """Recently opened case folders, newest first."""
+        value = self.settings.value("recent/cases") or []
+        return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+    # -- cases -----------------------------------------------------------------------------
+
+    def open_case(self, folder: Path, *, create: bool = False) -> None:
+        """Open (or create) the case in ``folder`` and build the views."""
+        try:
+            case = Case.open(folder, create=create)
+            queries.refresh_order(case)
+        except Exception as exc:
+            QMessageBox.warning(self, "Cannot open the case", str(exc))
+            return
+        if self.case is not None:
+            self.case.close()
+        self.case, self.case_dir = case, folder
+        recent = [str(folder)] + [p for p in self.recent_cases() if p != str(folder)]
+        self.settings.setValue("recent/cases", recent[:MAX_RECENT])
+        self._fill_recent()
+        self.setWindowTitle(f"{folder} - AuditLens {__version__}")
+        self._build_views()
+
+    def _build_views(self) -> None:
+        assert self.case is not None
+        current = max(self.tabs.currentIndex(), 0)
+        self.tabs.clear()
+        self.integrity = IntegrityView(self.case)
+        self.events = EventsView(self.case)
+        self.actors = ActorsView(self.case)
+        self.events.status.connect(self.status_label.setText)
+        self.events.follow_actor.connect(self.follow_actor)
+        self.actors.actor_activated.connect(self.follow_actor)
+        self.integrity.finding_selected.connect(self.show_record)
+        self.tabs.addTab(self.integrity, "Integrity")
+        self.tabs.addTab(self.events, "Events")
+        self.tabs.addTab(self.actors, "Actors")
+        self.tabs.setCurrentIndex(min(current, 2))
+        self.set_time_zone(self.zone_box.currentText())
+        stats = queries.stats(self.case)
+        self.statusBar().showMessage(
+            f"{stats['events']:,} events, {stats['inputs']} inputs, {stats['findings']} findings", 0
+        )
+
+    def reload(self) -> None:
+        """Read the case again (after an import)."""
+        if self.case is not None:
+            queries.refresh_order(self.case)
+            self._build_views()
+
+    def set_time_zone(self, name: str) -> None:
+        """Show every time in ``name`` (UTC by default)."""
+        self.tz = queries.zone(name)
+        if self.case is not None and hasattr(self, "events"):
+            self.events.set_time_zone(self.tz)
+            self.actors.set_time_zone(self.tz)
+
+    def follow_actor(self, actor: str) -> None:
+        """Show the actor's events."""
+        self.tabs.setCurrentWidget(self.events)
+        self.events.filter_bar.set_text(f"actor_id:{actor}")
+        self.events.filter_bar.apply()
+
+    def show_record(self, stream_id: str, seq: int) -> None:
+        """Show the record a finding points at."""
+        self.tabs.setCurrentWidget(self.events)
+        self.events.filter_bar.set_text(f'stream_id:"{stream_id}" AND seq:{seq}')
+        self.events.filter_bar.apply()
+        if self.events.model.rowCount():
+            self.events.jump_to(0)
+
+    def _focus_filter(self) -> None:
+        if self.case is not None:
+            self.tabs.setCurrentWidget(self.events)
+            self.events.filter_bar.setFocus()
+
+    def _new_case(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the new case")
+        if folder:
+            self.open_case(Path(folder), create=True)
+
+    def _open_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a case folder")
+        if folder:
+            self.open_case(Path(folder))
+
+    def _choose_trust(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Trust stores or public keys", "", "Trust stores (*.json *.pem);;All files (*)"
+        )
+        self.trust_files = [Path(f) for f in files]
+
+    def _import_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Evidence to import")
+        if files:
+            self.start_import([Path(f) for f in files])
+
+    def _import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Bundle or folder of evidence")
+        if folder:
+            self.start_import([Path(folder)])
+
+    # -- import ----------------------------------------------------------------------------
+
+    def start_import(self, inputs: list[Path]) -> JobWorker | None:
+        """Import ``inputs`` in a worker with a progress dialog and Cancel."""
+        if self.case_dir is None:
+            QMessageBox.information(self, "No case", "Open or create a case first.")
+            return None
+        if self.worker is not None and self.worker.is_running():
+            QMessageBox.information(self, "Busy", "An import is already running.")
+            return None
+        worker = JobWorker(import_job(self.case_dir, inputs, self.trust_files), self)
+        dialog = QProgressDialog("Importing…", "Cancel", 0, 0, self)
+        dialog.setWindowTitle("Import")
+        dialog.setMinimumDuration(0)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.canceled.connect(worker.cancel)
+        worker.progress.connect(lambda step: self._progress(dialog, step))
+        worker.finished.connect(lambda report: self._import_done(dialog, report))
+        worker.failed.connect(lambda message: self._import_failed(dialog, message))
+        worker.cancelled.connect(lambda: self._import_cancelled(dialog))
+        self.worker = worker
+        worker.start()
+        return worker
+
+    def _progress(self, dialog: QProgressDialog, step: Progress) -> None:
+        total = step.total or 0
+        dialog.setMaximum(total if total < 2**31 else 0)
+        dialog.setValue(min(step.done, total) if total else 0)
+        counted = f"{step.done:,}" + (f" of {step.total:,}" if step.total else "")
+        dialog.setLabelText(f"{step.stage}: {counted} {step.unit}\n{step.message}")
+
+    def _import_done(self, dialog: QProgressDialog, report: Any) -> None:
+        dialog.reset()
+        self.reload()
+        lines = [
+            f"{r.verdict.value}: {r.path} ({'replay' if r.replay else f'{r.records:,} events'})"
+            for r in report.inputs
+        ]
+        self.statusBar().showMessage("Imported: " + "; ".join(lines), 15_000)
+
+    def _import_failed(self, dialog: QProgressDialog, message: str) -> None:
+        dialog.reset()
+        self.reload()
+        QMessageBox.warning(self, "Import refused", message)
+
+    def _import_cancelled(self, dialog: QProgressDialog) -> None:
+        dialog.reset()
+        self.reload()
+        self.statusBar().showMessage(
+            "Import cancelled: the case is as it was before that input.", 15_000
+        )
+
+    # -- drag and drop, shutdown -------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        """Accept files and folders."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        """Import what was dropped."""
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            self.start_import(paths)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Keep the window state; stop a running import cleanly."""
+        if self.worker is not None and self.worker.is_running():
+            self.worker.cancel()
+            self.worker.wait()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        if self.case is not None:
+            self.case.close()
+            self.case = None
+        super().closeEvent(event)
+
+    def current_view(self) -> QWidget:
+        """The visible tab."""
+        return self.tabs.currentWidget()

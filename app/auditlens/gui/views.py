@@ -1,0 +1,439 @@
+"""The main window's views: integrity, events (with filter bar, histogram, detail) and actors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QSplitter,
+    QTableView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from auditlens.core.errors import Error
+from auditlens.core.store import queries
+from auditlens.core.store.case import Case
+from auditlens.core.store.schema import FIELDS
+from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Stretch
+from auditlens.gui.filter_bar import FilterBar
+from auditlens.gui.models import EVENT_COLUMNS, EventTableModel, RowsModel
+
+HISTOGRAM_BUCKETS = 240  # bars across the histogram: the bucket follows the data's time span
+
+
+def _table(model: Any) -> QTableView:
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setDefaultSectionSize(22)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setWordWrap(False)
+    return table
+
+
+def quote_value(value: str) -> str:
+    """A filter-language value for ``value``: bare when safe, else a quoted phrase."""
+    if value and all(c.isalnum() or c in "-_.@/" for c in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class DetailPane(QTreeWidget):
+    """The selected event: normalized fields, attributes as a tree, integrity and place."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setColumnCount(2)
+        self.setHeaderLabels(["Field", "Value"])
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.setAlternatingRowColors(True)
+
+    def show_event(self, event: dict[str, Any] | None, tz: ZoneInfo | None) -> None:
+        """Fill the tree from one event."""
+        self.clear()
+        if event is None:
+            return
+        fields = QTreeWidgetItem(self, ["Event"])
+        QTreeWidgetItem(fields, ["time", queries.format_time(event.get("time_ns"), tz) or ""])
+        for f in FIELDS:
+            if f.name in ("attributes", "leaf_hash", "time_ns", "body"):
+                continue
+            value = event.get(f.name)
+            if value is not None:
+                QTreeWidgetItem(fields, [f.name, str(value)])
+        if event.get("body"):
+            QTreeWidgetItem(fields, ["body", str(event["body"])])
+        attributes = QTreeWidgetItem(self, ["Attributes"])
+        try:
+            parsed = json.loads(event.get("attributes") or "{}")
+        except ValueError:
+            parsed = {"(unparsed)": event.get("attributes")}
+        self._add(attributes, parsed)
+        proof = QTreeWidgetItem(self, ["Integrity"])
+        for key in ("integrity", "bundle_id", "stream_id", "seq", "file", "line", "leaf_hash"):
+            QTreeWidgetItem(proof, [key, "" if event.get(key) is None else str(event.get(key))])
+        self.expandAll()
+
+    def _add(self, parent: QTreeWidgetItem, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                node = QTreeWidgetItem(
+                    parent, [str(key), "" if isinstance(item, dict | list) else str(item)]
+                )
+                if isinstance(item, dict | list):
+                    self._add(node, item)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                node = QTreeWidgetItem(
+                    parent, [f"[{i}]", "" if isinstance(item, dict | list) else str(item)]
+                )
+                if isinstance(item, dict | list):
+                    self._add(node, item)
+
+
+class EventsView(QWidget):
+    """Filter bar, histogram, the event table over the whole case, and the detail pane."""
+
+    follow_actor = Signal(str)
+    status = Signal(str)
+
+    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.case = case
+        self.tz: ZoneInfo | None = None
+        self.time_range: tuple[int | None, int | None] = (None, None)
+        self.filter_bar = FilterBar()
+        self.filter_bar.filter_applied.connect(self.apply_filter)
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet("color: #d32f2f")
+        self.histogram = HistogramWidget()
+        self.histogram.range_selected.connect(self._range_selected)
+        self.model = EventTableModel(case)
+        self.table = _table(self.model)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate((235, 50, 120, 110, 120, 70, 100, 140, 115, 70, 200, 80)):
+            header.resizeSection(column, width)
+        self.detail = DetailPane()
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.histogram)
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setStretchFactor(1, 4)
+        split.setStretchFactor(2, 2)
+        split.setSizes([110, 520, 240])
+        self.error_label.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.error_label)
+        layout.addWidget(split)
+        self.refresh_completions()
+        self.apply_filter("")
+
+    def refresh_completions(self) -> None:
+        """Field names and values seen in the case, for the filter bar's completer."""
+        words = [f.name for f in FIELDS if f.filterable] + ["time", "duration", "actor", "ip"]
+        for column in ("actor_id", "action", "service", "kind", "integrity", "tenant", "outcome"):
+            rows = self.case.db.execute(
+                f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL LIMIT 200"  # noqa: S608
+            ).fetchall()
+            words += [f"{column}:{quote_value(str(v))}" for (v,) in rows]
+        self.filter_bar.set_completions(words)
+
+    def set_time_zone(self, tz: ZoneInfo | None) -> None:
+        """Show times in ``tz``."""
+        self.tz = tz
+        self.model.set_time_zone(tz)
+        self._row_changed(self.table.currentIndex(), QModelIndex())
+
+    def apply_filter(self, text: str) -> None:
+        """Show the events matching ``text`` within the selected time range."""
+        query = queries.EventQuery(text, *self.time_range)
+        try:
+            self.model.set_query(query)
+        except Error as exc:
+            self.error_label.setText(exc.diagnostics())
+            self.error_label.show()
+            return
+        self.error_label.setText("")
+        self.error_label.hide()
+        where, params = query.where()
+        lo, hi = self.case.db.execute(
+            f"SELECT min(time_ns), max(time_ns) FROM events WHERE {where}",  # noqa: S608
+            params,
+        ).fetchall()[0]
+        # About HISTOGRAM_BUCKETS bars across the matching events' own span, at least a second.
+        bucket = max(((hi or 0) - (lo or 0)) // HISTOGRAM_BUCKETS, 1_000_000_000)
+        self.histogram.set_data(queries.histogram(self.case, bucket, query), bucket)
+        self.status.emit(f"{self.model.rowCount():,} events match")
+
+    def _range_selected(self, start_ns: int, end_ns: int) -> None:
+        self.time_range = (start_ns, end_ns)
+        self.apply_filter(self.filter_bar.text())
+
+    def clear_time_range(self) -> None:
+        """Show the whole time span again."""
+        self.time_range = (None, None)
+        self.apply_filter(self.filter_bar.text())
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.detail.show_event(
+            self.model.event(current.row()) if current.isValid() else None, self.tz
+        )
+
+    def jump_to(self, row: int) -> None:
+        """Scroll to and select ``row`` of the current view."""
+        index = self.model.index(row, 0)
+        self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        self.table.setCurrentIndex(index)
+
+    def add_term(self, field: str, value: str, *, exclude: bool) -> None:
+        """Narrow the filter to (or exclude) ``field:value`` and apply it."""
+        term = f"{'NOT ' if exclude else ''}{field}:{quote_value(value)}"
+        current = self.filter_bar.text().strip()
+        self.filter_bar.set_text(f"({current}) AND {term}" if current else term)
+        self.filter_bar.apply()
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        event = self.model.event(index.row()) or {}
+        field = EVENT_COLUMNS[index.column()][0]
+        value = event.get("time_ns" if field == "time" else field)
+        menu = QMenu(self)
+        if value is not None and field != "time":
+            menu.addAction(
+                f"Filter on {field} = {str(value)[:40]}",
+                lambda: self.add_term(field, str(value), exclude=False),
+            )
+            menu.addAction(
+                f"Exclude {field} = {str(value)[:40]}",
+                lambda: self.add_term(field, str(value), exclude=True),
+            )
+        text = str(self.model.data(index) or "")
+        menu.addAction("Copy value", lambda: QGuiApplication.clipboard().setText(text))
+        menu.addAction(
+            "Copy row as JSON",
+            lambda: QGuiApplication.clipboard().setText(
+                json.dumps(queries.present_event(event, self.tz), ensure_ascii=False)
+            ),
+        )
+        if event.get("actor_id"):
+            actor = str(event["actor_id"])
+            menu.addAction(f"Follow actor {actor}", lambda: self.follow_actor.emit(actor))
+        if event.get("trace_id"):
+            trace_id = str(event["trace_id"])
+            menu.addAction(
+                "Show this trace's events",
+                lambda: self.add_term("trace_id", trace_id, exclude=False),
+            )
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+
+class IntegrityView(QWidget):
+    """Bundles with their verdicts, the findings, and the integrity map on the time axis."""
+
+    finding_selected = Signal(str, int)  # stream id, seq: show that record
+
+    BUNDLE_COLUMNS: ClassVar[list[tuple[str, str]]] = [
+        ("verdict", "Verdict"),
+        ("stream_id", "Stream"),
+        ("first_seq", "First seq"),
+        ("last_seq", "Last seq"),
+        ("record_count", "Records"),
+        ("signer", "Signer key"),
+        ("sealed_at", "Sealed at"),
+        ("path", "Path"),
+    ]
+    FINDING_COLUMNS: ClassVar[list[tuple[str, str]]] = [
+        ("severity", "Severity"),
+        ("code", "Code"),
+        ("place", "Place"),
+        ("message", "Message"),
+        ("expected", "Expected"),
+        ("actual", "Actual"),
+    ]
+
+    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.case = case
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.map = IntegrityMapWidget()
+        self.bundles = RowsModel(self.BUNDLE_COLUMNS, self)
+        self.findings = RowsModel(self.FINDING_COLUMNS, self)
+        self.bundle_table = _table(self.bundles)
+        self.finding_table = _table(self.findings)
+        self.finding_table.doubleClicked.connect(self._finding_activated)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.map)
+        split.addWidget(self.bundle_table)
+        split.addWidget(self.finding_table)
+        split.setSizes([150, 330, 330])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(split)
+        self.reload()
+
+    def reload(self) -> None:
+        """Read bundles, inputs and findings again."""
+        db = self.case.db
+        bundles = queries.row_dicts(
+            db.execute(
+                "SELECT verdict, stream_id, first_seq, last_seq, record_count, signer_key_id, "
+                "sealed_at, "
+                "path, time_first_ns, time_last_ns FROM bundles ORDER BY stream_id, first_seq"
+            )
+        )
+        for row in bundles:
+            row["signer"] = (row.pop("signer_key_id") or "")[:16]
+        self.bundles.set_rows(bundles)
+        findings = queries.row_dicts(
+            db.execute(
+                "SELECT severity, code, path, line, seq, stream_id, message, expected, actual "
+                "FROM findings ORDER BY "
+                "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, path, seq"
+            )
+        )
+        for row in findings:
+            place = row["path"] or ""
+            if row["line"] is not None:
+                place += f":{row['line']}"
+            if row["seq"] is not None:
+                place += f" seq {row['seq']}"
+            row["place"] = place
+        self.findings.set_rows(findings)
+        stretches = [
+            Stretch(
+                b["stream_id"],
+                b["time_first_ns"] or 0,
+                b["time_last_ns"] or 0,
+                b["verdict"],
+                f"seq {b['first_seq']}-{b['last_seq']}",
+            )
+            for b in bundles
+        ]
+        for f in findings:
+            if f["code"] == "BUNDLE_GAP":
+                around = [b for b in bundles if b["stream_id"] == f["stream_id"]]
+                before = [b for b in around if (b["last_seq"] or 0) < (f["seq"] or 0)]
+                after = [b for b in around if (b["first_seq"] or 0) > (f["seq"] or 0)]
+                if before and after:
+                    stretches.append(
+                        Stretch(
+                            f["stream_id"],
+                            before[-1]["time_last_ns"] or 0,
+                            after[0]["time_first_ns"] or 0,
+                            "missing",
+                            "gap",
+                        )
+                    )
+        for stream, lo, hi in db.execute(
+            "SELECT stream_id, min(time_ns), max(time_ns) FROM events WHERE bundle_id IS NULL "
+            "AND time_ns IS NOT NULL GROUP BY stream_id"
+        ).fetchall():
+            stretches.append(Stretch(str(stream), int(lo), int(hi), "unsealed", "raw"))
+        self.map.set_stretches(stretches)
+        for table in (self.bundle_table, self.finding_table):
+            table.resizeColumnsToContents()
+            for column in range(table.model().columnCount()):
+                table.setColumnWidth(column, min(table.columnWidth(column), 420))
+        counts: dict[str, int] = {}
+        for b in bundles:
+            counts[b["verdict"]] = counts.get(b["verdict"], 0) + 1
+        errors = sum(1 for f in findings if f["severity"] == "error")
+        badges = " ".join(
+            f"<span style='background:{colour}; color:white'>&nbsp;{n} {verdict}&nbsp;</span>"
+            for verdict, n in sorted(counts.items())
+            for colour in [
+                {
+                    "verified": "#2e7d32",
+                    "untrusted": "#f9a825",
+                    "tampered": "#c62828",
+                    "invalid": "#6a1b9a",
+                }.get(verdict, "#616161")
+            ]
+        )
+        self.summary.setText(
+            f"<b>{len(bundles)} bundle(s)</b> {badges} &nbsp; "
+            f"<b>{errors}</b> error finding(s), {len(findings) - errors} other"
+        )
+
+    def _finding_activated(self, index: QModelIndex) -> None:
+        row = self.findings.rows[index.row()]
+        if row.get("stream_id") and row.get("seq") is not None:
+            self.finding_selected.emit(str(row["stream_id"]), int(row["seq"]))
+
+
+class ActorsView(QWidget):
+    """Every actor with roles, counts, addresses, first and last seen."""
+
+    actor_activated = Signal(str)
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [
+        ("actor_id", "Actor"),
+        ("name", "Name"),
+        ("roles", "Roles"),
+        ("events", "Events"),
+        ("first_seen", "First seen"),
+        ("last_seen", "Last seen"),
+        ("addresses", "Addresses"),
+        ("actions", "Actions"),
+    ]
+
+    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.case = case
+        self.tz: ZoneInfo | None = None
+        self.model = RowsModel(self.COLUMNS, self)
+        self.table = _table(self.model)
+        self.table.doubleClicked.connect(
+            lambda index: self.actor_activated.emit(self.model.rows[index.row()]["actor_id"])
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(QLabel("Double-click an actor to see their events in time order."))
+        layout.addWidget(self.table)
+        self.reload()
+
+    def set_time_zone(self, tz: ZoneInfo | None) -> None:
+        """Show times in ``tz``."""
+        self.tz = tz
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the actor summary again."""
+        rows = []
+        for a in queries.actors(self.case):
+            rows.append(
+                {
+                    "actor_id": a.actor_id,
+                    "name": a.name,
+                    "roles": ", ".join(a.roles),
+                    "events": a.events,
+                    "first_seen": queries.format_time(a.first_ns, self.tz),
+                    "last_seen": queries.format_time(a.last_ns, self.tz),
+                    "addresses": ", ".join(a.addresses),
+                    "actions": ", ".join(a.actions),
+                }
+            )
+        self.model.set_rows(rows)
+        self.table.resizeColumnsToContents()

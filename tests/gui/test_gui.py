@@ -1,0 +1,285 @@
+"""The workbench: models, filter bar, right-click filtering, the import worker, the window."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+
+from auditlens.core.progress import CancelToken, Progress
+from auditlens.core.store import queries
+from auditlens.core.store.case import Case
+from auditlens.gui.filter_bar import FilterBar
+from auditlens.gui.main_window import MainWindow, import_job
+from auditlens.gui.models import EVENT_COLUMNS, EventTableModel, RowsModel
+from auditlens.gui.views import EventsView, quote_value
+from auditlens.gui.worker import JobWorker
+
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "contact-center"
+
+
+def test_event_model_passes_the_model_tester(qtmodeltester, sample_case_dir):
+    with Case.open(sample_case_dir, read_only=True) as case:
+        model = EventTableModel(case)
+        model.set_query(queries.EventQuery("actor_id:sup-004"))
+        qtmodeltester.check(model, force_py=True)
+        assert model.rowCount() == queries.count_events(
+            case, queries.EventQuery("actor_id:sup-004")
+        )
+
+
+def test_rows_model_passes_the_model_tester(qtmodeltester):
+    model = RowsModel([("verdict", "Verdict"), ("path", "Path")])
+    model.set_rows([{"verdict": "verified", "path": "a"}, {"verdict": "tampered", "path": None}])
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_event_model_rows_match_the_core_query_anywhere(sample_case_dir):
+    with Case.open(sample_case_dir, read_only=True) as case:
+        model = EventTableModel(case)
+        total = model.rowCount()
+        assert total == 6000
+        for row in (0, 1999, 3000, total - 1):
+            expected = queries.events_page(case, queries.EventQuery(), offset=row, limit=1)[0]
+            assert model.event(row)["seq"] == expected["seq"]
+            assert model.event(row)["stream_id"] == expected["stream_id"]
+            time_column = [c for c, _ in EVENT_COLUMNS].index("time")
+            assert model.data(model.index(row, time_column)) == queries.format_time(
+                expected["time_ns"]
+            )
+        assert model.event(total) is None
+
+
+def test_a_new_query_drops_pages_of_the_old_one(sample_case_dir):
+    with Case.open(sample_case_dir, read_only=True) as case:
+        model = EventTableModel(case)
+        assert model.event(0)["kind"] == "span"  # the sample's first event, now cached
+        generation = model.generation
+        model.set_query(queries.EventQuery("kind:audit"))
+        assert model.generation == generation + 1
+        assert model.rowCount() == queries.count_events(case, queries.EventQuery("kind:audit"))
+        assert {model.event(r)["kind"] for r in range(0, model.rowCount(), 97)} == {"audit"}
+
+
+def test_filter_bar_underlines_the_error_where_the_parser_says(qtbot):
+    bar = FilterBar()
+    qtbot.addWidget(bar)
+    applied = []
+    bar.filter_applied.connect(applied.append)
+    bar.set_text("actor_id:alice AND bogus:1")
+    assert bar.error is not None
+    (selection,) = bar.extraSelections()
+    assert selection.cursor.selectionStart() == bar.error.start == len("actor_id:alice AND ")
+    assert selection.cursor.selectedText() == "bogus"
+    bar.apply()
+    assert applied == []  # an invalid filter is never applied
+    bar.set_text("actor_id:alice")
+    assert bar.error is None and bar.extraSelections() == []
+    bar.apply()
+    assert applied == ["actor_id:alice"]
+    assert bar.history == ["actor_id:alice"]
+
+
+def test_right_click_filter_and_exclude(qtbot, sample_case_dir):
+    with Case.open(sample_case_dir, read_only=True) as case:
+        view = EventsView(case)
+        qtbot.addWidget(view)
+        total = view.model.rowCount()
+        view.add_term("actor_id", "sup-004", exclude=False)
+        only = view.model.rowCount()
+        assert view.filter_bar.text() == "actor_id:sup-004"
+        assert only == queries.count_events(case, queries.EventQuery("actor_id:sup-004"))
+        assert all(view.model.event(r)["actor_id"] == "sup-004" for r in range(only))
+        view.filter_bar.set_text("")
+        view.filter_bar.apply()
+        view.add_term("actor_id", "sup-004", exclude=True)
+        assert view.model.rowCount() == total - only
+
+
+def test_quote_value_makes_phrases_for_odd_values():
+    assert quote_value("sup-004") == "sup-004"
+    assert quote_value('a "b" c') == '"a \\"b\\" c"'
+
+
+def test_time_zone_is_shown_in_the_header_and_times(qtbot, sample_case_dir):
+    from zoneinfo import ZoneInfo
+
+    with Case.open(sample_case_dir, read_only=True) as case:
+        view = EventsView(case)
+        qtbot.addWidget(view)
+        view.set_time_zone(ZoneInfo("Europe/Berlin"))
+        assert view.model.headerData(0, Qt.Orientation.Horizontal) == "Time (Europe/Berlin)"
+        assert view.model.data(view.model.index(0, 0)).endswith("+01:00")
+
+
+def counting_job(steps: int):
+    def job(token: CancelToken):
+        for i in range(steps):
+            token.check()
+            yield Progress("working", i, steps, "steps")
+        return steps
+
+    return job
+
+
+def test_worker_reports_progress_and_finishes(qtbot):
+    worker = JobWorker(counting_job(5))
+    seen = []
+    worker.progress.connect(seen.append)
+    with qtbot.waitSignal(worker.finished, timeout=10_000) as blocker:
+        worker.start()
+    assert blocker.args == [5]
+    assert seen and seen[0].stage == "working"
+    assert worker.wait(5000)
+
+
+def test_worker_cancel_reports_cancelled(qtbot):
+    import threading
+
+    gate = threading.Event()
+
+    def job(token: CancelToken):
+        yield Progress("waiting", 0, None, "")
+        while not gate.wait(0.01):
+            token.check()
+        return "never"
+
+    worker = JobWorker(job)
+    with qtbot.waitSignal(worker.progress, timeout=10_000):
+        worker.start()
+    with qtbot.waitSignal(worker.cancelled, timeout=10_000):
+        worker.cancel()
+    assert worker.wait(5000)
+
+
+def test_worker_reports_failures_as_text(qtbot):
+    def job(token: CancelToken):
+        yield Progress("x")
+        raise ValueError("boom")
+
+    worker = JobWorker(job)
+    with qtbot.waitSignal(worker.failed, timeout=10_000) as blocker:
+        worker.start()
+    assert "boom" in blocker.args[0]
+    assert worker.wait(5000)
+
+
+def test_a_cancelled_import_leaves_the_case_as_before(qtbot, tmp_path):
+    case_dir = tmp_path / "case"
+    audit = SAMPLE / "bundles" / "cc-prod.audit"
+    first = sorted(audit.iterdir())[0]
+    with Case.open(case_dir, create=True) as case:
+        from auditlens.core.store.importer import import_inputs
+        from auditlens.core.verify.trust import TrustStore
+
+        job = import_inputs(case, [first], TrustStore())
+        for _ in job:
+            pass
+        before = case.scalar("SELECT count(*) FROM events")
+    big = tmp_path / "big.jsonl"
+    big.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "timestamp": f"2026-03-02T08:{i // 60 % 60:02d}:{i % 60:02d}.000Z",
+                    "user_id": f"u{i}",
+                    "action": "READ",
+                }
+            )
+            + "\n"
+            for i in range(200_000)
+        )
+    )
+    worker = JobWorker(import_job(case_dir, [big], []))
+    with qtbot.waitSignal(worker.progress, timeout=30_000):
+        worker.start()
+    with qtbot.waitSignals([worker.cancelled], timeout=60_000):
+        worker.cancel()
+    assert worker.wait(30_000)
+    with Case.open(case_dir, read_only=True) as case:
+        assert case.scalar("SELECT count(*) FROM events") == before
+        assert case.scalar("SELECT count(*) FROM inputs") == 1
+
+
+def test_main_window_opens_the_sample_case_with_its_views(
+    qtbot, sample_case_dir, settings, tmp_path
+):
+    case_dir = tmp_path / "case"
+    shutil.copytree(sample_case_dir, case_dir)
+    window = MainWindow(case_dir, settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
+        "Integrity",
+        "Events",
+        "Actors",
+    ]
+    assert window.integrity.bundles.rowCount() == 9
+    assert {r["verdict"] for r in window.integrity.bundles.rows} == {"verified"}
+    assert window.events.model.rowCount() == 6000
+    assert window.actors.model.rowCount() > 10
+    window.follow_actor("sup-004")
+    assert window.tabs.currentWidget() is window.events
+    assert window.events.filter_bar.text() == "actor_id:sup-004"
+    image = window.grab().toImage()
+    assert image.width() > 600 and image.height() > 400
+    assert window.recent_cases()[0] == str(case_dir)
+    window.close()
+    assert settings.value("window/geometry") is not None
+
+
+def test_finding_opens_its_record(qtbot, sample_case_dir, settings, tmp_path):
+    case_dir = tmp_path / "case"
+    shutil.copytree(sample_case_dir, case_dir)
+    window = MainWindow(case_dir, settings=settings)
+    qtbot.addWidget(window)
+    window.show_record("cc-prod.audit", 5)
+    assert window.events.model.rowCount() == 1
+    event = window.events.model.event(0)
+    assert (event["stream_id"], event["seq"]) == ("cc-prod.audit", 5)
+    window.close()
+
+
+@pytest.mark.parametrize("tab", ["integrity", "events", "actors"])
+def test_screenshot_option_writes_a_png(tab, sample_case_dir, tmp_path):
+    import subprocess
+    import sys
+
+    case_dir = tmp_path / "case"
+    shutil.copytree(sample_case_dir, case_dir)
+    out = tmp_path / f"{tab}.png"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "auditlens.entry",
+            "gui",
+            str(case_dir),
+            "--tab",
+            tab,
+            "--screenshot",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out))
+    assert image.width() == 1400 and image.height() == 900
+    # Not a blank window: many distinct colours are drawn.
+    colours = {image.pixel(x, y) for x in range(0, 1400, 37) for y in range(0, 900, 29)}
+    assert len(colours) > 5
+
+
+def test_model_index_outside_is_empty(sample_case_dir):
+    with Case.open(sample_case_dir, read_only=True) as case:
+        model = EventTableModel(case)
+        assert model.data(QModelIndex()) is None
+        assert model.rowCount(model.index(0, 0)) == 0
