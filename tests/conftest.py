@@ -205,9 +205,9 @@ def guarded(guard_site: Path, tmp_path: Path) -> Callable[..., Any]:
     """Run a command with every Python process it starts guarded (spawned workers too):
     ``guarded(args, evidence=(...))`` returns a :class:`guards.GuardedRun` whose ``log`` lists
     the processes, the blocked network attempts and the opens of evidence paths."""
-    from guards import run_guarded
-
     import itertools
+
+    from guards import run_guarded
 
     runs = itertools.count()
 
