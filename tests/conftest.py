@@ -211,15 +211,15 @@ def guarded(guard_site: Path, tmp_path: Path) -> Callable[..., Any]:
 
     runs = itertools.count()
 
-    def run(args: Any, *, evidence: Any = ()) -> Any:
+    def run(args: Any, *, evidence: Any = (), env: Any = None) -> Any:
         log = tmp_path / f"guard-{next(runs)}.jsonl"
-        return run_guarded(args, site=guard_site, log=log, evidence=evidence)
+        return run_guarded(args, site=guard_site, log=log, evidence=evidence, env=env)
 
     return run
 
 
 BIG_BUNDLE_RECORDS = 100_000
-"""Records of :func:`big_bundle`: the verifier's and the importer's multi-process threshold."""
+"""Records of :func:`big_bundle`: enough for the verifier's and the importer's worker processes."""
 
 
 @dataclass(frozen=True)
@@ -251,8 +251,13 @@ def big_bundle(tmp_path_factory: pytest.TempPathFactory) -> BigBundle:
     """
     from auditlens.core.bundle.formats import SourceRecord
     from auditlens.core.bundle.seal import seal
+    from auditlens.core.store import importer
+    from auditlens.core.verify import verifier
     from auditlens.core.verify.keys import sample_key
 
+    # Below either threshold the command would quietly stay in one process.
+    assert BIG_BUNDLE_RECORDS >= verifier.PARALLEL_MIN_RECORDS
+    assert BIG_BUNDLE_RECORDS >= importer.PARALLEL_MIN_RECORDS
     root = tmp_path_factory.mktemp("big-bundle")
     key = sample_key("tests-big-bundle")
     records = (

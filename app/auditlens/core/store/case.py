@@ -63,11 +63,15 @@ class Case:
         tmp.mkdir(exist_ok=True)
         try:
             connection = duckdb.connect(
-                str(path),
+                # An absolute path: a relative "md:..." would name a remote MotherDuck database.
+                str(path.resolve()),
                 read_only=read_only,
                 config={
                     "temp_directory": str(tmp),
                     "memory_limit": MEMORY_LIMIT,
+                    # The air gap (DESIGN §6): DuckDB would otherwise fetch extensions by itself.
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
                 },
             )
         except duckdb.Error as exc:
