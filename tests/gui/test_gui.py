@@ -216,6 +216,7 @@ def test_main_window_opens_the_sample_case_with_its_views(
         "Integrity",
         "Events",
         "Actors",
+        "Traces",
     ]
     assert window.integrity.bundles.rowCount() == 9
     assert {r["verdict"] for r in window.integrity.bundles.rows} == {"verified"}
@@ -243,7 +244,7 @@ def test_finding_opens_its_record(qtbot, sample_case_dir, settings, tmp_path):
     window.close()
 
 
-@pytest.mark.parametrize("tab", ["integrity", "events", "actors"])
+@pytest.mark.parametrize("tab", ["integrity", "events", "actors", "traces"])
 def test_screenshot_option_writes_a_png(tab, sample_case_dir, tmp_path):
     import subprocess
     import sys
@@ -283,3 +284,92 @@ def test_model_index_outside_is_empty(sample_case_dir):
         model = EventTableModel(case)
         assert model.data(QModelIndex()) is None
         assert model.rowCount(model.index(0, 0)) == 0
+
+
+def synthetic_trace(count: int, *, chain: bool):
+    spans = {}
+    for i in range(count):
+        parent = (i - 1 if chain else 0) if i else None
+        span = {
+            "kind": "span",
+            "span_id": f"{i:016x}",
+            "parent_span_id": None if parent is None else f"{parent:016x}",
+            "time_ns": 1_000_000 * i,
+            "duration_ns": 5_000_000,
+            "service": f"svc{i % 7}",
+            "name": f"op{i}",
+        }
+        spans[span["span_id"]] = queries.SpanNode(span)
+    roots = []
+    for node in spans.values():
+        parent = node.span["parent_span_id"]
+        if parent:
+            spans[parent].children.append(node)
+        else:
+            roots.append(node)
+    return queries.Trace("ab" * 16, roots, [], count, [])
+
+
+def test_waterfall_of_100000_spans_draws_only_what_is_visible(qtbot):
+    from auditlens.gui.waterfall import ROW_HEIGHT, TraceWaterfallView, flatten
+
+    view = TraceWaterfallView()
+    qtbot.addWidget(view)
+    view.resize(1200, 600)
+    view.show()
+    trace = synthetic_trace(100_000, chain=False)
+    view.set_trace(trace)
+    assert len(view.rows) == 100_000
+    visible = view.viewport().height() // ROW_HEIGHT
+    assert view.verticalScrollBar().maximum() == 100_000 - visible
+    view.verticalScrollBar().setValue(50_000)
+    image = view.viewport().grab().toImage()  # paints rows 50,000.. only
+    assert image.width() > 0
+    chain = flatten(synthetic_trace(100_000, chain=True))  # 100,000 levels deep: no recursion
+    assert [r.depth for r in chain[:3]] == [0, 1, 2] and chain[-1].depth == 99_999
+
+
+def test_waterfall_click_selects_and_ctrl_wheel_zooms(qtbot):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    from auditlens.gui.waterfall import ROW_HEIGHT, TraceWaterfallView
+
+    view = TraceWaterfallView()
+    qtbot.addWidget(view)
+    view.resize(1000, 400)
+    view.show()
+    view.set_trace(synthetic_trace(20, chain=False))
+    with qtbot.waitSignal(view.span_selected) as blocker:
+        qtbot.mouseClick(
+            view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(600, ROW_HEIGHT * 2 + 5)
+        )
+    assert blocker.args[0]["name"] == view.rows[2].span["name"]
+    span = view.view_end - view.view_start
+    event = QWheelEvent(
+        QPointF(700, 50),
+        QPointF(700, 50),
+        QPoint(0, 0),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.ControlModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    view.wheelEvent(event)
+    assert view.view_end - view.view_start < span
+
+
+def test_traces_view_lists_call_traces_with_their_spans(qtbot, sample_case_dir):
+    from auditlens.gui.views import TracesView
+
+    with Case.open(sample_case_dir, read_only=True) as case:
+        view = TracesView(case)
+        qtbot.addWidget(view)
+        view.filter_bar.set_text('name:"inbound call"')
+        view.filter_bar.apply()
+        assert view.model.rowCount() > 10
+        first = view.model.rows[0]
+        assert first["root"] == "inbound call"
+        assert len(view.waterfall.rows) == first["spans"]
+        assert view.waterfall.rows[0].span["name"] == "inbound call"

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from auditlens.gui.main_window import MainWindow
 
-TABS = {"integrity": 0, "events": 1, "actors": 2}
+TABS = {"integrity": 0, "events": 1, "actors": 2, "traces": 3}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,8 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if window.case is not None:
         window.tabs.setCurrentIndex(TABS[args.tab])
         if args.filter:
-            window.events.filter_bar.set_text(args.filter)
-            window.events.filter_bar.apply()
+            bar = window.traces.filter_bar if args.tab == "traces" else window.events.filter_bar
+            bar.set_text(args.filter)
+            bar.apply()
         if args.tab == "events" and window.events.model.rowCount():
             window.events.jump_to(0)
     if args.screenshot is not None:

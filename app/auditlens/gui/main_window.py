@@ -24,7 +24,7 @@ from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 from auditlens.core.verify.trust import TrustStore, load_trust
-from auditlens.gui.views import ActorsView, EventsView, IntegrityView
+from auditlens.gui.views import ActorsView, EventsView, IntegrityView, TracesView
 from auditlens.gui.worker import JobWorker
 
 MAX_RECENT = 8
@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         view.addAction(self.refresh_action)
         view.addAction(self.filter_action)
-        for number, name in enumerate(("Integrity", "Events", "Actors"), start=1):
+        for number, name in enumerate(("Integrity", "Events", "Actors", "Traces"), start=1):
             view.addAction(
                 self._action(
                     name,
@@ -190,7 +190,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.integrity, "Integrity")
         self.tabs.addTab(self.events, "Events")
         self.tabs.addTab(self.actors, "Actors")
-        self.tabs.setCurrentIndex(min(current, 2))
+        self.traces = TracesView(self.case)
+        self.tabs.addTab(self.traces, "Traces")
+        self.events.open_trace.connect(self.open_trace)
+        self.tabs.setCurrentIndex(min(current, 3))
         self.set_time_zone(self.zone_box.currentText())
         stats = queries.stats(self.case)
         self.statusBar().showMessage(
@@ -209,12 +212,18 @@ class MainWindow(QMainWindow):
         if self.case is not None and hasattr(self, "events"):
             self.events.set_time_zone(self.tz)
             self.actors.set_time_zone(self.tz)
+            self.traces.set_time_zone(self.tz)
 
     def follow_actor(self, actor: str) -> None:
         """Show the actor's events."""
         self.tabs.setCurrentWidget(self.events)
         self.events.filter_bar.set_text(f"actor_id:{actor}")
         self.events.filter_bar.apply()
+
+    def open_trace(self, trace_id: str) -> None:
+        """Show a trace's waterfall."""
+        self.tabs.setCurrentWidget(self.traces)
+        self.traces.open_trace(trace_id)
 
     def show_record(self, stream_id: str, seq: int) -> None:
         """Show the record a finding points at."""

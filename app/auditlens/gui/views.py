@@ -108,6 +108,7 @@ class EventsView(QWidget):
     """Filter bar, histogram, the event table over the whole case, and the detail pane."""
 
     follow_actor = Signal(str)
+    open_trace = Signal(str)
     status = Signal(str)
 
     def __init__(self, case: Case, parent: QWidget | None = None) -> None:
@@ -143,7 +144,7 @@ class EventsView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.error_label)
-        layout.addWidget(split)
+        layout.addWidget(split, 1)
         self.refresh_completions()
         self.apply_filter("")
 
@@ -241,6 +242,7 @@ class EventsView(QWidget):
             menu.addAction(f"Follow actor {actor}", lambda: self.follow_actor.emit(actor))
         if event.get("trace_id"):
             trace_id = str(event["trace_id"])
+            menu.addAction("Open trace waterfall", lambda: self.open_trace.emit(trace_id))
             menu.addAction(
                 "Show this trace's events",
                 lambda: self.add_term("trace_id", trace_id, exclude=False),
@@ -291,7 +293,7 @@ class IntegrityView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
-        layout.addWidget(split)
+        layout.addWidget(split, 1)
         self.reload()
 
     def reload(self) -> None:
@@ -437,3 +439,91 @@ class ActorsView(QWidget):
             )
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
+
+
+class TracesView(QWidget):
+    """Trace list, waterfall and span detail (with the span's logs)."""
+
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [
+        ("start", "Start"),
+        ("service", "Service"),
+        ("root", "First span"),
+        ("spans", "Spans"),
+        ("logs", "Logs"),
+        ("duration_ms", "Duration (ms)"),
+        ("trace_id", "Trace id"),
+    ]
+
+    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from auditlens.gui.waterfall import TraceWaterfallView
+
+        self.case = case
+        self.tz: ZoneInfo | None = None
+        self.filter_bar = FilterBar()
+        self.filter_bar.setPlaceholderText("Traces with an event matching, e.g.  actor_id:sup-004")
+        self.filter_bar.filter_applied.connect(self.apply_filter)
+        self.model = RowsModel(self.COLUMNS, self)
+        self.table = _table(self.model)
+        self.table.selectionModel().currentRowChanged.connect(self._trace_changed)
+        self.waterfall = TraceWaterfallView()
+        self.waterfall.span_selected.connect(self._span_selected)
+        self.detail = DetailPane()
+        self.summary = QLabel()
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.waterfall)
+        right.addWidget(self.detail)
+        right.setSizes([520, 260])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(right)
+        split.setSizes([520, 880])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+        self.apply_filter("")
+
+    def set_time_zone(self, tz: ZoneInfo | None) -> None:
+        """Show times in ``tz``."""
+        self.tz = tz
+        self.apply_filter(self.filter_bar.text())
+
+    def apply_filter(self, text: str) -> None:
+        """List the traces that have an event matching ``text``."""
+        try:
+            rows = queries.trace_list(self.case, queries.EventQuery(text))
+        except Error as exc:
+            self.summary.setText(exc.diagnostics())
+            return
+        for row in rows:
+            row["start"] = queries.format_time(row["start_ns"], self.tz)
+            row["duration_ms"] = f"{(row['duration_ns'] or 0) / 1e6:,.1f}"
+        self.model.set_rows(rows)
+        self.table.resizeColumnsToContents()
+        self.summary.setText(
+            f"{len(rows):,} trace(s)" + (" (first 2,000)" if len(rows) >= 2000 else "")
+        )
+        if rows:
+            self.table.selectRow(0)
+
+    def open_trace(self, trace_id: str) -> None:
+        """Show one trace whether or not it is in the list."""
+        self.filter_bar.set_text(f"trace_id:{trace_id}")
+        self.filter_bar.apply()
+
+    def _trace_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            self.waterfall.set_trace(None)
+            return
+        trace = queries.trace(self.case, self.model.rows[current.row()]["trace_id"])
+        self.waterfall.set_trace(trace)
+        self.summary.setText(
+            f"trace {trace.trace_id}: {trace.span_count} span(s), "
+            f"{len(trace.orphan_logs)} orphan log(s), {len(trace.missing_parents)} missing "
+            "parent(s). Ctrl+wheel zooms, drag pans."
+        )
+
+    def _span_selected(self, span: dict[str, Any]) -> None:
+        self.detail.show_event(span, self.tz)

@@ -458,3 +458,24 @@ class EventView:
             "ORDER BY ord LIMIT ? OFFSET ?"
         )
         return row_dicts(self.case.db.execute(sql, [block * BLOCK, end, *self.params, limit, skip]))
+
+
+def trace_list(
+    case: Case, query: EventQuery | None = None, *, limit: int = 2000
+) -> list[dict[str, Any]]:
+    """Traces with a matching event: spans, logs, start, duration, first span's service and name."""
+    refresh_order(case)
+    where, params = (query or EventQuery()).where()
+    return row_dicts(
+        case.db.execute(
+            "SELECT trace_id, count(*) FILTER (kind = 'span') AS spans, "  # noqa: S608
+            "count(*) FILTER (kind <> 'span') AS logs, min(time_ns) AS start_ns, "
+            "max(time_ns + coalesce(duration_ns, 0)) - min(time_ns) AS duration_ns, "
+            "arg_min(service, time_ns) FILTER (kind = 'span') AS service, "
+            "arg_min(name, time_ns) FILTER (kind = 'span') AS root "
+            "FROM events WHERE trace_id IN ("
+            f"SELECT DISTINCT trace_id FROM events WHERE trace_id IS NOT NULL AND {where}) "
+            "GROUP BY trace_id ORDER BY start_ns LIMIT ?",
+            [*params, limit],
+        )
+    )

@@ -1,0 +1,192 @@
+"""The trace waterfall: spans as bars on a time axis, nested by parent, coloured by service.
+
+Paints only the rows in view (a QAbstractScrollArea whose scroll range is rows x row height), so a
+trace of 100,000 spans opens and pans without freezing. The logs of each span are ticks on its
+bar. Ctrl+wheel zooms the time axis around the pointer; dragging pans it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import QAbstractScrollArea, QWidget
+
+from auditlens.core.store.queries import SpanNode, Trace
+
+ROW_HEIGHT = 20
+LABEL_WIDTH = 320
+
+
+@dataclass(frozen=True)
+class WaterfallRow:
+    """One span in display order."""
+
+    span: dict[str, Any]
+    depth: int
+    log_times: tuple[int, ...]
+    missing_parent: bool
+
+
+def flatten(trace: Trace) -> list[WaterfallRow]:
+    """Depth-first rows of the span tree, children in start order (iterative: any depth)."""
+    rows: list[WaterfallRow] = []
+    stack: list[tuple[SpanNode, int]] = [
+        (root, 0)
+        for root in sorted(trace.roots, key=lambda n: n.span.get("time_ns") or 0, reverse=True)
+    ]
+    while stack:
+        node, depth = stack.pop()
+        rows.append(
+            WaterfallRow(
+                node.span,
+                depth,
+                tuple(sorted(int(log["time_ns"]) for log in node.logs if log.get("time_ns"))),
+                node.missing_parent,
+            )
+        )
+        for child in sorted(node.children, key=lambda n: n.span.get("time_ns") or 0, reverse=True):
+            stack.append((child, depth + 1))
+    return rows
+
+
+def service_colour(service: str | None) -> QColor:
+    """A stable colour per service name."""
+    digest = hashlib.sha256((service or "").encode()).digest()
+    return QColor.fromHsv(digest[0] * 360 // 256, 140 + digest[1] % 80, 170 + digest[2] % 60)
+
+
+class TraceWaterfallView(QAbstractScrollArea):
+    """Draws the visible part of a trace's waterfall."""
+
+    span_selected = Signal(object)  # the span's event dict
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[WaterfallRow] = []
+        self.start_ns = 0
+        self.end_ns = 1
+        self.view_start = 0
+        self.view_end = 1
+        self.selected = -1
+        self._drag: tuple[int, int, int] | None = None
+        self.viewport().setMouseTracking(True)
+        self.setMinimumHeight(200)
+
+    def set_trace(self, trace: Trace | None) -> None:
+        """Show ``trace`` (or nothing)."""
+        self.rows = flatten(trace) if trace is not None else []
+        starts = [r.span.get("time_ns") or 0 for r in self.rows]
+        ends = [(r.span.get("time_ns") or 0) + (r.span.get("duration_ns") or 0) for r in self.rows]
+        self.start_ns = min(starts) if starts else 0
+        self.end_ns = max(max(ends) if ends else 1, self.start_ns + 1)
+        self.view_start, self.view_end = self.start_ns, self.end_ns
+        self.selected = -1
+        self._update_scrollbar()
+        self.viewport().update()
+
+    def _update_scrollbar(self) -> None:
+        bar = self.verticalScrollBar()
+        visible = max(self.viewport().height() // ROW_HEIGHT, 1)
+        bar.setRange(0, max(len(self.rows) - visible, 0))
+        bar.setPageStep(visible)
+        bar.setSingleStep(1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        """Keep the scroll range in step with the height."""
+        super().resizeEvent(event)
+        self._update_scrollbar()
+
+    def _x(self, ns: int) -> int:
+        width = max(self.viewport().width() - LABEL_WIDTH - 8, 1)
+        span = max(self.view_end - self.view_start, 1)
+        return LABEL_WIDTH + int((ns - self.view_start) / span * width)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """Only the rows between the scroll position and the bottom edge are drawn."""
+        painter = QPainter(self.viewport())
+        palette = self.palette()
+        painter.fillRect(self.viewport().rect(), palette.base())
+        if not self.rows:
+            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, "select a trace")
+            return
+        first = self.verticalScrollBar().value()
+        count = self.viewport().height() // ROW_HEIGHT + 1
+        metrics = painter.fontMetrics()
+        for offset, row in enumerate(self.rows[first : first + count]):
+            index = first + offset
+            y = offset * ROW_HEIGHT
+            if index == self.selected:
+                painter.fillRect(
+                    QRect(0, y, self.viewport().width(), ROW_HEIGHT), palette.highlight()
+                )
+            span = row.span
+            label = f"{span.get('service') or '?'}: {span.get('name') or ''}"
+            if row.missing_parent:
+                label = "⚠ " + label
+            painter.setPen(palette.text().color())
+            text = metrics.elidedText(
+                label, Qt.TextElideMode.ElideRight, LABEL_WIDTH - 8 - row.depth * 12
+            )
+            painter.drawText(QPoint(4 + row.depth * 12, y + ROW_HEIGHT - 6), text)
+            start = span.get("time_ns") or 0
+            x0 = self._x(start)
+            x1 = max(self._x(start + (span.get("duration_ns") or 0)), x0 + 2)
+            x0, x1 = max(x0, LABEL_WIDTH), min(x1, self.viewport().width())
+            if x1 > x0:
+                painter.fillRect(
+                    QRect(x0, y + 3, x1 - x0, ROW_HEIGHT - 6), service_colour(span.get("service"))
+                )
+            painter.setPen(QColor("#212121"))
+            for log_time in row.log_times:
+                x = self._x(log_time)
+                if LABEL_WIDTH <= x <= self.viewport().width():
+                    painter.drawLine(x, y + 2, x, y + ROW_HEIGHT - 2)
+        painter.setPen(palette.mid().color())
+        painter.drawLine(LABEL_WIDTH - 2, 0, LABEL_WIDTH - 2, self.viewport().height())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        """Ctrl+wheel zooms the time axis around the pointer; the wheel alone scrolls rows."""
+        if not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            super().wheelEvent(event)
+            return
+        x = event.position().x()
+        width = max(self.viewport().width() - LABEL_WIDTH - 8, 1)
+        anchor = self.view_start + (max(x - LABEL_WIDTH, 0) / width) * (
+            self.view_end - self.view_start
+        )
+        factor = 0.8 if event.angleDelta().y() > 0 else 1.25
+        self.view_start = int(anchor - (anchor - self.view_start) * factor)
+        self.view_end = max(int(anchor + (self.view_end - anchor) * factor), self.view_start + 1000)
+        self.viewport().update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        """Select the span under the pointer; start a pan."""
+        row = self.verticalScrollBar().value() + int(event.position().y()) // ROW_HEIGHT
+        if 0 <= row < len(self.rows):
+            self.selected = row
+            self.span_selected.emit(self.rows[row].span)
+            self.viewport().update()
+        self._drag = (int(event.position().x()), self.view_start, self.view_end)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        """Pan the time axis while dragging."""
+        if self._drag is None or not event.buttons():
+            return
+        x0, start, end = self._drag
+        width = max(self.viewport().width() - LABEL_WIDTH - 8, 1)
+        shift = int((int(event.position().x()) - x0) / width * (end - start))
+        self.view_start, self.view_end = start - shift, end - shift
+        self.viewport().update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        """End a pan."""
+        self._drag = None
+
+    def reset_zoom(self) -> None:
+        """Show the whole trace."""
+        self.view_start, self.view_end = self.start_ns, self.end_ns
+        self.viewport().update()
