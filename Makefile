@@ -33,12 +33,14 @@ sample-case: setup
 screenshots: setup sample-case
 	bash tools/system-deps.sh --xvfb
 	mkdir -p docs/screenshots
-	for tab in integrity events actors; do \
+	for tab in integrity events actors traces; do \
 	  xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab $$tab \
 	    --screenshot docs/screenshots/$$tab.png || exit 1; done
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab events \
 	  --filter 'actor_id:sup-004 AND action:(EXPORT OR DOWNLOAD OR ROLE_CHANGE)' \
 	  --screenshot docs/screenshots/events-incident.png
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab traces \
+	  --filter 'name:"inbound call"' --screenshot docs/screenshots/traces.png
 
 lint: setup
 	$(VENV)/bin/ruff check app tests bench

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -64,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = QSettings("AuditLens", "AuditLens")
     if args.screenshot is not None:
         # Screenshots must not depend on (or change) the person's saved window state.
-        settings = QSettings(str(args.screenshot.with_suffix(".ini")), QSettings.Format.IniFormat)
+        scratch = tempfile.mkdtemp(prefix="auditlens-screenshot-")
+        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(args.case, settings=settings)
     if args.screenshot is not None:
         width, _, height = args.size.partition("x")
