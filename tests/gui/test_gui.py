@@ -373,3 +373,20 @@ def test_traces_view_lists_call_traces_with_their_spans(qtbot, sample_case_dir):
         assert first["root"] == "inbound call"
         assert len(view.waterfall.rows) == first["spans"]
         assert view.waterfall.rows[0].span["name"] == "inbound call"
+
+
+def test_painting_keeps_reference_counts_of_none(qapp):
+    """Guards the PySide6 pin: 6.12.0 decrements None's count on each void QPainter call."""
+    import sys
+
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    image = QImage(50, 50, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    before = sys.getrefcount(None)
+    for _ in range(5000):
+        painter.setPen(QColor("#123456"))
+        painter.drawLine(1, 1, 20, 20)
+    after = sys.getrefcount(None)
+    painter.end()
+    assert abs(after - before) < 100

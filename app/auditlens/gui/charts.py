@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygon
 from PySide6.QtWidgets import QWidget
 
 from auditlens.core.store.queries import format_time
@@ -170,3 +170,97 @@ class IntegrityMapWidget(QWidget):
             painter.fillRect(QRect(x, y + 2, 12, 12), VERDICT_COLOURS[state])
             painter.drawText(QPoint(x + 16, y + 13), state)
             x += 16 + painter.fontMetrics().horizontalAdvance(state) + 14
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One actor's marks: sessions as spans, actions as ticks, address changes as triangles."""
+
+    actor: str
+    sessions: tuple[tuple[int, int], ...]
+    actions: tuple[tuple[int, str], ...]
+    address_changes: tuple[int, ...]
+
+
+class ActorSwimlaneWidget(QWidget):
+    """One lane per actor on a shared time axis; clicking a lane opens the actor's events there."""
+
+    mark_clicked = Signal(str, int)  # actor, time (ns) under the pointer
+
+    LANE = 22
+    LABEL = 130
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lanes: list[Lane] = []
+        self.lo = 0
+        self.hi = 1
+
+    def set_lanes(self, lanes: list[Lane]) -> None:
+        """Show these lanes."""
+        self.lanes = lanes
+        times = [t for lane in lanes for t, _ in lane.actions] + [
+            t for lane in lanes for s in lane.sessions for t in s
+        ]
+        self.lo, self.hi = (min(times), max(times)) if times else (0, 1)
+        self.hi = max(self.hi, self.lo + 1)
+        self.setMinimumHeight(24 + self.LANE * max(len(lanes), 1))
+        self.update()
+
+    def _x(self, ns: int) -> int:
+        width = max(self.width() - self.LABEL - 8, 1)
+        return self.LABEL + int((ns - self.lo) / (self.hi - self.lo) * width)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """Lanes with sessions, action ticks and address changes."""
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.base())
+        if not self.lanes:
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no actors")
+            return
+        session_colour = QColor(palette.highlight().color())
+        session_colour.setAlpha(60)
+        for row, lane in enumerate(self.lanes):
+            y = 4 + row * self.LANE
+            if row % 2:
+                painter.fillRect(QRect(0, y, self.width(), self.LANE), palette.alternateBase())
+            painter.setPen(palette.text().color())
+            painter.drawText(QPoint(4, y + 15), lane.actor)
+            for start, end in lane.sessions:
+                x0, x1 = self._x(start), self._x(end)
+                painter.fillRect(QRect(x0, y + 3, max(x1 - x0, 3), self.LANE - 6), session_colour)
+            for when, action in lane.actions:
+                colour = (
+                    QColor("#c62828")
+                    if action in ("EXPORT", "DELETE", "DOWNLOAD", "ROLE_CHANGE")
+                    else QColor("#455a64")
+                )
+                painter.setPen(colour)
+                x = self._x(when)
+                painter.drawLine(x, y + 5, x, y + self.LANE - 5)
+            painter.setPen(QColor("#ef6c00"))
+            painter.setBrush(QColor("#ef6c00"))
+            for when in lane.address_changes:
+                x = self._x(when)
+                triangle = QPolygon()
+                for point in (QPoint(x, y + 2), QPoint(x - 4, y + 9), QPoint(x + 4, y + 9)):
+                    triangle.append(point)
+                painter.drawPolygon(triangle)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(palette.text().color())
+        y = 4 + len(self.lanes) * self.LANE + 14
+        painter.drawText(QPoint(self.LABEL, y), (format_time(self.lo) or "")[:16] + "Z")
+        end = (format_time(self.hi) or "")[:16] + "Z"
+        painter.drawText(
+            QPoint(self.width() - 8 - painter.fontMetrics().horizontalAdvance(end), y), end
+        )
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        """Emit the actor and time under the pointer."""
+        row = (int(event.position().y()) - 4) // self.LANE
+        x = int(event.position().x())
+        if 0 <= row < len(self.lanes) and x >= self.LABEL:
+            width = max(self.width() - self.LABEL - 8, 1)
+            when = self.lo + int((x - self.LABEL) / width * (self.hi - self.lo))
+            self.mark_clicked.emit(self.lanes[row].actor, when)

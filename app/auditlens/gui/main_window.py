@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
         self.events.status.connect(self.status_label.setText)
         self.events.follow_actor.connect(self.follow_actor)
         self.actors.actor_activated.connect(self.follow_actor)
+        self.actors.mark_clicked.connect(self.actor_around)
         self.integrity.finding_selected.connect(self.show_record)
         self.tabs.addTab(self.integrity, "Integrity")
         self.tabs.addTab(self.events, "Events")
@@ -217,6 +218,14 @@ class MainWindow(QMainWindow):
     def follow_actor(self, actor: str) -> None:
         """Show the actor's events."""
         self.tabs.setCurrentWidget(self.events)
+        self.events.filter_bar.set_text(f"actor_id:{actor}")
+        self.events.filter_bar.apply()
+
+    def actor_around(self, actor: str, when_ns: int) -> None:
+        """The actor's events within an hour either side of ``when_ns``."""
+        hour = 3_600_000_000_000
+        self.tabs.setCurrentWidget(self.events)
+        self.events.time_range = (when_ns - hour, when_ns + hour)
         self.events.filter_bar.set_text(f"actor_id:{actor}")
         self.events.filter_bar.apply()
 

@@ -390,6 +390,8 @@ class ActorsView(QWidget):
     """Every actor with roles, counts, addresses, first and last seen."""
 
     actor_activated = Signal(str)
+    mark_clicked = Signal(str, int)
+    SWIMLANES = 40  # lanes drawn: the busiest actors (the table lists all)
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
         ("actor_id", "Actor"),
         ("name", "Name"),
@@ -410,10 +412,29 @@ class ActorsView(QWidget):
         self.table.doubleClicked.connect(
             lambda index: self.actor_activated.emit(self.model.rows[index.row()]["actor_id"])
         )
+        from PySide6.QtWidgets import QScrollArea
+
+        from auditlens.gui.charts import ActorSwimlaneWidget
+
+        self.swimlanes = ActorSwimlaneWidget()
+        self.swimlanes.mark_clicked.connect(self.mark_clicked)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.swimlanes)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(scroll)
+        split.setSizes([420, 380])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(QLabel("Double-click an actor to see their events in time order."))
-        layout.addWidget(self.table)
+        layout.addWidget(
+            QLabel(
+                "Double-click an actor to see their events. Timeline: sessions (shaded), actions "
+                "(ticks; exports, downloads, deletes and role changes in red), address changes "
+                "(triangles). Click a lane to open that actor's events around that time."
+            )
+        )
+        layout.addWidget(split, 1)
         self.reload()
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:
@@ -439,6 +460,20 @@ class ActorsView(QWidget):
             )
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
+        self.swimlanes.set_lanes([self._lane(r["actor_id"]) for r in rows[: self.SWIMLANES]])
+
+    def _lane(self, actor: str) -> Any:
+        from auditlens.gui.charts import Lane
+
+        timeline = queries.actor_timeline(self.case, actor, limit=5000)
+        return Lane(
+            actor,
+            tuple((s.first_ns, s.last_ns) for s in timeline.sessions),
+            tuple(
+                (e["time_ns"], e.get("action") or "") for e in timeline.events if e.get("time_ns")
+            ),
+            tuple(when for when, before, _after in timeline.address_changes if before is not None),
+        )
 
 
 class TracesView(QWidget):
