@@ -163,7 +163,9 @@ def cmd_actor(args: argparse.Namespace) -> int:
     """``auditlens actor``: one actor's timeline."""
     tz = queries.zone(args.tz)
     with _open(args.case) as case:
-        timeline = queries.actor_timeline(case, args.actor)
+        if args.limit < 0 or args.offset < 0:
+            raise UsageError("--limit and --offset must be at least 0")
+        timeline = queries.actor_timeline(case, args.actor, limit=args.limit, offset=args.offset)
     _journal(
         args.case, "query", {"command": "actor", "actor": args.actor, "rows": len(timeline.events)}
     )

@@ -38,6 +38,8 @@ def add_parsers(sub: Any) -> None:
     query_parser("actors", "list actors")
     actor = query_parser("actor", "one actor's timeline")
     actor.add_argument("actor", metavar="ACTOR")
+    actor.add_argument("--limit", type=int, default=1000, help="events shown (default 1000)")
+    actor.add_argument("--offset", type=int, default=0)
     trace = query_parser("trace", "a trace's span tree with linked logs")
     trace.add_argument("trace_id", metavar="TRACE_ID")
     histogram = query_parser("histogram", "event counts per time bucket")
