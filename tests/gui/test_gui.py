@@ -390,3 +390,18 @@ def test_painting_keeps_reference_counts_of_none(qapp):
     after = sys.getrefcount(None)
     painter.end()
     assert abs(after - before) < 100
+
+
+def test_detail_pane_shows_the_raw_record_and_its_proof(qtbot, sample_case_dir):
+    with Case.open(sample_case_dir, read_only=True) as case:
+        view = EventsView(case)
+        qtbot.addWidget(view)
+        view.add_term("actor_id", "sup-004", exclude=False)
+        view.jump_to(0)
+        view.prove_current()
+        top = [view.detail.topLevelItem(i).text(0) for i in range(view.detail.topLevelItemCount())]
+        assert top[-2:] == ["Raw record", "Proof"]
+        proof = view.detail.topLevelItem(len(top) - 1)
+        assert proof.text(1) == "proves into the signed Merkle root"
+        raw = view.detail.topLevelItem(len(top) - 2).child(0).text(1)
+        assert "sup-004" in raw

@@ -87,6 +87,33 @@ class DetailPane(QTreeWidget):
             QTreeWidgetItem(proof, [key, "" if event.get(key) is None else str(event.get(key))])
         self.expandAll()
 
+    def show_proof(self, proof: queries.RecordProof) -> None:
+        """Add the record's stored bytes and its inclusion proof under the event."""
+        raw = QTreeWidgetItem(self, ["Raw record"])
+        text = (
+            proof.raw.decode("utf-8", "backslashreplace") if proof.raw is not None else "(not read)"
+        )
+        item = QTreeWidgetItem(raw, ["bytes", text])
+        item.setToolTip(1, text[:4000])
+        verdict = (
+            "proves into the signed Merkle root"
+            if proof.verified
+            else (proof.problem or "not proven")
+        )
+        node = QTreeWidgetItem(self, ["Proof", verdict])
+        for key, value in (
+            ("leaf", proof.leaf),
+            ("index", proof.index),
+            ("tree size", proof.tree_size),
+            ("signed root", proof.root),
+        ):
+            QTreeWidgetItem(node, [key, "" if value is None else str(value)])
+        path = QTreeWidgetItem(node, ["audit path", f"{len(proof.path)} hash(es), RFC 9162"])
+        for i, value in enumerate(proof.path):
+            QTreeWidgetItem(path, [f"[{i}]", value])
+        self.expandItem(raw)
+        self.expandItem(node)
+
     def _add(self, parent: QTreeWidgetItem, value: Any) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
@@ -132,10 +159,20 @@ class EventsView(QWidget):
         for column, width in enumerate((235, 50, 120, 110, 120, 70, 100, 140, 115, 70, 200, 80)):
             header.resizeSection(column, width)
         self.detail = DetailPane()
+        from PySide6.QtWidgets import QPushButton
+
+        self.proof_button = QPushButton("Read the record from the evidence and prove it (Ctrl+P)")
+        self.proof_button.setShortcut("Ctrl+P")
+        self.proof_button.clicked.connect(self.prove_current)
+        detail_box = QWidget()
+        detail_layout = QVBoxLayout(detail_box)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self.proof_button)
+        detail_layout.addWidget(self.detail)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.histogram)
         split.addWidget(self.table)
-        split.addWidget(self.detail)
+        split.addWidget(detail_box)
         split.setStretchFactor(1, 4)
         split.setStretchFactor(2, 2)
         split.setSizes([110, 520, 240])
@@ -198,6 +235,15 @@ class EventsView(QWidget):
         self.detail.show_event(
             self.model.event(current.row()) if current.isValid() else None, self.tz
         )
+
+    def prove_current(self) -> None:
+        """Show the selected record's bytes and Merkle inclusion proof."""
+        index = self.table.currentIndex()
+        event = self.model.event(index.row()) if index.isValid() else None
+        if event is None:
+            return
+        self.detail.show_event(event, self.tz)
+        self.detail.show_proof(queries.record_proof(self.case, event))
 
     def jump_to(self, row: int) -> None:
         """Scroll to and select ``row`` of the current view."""

@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from auditlens.core.errors import UsageError
+from auditlens.core.errors import Error, UsageError
 from auditlens.core.store.case import Case
 from auditlens.core.store.schema import FIELD_NAMES
 
@@ -488,3 +489,91 @@ def trace_list(
             [*params, limit],
         )
     )
+
+
+@dataclass
+class RecordProof:
+    """A stored record read back from its evidence, with its Merkle inclusion proof."""
+
+    raw: bytes | None
+    leaf: str | None
+    index: int | None = None
+    tree_size: int | None = None
+    root: str | None = None
+    path: list[str] = field(default_factory=list)
+    verified: bool = False
+    problem: str = ""
+
+
+MAX_RAW_RECORD = 1024 * 1024  # what the detail pane shows of one record
+
+
+def record_proof(case: Case, event: dict[str, Any]) -> RecordProof:
+    """Read ``event``'s record from its bundle and prove it is leaf ``seq`` of the signed tree.
+
+    The proof is RFC 9162's audit path: within the record's checkpoint segment, then among the
+    segment roots (segments are aligned powers of two, so the two paths compose). Only the
+    segment's leaves and the checkpoint file are read, whatever the bundle's size.
+    """
+    from auditlens.core.bundle.container import open_container
+    from auditlens.core.bundle.manifest import CHECKPOINTS_PATH, LEAVES_PATH, parse_checkpoints
+    from auditlens.core.verify import hashing
+
+    leaf_hex = event.get("leaf_hash")
+    file_label = str(event.get("file") or "")
+    if event.get("bundle_id") is None or "!" not in file_label:
+        return RecordProof(None, leaf_hex, problem="raw evidence: no seal, nothing to prove")
+    row = case.db.execute(
+        "SELECT path, first_seq, record_count, merkle_root FROM bundles WHERE bundle_id = ? "
+        "ORDER BY input_id LIMIT 1",
+        [event["bundle_id"]],
+    ).fetchall()
+    if not row:
+        return RecordProof(None, leaf_hex, problem="bundle not in the case")
+    bundle_path, first_seq, count, root = row[0]
+    member = file_label.split("!", 1)[1]
+    try:
+        with open_container(Path(bundle_path)) as container:
+            raw = _read_line(container, member, int(event.get("line") or 0))
+            seq = event.get("seq")
+            if seq is None:
+                return RecordProof(raw, leaf_hex, problem="the record was never sealed (no seq)")
+            index = int(seq) - int(first_seq)
+            _, checkpoints = parse_checkpoints(container.read(CHECKPOINTS_PATH, 256 * 1024 * 1024))
+            segment = next(c for c in checkpoints if c.first_seq <= int(seq) <= c.last_seq)
+            with container.open(LEAVES_PATH) as leaves_file:
+                leaves_file.read((segment.first_seq - int(first_seq)) * 32)
+                segment_leaves = hashing.split_leaves(leaves_file.read(segment.count * 32))
+    except (OSError, StopIteration, Error) as exc:
+        return RecordProof(None, leaf_hex, problem=f"cannot read the evidence: {exc}")
+    inner = hashing.inclusion_proof(segment_leaves, int(seq) - segment.first_seq)
+    roots = [bytes.fromhex(c.segment_root) for c in checkpoints]
+    outer = hashing.inclusion_proof(roots, segment.index) if len(roots) > 1 else []
+    path = inner + outer
+    leaf = hashing.leaf_hash(raw) if raw is not None else bytes.fromhex(leaf_hex or "00" * 32)
+    ok = hashing.verify_inclusion(leaf, index, int(count), path, bytes.fromhex(root))
+    return RecordProof(
+        raw,
+        leaf.hex(),
+        index,
+        int(count),
+        root,
+        [p.hex() for p in path],
+        ok,
+        "" if ok else "the record does not prove into the signed Merkle root",
+    )
+
+
+def _read_line(container: Any, member: str, line: int) -> bytes | None:
+    """Line ``line`` (1-based) of a container member, read as a stream."""
+    number = 0
+    carry = b""
+    with container.open(member) as handle:
+        while chunk := handle.read(8 * 1024 * 1024):
+            parts = (carry + chunk).split(b"\n")
+            carry = parts.pop()
+            if number + len(parts) >= line:
+                found: bytes = parts[line - number - 1]
+                return found[:MAX_RAW_RECORD]
+            number += len(parts)
+    return carry[:MAX_RAW_RECORD] if number + 1 == line and carry else None
