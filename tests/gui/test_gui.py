@@ -405,3 +405,21 @@ def test_detail_pane_shows_the_raw_record_and_its_proof(qtbot, sample_case_dir):
         assert proof.text(1) == "proves into the signed Merkle root"
         raw = view.detail.topLevelItem(len(top) - 2).child(0).text(1)
         assert "sup-004" in raw
+
+
+def test_import_progress_shows_counts_and_time_left(qtbot, settings, monkeypatch):
+    import time as time_module
+
+    from PySide6.QtWidgets import QProgressDialog
+
+    window = MainWindow(None, settings=settings)
+    qtbot.addWidget(window)
+    dialog = QProgressDialog()
+    qtbot.addWidget(dialog)
+    clock = iter([100.0, 102.0])
+    monkeypatch.setattr(time_module, "monotonic", lambda: next(clock))
+    window._progress(dialog, Progress("indexing", 0, 1000, "records"))
+    window._progress(dialog, Progress("indexing", 250, 1000, "records"))
+    # 250 records in 2 s: 750 more take about 6 s.
+    assert dialog.labelText().startswith("indexing: 250 of 1,000 records  (about 6 s left)")
+    assert (dialog.value(), dialog.maximum()) == (250, 1000)

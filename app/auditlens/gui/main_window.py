@@ -298,11 +298,24 @@ class MainWindow(QMainWindow):
         return worker
 
     def _progress(self, dialog: QProgressDialog, step: Progress) -> None:
+        import time
+
+        now = time.monotonic()
+        if getattr(self, "_stage", None) != (step.stage, step.total):
+            self._stage = (step.stage, step.total)
+            self._stage_started = (now, step.done)
         total = step.total or 0
-        dialog.setMaximum(total if total < 2**31 else 0)
-        dialog.setValue(min(step.done, total) if total else 0)
+        # Progress bars count in int: scale down anything beyond what an int holds.
+        scale = max(1, total // 1_000_000_000)
+        dialog.setMaximum(total // scale if total else 0)
+        dialog.setValue(min(step.done, total) // scale if total else 0)
         counted = f"{step.done:,}" + (f" of {step.total:,}" if step.total else "")
-        dialog.setLabelText(f"{step.stage}: {counted} {step.unit}\n{step.message}")
+        left = ""
+        started, done_then = self._stage_started
+        if total and step.done > done_then and now - started > 1:
+            rate = (step.done - done_then) / (now - started)
+            left = f"  (about {max(total - step.done, 0) / rate:,.0f} s left)"
+        dialog.setLabelText(f"{step.stage}: {counted} {step.unit}{left}\n{step.message}")
 
     def _import_done(self, dialog: QProgressDialog, report: Any) -> None:
         dialog.reset()
