@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SAMPLE := resources/samples/contact-center
 CASE   := .cases/sample
 
-.PHONY: run test lint setup system bench bench-verify bench-case sample-resource sample-case screenshots clean
+.PHONY: run test lint setup system bench bench-verify bench-case sample-resource sample-case screenshots fuzz clean
 
 $(STAMP): pyproject.toml tools/system-deps.sh
 	bash tools/system-deps.sh
@@ -59,6 +59,22 @@ bench-verify: setup
 bench-case: setup
 	$(PY) bench/bench_case.py --records 1000000 10000000
 
+# Coverage-guided fuzzing of the verifier and the importers (tests/fuzz/harness.py), FUZZ_SECONDS
+# each. The corpus grows under $(FUZZ_OUT)/corpus-*; each distinct crash is kept, with its
+# traceback, in $(FUZZ_OUT)/crashes, and any crash there makes the target fail at the end.
+FUZZ_SECONDS ?= 600
+FUZZ_OUT     := bench/out/fuzz
+fuzz: setup
+	mkdir -p $(FUZZ_OUT)/crashes
+	status=0; for target in verify import; do \
+	  $(PY) -m tests.fuzz.harness $$target $(FUZZ_OUT)/corpus-$$target \
+	    --keep-going=$(FUZZ_OUT)/crashes -max_total_time=$(FUZZ_SECONDS) -timeout=120 \
+	    -artifact_prefix=$(FUZZ_OUT)/crashes/ || status=1; \
+	done; \
+	if ls $(FUZZ_OUT)/crashes/crash-* > /dev/null 2>&1; then \
+	  echo "crashes kept in $(FUZZ_OUT)/crashes"; status=1; fi; \
+	exit $$status
+
 # Rebuilds the shipped sample case source (small, deterministic).
 sample-resource: setup
 	rm -rf $(SAMPLE)
@@ -66,3 +82,9 @@ sample-resource: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The workbench on a large case (bench/out/case-n10000000 from bench-case, else a 10^6-event case
+# it builds), offscreen: first window, jump, filter, GUI-thread stalls during an import.
+.PHONY: bench-gui
+bench-gui: setup
+	QT_QPA_PLATFORM=offscreen $(PY) bench/bench_gui.py

@@ -24,6 +24,7 @@ import io
 import json
 import math
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -408,7 +409,29 @@ def read_records(path: Path) -> Iterator[SourceRecord]:
     Raises:
         InvalidInputError: (or a subclass) naming the file and line or offset of the problem.
     """
+    import zstandard
+
     name = str(path)
+    last = 0
+    try:
+        for record in _read_records(path, name):
+            last = record.origin
+            yield record
+    except InvalidInputError:
+        raise
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+        # Corrupt compressed data (zstd, gzip, deflate) surfaces from the decompressor.
+        raise InvalidInputError(
+            f"corrupt or truncated data: {exc}", path=name, line=last or None
+        ) from exc
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError) as exc:
+        # A field of the wrong JSON type (a number where a list belongs, ...).
+        raise InvalidInputError(
+            f"malformed record: {type(exc).__name__}: {exc}", path=name, line=last + 1
+        ) from exc
+
+
+def _read_records(path: Path, name: str) -> Iterator[SourceRecord]:
     try:
         stream = open_decompressed(path)
     except OSError as exc:

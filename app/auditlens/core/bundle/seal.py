@@ -142,7 +142,9 @@ class _DataWriter:
         self.leaves_out.write(leaf)
         self.chain = hashing.chain_step(self.chain, self.seq, leaf)
         self._segment.append(leaf)
-        if record.time_ns:
+        # Times outside 1970..2262 cannot be a manifest's u64 bounds; the record is sealed all
+        # the same, only its time does not widen the bundle's time range.
+        if 0 < record.time_ns < 2**63:
             self._seg_times.append(record.time_ns)
             self.time_first = (
                 record.time_ns if not self.time_first else min(self.time_first, record.time_ns)

@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 
 from auditlens.core.errors import InvalidInputError
-from auditlens.core.store.schema import FIELD_NAMES
+from auditlens.core.store.schema import FIELD_NAMES, FIELDS
 
 PROFILE_COLUMNS = (
     "service",
@@ -100,6 +100,12 @@ def _load_profile(path: Path) -> Profile:
     return Profile(name, tuple(applies), int(order), mapped, str(path))
 
 
+def _values(container: Any) -> list[Any]:
+    """The ``values`` list of an OTLP array or key-value list, or nothing when malformed."""
+    values = container.get("values") if isinstance(container, dict) else None
+    return values if isinstance(values, list) else []
+
+
 def any_value(value: Any) -> Any:
     """Convert an OTLP/JSON ``AnyValue`` to a plain Python value."""
     if not isinstance(value, dict):
@@ -117,11 +123,12 @@ def any_value(value: Any) -> Any:
     if "doubleValue" in value:
         return value["doubleValue"]
     if "arrayValue" in value:
-        return [any_value(v) for v in (value["arrayValue"] or {}).get("values", [])]
+        return [any_value(v) for v in _values(value["arrayValue"])]
     if "kvlistValue" in value:
         return {
-            kv.get("key"): any_value(kv.get("value"))
-            for kv in (value["kvlistValue"] or {}).get("values", [])
+            str(kv.get("key")): any_value(kv.get("value"))
+            for kv in _values(value["kvlistValue"])
+            if isinstance(kv, dict)
         }
     if "bytesValue" in value:
         return value["bytesValue"]
@@ -183,7 +190,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
 
 
@@ -268,6 +275,21 @@ def _body_document(row: dict[str, Any]) -> Any:
 
 
 _UNSET = object()
+_INT64 = (-(2**63), 2**63 - 1)
+_INT_COLUMNS = frozenset(f.name for f in FIELDS if f.sql == "BIGINT")
+_TEXT_COLUMNS = frozenset(f.name for f in FIELDS if f.sql in ("VARCHAR", "JSON"))
+
+
+def _fit_schema(row: dict[str, Any]) -> dict[str, Any]:
+    for name in _INT_COLUMNS:
+        value = row[name]
+        if value is not None and (type(value) is not int or not _INT64[0] <= value <= _INT64[1]):
+            row[name] = None
+    for name in _TEXT_COLUMNS:
+        value = row[name]
+        if value is not None and type(value) is not str:
+            row[name] = _text(value)
+    return row
 
 
 def _generate_mapper(kind: str, columns: list[tuple[str, list[_Compiled]]]) -> Any:
@@ -338,7 +360,29 @@ class Normalizer:
             self._mappers[kind] = _generate_mapper(kind, self.by_kind[kind])
 
     def row(self, line: bytes) -> dict[str, Any]:
-        """Decode and map one record line; raises ``InvalidInputError`` when it is not a record."""
+        """Decode and map one record line; raises ``InvalidInputError`` when it is not a record.
+
+        Whatever the record holds, the row fits the event schema: text columns hold text,
+        integer columns 64-bit integers (a value that is not one is dropped from the column and
+        stays visible in the record itself).
+        """
+        try:
+            return _fit_schema(self._row(line))
+        except InvalidInputError:
+            raise
+        except (
+            UnicodeError,
+            TypeError,
+            AttributeError,
+            KeyError,
+            IndexError,
+            ValueError,
+            RecursionError,
+            OverflowError,
+        ) as exc:
+            raise InvalidInputError(f"malformed record: {type(exc).__name__}: {exc}") from exc
+
+    def _row(self, line: bytes) -> dict[str, Any]:
         try:
             document = _decode(line)
         except (msgspec.DecodeError, RecursionError) as exc:

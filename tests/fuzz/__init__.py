@@ -1,0 +1,1 @@
+"""Coverage-guided fuzzing of the verifier and the importers (``python -m tests.fuzz.harness``)."""
