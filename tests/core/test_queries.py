@@ -422,3 +422,10 @@ def test_histogram_accounts_for_events_without_a_time(tmp_path: Path) -> None:
         buckets = queries.histogram(opened, MINUTE)
     assert total == 2
     assert sum(c for _, c in buckets) == total
+
+
+def test_an_empty_filter_is_recognised_as_every_event():
+    from auditlens.core.store.queries import EventQuery
+
+    assert EventQuery().where() == ("TRUE", [])
+    assert EventQuery("", 5, None).where() == ("time_ns >= ?", [5])

@@ -148,7 +148,9 @@ class EventQuery:
         from auditlens.core.query import filter_sql
 
         sql, params = filter_sql(self.filter)
-        clauses = [f"({sql})"] if sql.strip() else []
+        # An empty filter compiles to TRUE: leave it out, so "every event" is recognised (and
+        # paged by position, not by counting matches).
+        clauses = [f"({sql})"] if sql.strip() and sql.strip() != "TRUE" else []
         if self.time_from_ns is not None:
             clauses.append("time_ns >= ?")
             params = [*params, self.time_from_ns]
