@@ -105,6 +105,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("auditlens: interrupted")
         return 130
+    except Exception as exc:
+        # DuckDB's own errors (a full disk while writing the case, a database left unusable by
+        # one) are the case's storage failing: say so, with the reason, and exit as for errors.
+        if type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb"):
+            err(f"auditlens: error: the case database failed: {exc}")
+            return EXIT_CODES[Verdict.INVALID]
+        raise
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: not an error of ours. Point stdout at devnull so
         # the interpreter's final flush does not raise again.

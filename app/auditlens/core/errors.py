@@ -65,6 +65,10 @@ class TrustStoreError(Error):
     """The trust store cannot be read."""
 
 
+class StorageError(Error):
+    """The case database could not be written or read."""
+
+
 class CancelledError(Error):
     """The operation was cancelled."""
 

@@ -14,18 +14,19 @@ import hashlib
 import os
 from collections import defaultdict, deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from auditlens.core.bundle.container import Container, open_container
 from auditlens.core.bundle.formats import read_records
 from auditlens.core.bundle.manifest import LEAVES_PATH, MANIFEST_PATH, Manifest, parse_manifest
-from auditlens.core.errors import Error, InvalidInputError
+from auditlens.core.errors import Error, InvalidInputError, StorageError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.resources import profiles_dir
 from auditlens.core.store.case import Case
@@ -36,6 +37,7 @@ from auditlens.core.verify import hashing
 from auditlens.core.verify.findings import Finding, FindingSink, Verdict
 from auditlens.core.verify.trust import TrustStore
 from auditlens.core.verify.verifier import BundleReport, BundleVerifier, check_sequence
+from auditlens.core.workers import BrokenProcessPool, WorkerDiedError, worker_pool
 
 BATCH_ROWS = 20_000
 DECODE_TASK_BYTES = 8 * 1024 * 1024  # per worker task: big enough to amortize, small in memory
@@ -198,6 +200,18 @@ class Importer:
                 yield Progress("importing", index, len(inputs), "inputs", f"importing {path}")
                 try:
                     result = yield from self._one(path)
+                except BrokenProcessPool as exc:
+                    raise WorkerDiedError(
+                        "a decoding worker process died (killed or out of memory); nothing of "
+                        "this input was kept",
+                        path=str(path),
+                    ) from exc
+                except duckdb.Error as exc:
+                    # A failed write (disk full, file too large) or a broken database: the
+                    # input's transaction is lost; earlier inputs stay committed.
+                    raise StorageError(
+                        f"the case database failed: {exc}", path=str(self.case.folder)
+                    ) from exc
                 except Error as exc:
                     # A refused input is an examiner action too; the case keeps what came before.
                     self.case.journal(
@@ -682,11 +696,7 @@ class Importer:
 
     def _pool(self) -> Executor:
         if self.executor is None:
-            import multiprocessing
-
-            self.executor = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn")
-            )
+            self.executor = worker_pool(self.workers)
         return self.executor
 
     def close(self) -> None:

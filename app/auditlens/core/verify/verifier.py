@@ -29,7 +29,7 @@ import zlib
 from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Generator, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ from auditlens.core.verify.keys import (
 )
 from auditlens.core.verify.segments import SegmentResult, SegmentTask, hash_region, hash_segments
 from auditlens.core.verify.trust import TrustStore
+from auditlens.core.workers import BrokenProcessPool, WorkerDiedError, worker_pool
 
 MAX_CHECKPOINTS_BYTES = 256 * 1024 * 1024
 CHECKPOINT_ENTRY_BYTES = 2048  # one canonical checkpoint is about 700 bytes; room to spare.
@@ -262,6 +263,12 @@ class BundleVerifier:
         with container:
             try:
                 yield from self._run(container)
+            except BrokenProcessPool as exc:
+                raise WorkerDiedError(
+                    "a verification worker process died (killed or out of memory); "
+                    "nothing was concluded about this bundle",
+                    path=self.name,
+                ) from exc
             except LimitExceededError as exc:
                 # A limit stops this bundle; what was found so far stands.
                 self.add("LIMIT_EXCEEDED", exc.message, path=exc.path or self.name)
@@ -781,11 +788,7 @@ class BundleVerifier:
         batches: Iterator[list[SegmentResult]]
         if manifest.count >= PARALLEL_MIN_RECORDS and self.workers > 1 and tasks_by_file:
             if self.executor is None:
-                import multiprocessing
-
-                self.executor = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn")
-                )
+                self.executor = worker_pool(self.workers)
             batches = self.executor.map(hash_segments, tasks_by_file)
         else:
             batches = map(hash_segments, tasks_by_file)
