@@ -1414,6 +1414,325 @@ def _missing(base: Base, out: Path) -> Case:
     )
 
 
+# --- raw evidence for `auditlens import` ------------------------------------------------------
+#
+# Raw (unsealed) inputs are not verified but parsed: a record that does not parse rejects the
+# whole input, naming its file and line (or byte offset for protobuf). These cases are for
+# tests/cli/test_bad_input_import.py (verify has no raw reader); each says where the error must
+# point and, when it matters, a word or a limit's value its message must hold.
+
+
+@dataclasses.dataclass(frozen=True)
+class RawCase:
+    """One hostile raw-evidence input and how ``auditlens import`` must refuse it."""
+
+    what: str  # the hostile input, in a phrase
+    path: Path  # what to import
+    where: str  # the error names this place: "file", "file:line" or "file@offset"
+    mentions: str | None = None  # ... and its message holds this text
+    name: str = ""  # the case's name (set by build_raw)
+
+
+RawBuilder = Callable[[Path], RawCase]
+RAW_BUILDERS: dict[str, RawBuilder] = {}
+
+
+def raw_case(name: str) -> Callable[[RawBuilder], RawBuilder]:
+    """Register a raw-evidence case builder under ``name``."""
+
+    def register(builder: RawBuilder) -> RawBuilder:
+        assert name not in RAW_BUILDERS, name
+        RAW_BUILDERS[name] = builder
+        return builder
+
+    return register
+
+
+def build_raw(name: str, root: Path) -> RawCase:
+    """Build raw case ``name`` in a fresh folder ``root / name``."""
+    out = root / name
+    out.mkdir(parents=True)
+    return dataclasses.replace(RAW_BUILDERS[name](out), name=name)
+
+
+GOOD_LINE = audit_lines(1)[0]  # a valid audit-logger record: line 1 of the line-based cases
+BAD_RECORD_HEAD = b'{"timestamp":"2026-03-02T08:00:01.000Z","action":"UPDATE","data":'
+
+
+def second_line(out: Path, name: str, bad: bytes) -> Path:
+    """A JSON-lines file: a good record, then ``bad`` as line 2."""
+    path = out / name
+    path.write_bytes(GOOD_LINE + b"\n" + bad + b"\n")
+    return path
+
+
+def good_lines(count: int, width: int = 0) -> bytes:
+    """``count`` valid audit records of exactly ``width`` bytes each (newline included) if set."""
+    lines = []
+    for i in range(count):
+        line = (
+            b'{"timestamp":"2026-03-02T08:00:00.000Z","user_id":"u-1","action":"READ",'
+            b'"n":"%06d","pad":"' % i
+        )
+        tail = b'"}\n'
+        pad = max(0, width - len(line) - len(tail)) if width else 8
+        lines.append(line + b"x" * pad + tail)
+        assert not width or len(lines[-1]) == width
+    return b"".join(lines)
+
+
+def otlp_log_frame() -> bytes:
+    """One Collector ``format: proto`` frame: a 4-byte big-endian length and a logs request."""
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+
+    request = logs_service_pb2.ExportLogsServiceRequest()
+    record = request.resource_logs.add().scope_logs.add().log_records.add()
+    record.time_unix_nano = 1_772_438_400_000_000_000
+    record.body.string_value = "user u-1 exported contact c-7"
+    message = request.SerializeToString()
+    return struct.pack(">I", len(message)) + message
+
+
+def zstd_first_block_end(frame: bytes) -> int:
+    """Byte offset where the first block of a zstd frame ends (RFC 8878 §3.1.1)."""
+    descriptor = frame[4]
+    single_segment = (descriptor >> 5) & 1
+    dictionary = (0, 1, 2, 4)[descriptor & 3]
+    content_size = ((1 if single_segment else 0), 2, 4, 8)[descriptor >> 6]
+    start = 5 + (0 if single_segment else 1) + dictionary + content_size
+    header = int.from_bytes(frame[start : start + 3], "little")
+    kind, size = (header >> 1) & 3, header >> 3
+    return start + 3 + (1 if kind == 1 else size)  # an RLE block stores one byte
+
+
+def gzip_repeated(path: Path, head: bytes, unit: bytes, count: int) -> None:
+    """A gzip file of ``head + unit * count``, compressing ``unit`` once (a cheap bomb)."""
+    block = deflate_flushed(unit)
+    crc = zlib.crc32(head)
+    for _ in range(count):
+        crc = zlib.crc32(unit, crc)
+    with path.open("wb") as out:
+        out.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff")
+        out.write(deflate_flushed(head))
+        for _ in range(count):
+            out.write(block)
+        out.write(deflate_final(b""))
+        out.write(struct.pack("<II", crc, (len(head) + len(unit) * count) & 0xFFFFFFFF))
+
+
+@raw_case("raw_giant_line")
+def _raw_giant_line(out: Path) -> RawCase:
+    from auditlens.core.bundle.formats import MAX_JSON_LINE
+
+    path = second_line(out, "giant.jsonl", giant_record())
+    assert GIANT_LINE > MAX_JSON_LINE
+    return RawCase(
+        "line 2 is a 100 MB record", path, f"{path}:2", mentions=f"longer than {MAX_JSON_LINE}"
+    )
+
+
+@raw_case("raw_giant_line_gzip")
+def _raw_giant_line_gzip(out: Path) -> RawCase:
+    from auditlens.core.bundle.formats import MAX_JSON_LINE
+
+    path = out / "giant.jsonl.gz"
+    gzip_with_zeros(path, GOOD_LINE + b"\n" + BAD_RECORD_HEAD + b'"', GIANT_LINE, b'"}\n')
+    return RawCase(
+        "line 2 of a gzip file is a 100 MB record",
+        path,
+        f"{path}:2",
+        mentions=f"longer than {MAX_JSON_LINE}",
+    )
+
+
+@raw_case("raw_deep_nesting")
+def _raw_deep_nesting(out: Path) -> RawCase:
+    bad = BAD_RECORD_HEAD + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    path = second_line(out, "deep.jsonl", bad)
+    return RawCase("line 2 nests 100,000 arrays", path, f"{path}:2", mentions="nested")
+
+
+@raw_case("raw_invalid_utf8")
+def _raw_invalid_utf8(out: Path) -> RawCase:
+    latin1 = "é".encode("latin-1")
+    bad = BAD_RECORD_HEAD + b'"caf' + latin1 + b'"}'
+    path = second_line(out, "latin1.jsonl", bad)
+    return RawCase(
+        "line 2 holds a Latin-1 byte",
+        path,
+        f"{path}:2",
+        mentions=f"invalid UTF-8 at byte {bad.index(latin1)}",
+    )
+
+
+@raw_case("raw_duplicate_key")
+def _raw_duplicate_key(out: Path) -> RawCase:
+    bad = b'{"timestamp":"2026-03-02T08:00:01.000Z","action":"READ","action":"DELETE"}'
+    path = second_line(out, "duplicate.jsonl", bad)
+    return RawCase(
+        "line 2 names action twice", path, f"{path}:2", mentions="duplicate key 'action'"
+    )
+
+
+@raw_case("raw_nan")
+def _raw_nan(out: Path) -> RawCase:
+    path = second_line(out, "nan.jsonl", BAD_RECORD_HEAD + b"NaN}")
+    return RawCase("a NaN on line 2", path, f"{path}:2", mentions="NaN")
+
+
+@raw_case("raw_infinity")
+def _raw_infinity(out: Path) -> RawCase:
+    path = second_line(out, "infinity.jsonl", BAD_RECORD_HEAD + b"-Infinity}")
+    return RawCase("-Infinity on line 2", path, f"{path}:2", mentions="Infinity")
+
+
+@raw_case("raw_number_overflow")
+def _raw_number_overflow(out: Path) -> RawCase:
+    path = second_line(out, "overflow.jsonl", BAD_RECORD_HEAD + b"1e400}")
+    return RawCase("1e400 (infinite as a double) on line 2", path, f"{path}:2", "overflows")
+
+
+@raw_case("raw_huge_integer")
+def _raw_huge_integer(out: Path) -> RawCase:
+    path = second_line(out, "integer.jsonl", BAD_RECORD_HEAD + b"9" * 400 + b"}")
+    return RawCase("a 400-digit integer on line 2", path, f"{path}:2", mentions="integer")
+
+
+@raw_case("proto_length_past_end")
+def _proto_past_end(out: Path) -> RawCase:
+    frame = otlp_log_frame()
+    path = out / "logs.binpb"
+    path.write_bytes(frame + struct.pack(">I", 1000) + frame[4:])
+    return RawCase(
+        "the second message claims 1000 bytes; the file ends before",
+        path,
+        f"{path}@{len(frame)}",
+        mentions="truncated",
+    )
+
+
+@raw_case("proto_length_4gib")
+def _proto_4gib(out: Path) -> RawCase:
+    from auditlens.core.bundle.formats import MAX_PROTO_MESSAGE
+
+    frame = otlp_log_frame()
+    path = out / "logs.binpb"
+    path.write_bytes(frame + b"\xff\xff\xff\xff" + frame[4:])
+    return RawCase(
+        "the second message claims 4 GiB - 1 bytes",
+        path,
+        f"{path}@{len(frame)}",
+        mentions=f"exceeds the limit of {MAX_PROTO_MESSAGE}",
+    )
+
+
+@raw_case("proto_truncated_prefix")
+def _proto_truncated_prefix(out: Path) -> RawCase:
+    frame = otlp_log_frame()
+    path = out / "logs.binpb"
+    path.write_bytes(frame + frame[:2])
+    return RawCase(
+        "the file ends two bytes into a length prefix",
+        path,
+        f"{path}@{len(frame)}",
+        mentions="truncated",
+    )
+
+
+@raw_case("gzip_truncated")
+def _gzip_truncated(out: Path) -> RawCase:
+    data = gzip.compress(good_lines(2000), mtime=0)
+    path = out / "logs.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    return RawCase("a gzip file cut in half", path, str(path), mentions="truncated")
+
+
+@raw_case("gzip_trailing_garbage")
+def _gzip_garbage(out: Path) -> RawCase:
+    path = out / "logs.jsonl.gz"
+    path.write_bytes(gzip.compress(good_lines(200), mtime=0) + b"garbage after the gzip member")
+    return RawCase("bytes after the end of a gzip file", path, str(path))
+
+
+@raw_case("zstd_truncated")
+def _zstd_truncated(out: Path) -> RawCase:
+    import zstandard
+
+    data = zstandard.ZstdCompressor().compress(good_lines(20_000))
+    path = out / "logs.jsonl.zst"
+    path.write_bytes(data[: len(data) // 2])
+    return RawCase("a zstd file cut in half", path, str(path), mentions="truncated")
+
+
+@raw_case("zstd_truncated_at_block")
+def _zstd_truncated_at_block(out: Path) -> RawCase:
+    # 128-byte records fill the first 128 KiB block exactly: a cut after it leaves whole lines.
+    import zstandard
+
+    data = zstandard.ZstdCompressor().compress(good_lines(4 * 1024, width=128))
+    path = out / "logs.jsonl.zst"
+    path.write_bytes(data[: zstd_first_block_end(data)])
+    reader = zstandard.ZstdDecompressor().stream_reader(path.read_bytes())
+    assert reader.read().endswith(b"\n")  # what a reader that ignores the cut sees: whole lines
+    return RawCase(
+        "a zstd file cut after its first block (1,024 of 4,096 records)",
+        path,
+        str(path),
+        mentions="truncated",
+    )
+
+
+@raw_case("zstd_trailing_garbage")
+def _zstd_garbage(out: Path) -> RawCase:
+    import zstandard
+
+    path = out / "logs.jsonl.zst"
+    data = zstandard.ZstdCompressor().compress(good_lines(200))
+    path.write_bytes(data + b"garbage after the zstd frame")
+    return RawCase("bytes after the end of a zstd frame", path, str(path))
+
+
+@raw_case("raw_empty_file")
+def _raw_empty_file(out: Path) -> RawCase:
+    path = out / "logs.jsonl"
+    path.write_bytes(b"")
+    return RawCase("an empty .jsonl file", path, str(path), mentions="empty")
+
+
+@raw_case("raw_folder_with_an_empty_file")
+def _raw_folder_empty_file(out: Path) -> RawCase:
+    folder = out / "export"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(GOOD_LINE + b"\n")
+    (folder / "b.jsonl").write_bytes(b"")
+    return RawCase(
+        "a folder whose second file is empty", folder, str(folder / "b.jsonl"), mentions="empty"
+    )
+
+
+@raw_case("raw_empty_folder")
+def _raw_empty_folder(out: Path) -> RawCase:
+    folder = out / "export"
+    folder.mkdir()
+    return RawCase("an empty folder", folder, str(folder), mentions="empty")
+
+
+@raw_case("raw_document_too_large")
+def _raw_document_too_large(out: Path) -> RawCase:
+    # One pretty-printed JSON document is read whole, so it has its own bound.
+    from auditlens.core.bundle.formats import MAX_JSON_DOCUMENT
+
+    unit = b" " * (1024 * 1024 - 1) + b"\n"
+    path = out / "document.json.gz"
+    gzip_repeated(path, b"{\n", unit, MAX_JSON_DOCUMENT // len(unit) + 8)
+    return RawCase(
+        "a gzip file of one JSON document over MAX_JSON_DOCUMENT (whitespace)",
+        path,
+        str(path),
+        mentions=f"larger than {MAX_JSON_DOCUMENT}",
+    )
+
+
 # --- entry points ------------------------------------------------------------------------------
 
 
