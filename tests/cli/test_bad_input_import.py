@@ -78,28 +78,10 @@ GOOD_RECORDS = 25  # records of the bundle imported after each hostile input
 # Cases the importer does not handle yet, each reproduced in the final report. Strict: a fix makes
 # the test pass, and the entry must then go.
 IMPORT_BUGS: dict[str, str] = {
-    "dir_non_utf8_name": (
-        "bug: a bundle folder holding a file whose name is not UTF-8 crashes import "
-        "(UnicodeEncodeError in importer.hash_input) instead of reporting UNSAFE_PATH"
-    ),
     "giant_line_modified": (
         "bug: importing a damaged bundle with a 100 MB record runs out of the 1.5 GB address "
         "space (MemoryError traceback in importer._sequential_tasks / _line_chunks); verify "
         "handles the same bundle"
-    ),
-    "empty_folder": (
-        "bug: an empty folder is imported as raw evidence with 0 events (exit 3) instead of "
-        "being refused"
-    ),
-    "zip_truncated": (
-        "bug: a zip that does not open is read as protobuf; the error is 'length prefix "
-        "1347093252 exceeds the limit' (the bytes PK\\x03\\x04) instead of naming the zip "
-        "problem"
-    ),
-    "random_bytes_named_zip": (
-        "bug: a zip that does not open is read as protobuf; the error is 'length prefix "
-        "1347093252 exceeds the limit' (the bytes PK\\x03\\x04) instead of naming the zip "
-        "problem"
     ),
     "raw_huge_integer": (
         "bug: a 400-digit integer in a raw record is accepted (strict_json_loads refuses 1e400 "

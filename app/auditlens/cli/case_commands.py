@@ -40,8 +40,13 @@ def _journal(case_dir: Path, action: str, details: dict[str, Any]) -> None:
 def _recorded_head(case_dir: Path) -> tuple[int, str] | None:
     if not (case_dir / "case.duckdb").exists():
         return None
-    with Case.open(case_dir, read_only=True) as case:
-        return case.journal_head()
+    try:
+        with Case.open(case_dir, read_only=True) as case:
+            return case.journal_head()
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb"):
+            return None
+        raise
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -107,7 +107,10 @@ def hash_input(path: Path, token: CancelToken) -> tuple[str, int]:
     for item in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
         digest, size = _sha256_file(item, token)
         total += size
-        listing.update(item.relative_to(path).as_posix().encode() + b"\0" + digest.encode() + b"\n")
+        # os.fsencode: a hostile file name need not be UTF-8.
+        # os.fsencode: a hostile file name need not be UTF-8.
+        name = os.fsencode(item.relative_to(path).as_posix())
+        listing.update(name + b"\0" + digest.encode() + b"\n")
     return listing.hexdigest(), total
 
 
@@ -118,6 +121,16 @@ def _insert(case: Case, table: pa.Table, input_id: int) -> None:
         case.db.execute("INSERT INTO events SELECT NULL, *, ? FROM _batch", [input_id])
     finally:
         case.db.unregister("_batch")
+
+
+def _looks_like_archive(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(262)
+    return (
+        head.startswith(b"PK")
+        or head[257:262] == b"ustar"
+        or path.name.lower().endswith((".zip", ".tar", ".tgz", ".tar.gz"))
+    )
 
 
 def _journal_details(result: InputResult) -> dict[str, Any]:
@@ -239,6 +252,8 @@ class Importer:
         try:
             container = open_container(path)
         except InvalidInputError:
+            if path.is_file() and _looks_like_archive(path):
+                raise  # a damaged archive is not raw evidence: say what is wrong with it
             container = None
         if container is not None and MANIFEST_PATH in container.files():
             with container:
@@ -294,6 +309,8 @@ class Importer:
             if path.is_file()
             else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
         )
+        if not files:
+            raise InvalidInputError("the folder holds no files: nothing to import", path=str(path))
         input_id = self._next_input_id()
         db = self.case.db
         db.begin()
