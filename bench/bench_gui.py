@@ -364,6 +364,58 @@ def child_interactive(params: dict[str, Any]) -> dict[str, Any]:
     return {"open_ms": open_ms, "rows": rows, "items": items}
 
 
+class _StackSampler:
+    """Samples the other threads' Python stacks every ``every_ms`` (the profiled import only).
+
+    cProfile sees the GUI thread's own work but not a stall where the GUI thread waits for the GIL
+    while the import holds it. This thread needs the GIL too: when it was starved over the same
+    span as the GUI thread, the import held the GIL, and the stack it shows right after the gap is
+    the code that held it.
+    """
+
+    def __init__(self, every_ms: float = 2.0) -> None:
+        import threading
+
+        self.every_s = every_ms / 1000
+        self.samples: list[tuple[float, dict[int, list[str]]]] = []
+        self._stop = threading.Event()
+        self._gui = threading.get_ident()
+        self._thread = threading.Thread(target=self._run, name="stack-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import threading
+        import traceback
+
+        me = threading.get_ident()
+        while not self._stop.wait(self.every_s):
+            stacks = {}
+            for ident, frame in sys._current_frames().items():
+                if ident in (me, self._gui):
+                    continue
+                frames = traceback.extract_stack(frame)[-4:]
+                stacks[ident] = [
+                    f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames)
+                ]
+            self.samples.append((now_ms(), stacks))
+
+    def explain(self, gap_start: float, gap_end: float) -> dict[str, Any]:
+        """The sampler's own longest pause within a gap and the stacks it saw right after."""
+        times = [t for t, _ in self.samples if gap_start - 50 <= t <= gap_end + 50]
+        inside = [gap_start, *[t for t in times if gap_start <= t <= gap_end], gap_end]
+        after = next((st for t, st in self.samples if t >= gap_end), {})
+        return {
+            "sampler_longest_pause_ms": round(max(b - a for a, b in itertools.pairwise(inside)), 1),
+            "stacks_after": [stack for stack in after.values() if stack][:3],
+        }
+
+
 def child_import(params: dict[str, Any]) -> dict[str, Any]:
     """One import through ``MainWindow.start_import`` with a heartbeat on the GUI thread."""
     import cProfile
@@ -420,7 +472,9 @@ def child_import(params: dict[str, Any]) -> dict[str, Any]:
     idle_ticks = list(ticks)
     ticks.clear()
     profile = cProfile.Profile() if params["profile"] else None
-    if profile is not None:
+    sampler = _StackSampler() if params["profile"] else None
+    if profile is not None and sampler is not None:
+        sampler.start()
         profile.enable()
     marks["call"] = now_ms()
     ticks.append(marks["call"])
@@ -443,8 +497,9 @@ def child_import(params: dict[str, Any]) -> dict[str, Any]:
     worker.cancelled.connect(lambda: ended("cancelled"))
     QTimer.singleShot(int(params["timeout_s"] * 1000), worker.cancel)
     loop.exec()
-    if profile is not None:
+    if profile is not None and sampler is not None:
         profile.disable()
+        sampler.stop()
     heartbeat.stop()
     watchdog.stop()
     ticks.append(marks["ended"])
@@ -491,8 +546,20 @@ def child_import(params: dict[str, Any]) -> dict[str, Any]:
         "largest_gaps": sorted(gaps, key=lambda g: -g["gap_ms"])[:12],
         "stages": _stage_spans(stages, marks["call"]),
     }
-    if profile is not None:
+    if profile is not None and sampler is not None:
         result["profile"] = _profile_rows(profile)
+        worker_gaps = sorted(
+            (g for g in gaps if g["phase"] == "worker"), key=lambda g: -g["gap_ms"]
+        )[:5]
+        result["worker_gap_stacks"] = [
+            {
+                **g,
+                **sampler.explain(
+                    marks["call"] + g["at_ms"], marks["call"] + g["at_ms"] + g["gap_ms"]
+                ),
+            }
+            for g in worker_gaps
+        ]
     opened.close()
     return result
 
@@ -692,9 +759,16 @@ def measure_import(
     runs: int,
     profile: bool,
 ) -> dict[str, Any]:
-    """``runs`` imports, each into a fresh copy of ``case`` (a fresh empty case when None)."""
+    """``runs`` imports, each into a fresh copy of ``case`` (a fresh empty case when None).
+
+    An import the application ends with ``failed`` or ``cancelled`` is a result, not a broken
+    benchmark: its gaps count, the message is kept, the figure is FAIL and no further run is made
+    (the next would fail the same way). An import that finished without adding exactly its
+    records, all ``verified``, stops the benchmark.
+    """
     target = work / "import-case"
     settings = work / "settings.ini"
+    into = "copy of the case" if case is not None else "fresh empty case"
     done: list[dict[str, Any]] = []
 
     def one(with_profile: bool) -> dict[str, Any]:
@@ -717,31 +791,33 @@ def measure_import(
         }
         result, _ = run_child("import", params, work / "child.json")
         shutil.rmtree(target, ignore_errors=True)
-        if result["outcome"] != "finished":
-            raise BenchError(
-                f"the import did not finish: {result['outcome']} {result['message'] or ''} "
-                f"{result['dialogs']}"
-            )
-        bad = [i for i in result["inputs"] if i["verdict"] != "verified" or i["replay"]]
-        added = result["events_after"] - result["events_before"]
-        if bad or added != sum(i["records"] for i in result["inputs"]) or added <= 0:
-            raise BenchError(f"the import did not add verified events: {result['inputs']}")
+        if result["outcome"] == "finished":
+            bad = [i for i in result["inputs"] if i["verdict"] != "verified" or i["replay"]]
+            added = result["events_after"] - result["events_before"]
+            if bad or added != sum(i["records"] for i in result["inputs"]) or added <= 0:
+                raise BenchError(f"the import did not add verified events: {result['inputs']}")
         return result
 
     for k in range(runs):
-        log(f"import {k + 1}/{runs}: {bundle} through MainWindow.start_import")
+        log(f"import {k + 1}/{runs} into a {into}: {bundle} through MainWindow.start_import")
         done.append(one(False))
         r = done[-1]
         log(
-            f"  worker {r['worker_ms'] / 1000:,.1f} s, reload {r['reload_ms'] / 1000:,.1f} s, "
-            f"max gap {max(r['gaps_ms']):,.0f} ms (while the worker ran "
-            f"{max(r['worker_gaps_ms'], default=0):,.0f} ms)"
+            f"  {r['outcome']}: worker {r['worker_ms'] / 1000:,.1f} s, views rebuilt "
+            f"{r['reload_ms'] / 1000:,.1f} s, max gap {max(r['gaps_ms']):,.0f} ms (while the "
+            f"worker ran {max(r['worker_gaps_ms'], default=0):,.0f} ms)"
         )
+        if r["outcome"] != "finished":
+            log(f"  the application's import {r['outcome']}: {(r['message'] or '').splitlines()}")
+            break
     pooled = [g for r in done for g in r["gaps_ms"]]
     pooled_worker = [g for r in done for g in r["worker_gaps_ms"]]
+    failed = [r for r in done if r["outcome"] != "finished"]
     figures: dict[str, Any] = {
         "runs": len(done),
-        "into": "copy of the case" if case is not None else "fresh empty case",
+        "into": into,
+        "outcome": failed[0]["outcome"] if failed else "finished",
+        "message": failed[0]["message"] if failed else None,
         "records_imported": done[0]["events_after"] - done[0]["events_before"],
         "events_before": done[0]["events_before"],
         "max_gap_ms": max(pooled),
@@ -753,19 +829,21 @@ def measure_import(
         "reload_s": [r["reload_ms"] / 1000 for r in done],
         "idle_max_gap_ms": [r["idle_max_gap_ms"] for r in done],
         "target_ms": TARGET_STALL_MS,
-        "pass": max(pooled) < TARGET_STALL_MS,
-        "worker_pass": max(pooled_worker, default=0.0) < TARGET_STALL_MS,
+        "pass": not failed and max(pooled) < TARGET_STALL_MS,
+        "worker_pass": not failed and max(pooled_worker, default=0.0) < TARGET_STALL_MS,
         "run_details": [
             {k: v for k, v in r.items() if k not in ("gaps_ms", "worker_gaps_ms")} for r in done
         ],
     }
-    if profile and not figures["pass"]:
+    if profile and not failed and not figures["pass"]:
         log("import: one more run with cProfile on the GUI thread")
         profiled = one(True)
         figures["profiled_run"] = {
+            "outcome": profiled["outcome"],
             "max_gap_ms": max(profiled["gaps_ms"]),
             "reload_ms": profiled["reload_ms"],
             "largest_gaps": profiled["largest_gaps"][:5],
+            "worker_gap_stacks": profiled["worker_gap_stacks"],
         }
         figures["profile"] = profiled["profile"]
     return figures
@@ -781,78 +859,72 @@ def _mark(ok: bool) -> str:
 def print_report(result: dict[str, Any]) -> None:
     rows: list[tuple[str, str, str, str, str, str]] = []
 
-    def add(name: str, fig: dict[str, Any], note: str = "") -> None:
+    def add(name: str, fig: dict[str, Any]) -> None:
         runs = f"{fig['runs']}" + (" (budget)" if fig.get("cut_short") else "")
-        rows.append(
-            (
-                name + note,
-                runs,
-                f"{fig['p50_ms']:,.0f}",
-                f"{fig['p95_ms']:,.0f}",
-                f"< {fig['target_ms']:,.0f}",
-                _mark(fig["pass"]),
-            )
-        )
+        p50, p95 = f"{fig['p50_ms']:,.0f}", f"{fig['p95_ms']:,.0f}"
+        rows.append((name, runs, p50, p95, f"< {fig['target_ms']:,.0f}", _mark(fig["pass"])))
 
-    add("1. first window (process start to painted)", result["first_window"])
-    for name, item in result["interactive"]["items"].items():
-        prefix = "2." if item["kind"] == "jump" else "3."
-        add(f"{prefix} {name}", item)
-    imp = result["import"]
-    rows.append(
-        (
-            "4. GUI stall during import, max gap (p99)",
-            str(imp["runs"]),
-            f"{imp['max_gap_ms']:,.0f}",
-            f"({imp['p99_gap_ms']:,.0f})",
-            f"< {imp['target_ms']:,.0f}",
-            _mark(imp["pass"]),
-        )
-    )
-    rows.append(
-        (
-            "   while the worker ran, max gap (p99)",
-            str(imp["runs"]),
-            f"{imp['worker_max_gap_ms']:,.0f}",
-            f"({imp['worker_p99_gap_ms']:,.0f})",
-            f"< {imp['target_ms']:,.0f}",
-            _mark(imp["worker_pass"]),
-        )
-    )
-    header = ("figure (ms)", "runs", "p50", "p95", "target", "")
+    first = result.get("first_window")
+    if first:
+        add("1. first window (process start to painted)", first)
+    items = result.get("interactive", {}).get("items", {})
+    for name, item in items.items():
+        add(f"{'2.' if item['kind'] == 'jump' else '3.'} {name}", item)
+    imports = result.get("import", {})
+    for variant in imports.values():
+        failed = "" if variant["outcome"] == "finished" else f" [import {variant['outcome']}]"
+        for label, top, p99, ok in (
+            (
+                f"4. stall, import into a {variant['into']}{failed}",
+                "max_gap_ms",
+                "p99_gap_ms",
+                "pass",
+            ),
+            (
+                "   of which while the worker ran",
+                "worker_max_gap_ms",
+                "worker_p99_gap_ms",
+                "worker_pass",
+            ),
+        ):
+            rows.append(
+                (
+                    label,
+                    str(variant["runs"]),
+                    f"{variant[top]:,.0f}",
+                    f"({variant[p99]:,.0f})",
+                    f"< {variant['target_ms']:,.0f}",
+                    _mark(variant[ok]),
+                )
+            )
+    header = ("figure (ms; item 4: max (p99) gap)", "runs", "p50", "p95", "target", "")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(6)]
     case = result["case"]
+    load = result["load_average_1min"]
     print(
         f"\nGUI benchmark: {case['events']:,} events ({case['source']}), offscreen, "
-        f"{result['cores']} cores, load {result['load_average_1min']['before']:.1f} -> "
-        f"{result['load_average_1min']['after']:.1f}"
+        f"{result['cores']} cores, load average {load['before']:.1f} -> {load['after']:.1f}"
     )
     for row in [header, *rows]:
+        cells = [c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)]
+        print("  " + "  ".join(cells))
+    if first:
+        parts = ", ".join(f"{k} {v:,.0f}" for k, v in first["breakdown_p50_ms"].items())
+        print(f"\n  first window, p50 per part (ms): {parts}")
+    for variant in imports.values():
         print(
-            "  "
-            + "  ".join(
-                cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
-                for i, cell in enumerate(row)
-            )
+            f"  import of {variant['records_imported']:,} records into a {variant['into']} of "
+            f"{variant['events_before']:,} events: worker "
+            + ", ".join(f"{x:,.1f}" for x in variant["worker_s"])
+            + " s, then the views rebuilt on the GUI thread (MainWindow.reload) "
+            + ", ".join(f"{x:,.1f}" for x in variant["reload_s"])
+            + " s"
         )
-    first = result["first_window"]
-    print(
-        "\n  first window, p50 per part (ms): "
-        + ", ".join(f"{k} {v:,.0f}" for k, v in first["breakdown_p50_ms"].items())
-    )
-    print(
-        f"  import: {imp['records_imported']:,} records into a {imp['into']} of "
-        f"{imp['events_before']:,} events; worker "
-        + ", ".join(f"{s:,.1f}" for s in imp["worker_s"])
-        + " s; views rebuilt at the end (MainWindow.reload) "
-        + ", ".join(f"{s:,.1f}" for s in imp["reload_s"])
-        + " s (the largest gap when it is not the worker's)"
-    )
-    for name, fig in [
-        ("first window", first),
-        *result["interactive"]["items"].items(),
-        ("import (GUI thread)", imp),
-    ]:
+        if variant["message"]:
+            print(f"    the application reported: {variant['message'].splitlines()[0]}")
+    profiled = [("first window", first or {}), *items.items()]
+    profiled += [(f"import into a {v['into']} (GUI thread)", v) for v in imports.values()]
+    for name, fig in profiled:
         profile = fig.get("profile")
         if not profile:
             continue
@@ -864,6 +936,23 @@ def print_report(result: dict[str, Any]) -> None:
         print("    -- by own time:")
         for row in profile["own"][:5]:
             print(f"    {row['own_s']:8.3f} s own {row['calls']:>10,} calls  {row['function']}")
+    for variant in imports.values():
+        stacks = variant.get("profiled_run", {}).get("worker_gap_stacks") or []
+        if stacks:
+            print(
+                f"\n  largest GUI gaps while the worker ran (import into a {variant['into']}, "
+                "profiled run): the sampler thread's own longest pause in the gap (as long as the "
+                "gap: the GIL was held) and the other threads' stacks right after it"
+            )
+        for gap in stacks[:3]:
+            print(
+                f"    {gap['gap_ms']:6.0f} ms at {gap['at_ms'] / 1000:6.1f} s ({gap['stage']}), "
+                f"sampler paused {gap['sampler_longest_pause_ms']:,.0f} ms"
+            )
+            for stack in gap["stacks_after"]:
+                print(f"      {' <- '.join(stack[:3])}")
+    if result.get("error"):
+        print(f"\n  stopped early: {result['error']}")
     print(f"\n  everything, per run: {result['path']}")
 
 
@@ -881,6 +970,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=int, default=RUNS, help="timed runs per item (10)")
     parser.add_argument("--import-runs", type=int, default=IMPORT_RUNS, help="imports timed (3)")
+    parser.add_argument(
+        "--import-into",
+        choices=("copy", "empty", "both"),
+        default="both",
+        help="import into a copy of the case, a fresh empty case, or both (default)",
+    )
     parser.add_argument(
         "--budget", type=float, default=BUDGET_S, help="seconds after which an item stops repeating"
     )
@@ -901,6 +996,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     bundle = (args.import_input or workdir / IMPORT_DATA / "bundle").resolve()
     trust = (args.import_trust or workdir / IMPORT_DATA / "truststore.json").resolve()
     profile = not args.no_profile
+    path = workdir / RESULT
+    result: dict[str, Any] = {
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": "offscreen",
+        "import_input": {"bundle": str(bundle), "trust": str(trust)},
+        "path": str(path),
+    }
     try:
         if not bundle.exists() or not trust.is_file():
             raise BenchError(f"no {bundle} or {trust}: run `make bench-verify` first")
@@ -913,47 +1016,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             if source is None:
                 log(f"no case in {workdir / LARGE_CASE}: using {workdir / FALLBACK_CASE}")
                 source = build_fallback_case(workdir, bundle, trust)
-        load_before = os.getloadavg()[0]
-        if load_before > BUSY_LOAD:
-            log(f"warning: load average {load_before:.2f}: other work inflates the wall times")
+        result["load_average_1min"] = {"before": os.getloadavg()[0]}
+        if result["load_average_1min"]["before"] > BUSY_LOAD:
+            log(f"warning: load average {os.getloadavg()[0]:.2f}: other work inflates wall times")
         log(f"case: {source}; copying it to {work / 'case'} (the original is never opened)")
         started = time.monotonic()
         events = snapshot(source, work / "case")
+        result["case"] = {"source": str(source), "events": events}
         log(f"  {events:,} events, copied in {time.monotonic() - started:,.1f} s")
-        first = measure_first_window(work / "case", work, args.runs, args.budget, profile)
-        interactive = measure_interactive(work / "case", work, args.runs, args.budget, profile)
+        result["first_window"] = measure_first_window(
+            work / "case", work, args.runs, args.budget, profile
+        )
+        result["interactive"] = measure_interactive(
+            work / "case", work, args.runs, args.budget, profile
+        )
         # The fallback case was built from the very bundle imported here: into a copy of it the
-        # import would be a replay, so the stall is measured on a fresh empty case instead.
-        into = None if source == (workdir / FALLBACK_CASE).resolve() else work / "case"
-        imported = measure_import(into, work, bundle, trust, args.import_runs, profile)
+        # import would be a replay, so only a fresh empty case is measured then.
+        fallback = source == (workdir / FALLBACK_CASE).resolve()
+        variants = {"copy": ["copy"], "empty": ["empty"], "both": ["copy", "empty"]}
+        result["import"] = {}
+        for variant in ["empty"] if fallback else variants[args.import_into]:
+            into = work / "case" if variant == "copy" else None
+            result["import"][variant] = measure_import(
+                into, work, bundle, trust, args.import_runs, profile
+            )
     except BenchError as exc:
         log(f"error: {exc}")
-        return 2
+        result["error"] = str(exc)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    load_after = os.getloadavg()[0]
-    path = workdir / RESULT
-    result = {
-        "case": {"source": str(source), "events": events},
-        "cores": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "platform": "offscreen",
-        "load_average_1min": {"before": load_before, "after": load_after},
-        "first_window": first,
-        "interactive": interactive,
-        "import": imported,
-        "import_input": {"bundle": str(bundle), "trust": str(trust)},
-        "pass": {
-            "first_window": first["pass"],
-            **{name: item["pass"] for name, item in interactive["items"].items()},
-            "import_stall": imported["pass"],
-        },
-        "path": str(path),
+    if "case" not in result:
+        return 2
+    result["load_average_1min"]["after"] = os.getloadavg()[0]
+    result["pass"] = {
+        **({"first_window": result["first_window"]["pass"]} if "first_window" in result else {}),
+        **{n: i["pass"] for n, i in result.get("interactive", {}).get("items", {}).items()},
+        **{f"import_stall_{v}": f["pass"] for v, f in result.get("import", {}).items()},
     }
     path.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print_report(result)
-    return 0
+    return 2 if "error" in result else 0
 
 
 if __name__ == "__main__":

@@ -506,7 +506,22 @@ class ActorsView(QWidget):
             )
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
-        self.swimlanes.set_lanes([self._lane(r["actor_id"]) for r in rows[: self.SWIMLANES]])
+        self._lanes_for = [r["actor_id"] for r in rows[: self.SWIMLANES]]
+        self._lanes_built = False
+        if self.isVisible():
+            self._build_lanes()
+
+    def _build_lanes(self) -> None:
+        # Built when the view is first shown: each lane reads its actor's events, which costs
+        # seconds at 10^7 events and must not delay the window (bench/bench_gui.py).
+        if not self._lanes_built:
+            self._lanes_built = True
+            self.swimlanes.set_lanes([self._lane(actor) for actor in self._lanes_for])
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        """Build the swimlanes the first time the view is shown."""
+        super().showEvent(event)
+        self._build_lanes()
 
     def _lane(self, actor: str) -> Any:
         from auditlens.gui.charts import Lane
