@@ -3,6 +3,10 @@
 Workers are spawned (never forked: the GUI has threads) and die with their parent: on Linux each
 asks the kernel for SIGKILL when its parent goes (PR_SET_PDEATHSIG), so a killed import leaves
 no orphan hashing evidence in the background.
+
+The kernel ties that signal to the *thread* that started the worker, not to the process: a pool
+must therefore be created, used and shut down by one thread that outlives it (the verifier and the
+importer each own their pool for one job, and the GUI runs each job in one worker thread).
 """
 
 from __future__ import annotations
