@@ -130,11 +130,18 @@ def install(kill_at, mode, trace, case_dir):
     case_module.Case.__init__ = init
     original_append = journal_module.Journal.append
 
-    def append(self, action, details):
+    def append(self, action, details, **options):
         point("journal", action)
-        return original_append(self, action, details)
+        return original_append(self, action, details, **options)
 
     journal_module.Journal.append = append
+    original_write_line = journal_module._write_line
+
+    def write_line(fd, line, size, path):  # the entry is announced, its line not yet written
+        point("write", "")
+        return original_write_line(fd, line, size, path)
+
+    journal_module._write_line = write_line
 
 
 if __name__ == "__mp_main__" and os.environ.get("AUDITLENS_TEST_KILL_MODE") == "workers":
@@ -236,7 +243,8 @@ class Point:
     """One database call or journal append of an import, as the launcher traced it."""
 
     n: int  # 1-based position: AUDITLENS_TEST_KILL_AT=n kills just before it
-    call: str  # the connection method (execute, begin, commit, ...) or "journal"
+    call: str  # the connection method (execute, begin, commit, ...), "journal" (an append
+    # begins) or "write" (its line is about to be written)
     detail: str  # the start of the SQL, or the journal action
     largest: int  # bytes of the largest file in the case folder just before it
     total: int  # bytes of all files in the case folder just before it
@@ -443,13 +451,17 @@ class Transaction:
         """The journal append of this input: it is committed, not yet journaled."""
         return next(p.n for p in self.after if p.call == "journal")
 
+    def write(self) -> int:
+        """Writing that entry's line: the case announced it, the journal does not hold it."""
+        return next(p.n for p in self.after if p.call == "write")
+
     def head(self) -> int:
         """The head update after that append: journaled, but the case does not know yet."""
-        return next(p.n for p in self.after if "'journal_head'" in p.detail)
+        return next(p.n for p in self.after if _HEAD in p.detail)
 
-    def flag(self) -> int:
-        """Recording that it is journaled: journal and head agree, the flag is not set."""
-        return next(p.n for p in self.after if "'journaled_input'" in p.detail)
+
+_ANNOUNCE = "INTO meta VALUES ('journal_announced'"  # the case announces an entry's head
+_HEAD = "INTO meta VALUES ('journal_head'"  # the case records the head (and journaled input)
 
 
 def transactions(trace: list[Point]) -> list[Transaction]:
@@ -480,6 +492,11 @@ def _inputs_tx(trace: list[Point]) -> list[Transaction]:
     return found
 
 
+def _first_head(trace: list[Point]) -> int:
+    """Recording the head after the first entry (case_created): written, not yet recorded."""
+    return next(p.n for p in trace if _HEAD in p.detail)
+
+
 def _timeline_tx(trace: list[Point]) -> Transaction:
     return next(t for t in transactions(trace) if any("SET ord" in p.detail for p in t.points))
 
@@ -489,10 +506,11 @@ KILL_POINTS: dict[str, Callable[[list[Point]], int]] = {
     "journaling case_created": lambda t: next(
         p.n for p in t if p.call == "journal" and p.detail == "case_created"
     ),
+    "case_created: written, head not recorded": _first_head,
     "raw-a: committing": lambda t: _inputs_tx(t)[0].commit,
     "raw-a: committed, not journaled": lambda t: _inputs_tx(t)[0].journal(),
     "raw-a: journaled, head not recorded": lambda t: _inputs_tx(t)[0].head(),
-    "bundle-a: head recorded, not flagged": lambda t: _inputs_tx(t)[1].flag(),
+    "bundle-a: entry announced, not written": lambda t: _inputs_tx(t)[1].write(),
     "big: workers decoding": lambda t: _inputs_tx(t)[3].first("register"),
     "big: committing": lambda t: _inputs_tx(t)[3].commit,
     "big: committed, not journaled": lambda t: _inputs_tx(t)[3].journal(),
@@ -503,33 +521,40 @@ KILL_POINTS: dict[str, Callable[[list[Point]], int]] = {
 
 # Points where `journal verify`, run first after the kill, does not pass (each reproduced in the
 # final report). They are strict: a fix makes them pass and the entry must then go.
-JOURNAL_AFTER_KILL_BUGS = {
-    "creating the schema": (
-        "bug: `journal verify` on a case whose creation was killed before its tables exist "
-        "fails with 'the case database failed: Catalog Error: Table with name meta does not "
-        "exist' (exit 2) instead of verifying"
-    ),
-    "journaling case_created": (
-        "bug: a case killed between creating case.duckdb and its first journal entry is reported "
-        "TAMPERED ('journal.jsonl is missing from the case') by `journal verify`"
-    ),
-    "raw-a: journaled, head not recorded": (
-        "bug: killed between the journal append and the head update in case.duckdb, `journal "
-        "verify` reports the last entry as 'inserted' (TAMPERED) until the case is next opened "
-        "for writing"
-    ),
-    "bundle-c: journaled, head not recorded": (
-        "bug: killed between the journal append and the head update in case.duckdb, `journal "
-        "verify` reports the last entry as 'inserted' (TAMPERED) until the case is next opened "
-        "for writing"
-    ),
-}
+JOURNAL_AFTER_KILL_BUGS: dict[str, str] = {}
 
 
 def _param(label: str, bugs: dict[str, str]) -> Any:
     if label in bugs:
         return pytest.param(label, marks=pytest.mark.xfail(strict=True, reason=bugs[label]))
     return label
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """What the journal and the case hold when an import is killed just before point ``n``."""
+
+    entry: int  # the entry whose append was interrupted
+    written: bool  # whether its line reached the journal
+
+
+def interrupted_at(trace: list[Point], n: int) -> Interrupted | None:
+    """The append a kill before point ``n`` interrupts, from the reference trace; else None.
+
+    An append announces the head its entry makes, writes the line, then records the head
+    (docs/case.md, "The journal"). Killed between the announcement and the recorded head, or
+    before the first line of a new case was written, the action is interrupted.
+    """
+    before = trace[: n - 1]
+    announced = sum(1 for p in before if _ANNOUNCE in p.detail)
+    written = sum(1 for p in before if p.call == "write")
+    recorded = sum(1 for p in before if _HEAD in p.detail)
+    if written == 0:
+        return Interrupted(0, False)  # the case's creation: no entry was ever written
+    if announced == recorded:
+        return None
+    assert announced == recorded + 1, (announced, recorded)  # one append at a time
+    return Interrupted(recorded, written == announced)
 
 
 @dataclass(frozen=True)
@@ -593,7 +618,8 @@ def check_consistent(
     assert opened.code == 0, opened.err
     state = case_state(case)
     assert state == reference.state.prefix(committed)
-    assert set(journaled_inputs(case)) == {row[3] for row in state.inputs}
+    # Each input exactly once (a list, not a set): never journaled twice by the recovery.
+    assert sorted(journaled_inputs(case)) == sorted(row[3] for row in state.inputs)
     verified = cli("journal", "verify", case)
     assert verified.code == 0, verified.out
     rest = evidence.inputs[committed:]
@@ -602,7 +628,7 @@ def check_consistent(
         assert "Traceback" not in run.err, run.err
         assert run.code == EXIT_CODES[worst(evidence.verdicts[committed:])], run.err
     assert case_state(case) == reference.state
-    assert set(journaled_inputs(case)) == {row[3] for row in reference.state.inputs}
+    assert sorted(journaled_inputs(case)) == sorted(row[3] for row in reference.state.inputs)
     verified = cli("journal", "verify", case)
     assert verified.code == 0, verified.out
 
@@ -618,16 +644,48 @@ def test_a_killed_import_leaves_a_consistent_case(
 ) -> None:
     killed = kills(label)
     check_consistent(killed.case, killed.committed, reference, evidence, cli, launcher)
+    # The first open for writing recorded the interruption in the journal, and only it.
+    entries = [json.loads(line) for line in (killed.case / JOURNAL_NAME).read_text().splitlines()]
+    recovered = [e["details"] for e in entries if e["action"] == "journal_recovered"]
+    created = [e["details"] for e in entries if e["action"] == "case_created"]
+    assert len(created) == 1
+    interrupted = interrupted_at(reference.trace, KILL_POINTS[label](reference.trace))
+    if interrupted is None:
+        assert recovered == [] and "note" not in created[0]
+    elif interrupted.entry == 0 and not interrupted.written:
+        assert recovered == [] and "creation" in created[0]["note"]
+        assert entries[0]["action"] == "case_created"
+    else:
+        assert [(r["entry"], r["written"]) for r in recovered] == [
+            (interrupted.entry, interrupted.written)
+        ]
+        if interrupted.written:
+            assert recovered[0]["hash"] == entries[interrupted.entry]["hash"]
 
 
 @pytest.mark.parametrize("label", [_param(label, JOURNAL_AFTER_KILL_BUGS) for label in KILL_POINTS])
 def test_the_journal_verifies_straight_after_a_kill(
-    label: str, kills: Callable[[str], Killed], cli: Callable[..., Any]
+    label: str, kills: Callable[[str], Killed], reference: Reference, cli: Callable[..., Any]
 ) -> None:
     # Before anything opens the case again: the first thing an examiner may do after a crash.
     killed = kills(label)
     verified = cli("journal", "verify", killed.pristine)
-    assert verified.code == 0, verified.out
+    interrupted = interrupted_at(reference.trace, KILL_POINTS[label](reference.trace))
+    if interrupted is None:
+        assert verified.code == 0, verified.out
+        assert verified.out.startswith("journal intact"), verified.out
+        return
+    # Not tampering: a warning with its own exit status, naming the interrupted entry.
+    assert verified.code == 3, verified.out
+    assert verified.out.startswith("journal INTERRUPTED"), verified.out
+    assert "TAMPERED" not in verified.out
+    assert f"entry {interrupted.entry}: interrupted: " in verified.out
+    if interrupted.written:
+        assert "was written but the case did not record it" in verified.out
+    elif interrupted.entry == 0:
+        assert "creating the case was interrupted" in verified.out
+    else:
+        assert "never written" in verified.out
 
 
 def test_kill_points_cover_the_import(reference: Reference) -> None:
@@ -727,7 +785,7 @@ def test_workers_do_not_outlive_a_killed_import(
 def _between(reference: Reference, size: Callable[[Point], int]) -> int:
     """A size the case reaches only after raw-a and bundle-a were imported and journaled."""
     second = _inputs_tx(reference.trace)[1]
-    low = max(size(p) for p in reference.trace if p.n <= second.flag())
+    low = max(size(p) for p in reference.trace if p.n <= second.head())
     high = max(size(p) for p in reference.trace)
     assert high > 2 * low, (low, high)
     return (low + high) // 2

@@ -30,8 +30,10 @@ from auditlens.core.store.journal import (
     GENESIS_PREV,
     JOURNAL_NAME,
     Journal,
+    JournalEntry,
     JournalError,
     JournalReport,
+    JournalStatus,
     ProblemKind,
     verify_journal,
 )
@@ -594,3 +596,201 @@ def test_deletion_found_through_the_lookahead_limit(
     write_lines(case, lines)
     report = verify_journal(case)
     assert problems(report) == [("deleted", 2, 3)]
+
+
+# --- the recorded head on append, and interrupted actions ------------------------------------
+
+
+def forge_next(case: Path, text: str) -> dict[str, Any]:
+    """A well-formed entry after the last one, as anyone able to write the file could make."""
+    last = entries_of(read_lines(case))[-1]
+    entry = dict(last, index=last["index"] + 1, details={"text": text}, prev=last["hash"])
+    entry["hash"] = hash_of(entry)
+    return entry
+
+
+def test_append_refuses_a_journal_that_does_not_end_at_the_expected_head(case: Path) -> None:
+    recorded = Journal(case).head()
+    lines = read_lines(case)
+    shorter = lines[:-1]
+    write_lines(case, shorter)
+    with pytest.raises(JournalError) as caught:
+        Journal(case).append("query", {"text": "after a cut"}, expected_head=recorded)
+    assert "refusing to append" in caught.value.message
+    assert read_lines(case) == shorter  # nothing written
+    write_lines(case, [*lines, line_of(forge_next(case, "planted"))])
+    with pytest.raises(JournalError):
+        Journal(case).append("query", {"text": "after a plant"}, expected_head=recorded)
+    write_lines(case, lines)
+    assert Journal(case).append("query", {}, expected_head=recorded).index == N
+
+
+def test_append_expecting_no_head_needs_an_absent_journal(tmp_path: Path, case: Path) -> None:
+    empty = (0, GENESIS_PREV)
+    with pytest.raises(JournalError):
+        Journal(case).append("case_created", {}, expected_head=empty)
+    assert Journal(tmp_path).append("case_created", {}, expected_head=empty).index == 0
+
+
+def test_announce_sees_the_entry_before_its_line_is_written(case: Path) -> None:
+    seen: list[tuple[JournalEntry, int]] = []
+
+    def announce(entry: JournalEntry) -> None:
+        seen.append((entry, len(read_lines(case))))
+
+    entry = Journal(case).append("query", {"text": "x"}, announce=announce)
+    assert seen == [(entry, N)]  # called once, with the entry, while the file held N lines
+    assert entries_of(read_lines(case))[-1] == entry.as_dict()
+
+
+def test_a_failed_announcement_writes_nothing(case: Path) -> None:
+    before = read_lines(case)
+
+    def announce(entry: JournalEntry) -> None:
+        raise OSError("the case database is full")
+
+    with pytest.raises(OSError):
+        Journal(case).append("query", {"text": "x"}, announce=announce)
+    assert read_lines(case) == before
+
+
+def test_last_entry_is_the_last_line(case: Path, tmp_path: Path) -> None:
+    last = Journal(case).last_entry()
+    assert last is not None and last.as_dict() == entries_of(read_lines(case))[-1]
+    assert Journal(tmp_path).last_entry() is None
+
+
+def test_the_announced_entry_after_the_head_is_an_interruption(case: Path) -> None:
+    lines = read_lines(case)
+    recorded = (N - 1, entries_of(lines)[N - 2]["hash"])  # the case did not record entry N - 1
+    last = entries_of(lines)[N - 1]
+    report = verify_journal(case, expected_head=recorded, announced=(N, last["hash"]))
+    assert report.status is JournalStatus.INTERRUPTED
+    assert not report.ok and report.problems == []
+    note = report.interrupted
+    assert note is not None
+    assert (note.index, note.line, note.hash, note.action) == (N - 1, N, last["hash"], "query")
+    assert note.written
+    assert "was written but the case did not record it" in note.describe()
+    # Without the announcement the same file is tampering, as before.
+    assert problems(verify_journal(case, expected_head=recorded)) == [("inserted", N - 1, N)]
+
+
+def test_a_forged_entry_is_not_an_interruption(case: Path) -> None:
+    recorded = Journal(case).head()
+    announced = recorded  # the last append completed: announced and recorded agree
+    write_lines(case, [*read_lines(case), line_of(forge_next(case, "planted"))])
+    report = verify_journal(case, expected_head=recorded, announced=announced)
+    assert report.status is JournalStatus.TAMPERED
+    assert problems(report) == [("inserted", N, N + 1)]
+
+
+def test_an_entry_other_than_the_announced_one_is_tampering(case: Path) -> None:
+    lines = read_lines(case)
+    recorded = (N - 1, entries_of(lines)[N - 2]["hash"])
+    genuine = entries_of(lines)[N - 1]
+    rewritten = dict(genuine, details={"text": "rewritten"})
+    rewritten["hash"] = hash_of(rewritten)
+    write_lines(case, [*lines[:-1], line_of(rewritten)])
+    report = verify_journal(case, expected_head=recorded, announced=(N, genuine["hash"]))
+    assert report.status is JournalStatus.TAMPERED
+    assert problems(report) == [("inserted", N - 1, N)]
+    assert report.interrupted is None
+
+
+def test_two_entries_beyond_the_head_are_tampering(case: Path) -> None:
+    lines = read_lines(case)
+    recorded = (N - 2, entries_of(lines)[N - 3]["hash"])
+    # Whichever of the two the case announced, only one append can be interrupted.
+    for announced in (N - 1, N):
+        head = (announced, entries_of(lines)[announced - 1]["hash"])
+        report = verify_journal(case, expected_head=recorded, announced=head)
+        assert report.status is JournalStatus.TAMPERED
+        assert problems(report) == [("inserted", N - 2, N - 1)]
+
+
+def test_an_interruption_does_not_hide_other_problems(case: Path) -> None:
+    lines = read_lines(case)
+    recorded = (N - 1, entries_of(lines)[N - 2]["hash"])
+    announced = (N, entries_of(lines)[N - 1]["hash"])
+    edited = entries_of(lines)[2]
+    edited["details"]["rows"] = 99
+    lines[2] = line_of(edited)
+    write_lines(case, lines)
+    report = verify_journal(case, expected_head=recorded, announced=announced)
+    assert report.status is JournalStatus.TAMPERED
+    assert problems(report) == [("edited", 2, 3)]
+    assert report.interrupted is not None and report.interrupted.index == N - 1
+
+
+def test_an_announced_entry_never_written_is_an_interruption(case: Path) -> None:
+    recorded = Journal(case).head()
+    announced = (N + 1, "c" * 64)
+    report = verify_journal(case, expected_head=recorded, announced=announced)
+    assert report.status is JournalStatus.INTERRUPTED
+    note = report.interrupted
+    assert note is not None and not note.written
+    assert (note.index, note.line, note.hash) == (N, None, "c" * 64)
+    assert "never written" in note.describe()
+
+
+def test_an_announcement_no_interruption_explains_is_tampering(case: Path) -> None:
+    recorded = Journal(case).head()
+    for announced in ((N + 2, "c" * 64), (N - 1, "c" * 64), (N, "c" * 64)):
+        report = verify_journal(case, expected_head=recorded, announced=announced)
+        assert report.status is JournalStatus.TAMPERED, announced
+        assert problems(report) == [("edited", None, None)]
+
+
+def test_a_cut_tail_stays_truncation_whatever_was_announced(case: Path) -> None:
+    recorded = Journal(case).head()
+    write_lines(case, read_lines(case)[:-1])
+    report = verify_journal(case, expected_head=recorded, announced=recorded)
+    assert problems(report) == [("truncated", N - 1, None)]
+
+
+def test_a_torn_announced_line_is_truncation(case: Path) -> None:
+    # The documented limit: a line cut inside (power loss during the write) is not accepted as
+    # an interruption; the chain cannot tell a torn write from a cut file.
+    lines = read_lines(case)
+    recorded = (N - 1, entries_of(lines)[N - 2]["hash"])
+    announced = (N, entries_of(lines)[N - 1]["hash"])
+    write_lines(case, [*lines[:-1], lines[-1][:50]])
+    report = verify_journal(case, expected_head=recorded, announced=announced)
+    assert report.status is JournalStatus.TAMPERED
+    assert ("truncated", None, N) in problems(report)
+
+
+def test_missing_journal_of_an_empty_case_is_an_interrupted_creation(tmp_path: Path) -> None:
+    (tmp_path / "case.duckdb").write_bytes(b"")
+    nothing = (0, GENESIS_PREV)
+    for announced in (None, (1, "d" * 64)):
+        report = verify_journal(
+            tmp_path, expected_head=nothing, announced=announced, case_empty=True
+        )
+        assert report.status is JournalStatus.INTERRUPTED
+        assert report.problems == []
+        assert report.interrupted is not None and report.interrupted.index == 0
+        assert "creating the case was interrupted" in report.interrupted.message
+
+
+def test_missing_journal_of_a_case_with_a_head_or_data_is_deleted(tmp_path: Path) -> None:
+    (tmp_path / "case.duckdb").write_bytes(b"")
+    nothing = (0, GENESIS_PREV)
+    for head, announced, empty in [
+        (nothing, None, False),  # the case holds data
+        ((1, "a" * 64), (1, "a" * 64), True),  # the case recorded an entry
+        (nothing, (2, "a" * 64), True),  # an announcement no creation explains
+    ]:
+        report = verify_journal(tmp_path, expected_head=head, announced=announced, case_empty=empty)
+        assert report.status is JournalStatus.TAMPERED
+        assert problems(report) == [("deleted", None, None)]
+
+
+def test_entries_in_a_case_that_recorded_none_are_inserted(case: Path) -> None:
+    report = verify_journal(case, expected_head=(0, GENESIS_PREV))
+    assert problems(report) == [("inserted", 0, 1)]
+
+
+def test_statuses_are_the_documented_names() -> None:
+    assert {status.value for status in JournalStatus} == {"intact", "interrupted", "tampered"}

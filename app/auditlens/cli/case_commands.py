@@ -37,18 +37,6 @@ def _journal(case_dir: Path, action: str, details: dict[str, Any]) -> None:
         case.journal(action, details)
 
 
-def _recorded_head(case_dir: Path) -> tuple[int, str] | None:
-    if not (case_dir / "case.duckdb").exists():
-        return None
-    try:
-        with Case.open(case_dir, read_only=True) as case:
-            return case.journal_head()
-    except Exception as exc:
-        if type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb"):
-            return None
-        raise
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     """``auditlens import``: verify and index inputs into the case."""
     from auditlens.cli.commands import load_trust_paths
@@ -354,15 +342,44 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_journal(args: argparse.Namespace) -> int:
-    """``auditlens journal verify``: 0 intact, 1 naming the first bad entry."""
-    from auditlens.core.store.journal import verify_journal
+JOURNAL_INTERRUPTED_EXIT = 3
+"""``journal verify``: no tampering, but the last action was interrupted (docs/case.md). Like 3
+for evidence (untrusted or unsealed): nothing was found wrong, and the result is not a full pass."""
 
-    report = verify_journal(args.case, expected_head=_recorded_head(args.case))
-    if report.ok:
+
+def cmd_journal(args: argparse.Namespace) -> int:
+    """``auditlens journal verify``: 0 intact, 1 tampered (every problem named), 3 interrupted."""
+    from auditlens.core.store.case import read_journal_record
+    from auditlens.core.store.journal import JournalStatus, verify_journal
+
+    # Read-only: verifying must not change the case (the next open for writing recovers it).
+    record = read_journal_record(args.case)
+    if record is None:
+        report = verify_journal(args.case)
+    else:
+        report = verify_journal(
+            args.case,
+            expected_head=record.head,
+            announced=record.announced,
+            case_empty=record.empty,
+        )
+    note = report.interrupted
+    if report.status is JournalStatus.INTACT:
         out(f"journal intact: {report.entries} entries")
         return 0
-    out(f"journal TAMPERED: {len(report.problems)} problem(s) in {report.entries} entries")
+    if report.status is JournalStatus.INTERRUPTED and note is not None:
+        out(
+            f"journal INTERRUPTED (no tampering found): {report.entries} entries; the last "
+            "action was interrupted before the case recorded it"
+        )
+        out(f"  {note.describe()}")
+        return JOURNAL_INTERRUPTED_EXIT
+    listed = f"{len(report.problems)} problem(s)"
+    if report.unlisted:
+        listed += f" (and {report.unlisted} more not listed)"
+    out(f"journal TAMPERED: {listed} in {report.entries} entries")
     for problem in report.problems:
         out(f"  {problem.describe()}")
+    if note is not None:
+        out(f"  note: {note.describe()}")
     return EXIT_CODES[Verdict.TAMPERED]

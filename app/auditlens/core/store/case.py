@@ -5,17 +5,28 @@ Invariants:
     * Each input is imported in one DuckDB transaction: a crash leaves the case as it was before
       that input (DuckDB's write-ahead log discards the uncommitted transaction on reopen).
     * DuckDB's spill directory is set explicitly inside the case folder, never the system default.
+    * Every journal entry goes through :meth:`Case.journal`: the head the entry will make is
+      announced in ``meta`` (``journal_announced``) before the line is written, and the new head
+      (``journal_head``, with ``journaled_input`` for an input, in one statement) is recorded
+      after. The journal is only extended when it ends at the recorded head, so the case never
+      records a head covering entries it did not write. A process killed in between leaves an
+      interruption that ``journal verify`` reports as such and the next open for writing records
+      (``journal_recovered``); see journal.py.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from auditlens.core.errors import InvalidInputError
 from auditlens.core.store.schema import FIELDS
+
+if TYPE_CHECKING:
+    from auditlens.core.store.journal import JournalEntry
 
 SCHEMA_VERSION = 1
 DB_NAME = "case.duckdb"
@@ -47,6 +58,71 @@ _DDL = [
 ]
 
 
+# Actions whose entry names an input (``details.input_id``) committed to the database.
+_INPUT_ACTIONS = ("import", "import_recovered")
+# Tables that hold evidence or findings: a case with rows in any of them is not empty.
+_ANY_ROW = {
+    "inputs": "SELECT EXISTS (SELECT 1 FROM inputs)",
+    "events": "SELECT EXISTS (SELECT 1 FROM events)",
+    "bundles": "SELECT EXISTS (SELECT 1 FROM bundles)",
+    "findings": "SELECT EXISTS (SELECT 1 FROM findings)",
+}
+
+
+@dataclass(frozen=True)
+class JournalRecord:
+    """What the case database recorded about its journal, for ``journal verify``.
+
+    Attributes:
+        head: the head recorded after the last completed append, ``(0, 64 zeros)`` for none.
+        announced: the head announced before the last append began, if any.
+        empty: no head, no announcement, no journaled input, and no input, event, bundle or
+            finding: nothing the journal could have recorded.
+    """
+
+    head: tuple[int, str]
+    announced: tuple[int, str] | None
+    empty: bool
+
+
+def read_journal_record(folder: Path) -> JournalRecord | None:
+    """The case's record of its journal, read-only; None when there is no ``case.duckdb``.
+
+    A database whose tables were never created (a case killed while being made) reads as empty.
+
+    Raises:
+        InvalidInputError: if the database cannot be opened or read (e.g. another process is
+            writing it), or its records are malformed.
+    """
+    if not (folder / DB_NAME).exists():
+        return None
+    with Case.open(folder, read_only=True) as case:
+        try:
+            tables = {
+                str(row[0])
+                for row in case.db.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+                ).fetchall()
+            }
+            head = case.journal_head() if "meta" in tables else None
+            announced = case.journal_announced() if "meta" in tables else None
+            journaled = "meta" in tables and case._meta("journaled_input") is not None
+            holds_rows = any(
+                bool(case.scalar(sql)) for table, sql in _ANY_ROW.items() if table in tables
+            )
+        except duckdb.Error as exc:
+            raise InvalidInputError(
+                f"cannot read the case database: {exc}", path=str(folder / DB_NAME)
+            ) from exc
+    from auditlens.core.store.journal import GENESIS_PREV
+
+    return JournalRecord(
+        head or (0, GENESIS_PREV),
+        announced,
+        head is None and announced is None and not journaled and not holds_rows,
+    )
+
+
 class Case:
     """An open case folder."""
 
@@ -58,7 +134,8 @@ class Case:
     def open(cls, folder: Path, *, create: bool = False, read_only: bool = False) -> Case:
         """Open (or with ``create`` make) the case in ``folder``."""
         path = folder / DB_NAME
-        if not path.exists():
+        existed = path.exists()
+        if not existed:
             if not create:
                 raise InvalidInputError("not a case folder (no case.duckdb)", path=str(folder))
             folder.mkdir(parents=True, exist_ok=True)
@@ -84,6 +161,7 @@ class Case:
         case = cls(folder, connection)
         if not read_only:
             case._migrate()
+            case._recover_journal(existed)
             case._journal_unjournaled_inputs()
         return case
 
@@ -94,41 +172,173 @@ class Case:
             "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
 
-    def journal(self, action: str, details: dict[str, Any]) -> None:
+    def journal(
+        self, action: str, details: dict[str, Any], *, input_id: int | None = None
+    ) -> JournalEntry:
         """Append an examiner action to ``journal.jsonl`` and keep the journal's head here.
 
         The head (entry count and last hash) in the database is what lets ``journal verify``
-        notice entries cut from the end of the file (see journal.py).
-        """
-        from auditlens.core.store.journal import Journal
+        notice entries cut from the end of the file (see journal.py). The entry's head is
+        announced before its line is written, and the journal is only extended when it ends at
+        the recorded head (see the module docstring).
 
-        count, last = Journal(self.folder).append(action, details).head
-        self.db.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('journal_head', ?)", [f"{count}:{last}"]
+        Args:
+            action: the journal action.
+            details: the entry's details.
+            input_id: the committed input the entry names; recorded as journaled together with
+                the head, so no later open journals it again.
+
+        Returns:
+            The entry as written.
+
+        Raises:
+            JournalError: if the journal does not end at the recorded head, or cannot be written.
+        """
+        from auditlens.core.store.journal import GENESIS_PREV, Journal
+
+        entry = Journal(self.folder).append(
+            action,
+            details,
+            expected_head=self.journal_head() or (0, GENESIS_PREV),
+            announce=self._announce,
         )
+        self._record_head(entry, input_id)
+        return entry
 
     def journal_input(self, action: str, input_id: int, details: dict[str, Any]) -> None:
         """Journal a committed input and remember that it is journaled.
 
         An input is committed to the database first and journaled second; a process killed in
         between leaves an input the journal does not name. The next open finds it by its id and
-        journals it then (``import_recovered``), so no evidence in the case goes unrecorded.
+        journals it then (``import_recovered``), so no evidence in the case goes unrecorded. The
+        head and the input's flag are recorded in one statement: never one without the other.
         """
-        self.journal(action, {**details, "input_id": input_id})
+        self.journal(action, {**details, "input_id": input_id}, input_id=input_id)
+
+    def _announce(self, entry: JournalEntry) -> None:
+        count, last = entry.head
         self.db.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('journaled_input', ?)", [str(input_id)]
+            "INSERT OR REPLACE INTO meta VALUES ('journal_announced', ?)", [f"{count}:{last}"]
         )
 
-    def _journal_unjournaled_inputs(self) -> None:
-        if not (self.folder / "journal.jsonl").exists() and not self.scalar(
-            "SELECT count(*) FROM inputs"
-        ):
-            return
-        done = int(
-            self.scalar(
-                "SELECT coalesce(max(value::BIGINT), 0) FROM meta WHERE key = 'journaled_input'"
+    def _record_head(self, entry: JournalEntry, input_id: int | None) -> None:
+        count, last = entry.head
+        if input_id is None:
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('journal_head', ?)", [f"{count}:{last}"]
             )
-        )
+        else:
+            # One statement is one transaction: a kill cannot separate the head from the flag
+            # (it once could, and the next open journaled the input a second time).
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('journal_head', ?), ('journaled_input', ?)",
+                [f"{count}:{last}", str(input_id)],
+            )
+
+    def _recover_journal(self, existed: bool) -> None:
+        """Record in the journal what an interrupted action left (see the module docstring).
+
+        * The journal ends one entry past the recorded head, linked to it, and that entry is the
+          one announced: its action was interrupted before the case recorded it. The head (and
+          the input it names) is recorded now, and ``journal_recovered`` says so.
+        * The journal ends at the recorded head but the case announced the next entry: the
+          action was interrupted before its entry was written; ``journal_recovered`` says so.
+        * A database that existed before this open, holds nothing, and has no journal: its
+          creation was never journaled; ``case_created`` is journaled now, saying so.
+
+        Anything else is left as found: :meth:`journal` refuses to extend a journal that does
+        not end at the recorded head, and ``journal verify`` reports it.
+        """
+        from auditlens.core.store.journal import GENESIS_PREV, Journal, JournalError
+
+        try:
+            last = Journal(self.folder).last_entry()
+        except JournalError:
+            return  # a damaged last line: appends refuse it, `journal verify` names it
+        head = self.journal_head() or (0, GENESIS_PREV)
+        announced = self.journal_announced()
+        tail = (0, GENESIS_PREV) if last is None else last.head
+        if tail == head:
+            if (
+                last is None
+                and existed
+                and (announced is None or announced[0] == 1)
+                and self._holds_nothing()
+            ):
+                self.journal(
+                    "case_created",
+                    {
+                        "folder": str(self.folder.resolve()),
+                        "note": "the case database existed without a journal and held nothing: "
+                        "its creation was interrupted (or not journaled); journaled at this open",
+                    },
+                )
+            elif announced is not None and announced != head and announced[0] == head[0] + 1:
+                self.journal(
+                    "journal_recovered",
+                    {
+                        "entry": head[0],
+                        "hash": announced[1],
+                        "written": False,
+                        "note": "an action was interrupted after the case announced this entry "
+                        "and before it was written",
+                    },
+                )
+            return
+        if (
+            last is not None
+            and announced == tail
+            and last.index == head[0]
+            and last.prev == head[1]
+        ):
+            input_id = last.details.get("input_id")
+            named = (
+                input_id
+                if last.action in _INPUT_ACTIONS
+                and isinstance(input_id, int)
+                and not isinstance(input_id, bool)
+                and input_id > self._journaled_input()
+                else None
+            )
+            self._record_head(last, named)
+            self.journal(
+                "journal_recovered",
+                {
+                    "entry": last.index,
+                    "hash": last.hash,
+                    "action": last.action,
+                    "written": True,
+                    "note": "the action was interrupted after this entry was written and before "
+                    "the case recorded it; recorded at this open",
+                },
+            )
+
+    def _holds_nothing(self) -> bool:
+        if self.journal_head() is not None or self._meta("journaled_input") is not None:
+            return False
+        return not any(bool(self.scalar(sql)) for sql in _ANY_ROW.values())
+
+    def _journaled_input(self) -> int:
+        value = self._meta("journaled_input")
+        return 0 if value is None else int(value)
+
+    def _journal_unjournaled_inputs(self) -> None:
+        from auditlens.core.store.journal import JOURNAL_NAME, JournalError
+
+        if (self.folder / JOURNAL_NAME).exists():
+            pass
+        elif not self.scalar(_ANY_ROW["inputs"]):
+            return
+        elif self.journal_head() is None:
+            # A case journals its creation before any input, so inputs without a journal and
+            # without a recorded head are not what an interruption leaves: `journal verify`
+            # reports the journal deleted, and starting a new one here would hide that.
+            raise JournalError(
+                "the case holds inputs but its journal is missing; refusing to start a new one: "
+                "run 'auditlens journal verify'",
+                path=str(self.folder / JOURNAL_NAME),
+            )
+        done = self._journaled_input()
         rows = self.db.execute(
             "SELECT input_id, path, kind, sha256, verdict, bundle_id, record_count FROM inputs "
             "WHERE input_id > ? ORDER BY input_id",
@@ -155,11 +365,27 @@ class Case:
 
     def journal_head(self) -> tuple[int, str] | None:
         """The journal head recorded by the last :meth:`journal`, if any."""
-        value = self.scalar("SELECT value FROM meta WHERE key = 'journal_head'")
+        return self._head_value("journal_head")
+
+    def journal_announced(self) -> tuple[int, str] | None:
+        """The head announced before the last journal append began, if any."""
+        return self._head_value("journal_announced")
+
+    def _head_value(self, key: str) -> tuple[int, str] | None:
+        value = self._meta(key)
         if not value:
             return None
-        count, _, last = str(value).partition(":")
+        count, _, last = value.partition(":")
+        if not count.isdigit() or len(last) != 64:
+            raise InvalidInputError(
+                f"the case's {key} {value!r} is not COUNT:HASH", path=str(self.folder / DB_NAME)
+            )
         return int(count), last
+
+    def _meta(self, key: str) -> str | None:
+        # The key is a bound parameter: only the statements that write meta name their key.
+        value = self.scalar("SELECT value FROM meta WHERE key = ?", [key])
+        return None if value is None else str(value)
 
     def close(self) -> None:
         """Close the database."""

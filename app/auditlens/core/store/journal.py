@@ -19,11 +19,23 @@ Invariants kept by :meth:`Journal.append`: entry ``n`` is line ``n + 1``; every 
 whole by one ``write`` on an ``O_APPEND`` descriptor, then ``fsync``; the tail is read and the line
 appended under an exclusive ``flock``, so concurrent writers (CLI and GUI at once) neither
 interleave bytes nor fork the chain. Append reads only the last line, and refuses to extend a
-journal whose last line is torn, malformed or fails its hash.
+journal whose last line is torn, malformed or fails its hash, or (given ``expected_head``) one that
+does not end at the head the case recorded: appending would make the case record a head that
+covers what was removed or added.
+
+The case's side of an append (``case.py``), in this order: (1) *announce*: the case database
+durably records the head the new entry will make, ``(index + 1, hash)``, before the line is
+written; (2) the line is written and synced; (3) the database records the new head. A process
+killed between (1) and (3) leaves exactly one of two states, which :func:`verify_journal` reports
+as an *interruption* (not tampering) when it is given the announcement: the announced entry was
+never written (the journal ends at the recorded head), or it was written and is the one trailing
+entry after the recorded head, linked to it, whose hash is the announced one. The next open of
+the case for writing records the interruption in the journal (``journal_recovered``).
 
 :func:`verify_journal` streams the file and reports every problem it finds, each with its entry
 index and 1-based line, kind (``edited``, ``deleted``, ``inserted``, ``reordered``, ``truncated``,
-``malformed``) and expected versus actual hash.
+``malformed``) and expected versus actual hash, and its status: ``intact``, ``interrupted`` (no
+problem, but the last action was interrupted as described above) or ``tampered``.
 
 Honest limits, to be stated wherever the journal is relied on:
 
@@ -36,6 +48,12 @@ Honest limits, to be stated wherever the journal is relied on:
   it as ``expected_head``; verification then detects truncation, a rewritten tail and entries
   appended outside AuditLens. Someone who can rewrite both the journal and the case database
   defeats this too; a head copied into a signed report or kept off the machine does not.
+* The interruption rule accepts one trailing entry beyond the recorded head only when the
+  database announced exactly that entry's hash, so writing the journal alone cannot pass off an
+  appended entry as an interruption. What it cannot tell apart: an entry announced and never
+  written from one written and then removed before the case recorded it; both are reported as an
+  interruption, never as intact. A case whose database holds no head, no announcement and no
+  data, with no journal, is reported as a creation that was interrupted: it has nothing to lose.
 * Which of two entries is the forged one is inferred from the links around them: a forgery that
   leaves a link or an index out of place is always reported, but which entry of a multi-entry
   forgery is named is best effort. Entries moved more than
@@ -53,7 +71,7 @@ import os
 import platform
 import re
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -156,25 +174,73 @@ class JournalProblem:
         return text
 
 
+class JournalStatus(StrEnum):
+    """The outcome of verification, for a person and for the exit status."""
+
+    INTACT = "intact"
+    """No problem, and the chain ends at the head the case recorded (when one was given)."""
+    INTERRUPTED = "interrupted"
+    """No problem, but the last action was interrupted between its entry and the case recording
+    it (see :class:`Interruption`): a warning, not a sign of tampering."""
+    TAMPERED = "tampered"
+    """At least one problem: the journal is not the one AuditLens wrote."""
+
+
 @dataclass(frozen=True)
-class JournalReport:
-    """The outcome of :func:`verify_journal`. Inspect ``ok``; the object has no truth value.
+class Interruption:
+    """An action interrupted between announcing its entry and recording the new head.
 
     Attributes:
-        ok: True only when no problem was found (and none went unlisted).
+        index: the entry concerned.
+        line: its 1-based line when it was written, None when it was never written.
+        hash: the entry's hash (the one the case announced).
+        action: the entry's action when it was written, else None.
+        message: what happened, for a person.
+    """
+
+    index: int
+    line: int | None
+    hash: str | None
+    action: str | None
+    message: str
+
+    @property
+    def written(self) -> bool:
+        """Whether the entry reached the journal."""
+        return self.line is not None
+
+    def describe(self) -> str:
+        """One line for a person: location and message."""
+        where = f"line {self.line}, entry {self.index}" if self.line else f"entry {self.index}"
+        return f"{where}: interrupted: {self.message}"
+
+
+@dataclass(frozen=True)
+class JournalReport:
+    """The outcome of :func:`verify_journal`. Inspect ``status``; the object has no truth value.
+
+    Attributes:
+        status: intact, interrupted (a warning, no problem) or tampered (any problem).
         path: the journal file.
         entries: lines read from the journal (one entry each when intact).
         head: ``(count, last hash)`` of the chain as read: last entry's index + 1 and its hash.
         problems: every problem found, in line order (at most :data:`MAX_PROBLEMS`).
         unlisted: problems found beyond :data:`MAX_PROBLEMS`.
+        interrupted: the interrupted action, when the case's records show one.
     """
 
-    ok: bool
+    status: JournalStatus
     path: Path
     entries: int
     head: tuple[int, str]
     problems: list[JournalProblem] = field(default_factory=list)
     unlisted: int = 0
+    interrupted: Interruption | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True only when the status is ``intact``: no problem and no interruption."""
+        return self.status is JournalStatus.INTACT
 
     def __bool__(self) -> bool:
         # STYLE "avoid": a truthy result object must not decide a security question.
@@ -238,19 +304,32 @@ class Journal:
         self.case_dir = Path(case_dir)
         self.path = self.case_dir / JOURNAL_NAME
 
-    def append(self, action: str, details: Mapping[str, Any]) -> JournalEntry:
+    def append(
+        self,
+        action: str,
+        details: Mapping[str, Any],
+        *,
+        expected_head: tuple[int, str] | None = None,
+        announce: Callable[[JournalEntry], None] | None = None,
+    ) -> JournalEntry:
         """Append one entry and make it durable before returning it.
 
         Args:
             action: what was done; a letter then letters, digits, ``_ . : -`` (at most 100).
             details: a JSON object without floats; tuples are stored as arrays.
+            expected_head: the head the case recorded, ``(0, 64 zeros)`` for none; the journal
+                must end there, or nothing is written.
+            announce: called with the entry, under the lock, after it is built and before its
+                line is written; if it raises, nothing is written. The case records the head the
+                entry will make here (see the module docstring).
 
         Returns:
             The entry as written; ``entry.head`` is the new journal head for the case to record.
 
         Raises:
             JournalError: for bad arguments, a journal whose last line is torn, malformed or fails
-                its hash (naming the line), or a failed write.
+                its hash (naming the line), a journal that does not end at ``expected_head``, or a
+                failed write.
         """
         if not isinstance(action, str) or not _ACTION.fullmatch(action):
             raise JournalError(
@@ -265,11 +344,14 @@ class Journal:
         if not self.case_dir.is_dir():
             raise JournalError("the case folder does not exist", path=str(self.case_dir))
 
-        fd, created = self._open_append()
+        # A case that recorded entries never starts a new journal: a missing one was removed.
+        fd, created = self._open_append(create=expected_head is None or expected_head[0] == 0)
         try:
             _flock(fd, fcntl.LOCK_EX, self.path)
             size = os.fstat(fd).st_size
             tail = _read_tail(fd, size, self.path)
+            if expected_head is not None:
+                _check_expected_head(tail, expected_head, self.path)
             body: dict[str, Any] = {
                 "index": 0 if tail is None else tail.index + 1,
                 "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -285,13 +367,16 @@ class Journal:
             line = canonicalize(record) + b"\n"
             if len(line) - 1 > MAX_LINE_BYTES:
                 raise JournalError(f"entry exceeds the journal's {MAX_LINE_BYTES}-byte line limit")
+            entry = JournalEntry(**record)
+            if announce is not None:
+                announce(entry)
             _write_line(fd, line, size, self.path)
             if created:
                 # A new file's directory entry must be durable too, or a crash can lose it.
                 _fsync_dir(self.case_dir)
         finally:
             os.close(fd)  # closing the descriptor releases the lock
-        return JournalEntry(**record)
+        return entry
 
     def head(self) -> tuple[int, str]:
         """The journal head: ``(entry count, hash of the last entry)``, ``(0, 64 zeros)`` if empty.
@@ -302,33 +387,48 @@ class Journal:
         Raises:
             JournalError: if the last line is torn, malformed or fails its hash.
         """
+        last = self.last_entry()
+        return (0, GENESIS_PREV) if last is None else last.head
+
+    def last_entry(self) -> JournalEntry | None:
+        """The last entry (None for an absent or empty journal), read from the last line only.
+
+        Raises:
+            JournalError: if the last line is torn, malformed or fails its hash.
+        """
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
         except FileNotFoundError:
-            return 0, GENESIS_PREV
+            return None
         except OSError as exc:
             raise JournalError(
                 f"cannot open the journal: {exc.strerror}", path=str(self.path)
             ) from exc
         try:
             _flock(fd, fcntl.LOCK_SH, self.path)
-            tail = _read_tail(fd, os.fstat(fd).st_size, self.path)
+            return _read_tail(fd, os.fstat(fd).st_size, self.path)
         finally:
             os.close(fd)
-        return (0, GENESIS_PREV) if tail is None else (tail.index + 1, tail.hash)
 
-    def _open_append(self) -> tuple[int, bool]:
+    def _open_append(self, *, create: bool) -> tuple[int, bool]:
         flags = os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW
-        try:
-            return os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o644), True
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise JournalError(
-                f"cannot create the journal: {exc.strerror}", path=str(self.path)
-            ) from exc
+        if create:
+            try:
+                return os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o644), True
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise JournalError(
+                    f"cannot create the journal: {exc.strerror}", path=str(self.path)
+                ) from exc
         try:
             return os.open(self.path, flags), False
+        except FileNotFoundError as exc:
+            raise JournalError(
+                "the journal is missing but the case recorded entries; refusing to start a new "
+                "one: run 'auditlens journal verify'",
+                path=str(self.path),
+            ) from exc
         except OSError as exc:
             # ELOOP here means journal.jsonl is a symbolic link: refused, never followed.
             raise JournalError(
@@ -337,13 +437,19 @@ class Journal:
 
 
 def verify_journal(
-    case_dir: Path, *, expected_head: tuple[int, str] | None = None
+    case_dir: Path,
+    *,
+    expected_head: tuple[int, str] | None = None,
+    announced: tuple[int, str] | None = None,
+    case_empty: bool = False,
 ) -> JournalReport:
     """Check the whole journal of a case and report every problem found.
 
     Steps:
         1. A missing journal is a problem when ``case.duckdb`` exists or ``expected_head`` is not
-           empty; a folder with neither is not a case (:class:`JournalError`).
+           empty, except in a case that holds nothing (``case_empty``, no head, nothing announced
+           beyond entry 0): its creation was interrupted before its first entry was written. A
+           folder with neither file is not a case (:class:`JournalError`).
         2. Each line, streamed: it must end with a newline (else ``truncated``), be at most
            :data:`MAX_LINE_BYTES`, valid UTF-8 JSON without duplicate keys, an object with exactly
            the entry members and types (else ``malformed``).
@@ -355,27 +461,40 @@ def verify_journal(
            duplicate indices ``inserted``, entries out of file order ``reordered``, a broken link
            between consecutive indices ``edited`` on the entry the link no longer matches.
         5. With ``expected_head=(count, hash)`` from the case: a shorter chain is ``truncated``, a
-           different hash at that position ``edited``, entries beyond it ``inserted``.
+           different hash at that position ``edited``, entries beyond it ``inserted``, with one
+           exception, an interruption: a single entry beyond the head, linked to it, whose head
+           ``(count + 1, its hash)`` is ``announced``. A chain that ends at the head while
+           ``announced`` is ``(count + 1, some hash)`` is an interruption too (the entry was never
+           written); any other ``announced`` that is not the head is ``edited`` (the case's own
+           records disagree).
 
     Without ``expected_head`` the removal of the last entries cannot be detected (see the module
     docstring). Memory is bounded by :data:`MAX_LINE_BYTES` and :data:`MAX_LOOKAHEAD`.
 
+    Args:
+        case_dir: the case folder.
+        expected_head: the head the case recorded, ``(0, 64 zeros)`` when it recorded none.
+        announced: the head the case announced before its last append (see the module
+            docstring), if any.
+        case_empty: the case database exists and holds no head, announcement, input or event.
+
     Raises:
-        JournalError: when the folder is not a case, the head is not ``(int >= 0, 64 hex)``, or
+        JournalError: when the folder is not a case, a head is not ``(int >= 0, 64 hex)``, or
             the journal cannot be opened.
     """
     case_dir = Path(case_dir)
     path = case_dir / JOURNAL_NAME
-    if expected_head is not None:
-        count, head_hash = expected_head
-        if (
-            not isinstance(count, int)
-            or isinstance(count, bool)
-            or count < 0
-            or not isinstance(head_hash, str)
-            or not _HEX64.fullmatch(head_hash)
-        ):
-            raise JournalError(f"expected head {expected_head!r} is not (count >= 0, 64 hex)")
+    for name, head in (("expected head", expected_head), ("announced head", announced)):
+        if head is not None:
+            count, head_hash = head
+            if (
+                not isinstance(count, int)
+                or isinstance(count, bool)
+                or count < 0
+                or not isinstance(head_hash, str)
+                or not _HEX64.fullmatch(head_hash)
+            ):
+                raise JournalError(f"{name} {head!r} is not (count >= 0, 64 hex)")
     sink = _Problems()
 
     # Step 1: the file itself.
@@ -385,11 +504,26 @@ def verify_journal(
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
         has_db = (case_dir / CASE_DB_NAME).exists()
-        if has_db or (expected_head is not None and expected_head[0]):
+        recorded = 0 if expected_head is None else expected_head[0]
+        if (
+            case_empty
+            and has_db
+            and recorded == 0
+            and (announced is None or announced[0] in (0, 1))
+        ):
+            # Killed after creating case.duckdb and before (or while) writing entry 0.
+            sink.interrupted = Interruption(
+                0,
+                None,
+                None if announced is None or announced[0] == 0 else announced[1],
+                None,
+                f"{JOURNAL_NAME} was never written and {CASE_DB_NAME} holds nothing: creating "
+                "the case was interrupted before its first entry",
+            )
+            return sink.report(path, 0, (0, GENESIS_PREV))
+        if has_db or recorded:
             because = (
-                f"{CASE_DB_NAME} exists"
-                if has_db
-                else f"the case recorded {expected_head[0] if expected_head else 0} entries"
+                f"{CASE_DB_NAME} exists" if has_db else f"the case recorded {recorded} entries"
             )
             sink.add(
                 ProblemKind.DELETED,
@@ -405,7 +539,7 @@ def verify_journal(
     except OSError as exc:
         raise JournalError(f"cannot open the journal: {exc.strerror}", path=str(path)) from exc
 
-    chain = _Chain(sink, expected_head)
+    chain = _Chain(sink, expected_head, announced)
     lines = 0
     with os.fdopen(fd, "rb") as stream:
         # Shared lock: never read a line an appender is half-way through writing.
@@ -426,6 +560,7 @@ class _Problems:
     def __init__(self) -> None:
         self.items: list[JournalProblem] = []
         self.unlisted = 0
+        self.interrupted: Interruption | None = None
 
     def add(
         self,
@@ -449,13 +584,20 @@ class _Problems:
                 -1 if p.index is None else p.index,
             ),
         )
+        if self.items or self.unlisted:
+            status = JournalStatus.TAMPERED
+        elif self.interrupted is not None:
+            status = JournalStatus.INTERRUPTED
+        else:
+            status = JournalStatus.INTACT
         return JournalReport(
-            ok=not self.items and not self.unlisted,
+            status=status,
             path=path,
             entries=entries,
             head=head,
             problems=ordered,
             unlisted=self.unlisted,
+            interrupted=self.interrupted,
         )
 
 
@@ -529,7 +671,7 @@ def _check_line(
             "although its content still matches its hash",
         )
     # The chain links through the recorded hash: the next entry committed to it when written.
-    chain.feed(_Node(lineno, index, entry["prev"], recorded))
+    chain.feed(_Node(lineno, index, entry["prev"], recorded, entry["action"]))
 
 
 def _read_entry(raw: bytes, lineno: int, path: Path) -> tuple[dict[str, Any], bytes, bytes] | str:
@@ -605,6 +747,7 @@ class _Node:
     index: int
     prev: str
     hash: str
+    action: str = ""
     # (index, line) of an entry earlier in the chain that this one appeared before in the file.
     early: tuple[int, int] | None = None
 
@@ -629,9 +772,15 @@ class _Chain:
     entry to the settled one before it.
     """
 
-    def __init__(self, sink: _Problems, expected_head: tuple[int, str] | None) -> None:
+    def __init__(
+        self,
+        sink: _Problems,
+        expected_head: tuple[int, str] | None,
+        announced: tuple[int, str] | None,
+    ) -> None:
         self.sink = sink
         self.expected_head = expected_head
+        self.announced = announced
         self.expect = 0
         self.group: _Group | None = None
         self.pred: _Node | None = None  # last settled genuine entry
@@ -889,6 +1038,30 @@ class _Chain:
     def head(self) -> tuple[int, str]:
         return (0, GENESIS_PREV) if self.pred is None else (self.pred.index + 1, self.pred.hash)
 
+    def _check_announced_unwritten(self, count: int) -> None:
+        """The chain ends at the recorded head, and the case announced something else."""
+        assert self.announced is not None
+        announced_count, announced_hash = self.announced
+        if announced_count == count + 1:
+            self.sink.interrupted = Interruption(
+                count,
+                None,
+                announced_hash,
+                None,
+                f"the case announced entry {count} (hash {announced_hash}) but it was never "
+                "written: the action was interrupted before its entry (opening the case for "
+                "writing records it)",
+            )
+            return
+        self.sink.add(
+            ProblemKind.EDITED,
+            None,
+            None,
+            f"the case announced a head of {announced_count} entries but recorded {count}: its "
+            "records of the journal disagree, which no interruption explains",
+            expected=announced_hash,
+        )
+
     def _check_head(self, count: int, head_hash: str) -> None:
         """Step 5: compare the chain with the head the case recorded."""
         last = self.pred
@@ -916,27 +1089,63 @@ class _Chain:
                 expected=head_hash,
                 actual=at.hash,
             )
+        if have == count and self.announced is not None and self.announced != (have, head_hash):
+            self._check_announced_unwritten(count)
+            return
         if have > count:
             past = self.past_head
+            if (
+                have == count + 1
+                and last is not None
+                and past is last
+                and self.announced == (have, last.hash)
+                and last.prev == head_hash
+            ):
+                self.sink.interrupted = Interruption(
+                    last.index,
+                    last.line,
+                    last.hash,
+                    last.action,
+                    f"entry {last.index} was written but the case did not record it: the action "
+                    "was interrupted (the case announced this entry before writing it; opening "
+                    "the case for writing records it)",
+                )
+                return
             self.sink.add(
                 ProblemKind.INSERTED,
                 count,
                 None if past is None else past.line,
                 f"entries {count}-{have - 1} come after the head the case recorded ({count} "
-                "entries): they were appended outside AuditLens or the case was not updated",
+                "entries): they were appended outside AuditLens (an interrupted action leaves at "
+                "most one, the entry the case announced)",
             )
 
 
 # --- append internals ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Tail:
-    index: int
-    hash: str
+def _check_expected_head(
+    tail: JournalEntry | None, expected_head: tuple[int, str], path: Path
+) -> None:
+    """Refuse to extend a journal that does not end at the head the case recorded.
+
+    Appending would make the case record a head covering entries removed or added outside
+    AuditLens, and verification would then find nothing wrong.
+    """
+    have = (0, GENESIS_PREV) if tail is None else tail.head
+    if have == tuple(expected_head):
+        return
+    count, head_hash = expected_head
+    ends = "is empty" if tail is None else f"ends at entry {tail.index} (hash {tail.hash})"
+    recorded = "no entry" if count == 0 else f"{count} entries, the last with hash {head_hash}"
+    raise JournalError(
+        f"the journal {ends} but the case recorded {recorded}; refusing to append: run "
+        "'auditlens journal verify'",
+        path=str(path),
+    )
 
 
-def _read_tail(fd: int, size: int, path: Path) -> _Tail | None:
+def _read_tail(fd: int, size: int, path: Path) -> JournalEntry | None:
     """Read and check the last line only, seeking back from the end (never the whole file)."""
     if size == 0:
         return None
@@ -985,7 +1194,7 @@ def _read_tail(fd: int, size: int, path: Path) -> _Tail | None:
             path=str(path),
             line=_count_lines(fd, size),
         )
-    return _Tail(entry["index"], entry["hash"])
+    return JournalEntry(**entry)
 
 
 def _count_lines(fd: int, size: int) -> int:
