@@ -429,3 +429,187 @@ def test_an_empty_filter_is_recognised_as_every_event():
 
     assert EventQuery().where() == ("TRUE", [])
     assert EventQuery("", 5, None).where() == ("time_ns >= ?", [5])
+
+
+# --- lookup tables (refresh_order) against the events they summarise ---------------------------
+
+ACTORS = ("ann", "ben", "cid")
+
+
+def activity_file(path: Path, part: int, count: int = 120) -> list[tuple[Any, ...]]:
+    """Write ``count`` audit-like log records (times interleaving with the other parts, unique)
+    plus one record without a time; return ``(time_ns, actor, session, address, action)``."""
+    records: list[tuple[Any, ...]] = []
+    lines = []
+    for i in range(count):
+        n = i * 3 + part  # parts 0, 1, 2 interleave in time
+        time_ns = T0 + (n * 7_919 % 997) * 13_000_000_003 + n  # spread over ~3.6 h, unique
+        actor = ACTORS[(n // 2) % 3]
+        session = None if n % 9 == 0 else f"s{n // 20}"
+        address = None if n % 7 == 0 else f"10.0.{part}.{n % 4}"
+        action = ("READ", "EXPORT", "LOGIN_SUCCESS")[n // 3 % 3]
+        attributes = {"user.id": actor, "audit.action": action}
+        if session:
+            attributes["session.id"] = session
+        if address:
+            attributes["client.address"] = address
+        records.append((time_ns, actor, session, address, action))
+        lines.append(log_line(time_ns, f"{action} by {actor}", attributes=attributes))
+    untimed = json.loads(log_line(T0, f"untimed {part}"))
+    del untimed["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["timeUnixNano"]
+    lines.append(json.dumps(untimed))
+    records.append((None, None, None, None, None))
+    path.write_text("\n".join(lines) + "\n")
+    return records
+
+
+def expected_histogram(records: list[tuple[Any, ...]], bucket: int) -> list[tuple[Any, int]]:
+    counts = Counter(None if r[0] is None else r[0] // bucket * bucket for r in records)
+    return (
+        [(None, counts.pop(None)), *sorted(counts.items())]
+        if None in counts
+        else sorted(counts.items())
+    )
+
+
+def expected_timeline(records: list[tuple[Any, ...]], actor: str) -> tuple[Any, Any, Any]:
+    mine = sorted(r for r in records if r[1] == actor)
+    sessions: dict[str, list[tuple[Any, ...]]] = {}
+    for r in mine:
+        if r[2] is not None:
+            sessions.setdefault(r[2], []).append(r)
+    expected_sessions = sorted(
+        (
+            s,
+            min(r[0] for r in rs),
+            max(r[0] for r in rs),
+            sorted({r[3] for r in rs} - {None}),
+            len(rs),
+        )
+        for s, rs in sessions.items()
+    )
+    expected_sessions.sort(key=lambda s: (s[1], s[0]))
+    changes = []
+    previous = None
+    for r in mine:
+        if r[3] is not None and r[3] != previous:
+            changes.append((r[0], previous, r[3]))
+        if r[3] is not None:
+            previous = r[3]
+    return [r[0] for r in mine], expected_sessions, changes
+
+
+def timeline_shape(timeline: queries.ActorTimeline) -> tuple[Any, Any, Any]:
+    return (
+        [e["time_ns"] for e in timeline.events],
+        [(s.session_id, s.first_ns, s.last_ns, s.addresses, s.events) for s in timeline.sessions],
+        timeline.address_changes,
+    )
+
+
+def test_lookup_tables_follow_every_import(tmp_path: Path) -> None:
+    folder = tmp_path / "case"
+    records: list[tuple[Any, ...]] = []
+    for part in range(3):
+        raw = tmp_path / f"part{part}.jsonl"
+        records += activity_file(raw, part)
+        with Case.open(folder, create=True) as case:
+            run(import_inputs(case, [raw], TrustStore()))
+            queries.refresh_order(case)  # what the CLI and the GUI run after each import
+        with Case.open(folder) as case:
+            for bucket in (MINUTE, 5 * MINUTE, 60 * MINUTE, 90_000_000_000):
+                assert queries.histogram(case, bucket) == expected_histogram(records, bucket)
+            for actor in ACTORS:
+                found = queries.actor_timeline(case, actor)
+                assert timeline_shape(found) == expected_timeline(records, actor)
+                # The stored tables give what the query over the events gives.
+                direct = queries._actor_timeline_direct(case, actor, 1000, 0)
+                assert timeline_shape(found) == timeline_shape(direct)
+                assert found.events == direct.events
+            listed = {a.actor_id: a.events for a in queries.actors(case)}
+            assert listed == Counter(r[1] for r in records if r[1])
+
+
+def test_a_read_only_case_without_lookup_tables_is_answered_from_the_events(
+    tmp_path: Path,
+) -> None:
+    raw = tmp_path / "part.jsonl"
+    records = activity_file(raw, 0)
+    folder = imported(tmp_path / "case", raw)
+    with Case.open(folder) as case:
+        queries.refresh_order(case)
+        # A case ordered by an older release: ord is current, the newer lookup tables are not.
+        case.db.execute("DROP TABLE minute_counts")
+        case.db.execute("DROP TABLE actor_blocks")
+        case.db.execute("DELETE FROM meta WHERE key = 'lookup_version'")
+    with Case.open(folder, read_only=True) as case:
+        assert queries.histogram(case, MINUTE) == expected_histogram(records, MINUTE)
+        for actor in ACTORS:
+            found = queries.actor_timeline(case, actor)
+            assert timeline_shape(found) == expected_timeline(records, actor)
+        assert not queries._has_table(case, "minute_counts")  # nothing written
+        assert queries.needs_refresh(case)
+    with Case.open(folder) as case:
+        queries.refresh_order(case)  # opened for writing: rebuilt
+        assert not queries.needs_refresh(case)
+        assert queries._has_table(case, "minute_counts")
+        assert queries.histogram(case, MINUTE) == expected_histogram(records, MINUTE)
+
+
+def test_an_actor_timeline_pages_across_blocks(big_case: Any) -> None:
+    ords = {(t, line): n for n, (t, line, _, _) in enumerate(big_case.rows)}
+    mine = [(t, line) for t, line, _, actor in big_case.rows if actor == "u3"]
+    crossing = next(i for i, key in enumerate(mine) if ords[key] >= BLOCK)
+    with Case.open(big_case.folder) as case:
+        for offset, limit in (
+            (0, 10),
+            (crossing - 3, 6),
+            (crossing - 100, 5_000),
+            (len(mine) - 4, 10),
+        ):
+            found = queries.actor_timeline(case, "u3", offset=offset, limit=limit)
+            assert keys(found.events) == mine[offset : offset + limit]
+            direct = queries._actor_timeline_direct(case, "u3", limit, offset)
+            assert found.events == direct.events
+        assert queries.actor_timeline(case, "u3", offset=len(mine)).events == []
+        assert queries.actor_timeline(case, "u3", limit=0).events == []
+
+
+def test_counts_kept_per_filter_are_dropped_when_events_are_added(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    records = activity_file(first, 0)
+    added = activity_file(second, 1)
+    folder = imported(tmp_path / "case", first)
+    query = queries.EventQuery("action:EXPORT")
+
+    def exports(rows: list[tuple[Any, ...]]) -> list[int]:
+        return sorted(r[0] for r in rows if r[4] == "EXPORT")
+
+    with Case.open(folder) as case:
+        view = queries.EventView(case, query)  # counts kept for this filter
+        assert view.count == len(exports(records))
+        deep = len(exports(records)) - 5
+        page_rows = queries.events_page(case, query, offset=deep, limit=10)
+        assert [r["time_ns"] for r in page_rows] == exports(records)[deep:]
+        run(import_inputs(case, [second], TrustStore()))
+        assert queries.needs_refresh(case)  # new events have no order yet
+        both = exports(records + added)
+        assert queries.count_events(case, query) == len(both)
+        page_rows = queries.events_page(case, query, offset=deep, limit=10)
+        assert [r["time_ns"] for r in page_rows] == both[deep : deep + 10]
+        assert queries.EventView(case, query).count == len(both)
+
+
+def test_a_view_of_every_event_counts_and_pages_by_position(big_case: Any) -> None:
+    expected = [(t, line) for t, line, _, _ in big_case.rows]
+    with Case.open(big_case.folder) as case:
+        view = queries.EventView(case, queries.EventQuery())
+        assert view.count == len(expected)
+        assert sum(c for _, c in view.blocks) == len(expected)
+        for start in (0, BLOCK - 3, 2 * BLOCK - 1, len(expected) - 2):
+            assert keys(view.rows(start, 6)) == expected[start : start + 6]
+        filtered = queries.EventView(case, queries.EventQuery("actor_id:u1"))
+        mine = [(t, line) for t, line, _, actor in big_case.rows if actor == "u1"]
+        assert filtered.count == len(mine)
+        for start in (0, len(mine) // 2, len(mine) - 3):
+            assert keys(filtered.rows(start, 6)) == mine[start : start + 6]

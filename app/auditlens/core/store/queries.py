@@ -6,12 +6,25 @@ order over the whole case. Each input's rows are stored in time order, so DuckDB
 trap). ``ord`` is refreshed after imports (:func:`refresh_order`) and checked before queries.
 
 Filtered pages at a large offset use block counts: one scan counts matches per block of ``ord``,
-the block holding the wanted row is found, and only that block is read with a small offset.
+the block holding the wanted row is found, and only that block is read with a small offset. The
+counts are kept per filter for the open case (until the events change), so later pages of the
+same filter skip the counting scan. A page is read in two steps: the ``ord`` of its rows first
+(two columns), then the rows themselves in that ``ord`` range (late materialisation: reading every
+column of the scanned row groups was most of a page's time).
+
+Lookup tables derived from ``events`` are rebuilt with ``ord`` by :func:`refresh_order`, which
+runs after every import: ``actor_summary`` (the actor list), ``minute_counts`` (events per minute
+and kind: the histogram over everything), ``actor_blocks`` (an actor's events per block of
+``ord``: a timeline page at any offset), ``actor_sessions`` and ``address_changes``. A case
+opened read-only whose tables predate them is answered from ``events`` directly.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +37,17 @@ from auditlens.core.store.schema import FIELD_NAMES
 
 BLOCK = 65_536  # ord block size for offset paging; a multiple of DuckDB's vector size.
 MAX_LIMIT = 100_000
+MINUTE_NS = 60_000_000_000
+# Bump when a lookup table built by refresh_order changes: cases then rebuild them once.
+LOOKUP_VERSION = "2"
+LOOKUP_TABLES = (
+    "actor_summary",
+    "minute_counts",
+    "actor_blocks",
+    "actor_sessions",
+    "address_changes",
+)
+VIEW_CACHE = 32  # filters whose block counts an open case keeps
 
 # Names of the event fields as the CLI prints them (issue: the case, point 4).
 OUTPUT_FIELDS: tuple[str, ...] = (
@@ -82,47 +106,149 @@ def format_time(ns: int | None, tz: ZoneInfo | None = None) -> str | None:
     return local.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}{offset[:3]}:{offset[3:]}"
 
 
-def refresh_order(case: Case) -> None:
+@dataclass
+class _CaseState:
+    """What this process knows of an open case: checked row count, lookups, cached counts."""
+
+    rows: int = -1  # events when the order and lookups were last found current
+    lookups: bool = False  # the lookup tables are present and current
+    views: OrderedDict[tuple[str, str], list[tuple[int, int]]] = field(default_factory=OrderedDict)
+
+
+_STATES: weakref.WeakKeyDictionary[Case, _CaseState] = weakref.WeakKeyDictionary()
+
+
+def _state(case: Case) -> _CaseState:
+    state = _STATES.get(case)
+    if state is None:
+        state = _STATES[case] = _CaseState()
+    return state
+
+
+def refresh_order(case: Case, *, force: bool = False) -> None:
     """Give every event its time-order position ``ord`` and rebuild the lookup structures.
 
-    Runs when the events changed since the last time (one transaction). Sorting only the keys
-    and updating one column costs a fraction of rewriting the rows in order (measured: 0.3 s
-    against 8 s at 10^6 events), and each input's rows already arrive in time order, so zone maps
-    on ``ord`` and ``time_ns`` stay tight. Indexes serve trace and actor look-ups; the actor
-    summary serves the actor list.
+    Runs when the events changed since the last time (one transaction), or with ``force``.
+    Sorting only the keys and updating one column costs a fraction of rewriting the rows in
+    order (measured: 0.3 s against 8 s at 10^6 events), and each input's rows already arrive in
+    time order, so zone maps on ``ord`` and ``time_ns`` stay tight. Indexes serve trace and
+    actor look-ups; the lookup tables (module docstring) serve the actor list, the timeline and
+    the histogram. A current order with missing or older lookup tables rebuilds only those; in a
+    case opened read-only they are left missing and the queries read ``events`` instead.
     """
     events = int(case.scalar("SELECT count(*) FROM events"))
-    current = case.scalar("SELECT value FROM meta WHERE key = 'ordered_rows'")
-    if current is not None and int(current) == events and _has_table(case, "actor_summary"):
+    state = _state(case)
+    if events != state.rows:
+        state.views.clear()  # counts of other events
+    elif not force:
+        return
+    ordered, lookups = _currency(case, events)
+    if ordered and lookups and not force:
+        state.rows, state.lookups = events, True
+        return
+    if ordered and not force and _read_only(case):
+        state.rows, state.lookups = events, False
         return
     db = case.db
     db.begin()
     try:
-        db.execute("DROP INDEX IF EXISTS events_trace")
-        db.execute("DROP INDEX IF EXISTS events_actor")
-        db.execute(
-            "CREATE OR REPLACE TEMP TABLE _order AS SELECT rowid AS rid, row_number() OVER "
-            "(ORDER BY time_ns NULLS FIRST, stream_id, seq, input_id) - 1 AS o FROM events"
-        )
-        db.execute("UPDATE events SET ord = _order.o FROM _order WHERE events.rowid = _order.rid")
-        db.execute("DROP TABLE _order")
-        db.execute("CREATE INDEX events_trace ON events (trace_id)")
-        db.execute("CREATE INDEX events_actor ON events (actor_id)")
-        db.execute(
-            "CREATE OR REPLACE TABLE actor_summary AS SELECT actor_id, "
-            "any_value(actor_name) AS name, "
-            "list(DISTINCT actor_role) FILTER (actor_role IS NOT NULL) AS roles, "
-            "count(*) AS events, min(time_ns) AS first_ns, max(time_ns) AS last_ns, "
-            "list(DISTINCT source_ip ORDER BY source_ip) FILTER (source_ip IS NOT NULL) "
-            "AS addresses, "
-            "list(DISTINCT action ORDER BY action) FILTER (action IS NOT NULL) AS actions "
-            "FROM events WHERE actor_id IS NOT NULL GROUP BY actor_id"
-        )
+        if force or not ordered:
+            _order(case)
+        _build_lookups(case)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('ordered_rows', ?)", [str(events)])
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('lookup_version', ?)", [LOOKUP_VERSION])
         db.commit()
     except BaseException:
         db.rollback()
         raise
+    state.rows, state.lookups = events, True
+    state.views.clear()
+
+
+def needs_refresh(case: Case) -> bool:
+    """Whether :func:`refresh_order` has work to do (the order or a lookup table is not current).
+
+    For a caller that wants to run that work off an interactive thread (seconds at 10^7 events).
+    """
+    ordered, lookups = _currency(case, int(case.scalar("SELECT count(*) FROM events")))
+    return not (ordered and lookups)
+
+
+def _currency(case: Case, events: int) -> tuple[bool, bool]:
+    """Whether ``ord`` covers ``events`` events, and whether the lookup tables are current."""
+    current = case.scalar("SELECT value FROM meta WHERE key = 'ordered_rows'")
+    ordered = current is not None and int(current) == events
+    version = case.scalar("SELECT value FROM meta WHERE key = 'lookup_version'")
+    lookups = version == LOOKUP_VERSION and all(_has_table(case, t) for t in LOOKUP_TABLES)
+    return ordered, lookups
+
+
+def _order(case: Case) -> None:
+    db = case.db
+    db.execute("DROP INDEX IF EXISTS events_trace")
+    db.execute("DROP INDEX IF EXISTS events_actor")
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE _order AS SELECT rowid AS rid, row_number() OVER "
+        "(ORDER BY time_ns NULLS FIRST, stream_id, seq, input_id) - 1 AS o FROM events"
+    )
+    db.execute("UPDATE events SET ord = _order.o FROM _order WHERE events.rowid = _order.rid")
+    db.execute("DROP TABLE _order")
+    db.execute("CREATE INDEX events_trace ON events (trace_id)")
+    db.execute("CREATE INDEX events_actor ON events (actor_id)")
+
+
+def _build_lookups(case: Case) -> None:
+    """The lookup tables, each the stored answer of the direct query it replaces.
+
+    Tests compare each against its direct query (tests/core/test_queries.py). Rows are stored
+    sorted by actor so that zone maps find one actor's rows without an index.
+    """
+    db = case.db
+    db.execute(
+        "CREATE OR REPLACE TABLE actor_summary AS SELECT actor_id, "
+        "any_value(actor_name) AS name, "
+        "list(DISTINCT actor_role) FILTER (actor_role IS NOT NULL) AS roles, "
+        "count(*) AS events, min(time_ns) AS first_ns, max(time_ns) AS last_ns, "
+        "list(DISTINCT source_ip ORDER BY source_ip) FILTER (source_ip IS NOT NULL) "
+        "AS addresses, "
+        "list(DISTINCT action ORDER BY action) FILTER (action IS NOT NULL) AS actions "
+        "FROM events WHERE actor_id IS NOT NULL GROUP BY actor_id"
+    )
+    db.execute(
+        "CREATE OR REPLACE TABLE minute_counts AS SELECT time_ns // ? AS minute, kind, "
+        "count(*) AS events FROM events GROUP BY ALL ORDER BY minute NULLS FIRST, kind",
+        [MINUTE_NS],
+    )
+    db.execute(
+        "CREATE OR REPLACE TABLE actor_blocks AS SELECT actor_id, ord // ? AS block, "
+        "count(*) AS events FROM events WHERE actor_id IS NOT NULL GROUP BY ALL "
+        "ORDER BY actor_id, block",
+        [BLOCK],
+    )
+    db.execute(
+        "CREATE OR REPLACE TABLE actor_sessions AS SELECT actor_id, session_id, "
+        "min(time_ns) AS first_ns, max(time_ns) AS last_ns, "
+        "list(DISTINCT source_ip ORDER BY source_ip) FILTER (source_ip IS NOT NULL) "
+        "AS addresses, count(*) AS events FROM events "
+        "WHERE actor_id IS NOT NULL AND session_id IS NOT NULL GROUP BY ALL "
+        "ORDER BY actor_id, first_ns, session_id"
+    )
+    # Over all of an actor's events: a change is an address unlike the actor's previous one.
+    db.execute(
+        "CREATE OR REPLACE TABLE address_changes AS SELECT actor_id, ord, time_ns, prev, "
+        "source_ip FROM (SELECT actor_id, ord, time_ns, source_ip, lag(source_ip) OVER "
+        "(PARTITION BY actor_id ORDER BY ord) AS prev FROM events "
+        "WHERE actor_id IS NOT NULL AND source_ip IS NOT NULL) "
+        "WHERE prev IS DISTINCT FROM source_ip ORDER BY actor_id, ord"
+    )
+
+
+def _read_only(case: Case) -> bool:
+    return bool(
+        case.scalar(
+            "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()"
+        )
+    )
 
 
 def _has_table(case: Case, name: str) -> bool:
@@ -170,6 +296,9 @@ def count_events(case: Case, query: EventQuery) -> int:
     """How many events match."""
     refresh_order(case)
     where, params = query.where()
+    blocks = _cached_blocks(case, where, params)
+    if blocks is not None:
+        return sum(c for _, c in blocks)
     return int(case.scalar(f"SELECT count(*) FROM events WHERE {where}", params))  # noqa: S608
 
 
@@ -181,14 +310,97 @@ def events_page(
         raise UsageError(f"--limit must be 0..{MAX_LIMIT} and --offset at least 0")
     refresh_order(case)
     where, params = query.where()
-    db = case.db
-    if offset == 0 or where == "TRUE":
-        if where == "TRUE":
-            sql = f"SELECT {_SELECT} FROM events WHERE ord >= ? AND ord < ? ORDER BY ord"  # noqa: S608
-            return row_dicts(db.execute(sql, [offset, offset + limit]))
-        sql = f"SELECT {_SELECT} FROM events WHERE {where} ORDER BY ord LIMIT ?"  # noqa: S608
-        return row_dicts(db.execute(sql, [*params, limit]))
+    if where == "TRUE":
+        sql = f"SELECT {_SELECT} FROM events WHERE ord >= ? AND ord < ? ORDER BY ord"  # noqa: S608
+        return row_dicts(case.db.execute(sql, [offset, offset + limit]))
+    if offset == 0 and _cached_blocks(case, where, params) is None:
+        return _late_rows(case, where, params, "TRUE", [], limit)
     return EventView(case, query).rows(offset, limit)
+
+
+def _late_rows(
+    case: Case,
+    where: str,
+    params: list[Any],
+    bound: str,
+    bound_params: list[Any],
+    limit: int,
+    skip: int = 0,
+) -> list[dict[str, Any]]:
+    """Matching rows ``skip`` .. ``skip + limit`` within ``bound``, in ``ord`` order.
+
+    First the ``ord`` of those rows (reading only ``ord`` and the filter's columns), then the
+    rows themselves: the matches between the first and the last of them are exactly the page.
+    """
+    db = case.db
+    ords = db.execute(
+        f"SELECT ord FROM events WHERE {bound} AND {where} ORDER BY ord LIMIT ? OFFSET ?",  # noqa: S608
+        [*bound_params, *params, limit, skip],
+    ).fetchall()
+    if not ords:
+        return []
+    sql = f"SELECT {_SELECT} FROM events WHERE ord >= ? AND ord <= ? AND {where} ORDER BY ord"  # noqa: S608
+    return row_dicts(db.execute(sql, [ords[0][0], ords[-1][0], *params]))
+
+
+def _cached_blocks(case: Case, where: str, params: list[Any]) -> list[tuple[int, int]] | None:
+    """The block counts of a filter, if this open case already computed them."""
+    views = _state(case).views
+    key = (where, repr(params))
+    blocks = views.get(key)
+    if blocks is not None:
+        views.move_to_end(key)
+    return blocks
+
+
+def _block_counts(case: Case, where: str, params: list[Any]) -> list[tuple[int, int]]:
+    """``(block, matches)`` per block of ``ord`` holding a match, in order (kept per filter)."""
+    blocks = _cached_blocks(case, where, params)
+    if blocks is not None:
+        return blocks
+    if where == "TRUE":  # ord is 0 .. n-1: every block is full but the last
+        total = int(case.scalar("SELECT count(*) FROM events"))
+        blocks = [(b, min(BLOCK, total - b * BLOCK)) for b in range(-(-total // BLOCK))]
+    else:
+        counts = case.db.execute(
+            f"SELECT ord // {BLOCK} AS block, count(*) FROM events WHERE {where} "  # noqa: S608
+            "GROUP BY block ORDER BY block",
+            params,
+        ).fetchall()
+        blocks = [(int(b), int(c)) for b, c in counts]
+    views = _state(case).views
+    views[(where, repr(params))] = blocks
+    while len(views) > VIEW_CACHE:
+        views.popitem(last=False)
+    return blocks
+
+
+def _block_page(
+    case: Case,
+    blocks: list[tuple[int, int]],
+    where: str,
+    params: list[Any],
+    offset: int,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Matches ``offset`` .. ``offset + limit``, given their counts per block.
+
+    Only the blocks that hold the page are read.
+    """
+    starts: list[int] = []
+    total = 0
+    for _, c in blocks:
+        starts.append(total)
+        total += c
+    if offset >= total or limit <= 0:
+        return []
+    index = bisect.bisect_right(starts, offset) - 1
+    # The last block the page reaches bounds the scan from above as well.
+    last = bisect.bisect_right(starts, min(offset + limit, total) - 1) - 1
+    bounds = [blocks[index][0] * BLOCK, (blocks[last][0] + 1) * BLOCK]
+    return _late_rows(
+        case, where, params, "ord >= ? AND ord < ?", bounds, limit, offset - starts[index]
+    )
 
 
 def present_event(row: dict[str, Any], tz: ZoneInfo | None = None) -> dict[str, Any]:
@@ -259,6 +471,38 @@ def actor_timeline(
 ) -> ActorTimeline:
     """The actor's timeline: sessions and address changes, and a page of events in time order."""
     refresh_order(case)
+    if not _state(case).lookups:
+        return _actor_timeline_direct(case, actor_id, limit, offset)
+    db = case.db
+    blocks = [
+        (int(b), int(c))
+        for b, c in db.execute(
+            "SELECT block, events FROM actor_blocks WHERE actor_id = ? ORDER BY block",
+            [actor_id],
+        ).fetchall()
+    ]
+    events = _block_page(case, blocks, "actor_id = ?", [actor_id], offset, limit)
+    sessions = [
+        Session(*row)
+        for row in db.execute(
+            "SELECT session_id, first_ns, last_ns, addresses, events FROM actor_sessions "
+            "WHERE actor_id = ? ORDER BY first_ns, session_id",
+            [actor_id],
+        ).fetchall()
+    ]
+    changes = [
+        (int(when), before, after)
+        for when, before, after in db.execute(
+            "SELECT time_ns, prev, source_ip FROM address_changes WHERE actor_id = ? "
+            "ORDER BY time_ns, ord",
+            [actor_id],
+        ).fetchall()
+    ]
+    return ActorTimeline(actor_id, events, sessions, changes)
+
+
+def _actor_timeline_direct(case: Case, actor_id: str, limit: int, offset: int) -> ActorTimeline:
+    """:func:`actor_timeline` from ``events`` alone (a read-only case without lookup tables)."""
     events = row_dicts(
         case.db.execute(
             f"SELECT {_SELECT} FROM events WHERE actor_id = ? ORDER BY ord LIMIT ? OFFSET ?",  # noqa: S608
@@ -269,9 +513,9 @@ def actor_timeline(
         Session(*row)
         for row in case.db.execute(
             "SELECT session_id, min(time_ns), max(time_ns), "
-            "list(DISTINCT source_ip) FILTER (source_ip IS NOT NULL), count(*) FROM events "
-            "WHERE actor_id = ? AND session_id IS NOT NULL "
-            "GROUP BY session_id ORDER BY min(time_ns)",
+            "list(DISTINCT source_ip ORDER BY source_ip) FILTER (source_ip IS NOT NULL), "
+            "count(*) FROM events WHERE actor_id = ? AND session_id IS NOT NULL "
+            "GROUP BY session_id ORDER BY min(time_ns), session_id",
             [actor_id],
         ).fetchall()
     ]
@@ -279,10 +523,10 @@ def actor_timeline(
     changes = [
         (int(when), before, after)
         for when, before, after in case.db.execute(
-            "SELECT time_ns, prev, source_ip FROM (SELECT time_ns, source_ip, "
+            "SELECT time_ns, prev, source_ip FROM (SELECT ord, time_ns, source_ip, "
             "lag(source_ip) OVER (ORDER BY ord) AS prev FROM events "
             "WHERE actor_id = ? AND source_ip IS NOT NULL) "
-            "WHERE prev IS DISTINCT FROM source_ip ORDER BY time_ns",
+            "WHERE prev IS DISTINCT FROM source_ip ORDER BY time_ns, ord",
             [actor_id],
         ).fetchall()
     ]
@@ -369,13 +613,22 @@ def histogram(
     """
     refresh_order(case)
     where, params = (query or EventQuery()).where()
-    return [
-        (None if b is None else int(b), int(c))
-        for b, c in case.db.execute(
+    if where == "TRUE" and bucket_ns % MINUTE_NS == 0 and _state(case).lookups:
+        # Whole minutes over everything: from the per-minute counts. Integer division nests
+        # (t // m // k == t // (m * k)), so the buckets are those of the direct query.
+        sql = (
+            "SELECT minute // ? * ? AS b, sum(events) FROM minute_counts "
+            "GROUP BY b ORDER BY b NULLS FIRST"
+        )
+        params = [bucket_ns // MINUTE_NS, bucket_ns]
+    else:
+        sql = (
             "SELECT time_ns // ? * ? AS b, count(*) FROM events "  # noqa: S608
-            f"WHERE {where} GROUP BY b ORDER BY b NULLS FIRST",
-            [bucket_ns, bucket_ns, *params],
-        ).fetchall()
+            f"WHERE {where} GROUP BY b ORDER BY b NULLS FIRST"
+        )
+        params = [bucket_ns, bucket_ns, *params]
+    return [
+        (None if b is None else int(b), int(c)) for b, c in case.db.execute(sql, params).fetchall()
     ]
 
 
@@ -426,9 +679,9 @@ def stats(case: Case) -> dict[str, Any]:
 class EventView:
     """The matching events of one query, for a table that jumps anywhere (the GUI's event list).
 
-    The row count and the number of matches per block of ``ord`` are computed once; a page at
-    any offset then reads only the blocks that hold it, in time order. Sorting by ``ord`` (time)
-    is the view's order.
+    The row count and the number of matches per block of ``ord`` are computed once (and kept by
+    the open case for the same filter); a page at any offset then reads only the blocks that
+    hold it, in time order. Sorting by ``ord`` (time) is the view's order.
     """
 
     def __init__(self, case: Case, query: EventQuery) -> None:
@@ -436,40 +689,17 @@ class EventView:
         self.case = case
         self.query = query
         self.where, self.params = query.where()
-        counts = case.db.execute(
-            f"SELECT ord // {BLOCK} AS block, count(*) FROM events WHERE {self.where} "  # noqa: S608
-            "GROUP BY block ORDER BY block",
-            self.params,
-        ).fetchall()
-        self.blocks = [(int(b), int(c)) for b, c in counts]
+        self.blocks = _block_counts(case, self.where, self.params)
         self.count = sum(c for _, c in self.blocks)
-        self._starts: list[int] = []
-        running = 0
-        for _, c in self.blocks:
-            self._starts.append(running)
-            running += c
 
     def rows(self, offset: int, limit: int) -> list[dict[str, Any]]:
         """Rows ``offset`` .. ``offset + limit`` of the view."""
         if offset >= self.count or limit <= 0:
             return []
-        import bisect
-
-        index = bisect.bisect_right(self._starts, offset) - 1
-        block, _ = self.blocks[index]
-        skip = offset - self._starts[index]
         if self.where == "TRUE":
-            start = block * BLOCK + skip
             sql = f"SELECT {_SELECT} FROM events WHERE ord >= ? AND ord < ? ORDER BY ord"  # noqa: S608
-            return row_dicts(self.case.db.execute(sql, [start, start + limit]))
-        # The last block the page reaches bounds the scan from above as well.
-        last = bisect.bisect_right(self._starts, min(offset + limit, self.count) - 1) - 1
-        end = (self.blocks[last][0] + 1) * BLOCK
-        sql = (
-            f"SELECT {_SELECT} FROM events WHERE ord >= ? AND ord < ? AND {self.where} "  # noqa: S608
-            "ORDER BY ord LIMIT ? OFFSET ?"
-        )
-        return row_dicts(self.case.db.execute(sql, [block * BLOCK, end, *self.params, limit, skip]))
+            return row_dicts(self.case.db.execute(sql, [offset, offset + limit]))
+        return _block_page(self.case, self.blocks, self.where, self.params, offset, limit)
 
 
 def trace_list(
