@@ -1031,6 +1031,12 @@ def print_summary(s: dict[str, Any]) -> None:
         ),
         ("import MB/s", f"{imp['mb_per_s']:,.1f}"),
         ("import CPU/wall", f"{imp['cpu_per_wall']:.2f} ({imp['cpu_s']:.1f} s CPU)"),
+        # Steadier than wall times when other work shares the cores (see the load average).
+        (
+            "import CPU per record",
+            f"{imp['cpu_s'] / s['records'] * 1e6:.1f} us (DuckDB alone "
+            f"{duck['cpu_s'] / s['records'] * 1e6:.1f} us)",
+        ),
         (
             "import peak RSS, tree sum",
             f"{imp['rss_tree_peak_mb']:,.0f} MB  {_mark(ok['import_peak_rss'])} "

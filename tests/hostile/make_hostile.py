@@ -1505,19 +1505,39 @@ def zstd_first_block_end(frame: bytes) -> int:
     return start + 3 + (1 if kind == 1 else size)  # an RLE block stores one byte
 
 
-def gzip_repeated(path: Path, head: bytes, unit: bytes, count: int) -> None:
-    """A gzip file of ``head + unit * count``, compressing ``unit`` once (a cheap bomb)."""
+def gzip_repeated(path: Path, head: bytes, unit: bytes, count: int, tail: bytes = b"") -> None:
+    """A gzip file of ``head + unit * count + tail``, compressing ``unit`` once (a cheap bomb)."""
     block = deflate_flushed(unit)
     crc = zlib.crc32(head)
     for _ in range(count):
         crc = zlib.crc32(unit, crc)
+    crc = zlib.crc32(tail, crc)
     with path.open("wb") as out:
         out.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff")
         out.write(deflate_flushed(head))
         for _ in range(count):
             out.write(block)
-        out.write(deflate_final(b""))
-        out.write(struct.pack("<II", crc, (len(head) + len(unit) * count) & 0xFFFFFFFF))
+        out.write(deflate_final(tail))
+        size = len(head) + len(unit) * count + len(tail)
+        out.write(struct.pack("<II", crc, size & 0xFFFFFFFF))
+
+
+def textured(fill: bytes, sprinkle: bytes, size: int = 1024 * 1024, every: int = 64) -> bytes:
+    """``size`` bytes of ``fill`` with a byte drawn from ``sprinkle`` every ``every`` bytes.
+
+    Deflates about 40 to 1: a large input that is not a compression bomb, so the limit a case
+    aims at (line, document) is the one that stops it, not container.MAX_COMPRESSION_RATIO.
+    """
+    rng = random.Random(size ^ every)
+    data = bytearray(fill * size)
+    for at in range(every - 1, size, every):
+        data[at] = rng.choice(sprinkle)
+    return bytes(data)
+
+
+def check_ratio(path: Path, expanded: int) -> None:
+    """Assert that ``path``, expanding to ``expanded`` bytes, is well within the ratio limit."""
+    assert expanded < MAX_COMPRESSION_RATIO // 2 * path.stat().st_size, (expanded, path)
 
 
 @raw_case("raw_giant_line")
@@ -1536,9 +1556,11 @@ def _raw_giant_line_gzip(out: Path) -> RawCase:
     from auditlens.core.bundle.formats import MAX_JSON_LINE
 
     path = out / "giant.jsonl.gz"
-    gzip_with_zeros(path, GOOD_LINE + b"\n" + BAD_RECORD_HEAD + b'"', GIANT_LINE, b'"}\n')
+    head, unit = GOOD_LINE + b"\n" + BAD_RECORD_HEAD + b'"', textured(b"A", b"BCDEFGH")
+    gzip_repeated(path, head, unit, GIANT_LINE // len(unit), b'"}\n')
+    check_ratio(path, GIANT_LINE)
     return RawCase(
-        "line 2 of a gzip file is a 100 MB record",
+        "line 2 of a gzip file is a 100 MB record (compressed within the ratio limit)",
         path,
         f"{path}:2",
         mentions=f"longer than {MAX_JSON_LINE}",
@@ -1596,6 +1618,20 @@ def _raw_number_overflow(out: Path) -> RawCase:
 def _raw_huge_integer(out: Path) -> RawCase:
     path = second_line(out, "integer.jsonl", BAD_RECORD_HEAD + b"9" * 400 + b"}")
     return RawCase("a 400-digit integer on line 2", path, f"{path}:2", mentions="integer")
+
+
+@raw_case("raw_integer_past_limit")
+def _raw_integer_past_limit(out: Path) -> RawCase:
+    from auditlens.core.bundle.formats import MAX_INT_DIGITS
+
+    digits = b"1" + b"0" * MAX_INT_DIGITS  # one digit more than the limit, inside an array
+    path = second_line(out, "integer.jsonl", BAD_RECORD_HEAD + b"[1,-" + digits + b"]}")
+    return RawCase(
+        f"a {MAX_INT_DIGITS + 1}-digit negative integer on line 2",
+        path,
+        f"{path}:2",
+        mentions=f"limit of {MAX_INT_DIGITS} digits",
+    )
 
 
 @raw_case("proto_length_past_end")
@@ -1682,6 +1718,39 @@ def _zstd_truncated_at_block(out: Path) -> RawCase:
     )
 
 
+@raw_case("zstd_second_frame_truncated_at_block")
+def _zstd_second_frame_truncated(out: Path) -> RawCase:
+    # Two frames (as a tool appending to a .zst log writes them); the second is cut after its
+    # first block, so the file still ends with a whole line.
+    import zstandard
+
+    first = zstandard.ZstdCompressor().compress(good_lines(100))
+    second = zstandard.ZstdCompressor().compress(good_lines(4 * 1024, width=128))
+    path = out / "logs.jsonl.zst"
+    path.write_bytes(first + second[: zstd_first_block_end(second)])
+    return RawCase(
+        "a two-frame zstd file cut after the first block of its second frame",
+        path,
+        str(path),
+        mentions="truncated",
+    )
+
+
+@raw_case("zstd_truncated_in_skippable_frame")
+def _zstd_truncated_in_skippable(out: Path) -> RawCase:
+    import zstandard
+
+    skippable = b"\x50\x2a\x4d\x18" + (64).to_bytes(4, "little") + b"s" * 64  # RFC 8878 §3.1.2
+    path = out / "logs.jsonl.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(good_lines(100)) + skippable[:40])
+    return RawCase(
+        "a zstd file ending 32 bytes into a 64-byte skippable frame",
+        path,
+        str(path),
+        mentions="truncated",
+    )
+
+
 @raw_case("zstd_trailing_garbage")
 def _zstd_garbage(out: Path) -> RawCase:
     import zstandard
@@ -1690,6 +1759,26 @@ def _zstd_garbage(out: Path) -> RawCase:
     data = zstandard.ZstdCompressor().compress(good_lines(200))
     path.write_bytes(data + b"garbage after the zstd frame")
     return RawCase("bytes after the end of a zstd frame", path, str(path))
+
+
+@raw_case("zstd_ratio_bomb")
+def _zstd_ratio_bomb(out: Path) -> RawCase:
+    import zstandard
+
+    path = out / "logs.jsonl.zst"
+    blank = b" " * (1024 * 1024 - 1) + b"\n"  # blank lines: cheap to parse, if it got that far
+    expanded = 2 * MIN_RATIO_CHECK_BYTES
+    with path.open("wb") as file, zstandard.ZstdCompressor(level=1).stream_writer(file) as out_:
+        out_.write(GOOD_LINE + b"\n")
+        for _ in range(expanded // len(blank)):
+            out_.write(blank)
+    assert expanded > MAX_COMPRESSION_RATIO * path.stat().st_size
+    return RawCase(
+        f"a zstd file of {expanded} bytes of blank lines ({path.stat().st_size} compressed)",
+        path,
+        str(path),
+        mentions=f"exceeds the ratio limit of {MAX_COMPRESSION_RATIO}",
+    )
 
 
 @raw_case("raw_empty_file")
@@ -1722,11 +1811,14 @@ def _raw_document_too_large(out: Path) -> RawCase:
     # One pretty-printed JSON document is read whole, so it has its own bound.
     from auditlens.core.bundle.formats import MAX_JSON_DOCUMENT
 
-    unit = b" " * (1024 * 1024 - 1) + b"\n"
+    unit = textured(b" ", b"\t\r", size=1024 * 1024 - 1, every=16) + b"\n"
     path = out / "document.json.gz"
-    gzip_repeated(path, b"{\n", unit, MAX_JSON_DOCUMENT // len(unit) + 8)
+    count = MAX_JSON_DOCUMENT // len(unit) + 8
+    gzip_repeated(path, b"{\n", unit, count)
+    check_ratio(path, len(unit) * count)
     return RawCase(
-        "a gzip file of one JSON document over MAX_JSON_DOCUMENT (whitespace)",
+        "a gzip file of one JSON document over MAX_JSON_DOCUMENT (whitespace, compressed within "
+        "the ratio limit)",
         path,
         str(path),
         mentions=f"larger than {MAX_JSON_DOCUMENT}",

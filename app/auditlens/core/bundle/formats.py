@@ -23,6 +23,7 @@ import gzip
 import io
 import json
 import math
+import os
 import re
 import zlib
 from collections.abc import Iterator
@@ -31,14 +32,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from auditlens.core.bundle.container import MAX_COMPRESSION_RATIO, MIN_RATIO_CHECK_BYTES
 from auditlens.core.errors import InvalidInputError, LimitExceededError, UnsupportedFormatError
 
 MAX_JSON_LINE = 64 * 1024 * 1024  # the Collector batches; 64 MiB is far above its 4 MiB default.
 MAX_JSON_DOCUMENT = 256 * 1024 * 1024  # a single pretty-printed export read whole.
 MAX_PROTO_MESSAGE = 64 * 1024 * 1024  # a length prefix beyond this is corruption, not a batch.
 MAX_DECOMPRESSED = 64 * 1024 * 1024 * 1024  # 64 GiB: stops a decompression bomb.
+# Digits of a JSON integer (sign aside). A 128-bit value has 39; nothing an audit or telemetry
+# record counts needs more, and a longer run of digits is an attempt on the readers after us
+# (number parsers, the case database, the display) rather than a value.
+MAX_INT_DIGITS = 40
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_ZSTD_SKIPPABLE = b"\x2a\x4d\x18"  # bytes 1-3 of a skippable frame's magic (byte 0 is 0x5?)
 _GZIP_MAGIC = b"\x1f\x8b"
 _HEX_FIELDS = ("traceId", "spanId", "parentSpanId")
 
@@ -75,6 +82,21 @@ def _finite_float(text: str) -> float:
     return value
 
 
+class _IntegerTooLongError(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    # The scanner calls this for integers only, so records without any pay nothing; int() alone
+    # would take up to sys.int_max_str_digits (4,300) digits.
+    digits = len(text) - (text[0] == "-")
+    if digits > MAX_INT_DIGITS:
+        raise _IntegerTooLongError(
+            f"integer of {digits} digits exceeds the limit of {MAX_INT_DIGITS} digits"
+        )
+    return int(text)
+
+
 def _check_unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -84,8 +106,14 @@ def _check_unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def strict_json_loads(data: bytes, *, path: str, line: int | None = None) -> Any:
+def strict_json_loads(
+    data: bytes, *, path: str, line: int | None = None, bounded_integers: bool = False
+) -> Any:
     """Parse JSON strictly: UTF-8, unique keys, no NaN/Infinity/overflow, bounded nesting.
+
+    With ``bounded_integers`` (evidence records, which reach the case as they are), an integer
+    has at most :data:`MAX_INT_DIGITS` digits. Documents whose parsers check the range of each
+    field (manifest, envelope, trust store) leave it off, so a bad value is named by its field.
 
     Raises:
         InvalidInputError: naming ``path`` and ``line`` with the parser's reason.
@@ -102,11 +130,14 @@ def strict_json_loads(data: bytes, *, path: str, line: int | None = None) -> Any
             object_pairs_hook=_check_unique,
             parse_constant=_reject_constant,
             parse_float=_finite_float,
+            parse_int=_bounded_int if bounded_integers else None,
         )
     except RecursionError as exc:
         # The C scanner stops at the interpreter's recursion limit (about 1,000 levels): deep
         # nesting is refused in bounded time and memory rather than parsed.
         raise LimitExceededError("JSON nested too deeply", path=path, line=line) from exc
+    except _IntegerTooLongError as exc:
+        raise LimitExceededError(str(exc), path=path, line=line) from exc
     except ValueError as exc:
         raise InvalidInputError(f"not valid JSON: {exc}", path=path, line=line) from exc
 
@@ -152,46 +183,202 @@ def parse_time_ns(text: str) -> int:
 # --- opening and sniffing -------------------------------------------------------------------
 
 
-class _CountingReader(io.RawIOBase):
-    """Caps how many decompressed bytes may be read (decompression bombs)."""
+def _is_skippable(head: bytes) -> bool:
+    return len(head) >= 4 and head[0] & 0xF0 == 0x50 and head[1:4] == _ZSTD_SKIPPABLE
 
-    def __init__(self, inner: IO[bytes], limit: int, path: str) -> None:
+
+class _ZstdFrames:
+    """Follows the frame and block structure of zstd data as it is read (RFC 8878 §3.1).
+
+    zstandard's stream reader returns what it decoded and then end-of-data when its input stops
+    inside a frame, without an error; a file cut at a block boundary then reads as whole lines.
+    Block headers give each block's stored size, so following them needs no decompression: the
+    data is complete only if it ends exactly after the last block (and checksum) of a frame.
+    """
+
+    _MAGIC, _SKIPPABLE_SIZE, _DESCRIPTOR, _BLOCK = range(4)
+
+    def __init__(self) -> None:
+        self._state = self._MAGIC
+        self._need = 4  # bytes of the next header to gather
+        self._header = bytearray()
+        self._skip = 0  # bytes to pass over (block contents, skippable frames)
+        self._checksum = False
+        self.position = 0  # compressed bytes seen
+        self.problem: str | None = None  # set when the data is not a zstd stream
+
+    def feed(self, data: bytes) -> None:
+        """Account for the next compressed bytes."""
+        view = memoryview(data)
+        at = 0
+        while at < len(view) and self.problem is None:
+            if self._skip:
+                step = min(self._skip, len(view) - at)
+                self._skip -= step
+                at += step
+                continue
+            take = min(self._need - len(self._header), len(view) - at)
+            self._header += view[at : at + take]
+            at += take
+            if len(self._header) == self._need:
+                header = bytes(self._header)
+                self._header.clear()
+                self._advance(header, self.position + at - len(header))
+        self.position += len(view)
+
+    def _advance(self, header: bytes, offset: int) -> None:
+        if self._state == self._MAGIC:
+            if header == _ZSTD_MAGIC:
+                self._state, self._need = self._DESCRIPTOR, 1
+            elif _is_skippable(header):
+                self._state, self._need = self._SKIPPABLE_SIZE, 4
+            else:
+                self.problem = f"data at byte {offset} is not a zstd frame"
+        elif self._state == self._SKIPPABLE_SIZE:
+            self._skip = int.from_bytes(header, "little")
+            self._state, self._need = self._MAGIC, 4
+        elif self._state == self._DESCRIPTOR:
+            descriptor = header[0]
+            single_segment = descriptor >> 5 & 1
+            self._checksum = bool(descriptor >> 2 & 1)
+            window = 0 if single_segment else 1
+            dictionary = (0, 1, 2, 4)[descriptor & 3]
+            content_size = (single_segment, 2, 4, 8)[descriptor >> 6]
+            self._skip = window + dictionary + content_size
+            self._state, self._need = self._BLOCK, 3
+        else:
+            value = int.from_bytes(header, "little")
+            last, kind, size = value & 1, value >> 1 & 3, value >> 3
+            self._skip = 1 if kind == 1 else size  # an RLE block stores its one byte
+            if last:
+                self._skip += 4 if self._checksum else 0
+                self._state, self._need = self._MAGIC, 4
+
+    def check_complete(self, path: str) -> None:
+        """Raise unless the data seen so far ends exactly at the end of a frame.
+
+        Raises:
+            InvalidInputError: naming ``path`` and saying where the data stops.
+        """
+        if self.problem is not None:
+            raise InvalidInputError(self.problem, path=path)
+        if self._state != self._MAGIC or self._header or self._skip:
+            raise InvalidInputError(
+                f"zstd data ends inside a frame after {self.position} bytes (truncated)",
+                path=path,
+            )
+
+
+class _ObservedFile(io.RawIOBase):
+    """A file whose bytes, as they are read, are shown to a :class:`_ZstdFrames`."""
+
+    def __init__(self, inner: IO[bytes], frames: _ZstdFrames) -> None:
         self._inner = inner
-        self._left = limit
-        self._limit = limit
+        self._frames = frames
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        self._frames.feed(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+class _BoundedReader(io.RawIOBase):
+    """Caps how many bytes may be decompressed (decompression bombs), and checks the end.
+
+    Two limits, whichever is lower: :data:`MAX_DECOMPRESSED` in all, and
+    ``container.MAX_COMPRESSION_RATIO`` times the compressed size (past
+    ``container.MIN_RATIO_CHECK_BYTES``), as for an archive's entries: evidence compresses about
+    10-20 times, and without the ratio a small bomb would keep an import busy for hours before
+    reaching the total. Both are enforced while reading, never trusted from a header.
+    """
+
+    def __init__(
+        self,
+        inner: IO[bytes],
+        *,
+        path: str,
+        compressed: int,
+        frames: _ZstdFrames | None = None,
+        underlying: IO[bytes] | None = None,
+    ) -> None:
+        self._inner = inner
+        self._underlying = underlying  # the file, when closing ``inner`` leaves it open
         self._path = path
+        self._compressed = compressed
+        self._frames = frames
+        self._total = 0
+        limit = MAX_DECOMPRESSED  # read now: tests lower the module's value
+        budget = max(MIN_RATIO_CHECK_BYTES, MAX_COMPRESSION_RATIO * compressed)
+        self._limit = min(limit, budget)
+        self._by_ratio = budget < limit
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         data = self._inner.read(min(len(buffer), 1 << 20))
-        self._left -= len(data)
-        if self._left < 0:
-            raise LimitExceededError(
-                f"decompresses to more than {self._limit} bytes", path=self._path
-            )
+        if not data and self._frames is not None:
+            self._frames.check_complete(self._path)
+        self._total += len(data)
+        if self._total > self._limit:
+            message = f"decompresses to more than {self._limit} bytes"
+            if self._by_ratio:
+                message += (
+                    f" from {self._compressed} compressed: exceeds the ratio limit of "
+                    f"{MAX_COMPRESSION_RATIO}"
+                )
+            raise LimitExceededError(message, path=self._path)
         buffer[: len(data)] = data
         return len(data)
 
+    def close(self) -> None:
+        self._inner.close()
+        if self._underlying is not None:
+            self._underlying.close()
+        super().close()
+
 
 def open_decompressed(path: Path) -> IO[bytes]:
-    """Open ``path`` read-only, transparently decompressing zstd or gzip, with a size cap."""
+    """Open ``path`` read-only, transparently decompressing zstd or gzip, within limits.
+
+    Decompressed data is bounded in size and by its compression ratio (:class:`_BoundedReader`);
+    zstd data that stops inside a frame is reported as truncated when its end is read.
+    """
     raw = path.open("rb")
-    head = raw.read(4)
-    raw.seek(0)
+    try:
+        head = raw.read(4)
+        raw.seek(0)
+        compressed = os.fstat(raw.fileno()).st_size
+    except BaseException:
+        raw.close()
+        raise
     inner: IO[bytes]
-    if head.startswith(_ZSTD_MAGIC):
+    frames = None
+    if head.startswith(_ZSTD_MAGIC) or _is_skippable(head):
         import zstandard
 
+        frames = _ZstdFrames()
         inner = zstandard.ZstdDecompressor().stream_reader(
-            raw, read_across_frames=True, closefd=True
+            io.BufferedReader(_ObservedFile(raw, frames), 1 << 17),
+            read_across_frames=True,
+            closefd=True,
         )
     elif head.startswith(_GZIP_MAGIC):
         inner = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
     else:
         return raw
-    return io.BufferedReader(_CountingReader(inner, MAX_DECOMPRESSED, str(path)), 1 << 20)
+    reader = _BoundedReader(
+        inner, path=str(path), compressed=compressed, frames=frames, underlying=raw
+    )
+    return io.BufferedReader(reader, 1 << 20)
 
 
 def iter_lines(
@@ -475,7 +662,7 @@ def _records_from_json(stream: IO[bytes], *, path: str) -> Iterator[SourceRecord
         if not line.strip():
             continue
         try:
-            document = strict_json_loads(line, path=path, line=number)
+            document = strict_json_loads(line, path=path, line=number, bounded_integers=True)
         except InvalidInputError:
             if number == 1 or not line.strip().startswith(b"{"):
                 # Not JSON Lines: a single (pretty-printed) document. Read it whole, bounded
@@ -489,7 +676,9 @@ def _records_from_json(stream: IO[bytes], *, path: str) -> Iterator[SourceRecord
                             f"JSON document larger than {MAX_JSON_DOCUMENT} bytes", path=path
                         ) from None
                     parts += (part, b"\n")
-                document = strict_json_loads(b"".join(parts), path=path, line=1)
+                document = strict_json_loads(
+                    b"".join(parts), path=path, line=1, bounded_integers=True
+                )
                 yield from _records_from_document(
                     document, dumps_compact(document), path=path, line=1
                 )

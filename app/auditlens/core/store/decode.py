@@ -17,11 +17,18 @@ from typing import Any
 
 import pyarrow as pa
 
+from auditlens.core.bundle.formats import MAX_JSON_LINE
 from auditlens.core.errors import InvalidInputError
 from auditlens.core.store.normalize import Normalizer, load_profiles
 from auditlens.core.store.schema import EVENT_SCHEMA, FIELD_NAMES
 
 _HASH = 32
+# A stored record line longer than this is not decoded: the importer hashes it as a stream and
+# keeps only its first RECORD_PREVIEW_BYTES as the event's body (DESIGN §5: bounded memory
+# whatever the input). A sealed line is one record of a raw line, which the sealer refuses past
+# formats.MAX_JSON_LINE, so no record sealed by AuditLens is longer.
+MAX_RECORD_LINE = MAX_JSON_LINE
+RECORD_PREVIEW_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,10 @@ class DecodeTask:
     offset: int = 0
     length: int = 0
     data: bytes | None = None
+    # A single line longer than MAX_RECORD_LINE: ``data`` is its first bytes only, ``oversize``
+    # its full length and ``leaves`` its leaf hash (computed by the importer as it read it).
+    oversize: int = 0
+    leaves: bytes = b""
 
 
 @dataclass
@@ -108,6 +119,7 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
     unreadable: list[Unreadable] = []
     sha = hashlib.sha256
     expected = task.expected
+    leaves = task.leaves
     base = task.base_integrity
     damaged = "unsealed" if base == "unsealed" else "tampered"
     for index, line in enumerate(lines):
@@ -116,12 +128,22 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
             leaf = expected[index * _HASH : (index + 1) * _HASH]
             intact = True
         else:
-            leaf = sha(b"\x00" + line).digest()
+            if leaves:
+                leaf = leaves[index * _HASH : (index + 1) * _HASH]
+            else:
+                leaf = sha(b"\x00" + line).digest()
             if task.intact is not None:
                 intact = bool(task.intact[index])
             else:
                 intact = bool(expected) and expected[index * _HASH : (index + 1) * _HASH] == leaf
+        size = task.oversize or len(line)
         try:
+            if size > MAX_RECORD_LINE:
+                line = line[:RECORD_PREVIEW_BYTES]
+                raise InvalidInputError(
+                    f"record line of {size} bytes exceeds the limit of {MAX_RECORD_LINE} bytes; "
+                    f"not decoded (its first {RECORD_PREVIEW_BYTES} bytes are the event's body)"
+                )
             row = normalizer.row(line)
         except InvalidInputError as exc:
             row = dict.fromkeys(FIELD_NAMES)

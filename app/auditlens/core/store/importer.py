@@ -14,7 +14,7 @@ import hashlib
 import os
 from collections import defaultdict, deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +30,14 @@ from auditlens.core.errors import Error, InvalidInputError, StorageError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.resources import profiles_dir
 from auditlens.core.store.case import Case
-from auditlens.core.store.decode import DecodeResult, DecodeTask, decode_task, read_table
+from auditlens.core.store.decode import (
+    MAX_RECORD_LINE,
+    RECORD_PREVIEW_BYTES,
+    DecodeResult,
+    DecodeTask,
+    decode_task,
+    read_table,
+)
 from auditlens.core.store.normalize import Normalizer, load_profiles
 from auditlens.core.store.schema import EVENT_SCHEMA, FIELD_NAMES
 from auditlens.core.verify import hashing
@@ -42,7 +49,9 @@ from auditlens.core.workers import BrokenProcessPool, WorkerDiedError, worker_po
 BATCH_ROWS = 20_000
 DECODE_TASK_BYTES = 8 * 1024 * 1024  # per worker task: big enough to amortize, small in memory
 PARALLEL_MIN_RECORDS = 50_000  # below this, starting worker processes costs more than it saves
-HASH_CHUNK = 8 * 1024 * 1024
+HASH_CHUNK = 8 * 1024 * 1024  # below MAX_RECORD_LINE: a line whole within one chunk is decoded
+# Indexes of ``events`` that queries.refresh_order creates (its _order) and inserts must not feed.
+_EVENT_INDEXES = ("events_trace", "events_actor")
 # Findings that name one stored line as not the sealed record at its place.
 _RECORD_CODES = {"RECORD_MODIFIED", "RECORD_INSERTED", "RECORDS_REORDERED", "DUPLICATE_RECORD"}
 # Findings that make every record of a bundle unprovable, whatever its own leaf says.
@@ -114,6 +123,56 @@ def hash_input(path: Path, token: CancelToken) -> tuple[str, int]:
     return listing.hexdigest(), total
 
 
+@dataclass(frozen=True)
+class _Digest:
+    """An input's fingerprint (taken first), digest and verification report, read ahead."""
+
+    fingerprint: list[tuple[str, int, int]]
+    sha256: str
+    size: int
+    report: BundleReport | None = None
+
+
+class _LinkedToken(CancelToken):
+    """Cancelled by its own ``cancel()`` or by the job's token."""
+
+    def __init__(self, outer: CancelToken) -> None:
+        super().__init__()
+        self._outer = outer
+
+    def check(self) -> None:
+        """Raise ``CancelledError`` if either token was cancelled."""
+        self._outer.check()
+        super().check()
+
+
+def _digest_ahead(path: Path, token: CancelToken, trust: TrustStore) -> _Digest | None:
+    """Fingerprint, hash, then (a bundle) verify an input, in the importer's read-ahead thread.
+
+    The same steps in the same order as the input's own turn (hash before parse). Verification
+    runs inline here (``workers=1``): a worker pool belongs to the thread that made it
+    (core/workers.py), and this thread's job is to fill the cores the decoding leaves idle.
+    """
+    if not path.exists():
+        return None  # the input's own turn says what is wrong
+    found = fingerprint(path)
+    sha256, size = hash_input(path, token)
+    try:
+        container = open_container(path)
+    except InvalidInputError:
+        return _Digest(found, sha256, size)
+    with container:
+        sealed = MANIFEST_PATH in container.files()
+    if not sealed:
+        return _Digest(found, sha256, size)
+    job = BundleVerifier(path, trust, token=token, workers=1).run(None)
+    while True:
+        try:
+            next(job)
+        except StopIteration as stop:
+            return _Digest(found, sha256, size, stop.value)
+
+
 def _insert(case: Case, table: pa.Table, input_id: int) -> None:
     """Append one Arrow table of events (``ord`` is assigned later by ``refresh_order``)."""
     case.db.register("_batch", table)
@@ -121,6 +180,19 @@ def _insert(case: Case, table: pa.Table, input_id: int) -> None:
         case.db.execute("INSERT INTO events SELECT NULL, *, ? FROM _batch", [input_id])
     finally:
         case.db.unregister("_batch")
+
+
+def _drop_event_indexes(case: Case) -> None:
+    """Drop the trace and actor indexes in the input's transaction, before any event is added.
+
+    DuckDB keeps an ART index it inserts into in memory: adding 10^6 events to a 10^7-event case
+    with them present ran out of case.MEMORY_LIMIT (measured). Forgetting the ordered row count
+    makes ``refresh_order`` (run after every import) order the timeline again, which rebuilds
+    them, even when the input adds no event. An input rolled back keeps them.
+    """
+    for index in _EVENT_INDEXES:
+        case.db.execute(f"DROP INDEX IF EXISTS {index}")
+    case.db.execute("DELETE FROM meta WHERE key = 'ordered_rows'")
 
 
 def _looks_like_archive(path: Path) -> bool:
@@ -203,6 +275,14 @@ class Importer:
         self.normalizer = Normalizer(load_profiles(folders))
         self.executor: Executor | None = None
         self._fingerprint: list[tuple[str, int, int]] = []
+        # The next input is hashed and verified in a thread while this one is decoded and
+        # stored (_digest_ahead): reading the evidence is I/O-bound once it exceeds the page
+        # cache (10^7 records: 82 s of the import), and the commit of an input leaves the
+        # decoding workers idle. One input ahead at most.
+        self._ahead: dict[Path, Future[_Digest | None]] = {}
+        self._verified: BundleReport | None = None
+        self._ahead_token = _LinkedToken(self.token)
+        self._hasher: ThreadPoolExecutor | None = None
 
     def run(self, inputs: Sequence[Path]) -> Generator[Progress, None, ImportReport]:
         """Import each input in its own transaction."""
@@ -210,6 +290,8 @@ class Importer:
         try:
             for index, path in enumerate(inputs):
                 self.token.check()
+                if index + 1 < len(inputs):
+                    self._hash_ahead(inputs[index + 1])
                 yield Progress("importing", index, len(inputs), "inputs", f"importing {path}")
                 try:
                     result = yield from self._one(path)
@@ -245,9 +327,14 @@ class Importer:
     def _one(self, path: Path) -> Generator[Progress, None, InputResult]:
         if not path.exists():
             raise InvalidInputError("no such file or folder", path=str(path))
-        self._fingerprint = fingerprint(path)
-        yield Progress("hashing", 0, None, "bytes", f"hashing {path}")
-        sha256, size = hash_input(path, self.token)
+        ahead = self._digest_of(path)
+        self._verified = ahead.report if ahead is not None else None
+        if ahead is not None:
+            self._fingerprint, sha256, size = ahead.fingerprint, ahead.sha256, ahead.size
+        else:
+            self._fingerprint = fingerprint(path)
+            yield Progress("hashing", 0, None, "bytes", f"hashing {path}")
+            sha256, size = hash_input(path, self.token)
         container = None
         try:
             container = open_container(path)
@@ -261,6 +348,23 @@ class Importer:
         if container is not None:
             container.close()
         return (yield from self._raw(path, sha256, size))
+
+    def _hash_ahead(self, path: Path) -> None:
+        if path in self._ahead:
+            return
+        if self._hasher is None:
+            self._hasher = ThreadPoolExecutor(1, thread_name_prefix="auditlens-hash")
+        self._ahead[path] = self._hasher.submit(_digest_ahead, path, self._ahead_token, self.trust)
+
+    def _digest_of(self, path: Path) -> _Digest | None:
+        """The digest hashed ahead for ``path``; ``None``: hash it now (an error is raised then)."""
+        future = self._ahead.pop(path, None)
+        if future is None:
+            return None
+        try:
+            return future.result()
+        except Exception:
+            return None  # hashing it again in this thread raises the error where it belongs
 
     def _check_unchanged(self, path: Path) -> None:
         """Refuse to commit what was read if the evidence changed while it was being read.
@@ -310,11 +414,14 @@ class Importer:
             else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
         )
         if not files:
-            raise InvalidInputError("the folder holds no files: nothing to import", path=str(path))
+            raise InvalidInputError(
+                "the folder is empty (no regular files in it): nothing to import", path=str(path)
+            )
         input_id = self._next_input_id()
         db = self.case.db
         db.begin()
         try:
+            _drop_event_indexes(self.case)
             batcher = _Batcher(self.case, input_id)
             for file in files:
                 stream = self._raw_stream_id(path, file)
@@ -353,10 +460,12 @@ class Importer:
     def _bundle(
         self, path: Path, container: Container, sha256: str, size: int
     ) -> Generator[Progress, None, InputResult]:
-        verifier = BundleVerifier(path, self.trust, token=self.token, workers=self.workers)
         yield Progress("verifying", 0, None, "records", f"verifying {path}")
-        bundle = yield from verifier.run(self.executor)
-        self.executor = verifier.executor
+        bundle, self._verified = self._verified, None
+        if bundle is None:
+            verifier = BundleVerifier(path, self.trust, token=self.token, workers=self.workers)
+            bundle = yield from verifier.run(self.executor)
+            self.executor = verifier.executor
         manifest = bundle.manifest
         result = InputResult(
             str(path),
@@ -379,6 +488,7 @@ class Importer:
         db.begin()
         try:
             if manifest is not None and bundle.verdict is not Verdict.INVALID:
+                _drop_event_indexes(self.case)
                 result.records = yield from self._bundle_events(
                     container, bundle, manifest, input_id, result
                 )
@@ -595,6 +705,10 @@ class Importer:
         regions = {name: container.region(name) for name in files}
         if any(r is None for r in regions.values()) or not bundle.checkpoints:
             return None
+        if any(cp.length > MAX_RECORD_LINE for cp in bundle.checkpoints):
+            # A task reads its region whole: past this size (a giant record, sealed by a key the
+            # signer chose) the lines are read as a stream instead, in bounded memory.
+            return None
         tasks: list[DecodeTask] = []
         group: list[Any] = []
 
@@ -665,13 +779,18 @@ class Importer:
             where = f"{bundle.path}!{entry.path}"
             line = 1
             for chunk in _line_chunks(container, entry.path):
-                pieces = chunk.split(b"\n")
-                if chunk.endswith(b"\n"):
-                    pieces.pop()
+                long = chunk if isinstance(chunk, _LongLine) else None
+                if isinstance(chunk, _LongLine):
+                    pieces, leaves = [chunk.head], [chunk.leaf]
+                else:
+                    pieces = chunk.split(b"\n")
+                    if chunk.endswith(b"\n"):
+                        pieces.pop()
+                    leaves = [hashing.leaf_hash(piece) for piece in pieces]
                 seqs: list[int | None] = []
                 flags = bytearray()
-                for offset, piece in enumerate(pieces):
-                    queue = positions.get(hashing.leaf_hash(piece)) if expected else None
+                for offset, leaf in enumerate(leaves):
+                    queue = positions.get(leaf) if expected else None
                     if queue:
                         seqs.append(queue.popleft())
                         flags.append((where, line + offset) not in named)
@@ -686,11 +805,13 @@ class Importer:
                     first_line=line,
                     first_seq=(entry.first_seq or 0) + line - 1,
                     base_integrity=base,
-                    data=chunk,
+                    data=long.head if long else chunk,
                     seqs=tuple(seqs),
                     intact=bytes(flags),
+                    oversize=long.size if long else 0,
+                    leaves=long.leaf if long else b"",
                 )
-                line += len(pieces)
+                line += len(leaves)
 
     def _run_tasks(self, tasks: Iterable[DecodeTask], *, parallel: bool) -> Iterator[DecodeResult]:
         """Decode tasks in order, in worker processes when worth it, with few in flight."""
@@ -717,26 +838,96 @@ class Importer:
         return self.executor
 
     def close(self) -> None:
-        """Stop the worker processes."""
+        """Stop the worker processes and the hashing thread."""
+        if self._hasher is not None:
+            self._ahead_token.cancel()
+            self._hasher.shutdown(wait=True, cancel_futures=True)
+            self._hasher = None
+            self._ahead.clear()
+            self._ahead_token = _LinkedToken(self.token)
         if self.executor is not None:
             self.executor.shutdown(cancel_futures=True)
             self.executor = None
 
 
-def _line_chunks(container: Container, name: str) -> Iterator[bytes]:
-    """Chunks of whole lines (the last may lack its newline), about HASH_CHUNK bytes each."""
-    carry = b""
+@dataclass(frozen=True)
+class _LongLine:
+    """A stored line longer than MAX_RECORD_LINE, read as a stream: its size, leaf, first bytes."""
+
+    size: int
+    leaf: bytes
+    head: bytes
+
+
+class _LineReader:
+    """Splits a data file into runs of whole lines in bounded memory.
+
+    Lines up to MAX_RECORD_LINE come in chunks of about HASH_CHUNK bytes (the last line may lack
+    its newline); a longer line is hashed as its bytes arrive and comes as a :class:`_LongLine`,
+    so a hostile 100 MB (or endless) line costs time, not memory, as in the verifier's slow path.
+    """
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []  # the unfinished line, when it is short so far
+        self.size = 0
+        self.digest: Any = None  # SHA-256 state of the unfinished line once it is long
+        self.head = b""
+
+    def add(self, data: bytes) -> None:
+        """Append bytes of the unfinished line (no newline in them)."""
+        self.size += len(data)
+        if self.digest is not None:
+            self.digest.update(data)
+            return
+        self.parts.append(data)
+        if self.size > MAX_RECORD_LINE:
+            self.digest = hashlib.sha256(b"\x00")  # the leaf prefix (hashing.leaf_hash)
+            head = bytearray()
+            for part in self.parts:
+                self.digest.update(part)
+                if len(head) < RECORD_PREVIEW_BYTES:
+                    head += part[: RECORD_PREVIEW_BYTES - len(head)]
+            self.head = bytes(head)
+            self.parts = []
+
+    def end(self, newline: bool) -> bytes | _LongLine | None:
+        """The unfinished line, now finished (with its newline when it had one)."""
+        if self.digest is not None:
+            done: bytes | _LongLine | None = _LongLine(self.size, self.digest.digest(), self.head)
+        elif self.parts or newline:
+            done = b"".join(self.parts) + (b"\n" if newline else b"")
+        else:
+            done = None
+        self.parts, self.size, self.digest, self.head = [], 0, None, b""
+        return done
+
+
+def _line_chunks(container: Container, name: str) -> Iterator[bytes | _LongLine]:
+    """Runs of whole lines of a data file, in order, in bounded memory (:class:`_LineReader`)."""
+    pending = _LineReader()
     with container.open(name) as handle:
         while chunk := handle.read(HASH_CHUNK):
-            data = carry + chunk
-            cut = data.rfind(b"\n") + 1
+            start = 0
+            if pending.size:
+                newline = chunk.find(b"\n")
+                if newline < 0:
+                    pending.add(chunk)
+                    continue
+                pending.add(chunk[:newline])
+                done = pending.end(newline=True)
+                assert done is not None
+                yield done
+                start = newline + 1
+            cut = chunk.rfind(b"\n", start) + 1
             if cut:
-                yield data[:cut]
-                carry = data[cut:]
+                yield chunk[start:cut]
             else:
-                carry = data
-    if carry:
-        yield carry
+                cut = start
+            if cut < len(chunk):
+                pending.add(chunk[cut:])
+    last = pending.end(newline=False)
+    if last is not None:
+        yield last
 
 
 def import_inputs(
