@@ -29,18 +29,23 @@ sample-case: setup
 	@test -e $(CASE)/case.duckdb || $(VENV)/bin/auditlens import $(CASE) $(SAMPLE)/bundles/*/* \
 	  --trust $(SAMPLE)/truststore.json > /dev/null || test -e $(CASE)/case.duckdb
 
-# Renders each view of the sample case to docs/screenshots/ in a real X server (xvfb).
+# Renders each view of the sample case to docs/screenshots/ in a real X server (xvfb), in the
+# light palette and (NAME-dark.png) the dark one.
 screenshots: setup sample-case
 	bash tools/system-deps.sh --xvfb
 	mkdir -p docs/screenshots
-	for tab in integrity events actors traces; do \
-	  xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab $$tab \
-	    --screenshot docs/screenshots/$$tab.png || exit 1; done
-	xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab events \
-	  --filter 'actor_id:sup-004 AND action:(EXPORT OR DOWNLOAD OR ROLE_CHANGE)' \
-	  --screenshot docs/screenshots/events-incident.png
-	xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab traces \
-	  --filter 'name:"inbound call"' --screenshot docs/screenshots/traces.png
+	for palette in light dark; do \
+	  suffix=$$( [ $$palette = dark ] && echo -dark ); \
+	  for tab in integrity events actors; do \
+	    xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab $$tab \
+	      --palette $$palette --screenshot docs/screenshots/$$tab$$suffix.png || exit 1; done; \
+	  xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab events \
+	    --palette $$palette --filter 'actor_id:sup-004 AND action:(EXPORT OR DOWNLOAD OR ROLE_CHANGE)' \
+	    --screenshot docs/screenshots/events-incident$$suffix.png || exit 1; \
+	  xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab traces \
+	    --palette $$palette --filter 'name:"inbound call"' \
+	    --screenshot docs/screenshots/traces$$suffix.png || exit 1; \
+	done
 
 lint: setup
 	$(VENV)/bin/ruff check app tests bench

@@ -49,3 +49,27 @@ def sample_case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 break
         refresh_order(case)
     return folder
+
+
+@pytest.fixture
+def open_case():
+    """Open a case read-only; on leaving, the workers reading it end before it closes.
+
+    Views read in workers on cursors of the case's connection, and DuckDB refuses to close a
+    connection one of them is still using.
+    """
+    import contextlib
+
+    from auditlens.core.store.case import Case
+
+    @contextlib.contextmanager
+    def opened(folder: Path):
+        case = Case.open(folder, read_only=True)
+        try:
+            yield case
+        finally:
+            for worker in list(LIVE_WORKERS):
+                worker.wait(30_000)
+            case.close()
+
+    return opened

@@ -21,8 +21,8 @@ from auditlens.gui.worker import JobWorker
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "contact-center"
 
 
-def test_event_model_passes_the_model_tester(qtmodeltester, sample_case_dir):
-    with Case.open(sample_case_dir, read_only=True) as case:
+def test_event_model_passes_the_model_tester(qtmodeltester, sample_case_dir, open_case):
+    with open_case(sample_case_dir) as case:
         model = EventTableModel(case)
         model.set_query(queries.EventQuery("actor_id:sup-004"))
         qtmodeltester.check(model, force_py=True)
@@ -37,8 +37,8 @@ def test_rows_model_passes_the_model_tester(qtmodeltester):
     qtmodeltester.check(model, force_py=True)
 
 
-def test_event_model_rows_match_the_core_query_anywhere(sample_case_dir):
-    with Case.open(sample_case_dir, read_only=True) as case:
+def test_event_model_rows_match_the_core_query_anywhere(sample_case_dir, open_case):
+    with open_case(sample_case_dir) as case:
         model = EventTableModel(case)
         total = model.rowCount()
         assert total == 6000
@@ -53,8 +53,8 @@ def test_event_model_rows_match_the_core_query_anywhere(sample_case_dir):
         assert model.event(total) is None
 
 
-def test_a_new_query_drops_pages_of_the_old_one(sample_case_dir):
-    with Case.open(sample_case_dir, read_only=True) as case:
+def test_a_new_query_drops_pages_of_the_old_one(sample_case_dir, open_case):
+    with open_case(sample_case_dir) as case:
         model = EventTableModel(case)
         assert model.event(0)["kind"] == "span"  # the sample's first event, now cached
         generation = model.generation
@@ -83,8 +83,8 @@ def test_filter_bar_underlines_the_error_where_the_parser_says(qtbot):
     assert bar.history == ["actor_id:alice"]
 
 
-def test_right_click_filter_and_exclude(qtbot, sample_case_dir):
-    with Case.open(sample_case_dir, read_only=True) as case:
+def test_right_click_filter_and_exclude(qtbot, sample_case_dir, open_case):
+    with open_case(sample_case_dir) as case:
         view = EventsView(case)
         qtbot.addWidget(view)
         total = view.model.rowCount()
@@ -104,10 +104,10 @@ def test_quote_value_makes_phrases_for_odd_values():
     assert quote_value('a "b" c') == '"a \\"b\\" c"'
 
 
-def test_time_zone_is_shown_in_the_header_and_times(qtbot, sample_case_dir):
+def test_time_zone_is_shown_in_the_header_and_times(qtbot, sample_case_dir, open_case):
     from zoneinfo import ZoneInfo
 
-    with Case.open(sample_case_dir, read_only=True) as case:
+    with open_case(sample_case_dir) as case:
         view = EventsView(case)
         qtbot.addWidget(view)
         view.set_time_zone(ZoneInfo("Europe/Berlin"))
@@ -221,7 +221,18 @@ def test_main_window_opens_the_sample_case_with_its_views(
     assert window.integrity.bundles.rowCount() == 9
     assert {r["verdict"] for r in window.integrity.bundles.rows} == {"verified"}
     assert window.events.model.rowCount() == 6000
+    # Views nobody looked at yet have not read the case; showing one reads it.
+    assert window.actors.stale and window.actors.model.rowCount() == 0
+    assert window.traces.stale and window.traces.model.rowCount() == 0
+    with qtbot.waitSignal(window.actors.loaded, timeout=30_000):  # lanes: read in a worker
+        window.tabs.setCurrentWidget(window.actors)
+    assert not window.actors.stale
     assert window.actors.model.rowCount() > 10
+    lanes = window.actors.swimlanes.lanes
+    assert [lane.actor for lane in lanes] == [
+        r["actor_id"] for r in window.actors.model.rows[: len(lanes)]
+    ]
+    assert all(lane.actions for lane in lanes)
     window.follow_actor("sup-004")
     assert window.tabs.currentWidget() is window.events
     assert window.events.filter_bar.text() == "actor_id:sup-004"
@@ -279,8 +290,8 @@ def test_screenshot_option_writes_a_png(tab, sample_case_dir, tmp_path):
     assert len(colours) > 5
 
 
-def test_model_index_outside_is_empty(sample_case_dir):
-    with Case.open(sample_case_dir, read_only=True) as case:
+def test_model_index_outside_is_empty(sample_case_dir, open_case):
+    with open_case(sample_case_dir) as case:
         model = EventTableModel(case)
         assert model.data(QModelIndex()) is None
         assert model.rowCount(model.index(0, 0)) == 0
@@ -360,14 +371,15 @@ def test_waterfall_click_selects_and_ctrl_wheel_zooms(qtbot):
     assert view.view_end - view.view_start < span
 
 
-def test_traces_view_lists_call_traces_with_their_spans(qtbot, sample_case_dir):
+def test_traces_view_lists_call_traces_with_their_spans(qtbot, sample_case_dir, open_case):
     from auditlens.gui.views import TracesView
 
-    with Case.open(sample_case_dir, read_only=True) as case:
+    with open_case(sample_case_dir) as case:
         view = TracesView(case)
         qtbot.addWidget(view)
         view.filter_bar.set_text('name:"inbound call"')
-        view.filter_bar.apply()
+        with qtbot.waitSignal(view.loaded, timeout=30_000):  # read in a worker
+            view.filter_bar.apply()
         assert view.model.rowCount() > 10
         first = view.model.rows[0]
         assert first["root"] == "inbound call"
@@ -392,8 +404,8 @@ def test_painting_keeps_reference_counts_of_none(qapp):
     assert abs(after - before) < 100
 
 
-def test_detail_pane_shows_the_raw_record_and_its_proof(qtbot, sample_case_dir):
-    with Case.open(sample_case_dir, read_only=True) as case:
+def test_detail_pane_shows_the_raw_record_and_its_proof(qtbot, sample_case_dir, open_case):
+    with open_case(sample_case_dir) as case:
         view = EventsView(case)
         qtbot.addWidget(view)
         view.add_term("actor_id", "sup-004", exclude=False)

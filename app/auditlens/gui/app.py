@@ -8,8 +8,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from auditlens.gui.main_window import MainWindow
@@ -29,30 +29,91 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--tab", choices=sorted(TABS), default="integrity")
     parser.add_argument("--filter", default="", help="filter to apply in the events view")
     parser.add_argument("--size", default="1400x900", help="window size for --screenshot")
+    parser.add_argument(
+        "--palette",
+        choices=("system", "light", "dark"),
+        default="system",
+        help="colours: the system's scheme (default), or light or dark whatever it says",
+    )
     return parser
 
 
-def apply_palette(app: QApplication) -> None:
-    """Fusion style; light or dark following the system's colour scheme."""
+# The dark palette: every role Fusion draws with, and greyed text for disabled widgets.
+DARK = {
+    QPalette.ColorRole.Window: "#2b2b2b",
+    QPalette.ColorRole.WindowText: "#e0e0e0",
+    QPalette.ColorRole.Base: "#1e1e1e",
+    QPalette.ColorRole.AlternateBase: "#262626",
+    QPalette.ColorRole.ToolTipBase: "#3a3a3a",
+    QPalette.ColorRole.ToolTipText: "#e0e0e0",
+    QPalette.ColorRole.PlaceholderText: "#8a8a8a",
+    QPalette.ColorRole.Text: "#e0e0e0",
+    QPalette.ColorRole.Button: "#353535",
+    QPalette.ColorRole.ButtonText: "#e0e0e0",
+    QPalette.ColorRole.BrightText: "#ff6e6e",
+    QPalette.ColorRole.Light: "#4a4a4a",
+    QPalette.ColorRole.Midlight: "#3e3e3e",
+    QPalette.ColorRole.Mid: "#303030",
+    QPalette.ColorRole.Dark: "#1a1a1a",
+    QPalette.ColorRole.Shadow: "#0d0d0d",
+    QPalette.ColorRole.Highlight: "#3d7ab8",
+    QPalette.ColorRole.HighlightedText: "#ffffff",
+    QPalette.ColorRole.Link: "#6ab0f3",
+    QPalette.ColorRole.LinkVisited: "#b48ef0",
+}
+DARK_DISABLED = {
+    QPalette.ColorRole.WindowText: "#7a7a7a",
+    QPalette.ColorRole.Text: "#7a7a7a",
+    QPalette.ColorRole.ButtonText: "#7a7a7a",
+    QPalette.ColorRole.Highlight: "#4a4a4a",
+    QPalette.ColorRole.HighlightedText: "#9a9a9a",
+}
+
+
+def dark_palette() -> QPalette:
+    """The workbench's dark palette."""
+    palette = QPalette()
+    for role, colour in DARK.items():
+        palette.setColor(role, QColor(colour))
+    for role, colour in DARK_DISABLED.items():
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(colour))
+    return palette
+
+
+def is_dark(app: QApplication) -> bool:
+    """Whether the application shows the dark palette now."""
+    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def apply_palette(app: QApplication, scheme: str = "system") -> None:
+    """Fusion style, light or dark: as the system's colour scheme says, or as ``scheme`` forces.
+
+    With ``system`` the palette follows the system's scheme when it changes while running too.
+    """
     app.setStyle(QStyleFactory.create("Fusion"))
     hints = QGuiApplication.styleHints()
-    scheme = hints.colorScheme() if hasattr(hints, "colorScheme") else None
-    if scheme is not None and scheme.name == "Dark":
-        palette = QPalette()
-        from PySide6.QtGui import QColor
+    app.setProperty("auditlens-palette", scheme)
+    if scheme == "system":
+        hints.unsetColorScheme()
+    else:
+        # Ask Qt for the scheme as well, so that everything reading it (Fusion, the platform
+        # theme) agrees with the palette set here (platforms without a scheme ignore this).
+        hints.setColorScheme(Qt.ColorScheme.Dark if scheme == "dark" else Qt.ColorScheme.Light)
+    dark = scheme == "dark" or (scheme == "system" and hints.colorScheme() == Qt.ColorScheme.Dark)
+    _set_palette(app, dark)
+    if not app.property("auditlens-follows-scheme"):
+        app.setProperty("auditlens-follows-scheme", True)
+        hints.colorSchemeChanged.connect(lambda new: follow_scheme(app, new))
 
-        for role, colour in (
-            (QPalette.ColorRole.Window, "#2b2b2b"),
-            (QPalette.ColorRole.WindowText, "#e0e0e0"),
-            (QPalette.ColorRole.Base, "#1e1e1e"),
-            (QPalette.ColorRole.AlternateBase, "#262626"),
-            (QPalette.ColorRole.Text, "#e0e0e0"),
-            (QPalette.ColorRole.Button, "#333333"),
-            (QPalette.ColorRole.ButtonText, "#e0e0e0"),
-            (QPalette.ColorRole.Highlight, "#3d7ab8"),
-        ):
-            palette.setColor(role, QColor(colour))
-        app.setPalette(palette)
+
+def follow_scheme(app: QApplication, scheme: Qt.ColorScheme) -> None:
+    """The system's colour scheme changed to ``scheme``: follow it unless one was forced."""
+    if app.property("auditlens-palette") == "system":
+        _set_palette(app, scheme == Qt.ColorScheme.Dark)
+
+
+def _set_palette(app: QApplication, dark: bool) -> None:
+    app.setPalette(dark_palette() if dark else app.style().standardPalette())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("AuditLens")
-    apply_palette(app)
+    apply_palette(app, args.palette)
     settings = QSettings("AuditLens", "AuditLens")
     if args.screenshot is not None:
         # Screenshots must not depend on (or change) the person's saved window state.
@@ -83,6 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.screenshot is not None:
 
         def shoot() -> None:
+            # Views read large results in workers: the picture waits until the shown one has.
+            reader = getattr(window.tabs.currentWidget(), "reader", None)
+            if reader is not None and reader.current is not None:
+                QTimer.singleShot(100, shoot)
+                return
             window.grab().save(str(args.screenshot))
             window.close()
             app.quit()

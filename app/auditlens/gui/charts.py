@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QLine, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygon
 from PySide6.QtWidgets import QWidget
 
+from auditlens.core.store.lanes import NOTABLE_ACTIONS
 from auditlens.core.store.queries import format_time
 
 VERDICT_COLOURS = {
@@ -133,6 +134,12 @@ class IntegrityMapWidget(QWidget):
         self.setMinimumHeight(58 + 26 * max(len(lanes), 1))
         self.update()
 
+    def _brush(self, state: str) -> QBrush:
+        if state == "missing":
+            # Hatched in the text colour: a gap reads as a gap on a light or dark background.
+            return QBrush(self.palette().text().color(), Qt.BrushStyle.BDiagPattern)
+        return QBrush(VERDICT_COLOURS.get(state, QColor("#607d8b")))
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         """Lanes, bars, legend."""
         painter = QPainter(self)
@@ -154,10 +161,7 @@ class IntegrityMapWidget(QWidget):
             for s in (s for s in self.stretches if s.lane == lane):
                 x0 = left + int((s.start_ns - lo) / (hi - lo) * (right - left))
                 x1 = left + int((s.end_ns - lo) / (hi - lo) * (right - left))
-                brush = QBrush(VERDICT_COLOURS.get(s.state, QColor("#607d8b")))
-                if s.state == "missing":
-                    brush.setStyle(Qt.BrushStyle.BDiagPattern)
-                painter.fillRect(QRect(x0, y, max(x1 - x0, 2), 20), brush)
+                painter.fillRect(QRect(x0, y, max(x1 - x0, 2), 20), self._brush(s.state))
         y = 8 + len(lanes) * 26 + 4
         x = left
         painter.setPen(QPen(palette.text().color()))
@@ -167,7 +171,9 @@ class IntegrityMapWidget(QWidget):
         y += 18
         for state in ("verified", "untrusted", "unsealed", "tampered", "missing"):
             x += 150 if x == left else 0
-            painter.fillRect(QRect(x, y + 2, 12, 12), VERDICT_COLOURS[state])
+            painter.fillRect(QRect(x, y + 2, 12, 12), self._brush(state))
+            if state == "missing":  # hatched: outlined, or it vanishes on a dark background
+                painter.drawRect(QRect(x, y + 2, 11, 11))
             painter.drawText(QPoint(x + 16, y + 13), state)
             x += 16 + painter.fontMetrics().horizontalAdvance(state) + 14
 
@@ -182,6 +188,16 @@ class Lane:
     address_changes: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class _LanePixels:
+    """A lane's marks in pixel columns: merged session spans, ticks, address changes."""
+
+    sessions: list[tuple[int, int]]
+    plain: list[int]
+    notable: list[int]
+    address_changes: list[int]
+
+
 class ActorSwimlaneWidget(QWidget):
     """One lane per actor on a shared time axis; clicking a lane opens the actor's events there."""
 
@@ -193,15 +209,19 @@ class ActorSwimlaneWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lanes: list[Lane] = []
+        self.message = "no actors"
+        self._pixels: dict[int, tuple[int, _LanePixels]] = {}
         self.lo = 0
         self.hi = 1
 
-    def set_lanes(self, lanes: list[Lane]) -> None:
-        """Show these lanes."""
+    def set_lanes(self, lanes: list[Lane], message: str = "no actors") -> None:
+        """Show these lanes (``message`` when there are none)."""
         self.lanes = lanes
-        times = [t for lane in lanes for t, _ in lane.actions] + [
-            t for lane in lanes for s in lane.sessions for t in s
-        ]
+        self.message = message
+        self._pixels: dict[int, tuple[int, _LanePixels]] = {}
+        # Each lane's marks are in time order: its first and last are its span.
+        ends = [t for lane in lanes for t in (lane.actions[:1] + lane.actions[-1:])]
+        times = [t for t, _ in ends] + [t for lane in lanes for s in lane.sessions for t in s]
         self.lo, self.hi = (min(times), max(times)) if times else (0, 1)
         self.hi = max(self.hi, self.lo + 1)
         self.setMinimumHeight(24 + self.LANE * max(len(lanes), 1))
@@ -211,38 +231,62 @@ class ActorSwimlaneWidget(QWidget):
         width = max(self.width() - self.LABEL - 8, 1)
         return self.LABEL + int((ns - self.lo) / (self.hi - self.lo) * width)
 
+    def _lane_pixels(self, row: int) -> _LanePixels:
+        # A lane's marks as pixel columns, once per width: at 10^7 events the busiest lanes hold
+        # tens of thousands of marks, drawn one by one that was half a second per paint.
+        cached = self._pixels.get(row)
+        if cached is not None and cached[0] == self.width():
+            return cached[1]
+        lane = self.lanes[row]
+        width = max(self.width() - self.LABEL - 8, 1)
+        scale = width / (self.hi - self.lo)
+
+        def x(ns: int) -> int:
+            return self.LABEL + int((ns - self.lo) * scale)
+
+        plain = sorted({x(t) for t, a in lane.actions if a not in NOTABLE_ACTIONS})
+        notable = sorted({x(t) for t, a in lane.actions if a in NOTABLE_ACTIONS})
+        spans: list[tuple[int, int]] = []
+        for x0, x1 in sorted((x(a), max(x(b), x(a) + 3)) for a, b in lane.sessions):
+            if spans and x0 <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], x1))
+            else:
+                spans.append((x0, x1))
+        pixels = _LanePixels(spans, plain, notable, sorted({x(t) for t in lane.address_changes}))
+        self._pixels[row] = (self.width(), pixels)
+        return pixels
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        """Lanes with sessions, action ticks and address changes."""
+        """Lanes with sessions, action ticks and address changes (the lanes exposed only)."""
         painter = QPainter(self)
         palette = self.palette()
-        painter.fillRect(self.rect(), palette.base())
+        painter.fillRect(event.rect(), palette.base())
         if not self.lanes:
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no actors")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
             return
         session_colour = QColor(palette.highlight().color())
         session_colour.setAlpha(60)
-        for row, lane in enumerate(self.lanes):
+        # Ticks in a muted text colour and notable actions in red, readable on either palette.
+        plain = QColor(palette.text().color())
+        plain.setAlpha(150)
+        notable = QColor("#ef5350" if palette.base().color().lightness() < 128 else "#c62828")
+        first = max((event.rect().top() - 4) // self.LANE, 0)
+        last = min((event.rect().bottom() - 4) // self.LANE, len(self.lanes) - 1)
+        for row in range(first, last + 1):
+            lane, marks = self.lanes[row], self._lane_pixels(row)
             y = 4 + row * self.LANE
             if row % 2:
                 painter.fillRect(QRect(0, y, self.width(), self.LANE), palette.alternateBase())
             painter.setPen(palette.text().color())
             painter.drawText(QPoint(4, y + 15), lane.actor)
-            for start, end in lane.sessions:
-                x0, x1 = self._x(start), self._x(end)
-                painter.fillRect(QRect(x0, y + 3, max(x1 - x0, 3), self.LANE - 6), session_colour)
-            for when, action in lane.actions:
-                colour = (
-                    QColor("#c62828")
-                    if action in ("EXPORT", "DELETE", "DOWNLOAD", "ROLE_CHANGE")
-                    else QColor("#455a64")
-                )
+            for x0, x1 in marks.sessions:
+                painter.fillRect(QRect(x0, y + 3, x1 - x0, self.LANE - 6), session_colour)
+            for colour, columns in ((plain, marks.plain), (notable, marks.notable)):
                 painter.setPen(colour)
-                x = self._x(when)
-                painter.drawLine(x, y + 5, x, y + self.LANE - 5)
+                painter.drawLines([QLine(x, y + 5, x, y + self.LANE - 5) for x in columns])
             painter.setPen(QColor("#ef6c00"))
             painter.setBrush(QColor("#ef6c00"))
-            for when in lane.address_changes:
-                x = self._x(when)
+            for x in marks.address_changes:
                 triangle = QPolygon()
                 for point in (QPoint(x, y + 2), QPoint(x - 4, y + 9), QPoint(x + 4, y + 9)):
                     triangle.append(point)

@@ -49,6 +49,18 @@ def import_job(folder: Path, inputs: list[Path], trust_files: list[Path]) -> Any
     return job
 
 
+def order_job(folder: Path) -> Any:
+    """A worker job giving the case's events their time order (after a failed import)."""
+
+    def job(token: CancelToken) -> Any:
+        with Case.open(folder) as case:
+            token.on_cancel(case.db.interrupt)
+            yield Progress("indexing", 0, None, "", "ordering the timeline")
+            queries.refresh_order(case)
+
+    return job
+
+
 class MainWindow(QMainWindow):
     """Tabs for integrity, events and actors over the open case."""
 
@@ -168,6 +180,8 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open the case", str(exc))
             return
         if self.case is not None:
+            for view in self._views():
+                view.stop_background()
             self.case.close()
         self.case, self.case_dir = case, folder
         recent = [str(folder)] + [p for p in self.recent_cases() if p != str(folder)]
@@ -194,23 +208,53 @@ class MainWindow(QMainWindow):
         self.traces = TracesView(self.case)
         self.tabs.addTab(self.traces, "Traces")
         self.events.open_trace.connect(self.open_trace)
-        self.tabs.setCurrentIndex(min(current, 3))
         self.set_time_zone(self.zone_box.currentText())
-        stats = queries.stats(self.case)
-        self.statusBar().showMessage(
-            f"{stats['events']:,} events, {stats['inputs']} inputs, {stats['findings']} findings", 0
-        )
+        # Views read the case when first shown (views.LazyView): only the current one now.
+        self.tabs.setCurrentIndex(min(current, 3))
+        self._show_counts()
+
+    def _show_counts(self) -> None:
+        # Cheap counts only: queries.stats groups every event (0.1 s at 10^7 events).
+        assert self.case is not None
+        events = int(self.case.scalar("SELECT count(*) FROM events"))
+        inputs = int(self.case.scalar("SELECT count(*) FROM inputs"))
+        findings = int(self.case.scalar("SELECT count(*) FROM findings"))
+        self.statusBar().showMessage(f"{events:,} events, {inputs} inputs, {findings} findings", 0)
+
+    def _views(self) -> list[Any]:
+        return [self.integrity, self.events, self.actors, self.traces]
+
+    def needs_ordering(self) -> bool:
+        """Whether events were added without their time order (an import failed at its end)."""
+        if self.case is None:
+            return False
+        events = int(self.case.scalar("SELECT count(*) FROM events"))
+        ordered = self.case.scalar("SELECT value FROM meta WHERE key = 'ordered_rows'")
+        return ordered is None or int(ordered) != events
 
     def reload(self) -> None:
-        """Read the case again (after an import)."""
-        if self.case is not None:
-            queries.refresh_order(self.case)
-            self._build_views()
+        """Read the case again (after an import): the visible view now, the others when shown.
+
+        Events added without their time order are ordered in a worker first: that sorts every
+        event (seconds at 10^7) and must not freeze the window.
+        """
+        if self.case is None:
+            return
+        if self.needs_ordering():
+            if self.worker is None or not self.worker.is_running():
+                self._start_job(order_job(self.case.folder), "Ordering the timeline…")
+            return
+        try:
+            for view in self._views():
+                view.invalidate()
+            self._show_counts()
+        except Exception as exc:  # the window must stay usable whatever the case says
+            QMessageBox.warning(self, "Cannot read the case", str(exc))
 
     def set_time_zone(self, name: str) -> None:
         """Show every time in ``name`` (UTC by default)."""
         self.tz = queries.zone(name)
-        if self.case is not None and hasattr(self, "events"):
+        if self.case is not None and hasattr(self, "traces"):
             self.events.set_time_zone(self.tz)
             self.actors.set_time_zone(self.tz)
             self.traces.set_time_zone(self.tz)
@@ -283,9 +327,12 @@ class MainWindow(QMainWindow):
         if self.worker is not None and self.worker.is_running():
             QMessageBox.information(self, "Busy", "An import is already running.")
             return None
-        worker = JobWorker(import_job(self.case_dir, inputs, self.trust_files), self)
-        dialog = QProgressDialog("Importing…", "Cancel", 0, 0, self)
-        dialog.setWindowTitle("Import")
+        return self._start_job(import_job(self.case_dir, inputs, self.trust_files), "Importing…")
+
+    def _start_job(self, job: Any, label: str) -> JobWorker:
+        worker = JobWorker(job, self)
+        dialog = QProgressDialog(label, "Cancel", 0, 0, self)
+        dialog.setWindowTitle(label.rstrip("…"))
         dialog.setMinimumDuration(0)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.canceled.connect(worker.cancel)
@@ -320,6 +367,8 @@ class MainWindow(QMainWindow):
     def _import_done(self, dialog: QProgressDialog, report: Any) -> None:
         dialog.reset()
         self.reload()
+        if report is None:  # the ordering job
+            return
         lines = [
             f"{r.verdict.value}: {r.path} ({'replay' if r.replay else f'{r.records:,} events'})"
             for r in report.inputs
@@ -327,12 +376,31 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Imported: " + "; ".join(lines), 15_000)
 
     def _import_failed(self, dialog: QProgressDialog, message: str) -> None:
+        # No reload here: whatever failed (DuckDB out of memory, say) would fail again on the
+        # GUI thread, freezing the window first (10 s at 10^7 events) and then raising there.
         dialog.reset()
-        self.reload()
-        QMessageBox.warning(self, "Import refused", message)
+        if self.needs_ordering():
+            after = (
+                "The events read so far are stored but not yet in time order: the views show "
+                "the case as it was. Refresh (F5) orders them (in the background); it may fail "
+                "again for the same reason."
+            )
+        else:
+            after = "The case is as it was before; the views show it unchanged."
+        self.statusBar().showMessage(f"Import failed: {message.splitlines()[0]}", 30_000)
+        QMessageBox.warning(self, "Import failed", f"{message}\n\n{after}")
 
     def _import_cancelled(self, dialog: QProgressDialog) -> None:
         dialog.reset()
+        if self.needs_ordering():
+            # Cancelled while ordering: the inputs before stay imported; ordering them is the
+            # person's call (Refresh), not something to start again right after Cancel.
+            self.statusBar().showMessage(
+                "Import cancelled while ordering the timeline: the inputs imported so far are "
+                "stored; Refresh (F5) orders them.",
+                30_000,
+            )
+            return
         self.reload()
         self.statusBar().showMessage(
             "Import cancelled: the case is as it was before that input.", 15_000
@@ -356,6 +424,9 @@ class MainWindow(QMainWindow):
         if self.worker is not None and self.worker.is_running():
             self.worker.cancel()
             self.worker.wait()
+        if self.case is not None:
+            for view in self._views():
+                view.stop_background()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         if self.case is not None:

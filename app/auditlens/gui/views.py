@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -22,14 +23,69 @@ from PySide6.QtWidgets import (
 )
 
 from auditlens.core.errors import Error
-from auditlens.core.store import queries
+from auditlens.core.store import lanes, queries
 from auditlens.core.store.case import Case
 from auditlens.core.store.schema import FIELDS
 from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Stretch
 from auditlens.gui.filter_bar import FilterBar
-from auditlens.gui.models import EVENT_COLUMNS, EventTableModel, RowsModel
+from auditlens.gui.models import (
+    EVENT_COLUMNS,
+    INTEGRITY_COLOURS,
+    EventTableModel,
+    RowsModel,
+    status_colour,
+)
+from auditlens.gui.worker import JobWorker, LatestJob, query_job
 
 HISTOGRAM_BUCKETS = 240  # bars across the histogram: the bucket follows the data's time span
+# Rows a table looks at to size its columns to their contents: every row costs seconds on a
+# table of thousands of bundles (bench/bench_gui.py: 0.2 s of the first window and the import).
+RESIZE_PRECISION = 200
+LANE_BUCKETS = 1000  # swimlane ticks per lane: about one per pixel column at the window's width
+COMPLETION_COLUMNS = ("actor_id", "action", "service", "kind", "integrity", "tenant", "outcome")
+
+
+def read_histogram(
+    case: Case, query: queries.EventQuery
+) -> tuple[list[tuple[int | None, int]], int]:
+    """The histogram of ``query``'s events and its bucket in ns (run in a worker).
+
+    About HISTOGRAM_BUCKETS bars across the matching events' own time span, a second at least.
+    """
+    where, params = query.where()
+    lo, hi = case.db.execute(
+        f"SELECT min(time_ns), max(time_ns) FROM events WHERE {where}",  # noqa: S608
+        params,
+    ).fetchall()[0]
+    bucket = max(((hi or 0) - (lo or 0)) // HISTOGRAM_BUCKETS, 1_000_000_000)
+    return queries.histogram(case, bucket, query), bucket
+
+
+def read_traces(
+    case: Case, query: queries.EventQuery, tz: ZoneInfo | None
+) -> tuple[list[dict[str, Any]], queries.Trace | None]:
+    """The trace list of ``query`` ready to show, and its first trace (run in a worker)."""
+    rows = queries.trace_list(case, query)
+    for row in rows:
+        row["start"] = queries.format_time(row["start_ns"], tz)
+        row["duration_ms"] = f"{(row['duration_ns'] or 0) / 1e6:,.1f}"
+    return rows, (queries.trace(case, rows[0]["trace_id"]) if rows else None)
+
+
+def field_words() -> list[str]:
+    """The filter's field names, offered before any value is known."""
+    return [f.name for f in FIELDS if f.filterable] + ["time", "duration", "actor", "ip"]
+
+
+def completion_values(cursor: Any) -> list[str]:
+    """``field:value`` words for values seen in the case (run off the GUI thread)."""
+    words = []
+    for column in COMPLETION_COLUMNS:
+        rows = cursor.execute(
+            f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL LIMIT 200"  # noqa: S608
+        ).fetchall()
+        words += [f"{column}:{quote_value(str(v))}" for (v,) in rows]
+    return words
 
 
 def _table(model: Any) -> QTableView:
@@ -40,8 +96,63 @@ def _table(model: Any) -> QTableView:
     table.setAlternatingRowColors(True)
     table.verticalHeader().setDefaultSectionSize(22)
     table.horizontalHeader().setStretchLastSection(True)
+    table.horizontalHeader().setResizeContentsPrecision(RESIZE_PRECISION)
     table.setWordWrap(False)
     return table
+
+
+class LazyView(QWidget):
+    """A view that reads the case only when it is shown: ``invalidate`` marks it out of date.
+
+    At 10^7 events each view's queries cost from tens of milliseconds to seconds; a view nobody
+    looks at must not delay the first window or stall the GUI thread when an import ends.
+    """
+
+    # The view shows what it read (after a read in the background, when it has ended).
+    loaded = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.stale = True
+        self.reader = LatestJob()
+
+    def refresh(self) -> None:
+        """Read the case again (subclasses); clears ``stale``."""
+        self.stale = False
+
+    def read_in_background(
+        self, case: Case, read: Callable[[Case], Any], done: Callable[[Any], None]
+    ) -> None:
+        """``done(read(case))`` with ``read`` on a worker's own cursor: seconds at 10^7 events.
+
+        A newer read replaces one still running (whose answer is dropped); a failure shows in
+        ``read_failed``.
+        """
+        folder = case.folder
+        self.reader.start(
+            query_job(case.db, lambda cursor: read(Case(folder, cursor))),
+            done,
+            self.read_failed,
+        )
+
+    def read_failed(self, message: str) -> None:
+        """A read in the background failed (subclasses show it)."""
+
+    def stop_background(self) -> None:
+        """Stop reading (the case is closing)."""
+        self.reader.stop(wait=True)
+
+    def invalidate(self) -> None:
+        """The case changed: refresh now when visible, else when next shown."""
+        self.stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        """Refresh a view that went out of date while hidden."""
+        super().showEvent(event)
+        if self.stale:
+            self.refresh()
 
 
 def quote_value(value: str) -> str:
@@ -131,7 +242,7 @@ class DetailPane(QTreeWidget):
                     self._add(node, item)
 
 
-class EventsView(QWidget):
+class EventsView(LazyView):
     """Filter bar, histogram, the event table over the whole case, and the detail pane."""
 
     follow_actor = Signal(str)
@@ -145,8 +256,11 @@ class EventsView(QWidget):
         self.time_range: tuple[int | None, int | None] = (None, None)
         self.filter_bar = FilterBar()
         self.filter_bar.filter_applied.connect(self.apply_filter)
+        self.filter_bar.completions_wanted.connect(self.refresh_completions)
+        self.filter_bar.set_completions(field_words())
+        self.completion_worker: JobWorker | None = None
         self.error_label = QLabel()
-        self.error_label.setStyleSheet("color: #d32f2f")
+        self.error_label.setStyleSheet(f"color: {status_colour('error').name()}")  # type: ignore[union-attr]
         self.histogram = HistogramWidget()
         self.histogram.range_selected.connect(self._range_selected)
         self.model = EventTableModel(case)
@@ -156,8 +270,14 @@ class EventsView(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((235, 50, 120, 110, 120, 70, 100, 140, 115, 70, 200, 80)):
+        for column, width in enumerate((235, 50, 120, 110, 120, 70, 75, 100, 140, 115, 70, 200)):
             header.resizeSection(column, width)
+        # Sorting is the model's, in SQL. No indicator at first: the case's time order.
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        self.model.sorting.connect(self._sorting)
+        self.model.sorted_ready.connect(self._sorted)
+        self.model.sort_failed.connect(self._sort_failed)
         self.detail = DetailPane()
         from PySide6.QtWidgets import QPushButton
 
@@ -182,21 +302,55 @@ class EventsView(QWidget):
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.error_label)
         layout.addWidget(split, 1)
-        self.refresh_completions()
         self.apply_filter("")
 
-    def refresh_completions(self) -> None:
-        """Field names and values seen in the case, for the filter bar's completer."""
-        words = [f.name for f in FIELDS if f.filterable] + ["time", "duration", "actor", "ip"]
-        for column in ("actor_id", "action", "service", "kind", "integrity", "tenant", "outcome"):
-            rows = self.case.db.execute(
-                f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL LIMIT 200"  # noqa: S608
-            ).fetchall()
-            words += [f"{column}:{quote_value(str(v))}" for (v,) in rows]
-        self.filter_bar.set_completions(words)
+    def refresh(self) -> None:
+        """Read the case again (after an import): the current filter, values to complete."""
+        self.apply_filter(self.filter_bar.text())
+        self.filter_bar.reset_completions(field_words())
+
+    def refresh_completions(self) -> JobWorker:
+        """Read the values seen in the case for the completer, off the GUI thread."""
+        self._stop_completions()
+        worker = JobWorker(query_job(self.case.db, completion_values), self)
+        worker.finished.connect(self._completions_read)
+        self.completion_worker = worker
+        worker.start()
+        return worker
+
+    def _sorting(self, column: int) -> None:
+        self.status.emit(f"sorting {self.model.rowCount():,} events by {EVENT_COLUMNS[column][1]}…")
+
+    def _sorted(self, column: int, order: Qt.SortOrder) -> None:
+        by = EVENT_COLUMNS[column][1] if column >= 0 else "Time"
+        way = "descending" if order == Qt.SortOrder.DescendingOrder else "ascending"
+        self.status.emit(f"{self.model.rowCount():,} events match, by {by} {way}")
+        self.table.scrollToTop()
+
+    def _sort_failed(self, message: str) -> None:
+        self.status.emit(f"sorting failed: {message}")
+
+    def _completions_read(self, words: list[str]) -> None:
+        if self.completion_worker is not None:
+            self.completion_worker.wait()  # its thread ends as it reports: a moment at most
+        self.filter_bar.set_completions(field_words() + words)
+
+    def stop_background(self) -> None:
+        """Stop reading completions and sorting (the case is closing or changed)."""
+        super().stop_background()
+        self.model.stop_sorting(wait=True)
+        self._stop_completions()
+
+    def _stop_completions(self) -> None:
+        worker, self.completion_worker = self.completion_worker, None
+        if worker is not None and worker.is_running():
+            worker.cancel()
+            worker.wait()
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:
-        """Show times in ``tz``."""
+        """Show times in ``tz`` (nothing to do when it is the zone already shown)."""
+        if tz == self.tz:
+            return
         self.tz = tz
         self.model.set_time_zone(tz)
         self._row_changed(self.table.currentIndex(), QModelIndex())
@@ -213,17 +367,17 @@ class EventsView(QWidget):
             self.error_label.setText(exc.diagnostics())
             self.error_label.show()
             return
+        self.stale = False
         self.error_label.setText("")
         self.error_label.hide()
-        where, params = query.where()
-        lo, hi = self.case.db.execute(
-            f"SELECT min(time_ns), max(time_ns) FROM events WHERE {where}",  # noqa: S608
-            params,
-        ).fetchall()[0]
-        # About HISTOGRAM_BUCKETS bars across the matching events' own span, at least a second.
-        bucket = max(((hi or 0) - (lo or 0)) // HISTOGRAM_BUCKETS, 1_000_000_000)
-        self.histogram.set_data(queries.histogram(self.case, bucket, query), bucket)
+        # The histogram in a worker: two more scans of the matching events (50 ms at 10^7) that
+        # the table does not wait for.
+        self.read_in_background(self.case, lambda case: read_histogram(case, query), self._drawn)
         self.status.emit(f"{self.model.rowCount():,} events match")
+
+    def _drawn(self, histogram: tuple[list[tuple[int | None, int]], int]) -> None:
+        self.histogram.set_data(*histogram)
+        self.loaded.emit()
 
     def _range_selected(self, start_ns: int, end_ns: int) -> None:
         self.time_range = (start_ns, end_ns)
@@ -299,7 +453,7 @@ class EventsView(QWidget):
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
 
-class IntegrityView(QWidget):
+class IntegrityView(LazyView):
     """Bundles with their verdicts, the findings, and the integrity map on the time axis."""
 
     finding_selected = Signal(str, int)  # stream id, seq: show that record
@@ -343,10 +497,10 @@ class IntegrityView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
-        self.reload()
 
-    def reload(self) -> None:
+    def refresh(self) -> None:
         """Read bundles, inputs and findings again."""
+        super().refresh()
         db = self.case.db
         bundles = queries.row_dicts(
             db.execute(
@@ -404,25 +558,24 @@ class IntegrityView(QWidget):
         ).fetchall():
             stretches.append(Stretch(str(stream), int(lo), int(hi), "unsealed", "raw"))
         self.map.set_stretches(stretches)
+        # Sized once, on the first rows: again after every import costs the GUI thread for
+        # nothing the person asked for (and moves columns under their eyes).
         for table in (self.bundle_table, self.finding_table):
-            table.resizeColumnsToContents()
-            for column in range(table.model().columnCount()):
-                table.setColumnWidth(column, min(table.columnWidth(column), 420))
+            if table.model().rowCount() and not table.property("sized"):
+                table.setProperty("sized", True)
+                table.resizeColumnsToContents()
+                for column in range(table.model().columnCount()):
+                    table.setColumnWidth(column, min(table.columnWidth(column), 420))
         counts: dict[str, int] = {}
         for b in bundles:
             counts[b["verdict"]] = counts.get(b["verdict"], 0) + 1
         errors = sum(1 for f in findings if f["severity"] == "error")
         badges = " ".join(
-            f"<span style='background:{colour}; color:white'>&nbsp;{n} {verdict}&nbsp;</span>"
+            f"<span style='background:{colour}; color:{ink}'>&nbsp;{n} {verdict}&nbsp;</span>"
             for verdict, n in sorted(counts.items())
-            for colour in [
-                {
-                    "verified": "#2e7d32",
-                    "untrusted": "#f9a825",
-                    "tampered": "#c62828",
-                    "invalid": "#6a1b9a",
-                }.get(verdict, "#616161")
-            ]
+            # The light palette's strong shades with white text (black on yellow), either palette.
+            for colour in [INTEGRITY_COLOURS.get(verdict, "#616161")]
+            for ink in ["black" if verdict == "untrusted" else "white"]
         )
         self.summary.setText(
             f"<b>{len(bundles)} bundle(s)</b> {badges} &nbsp; "
@@ -435,7 +588,7 @@ class IntegrityView(QWidget):
             self.finding_selected.emit(str(row["stream_id"]), int(row["seq"]))
 
 
-class ActorsView(QWidget):
+class ActorsView(LazyView):
     """Every actor with roles, counts, addresses, first and last seen."""
 
     actor_activated = Signal(str)
@@ -484,15 +637,16 @@ class ActorsView(QWidget):
             )
         )
         layout.addWidget(split, 1)
-        self.reload()
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:
-        """Show times in ``tz``."""
-        self.tz = tz
-        self.reload()
+        """Show times in ``tz`` (read again only when the zone changed)."""
+        if tz != self.tz:
+            self.tz = tz
+            self.invalidate()
 
-    def reload(self) -> None:
-        """Read the actor summary again."""
+    def refresh(self) -> None:
+        """Read the actor summary and the busiest actors' swimlanes again."""
+        super().refresh()
         rows = []
         for a in queries.actors(self.case):
             rows.append(
@@ -508,39 +662,33 @@ class ActorsView(QWidget):
                 }
             )
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
-        self._lanes_for = [r["actor_id"] for r in rows[: self.SWIMLANES]]
-        self._lanes_built = False
-        if self.isVisible():
-            self._build_lanes()
-
-    def _build_lanes(self) -> None:
-        # Built when the view is first shown: each lane reads its actor's events, which costs
-        # seconds at 10^7 events and must not delay the window (bench/bench_gui.py).
-        if not self._lanes_built:
-            self._lanes_built = True
-            self.swimlanes.set_lanes([self._lane(actor) for actor in self._lanes_for])
-
-    def showEvent(self, event: Any) -> None:  # noqa: N802
-        """Build the swimlanes the first time the view is shown."""
-        super().showEvent(event)
-        self._build_lanes()
-
-    def _lane(self, actor: str) -> Any:
+        if rows and not self.table.property("sized"):  # once, on the first rows
+            self.table.setProperty("sized", True)
+            self.table.resizeColumnsToContents()
+        # Two aggregate queries for all lanes (core.store.lanes), in a worker: reading each
+        # actor's events took 15 s at 10^7 events (bench/bench_gui.py), the aggregates 0.5-1 s.
         from auditlens.gui.charts import Lane
 
-        timeline = queries.actor_timeline(self.case, actor, limit=5000)
-        return Lane(
-            actor,
-            tuple((s.first_ns, s.last_ns) for s in timeline.sessions),
-            tuple(
-                (e["time_ns"], e.get("action") or "") for e in timeline.events if e.get("time_ns")
+        busiest = [r["actor_id"] for r in rows[: self.SWIMLANES]]
+        self.swimlanes.set_lanes([], "reading the actors' timelines…")
+        self.read_in_background(
+            self.case,
+            lambda case: lanes.lanes(case, busiest, buckets=LANE_BUCKETS),
+            lambda marks: self._lanes_read(
+                [Lane(m.actor, m.sessions, m.ticks, m.address_changes) for m in marks]
             ),
-            tuple(when for when, before, _after in timeline.address_changes if before is not None),
         )
 
+    def _lanes_read(self, read: list[Any]) -> None:
+        self.swimlanes.set_lanes(read)
+        self.loaded.emit()
 
-class TracesView(QWidget):
+    def read_failed(self, message: str) -> None:
+        """Say why the timelines are missing."""
+        self.swimlanes.set_lanes([], f"cannot read the timelines: {message}")
+
+
+class TracesView(LazyView):
     """Trace list, waterfall and span detail (with the span's logs)."""
 
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
@@ -559,6 +707,7 @@ class TracesView(QWidget):
 
         self.case = case
         self.tz: ZoneInfo | None = None
+        self._first_trace: queries.Trace | None = None  # read with the list, in the worker
         self.filter_bar = FilterBar()
         self.filter_bar.setPlaceholderText("Traces with an event matching, e.g.  actor_id:sup-004")
         self.filter_bar.filter_applied.connect(self.apply_filter)
@@ -582,30 +731,49 @@ class TracesView(QWidget):
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
-        self.apply_filter("")
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:
-        """Show times in ``tz``."""
-        self.tz = tz
+        """Show times in ``tz`` (read again only when the zone changed)."""
+        if tz != self.tz:
+            self.tz = tz
+            self.invalidate()
+
+    def refresh(self) -> None:
+        """List the traces again (built when first shown: 1.4 s at 10^7 events)."""
         self.apply_filter(self.filter_bar.text())
 
     def apply_filter(self, text: str) -> None:
         """List the traces that have an event matching ``text``."""
+        self.stale = False
+        query = queries.EventQuery(text)
         try:
-            rows = queries.trace_list(self.case, queries.EventQuery(text))
+            query.where()  # a syntax error shows now, not after a read
         except Error as exc:
             self.summary.setText(exc.diagnostics())
             return
-        for row in rows:
-            row["start"] = queries.format_time(row["start_ns"], self.tz)
-            row["duration_ms"] = f"{(row['duration_ns'] or 0) / 1e6:,.1f}"
+        # In a worker: the trace list groups every event (1.4 s at 10^7 events).
+        self.summary.setText("reading the traces…")
+        tz = self.tz
+        self.read_in_background(
+            self.case, lambda case: read_traces(case, query, tz), self._traces_read
+        )
+
+    def read_failed(self, message: str) -> None:
+        """Say why the list is missing."""
+        self.summary.setText(message)
+
+    def _traces_read(self, read: tuple[list[dict[str, Any]], queries.Trace | None]) -> None:
+        rows, self._first_trace = read
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
+        if rows and not self.table.property("sized"):  # once: 50 ms for 2,000 rows
+            self.table.setProperty("sized", True)
+            self.table.resizeColumnsToContents()
         self.summary.setText(
             f"{len(rows):,} trace(s)" + (" (first 2,000)" if len(rows) >= 2000 else "")
         )
         if rows:
             self.table.selectRow(0)
+        self.loaded.emit()
 
     def open_trace(self, trace_id: str) -> None:
         """Show one trace whether or not it is in the list."""
@@ -616,8 +784,13 @@ class TracesView(QWidget):
         if not current.isValid():
             self.waterfall.set_trace(None)
             return
-        trace = queries.trace(self.case, self.model.rows[current.row()]["trace_id"])
+        trace_id = self.model.rows[current.row()]["trace_id"]
+        first, self._first_trace = self._first_trace, None
+        trace = first if first is not None and first.trace_id == trace_id else None
+        if trace is None:
+            trace = queries.trace(self.case, trace_id)
         self.waterfall.set_trace(trace)
+        self.waterfall.select(0)  # the root span's detail, rather than an empty pane
         self.summary.setText(
             f"trace {trace.trace_id}: {trace.span_count} span(s), "
             f"{len(trace.orphan_logs)} orphan log(s), {len(trace.missing_parents)} missing "

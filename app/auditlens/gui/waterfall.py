@@ -88,6 +88,13 @@ class TraceWaterfallView(QAbstractScrollArea):
         self._update_scrollbar()
         self.viewport().update()
 
+    def select(self, row: int) -> None:
+        """Select the span of ``row`` (and report it)."""
+        if 0 <= row < len(self.rows):
+            self.selected = row
+            self.span_selected.emit(self.rows[row].span)
+            self.viewport().update()
+
     def _update_scrollbar(self) -> None:
         bar = self.verticalScrollBar()
         visible = max(self.viewport().height() // ROW_HEIGHT, 1)
@@ -140,7 +147,7 @@ class TraceWaterfallView(QAbstractScrollArea):
                 painter.fillRect(
                     QRect(x0, y + 3, x1 - x0, ROW_HEIGHT - 6), service_colour(span.get("service"))
                 )
-            painter.setPen(QColor("#212121"))
+            painter.setPen(palette.text().color())  # log marks: visible on either palette
             for log_time in row.log_times:
                 x = self._x(log_time)
                 if LABEL_WIDTH <= x <= self.viewport().width():
@@ -166,10 +173,7 @@ class TraceWaterfallView(QAbstractScrollArea):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         """Select the span under the pointer; start a pan."""
         row = self.verticalScrollBar().value() + int(event.position().y()) // ROW_HEIGHT
-        if 0 <= row < len(self.rows):
-            self.selected = row
-            self.span_selected.emit(self.rows[row].span)
-            self.viewport().update()
+        self.select(row)
         self._drag = (int(event.position().x()), self.view_start, self.view_end)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802

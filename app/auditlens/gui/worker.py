@@ -55,6 +55,10 @@ class _Runner(QObject):
         except Error as exc:
             self.failed.emit(exc.diagnostics())
         except Exception as exc:
+            if type(exc).__name__ == "OutOfMemoryException":  # duckdb's, past its memory limit
+                first = str(exc).splitlines()[0] if str(exc) else ""
+                self.failed.emit(f"the case database ran out of memory ({first})")
+                return
             self.failed.emit(f"internal error: {type(exc).__name__}: {exc}")
 
 
@@ -100,3 +104,81 @@ class JobWorker(QObject):
     def is_running(self) -> bool:
         """Whether the job is still running."""
         return bool(self._thread.isRunning())
+
+
+def query_job(connection: Any, query: Callable[[Any], Any]) -> Job:
+    """A job running ``query(cursor)`` on a cursor of ``connection`` (DuckDB), off the GUI thread.
+
+    The cursor is the job's own connection to the same database; Cancel interrupts it. It is made
+    here, on the calling (GUI) thread: DuckDB refuses a call on a connection busy with another
+    thread's call instead of waiting, so the worker never touches ``connection`` itself.
+    """
+    cursor = connection.cursor()
+
+    def job(token: CancelToken) -> Generator[Progress, None, Any]:
+        token.on_cancel(cursor.interrupt)
+        try:
+            result = query(cursor)
+        finally:
+            cursor.close()
+        return result
+        yield  # a generator, as the worker drives jobs; nothing to report meanwhile
+
+    return job
+
+
+class LatestJob:
+    """At most one job of a kind that counts: a new one cancels the one before.
+
+    A cancelled job is not waited for (DuckDB may take a while to notice the interrupt); it is
+    kept until its thread has ended, and its answer is dropped. Only the newest job's answer
+    reaches ``done`` (or its error ``failed``).
+    """
+
+    def __init__(self) -> None:
+        self.current: JobWorker | None = None
+        self._retired: list[JobWorker] = []
+
+    def start(
+        self,
+        job: Job,
+        done: Callable[[Any], None],
+        failed: Callable[[str], None] | None = None,
+    ) -> JobWorker:
+        """Cancel the job before (if running) and start ``job``."""
+        self.stop()
+        worker = JobWorker(job)
+        worker.finished.connect(lambda result: self._ended(worker, done, result))
+        if failed is not None:
+            worker.failed.connect(lambda message: self._ended(worker, failed, message))
+        self.current = worker
+        worker.start()
+        return worker
+
+    def _ended(self, worker: JobWorker, then: Callable[[Any], None], value: Any) -> None:
+        worker.wait()  # its thread ends as it reports: a moment at most
+        if worker is self.current:
+            self.current = None
+            then(value)
+
+    def running(self) -> bool:
+        """Whether the newest job is still running."""
+        return self.current is not None and self.current.is_running()
+
+    def stop(self, *, wait: bool = False) -> None:
+        """Cancel the running job; with ``wait``, block until every job started has ended."""
+        worker, self.current = self.current, None
+        if worker is not None and worker.is_running():
+            worker.cancel()
+            self._retired.append(worker)
+            for signal in (worker.finished, worker.failed, worker.cancelled):
+                signal.connect(lambda *_args, w=worker: self._retire(w))
+        if wait:
+            for retired in list(self._retired):
+                retired.wait()
+            self._retired.clear()
+
+    def _retire(self, worker: JobWorker) -> None:
+        worker.wait()
+        if worker in self._retired:
+            self._retired.remove(worker)

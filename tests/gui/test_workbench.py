@@ -1,0 +1,327 @@
+"""The workbench at scale: views read the case when shown, sorting in SQL, completions off the
+GUI thread, and an import that fails leaving the window usable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from auditlens.core.store import queries
+from auditlens.core.store.case import Case
+from auditlens.gui import main_window
+from auditlens.gui.main_window import MainWindow
+from auditlens.gui.models import EVENT_COLUMNS
+from auditlens.gui.views import EventsView, TracesView
+
+# 886 events over five pages, a third of them without an actor (sorted last).
+SOME = "service:recording-service"
+ACTOR = [name for name, _ in EVENT_COLUMNS].index("actor_id")
+TIME = [name for name, _ in EVENT_COLUMNS].index("time")
+
+
+def all_rows(model) -> list[dict[str, Any]]:
+    return [model.event(row) for row in range(model.rowCount())]
+
+
+def by_value(rows: list[dict[str, Any]], field: str, *, descending: bool) -> list[int]:
+    """``ord`` of ``rows`` sorted by ``field`` (ties in time order, missing values last)."""
+    present = sorted((r for r in rows if r[field] is not None), key=lambda r: r["ord"])
+    present.sort(key=lambda r: r[field], reverse=descending)  # stable: ties keep time order
+    missing = sorted((r for r in rows if r[field] is None), key=lambda r: r["ord"])
+    return [r["ord"] for r in present + missing]
+
+
+def test_sorting_by_a_column_in_sql(qtbot, qtmodeltester, sample_case_dir, open_case):
+    with open_case(sample_case_dir) as case:
+        view = EventsView(case)
+        qtbot.addWidget(view)
+        view.filter_bar.set_text(SOME)
+        view.filter_bar.apply()
+        model, header = view.model, view.table.horizontalHeader()
+        # The default order is the case's time order, with no sort indicator.
+        time_order = all_rows(model)
+        assert [r["ord"] for r in time_order] == sorted(r["ord"] for r in time_order)
+        assert any(r["actor_id"] is None for r in time_order)
+        assert header.sortIndicatorSection() == -1
+        for order in (Qt.SortOrder.DescendingOrder, Qt.SortOrder.AscendingOrder):
+            with qtbot.waitSignal(model.sorted_ready, timeout=30_000):
+                view.table.sortByColumn(ACTOR, order)
+            assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (ACTOR, order)
+            descending = order == Qt.SortOrder.DescendingOrder
+            assert [r["ord"] for r in all_rows(model)] == by_value(
+                time_order, "actor_id", descending=descending
+            )
+            qtmodeltester.check(model, force_py=True)
+
+
+def test_the_last_sort_asked_wins_whether_or_not_the_first_ended(qtbot, sample_case_dir, open_case):
+    service = [name for name, _ in EVENT_COLUMNS].index("service")
+    with open_case(sample_case_dir) as case:
+        view = EventsView(case)
+        qtbot.addWidget(view)
+        model = view.model
+        time_order = all_rows(model)
+        view.table.sortByColumn(ACTOR, Qt.SortOrder.AscendingOrder)
+        first = model.sort_worker
+        assert first is not None
+        with qtbot.waitSignal(
+            model.sorted_ready, timeout=30_000, check_params_cb=lambda column, _o: column == service
+        ):
+            view.table.sortByColumn(service, Qt.SortOrder.DescendingOrder)
+        assert [r["ord"] for r in all_rows(model)] == by_value(
+            time_order, "service", descending=True
+        )
+        qtbot.waitUntil(lambda: not first.is_running(), timeout=30_000)
+
+
+def test_time_descending_then_back_to_the_case_order(
+    qtbot, qtmodeltester, sample_case_dir, open_case
+):
+    with open_case(sample_case_dir) as case:
+        view = EventsView(case)
+        qtbot.addWidget(view)
+        view.filter_bar.set_text(SOME)
+        view.filter_bar.apply()
+        model = view.model
+        time_order = [r["ord"] for r in all_rows(model)]
+        with qtbot.waitSignal(model.sorted_ready, timeout=30_000):
+            view.table.sortByColumn(TIME, Qt.SortOrder.DescendingOrder)
+        assert [r["ord"] for r in all_rows(model)] == time_order[::-1]
+        qtmodeltester.check(model, force_py=True)
+        with qtbot.waitSignal(model.sorted_ready, timeout=30_000):
+            view.table.sortByColumn(TIME, Qt.SortOrder.AscendingOrder)
+        assert [r["ord"] for r in all_rows(model)] == time_order
+
+
+def test_a_new_filter_keeps_the_sort(qtbot, sample_case_dir, open_case):
+    with open_case(sample_case_dir) as case:
+        view = EventsView(case)
+        qtbot.addWidget(view)
+        model = view.model
+        with qtbot.waitSignal(model.sorted_ready, timeout=30_000):
+            view.table.sortByColumn(ACTOR, Qt.SortOrder.DescendingOrder)
+        with qtbot.waitSignal(model.sorted_ready, timeout=30_000):
+            view.filter_bar.set_text("kind:log")
+            view.filter_bar.apply()
+        rows = all_rows(model)
+        assert len(rows) == queries.count_events(case, queries.EventQuery("kind:log"))
+        assert {r["kind"] for r in rows} == {"log"}
+        assert [r["ord"] for r in rows] == by_value(rows, "actor_id", descending=True)
+
+
+def test_completions_are_read_off_the_gui_thread_when_first_needed(
+    qtbot, sample_case_dir, open_case
+):
+    with open_case(sample_case_dir) as case:
+        view = EventsView(case)
+        qtbot.addWidget(view)
+        words = view.filter_bar._words
+        # Field names at once; no value read yet (that scans every event).
+        assert "actor_id" in words.stringList()
+        assert view.completion_worker is None
+        assert not any(w.startswith("actor_id:") for w in words.stringList())
+        view.show()
+        with qtbot.waitSignal(view.filter_bar.completions_wanted, timeout=5_000):
+            qtbot.keyClicks(view.filter_bar, "act")
+        worker = view.completion_worker
+        assert worker is not None
+        with qtbot.waitSignal(worker.finished, timeout=30_000):
+            pass
+        actors = {a.actor_id for a in queries.actors(case)}
+        offered = {w.split(":", 1)[1] for w in words.stringList() if w.startswith("actor_id:")}
+        assert offered == actors
+
+
+def test_a_hidden_view_reads_the_case_only_when_shown(
+    qtbot, sample_case_dir, monkeypatch, open_case
+):
+    from zoneinfo import ZoneInfo
+
+    calls = []
+    original = queries.trace_list
+    monkeypatch.setattr(queries, "trace_list", lambda *a, **k: calls.append(1) or original(*a, **k))
+    with open_case(sample_case_dir) as case:
+        view = TracesView(case)
+        qtbot.addWidget(view)
+        view.set_time_zone(ZoneInfo("Europe/Berlin"))
+        assert calls == [] and view.model.rowCount() == 0
+        with qtbot.waitSignal(view.loaded, timeout=30_000):  # the list is read in a worker
+            view.show()
+        assert len(calls) == 1 and view.model.rowCount() > 0
+        assert view.model.rows[0]["start"].endswith("+01:00")
+        view.set_time_zone(ZoneInfo("Europe/Berlin"))  # the same zone: nothing to read
+        assert len(calls) == 1
+        with qtbot.waitSignal(view.loaded, timeout=30_000):
+            view.set_time_zone(None)
+        assert len(calls) == 2 and view.model.rows[0]["start"].endswith("Z")
+
+
+def raw_lines(path: Path, count: int) -> Path:
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "timestamp": f"2026-03-02T09:{i // 60 % 60:02d}:{i % 60:02d}.000Z",
+                    "user_id": f"late-{i % 3}",
+                    "action": "READ",
+                }
+            )
+            + "\n"
+            for i in range(count)
+        )
+    )
+    return path
+
+
+@pytest.fixture
+def warnings(monkeypatch) -> list[tuple[str, str]]:
+    """Message boxes the window would show (a modal box would wait for a click forever)."""
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda _parent, title, text, *a: shown.append((title, text))
+    )
+    return shown
+
+
+@pytest.fixture
+def window(qtbot, sample_case_dir, settings, tmp_path, warnings):
+    case_dir = tmp_path / "case"
+    shutil.copytree(sample_case_dir, case_dir)
+    window = MainWindow(case_dir, settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()
+
+
+def test_the_end_of_an_import_refreshes_the_visible_view_only(qtbot, window, tmp_path, warnings):
+    before = window.events.model.rowCount()
+    assert window.tabs.currentWidget() is window.integrity
+    worker = window.start_import([raw_lines(tmp_path / "late.jsonl", 30)])
+    outcome: list[str] = []
+    worker.finished.connect(lambda _report: outcome.append("finished"))
+    worker.failed.connect(outcome.append)
+    qtbot.waitUntil(lambda: bool(outcome), timeout=60_000)
+    worker.wait()
+    assert (outcome, warnings) == (["finished"], [])
+    # The integrity view (visible) was read again; the others wait until shown.
+    assert not window.integrity.stale
+    assert window.events.stale and window.events.model.rowCount() == before
+    assert window.actors.stale and window.traces.stale
+    window.tabs.setCurrentWidget(window.events)
+    assert not window.events.stale
+    assert window.events.model.rowCount() == before + 30
+
+
+def test_a_failed_import_shows_why_and_leaves_the_window_usable(
+    qtbot, window, tmp_path, monkeypatch, warnings
+):
+    gui_thread_orderings = []
+    original = queries.refresh_order
+
+    def refresh_order(case: Case) -> None:
+        # DuckDB running out of memory while ordering the timeline, the import's last step (the
+        # events are stored by then); on the GUI thread the call is only counted.
+        if threading.current_thread() is threading.main_thread():
+            gui_thread_orderings.append(1)
+            original(case)
+            return
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    monkeypatch.setattr(queries, "refresh_order", refresh_order)
+    before = window.events.model.rowCount()
+    worker = window.start_import([raw_lines(tmp_path / "late.jsonl", 30)])
+    with qtbot.waitSignal(worker.failed, timeout=60_000):
+        pass
+    worker.wait()
+    assert gui_thread_orderings == []  # nothing was retried on the GUI thread
+    ((title, text),) = warnings
+    assert title == "Import failed"
+    assert "ran out of memory" in text and "not yet in time order" in text
+    assert "internal error" not in text
+    assert window.needs_ordering()
+    # The window is usable: the views show the case as it was and still answer.
+    window.tabs.setCurrentWidget(window.events)
+    assert window.events.model.rowCount() == before
+    window.events.jump_to(before - 1)
+    assert window.events.model.event(before - 1) is not None
+    # Refresh orders the timeline in a worker; when that fails again, it says so again.
+    window.reload()
+    assert window.worker is not None and window.worker is not worker
+    with qtbot.waitSignal(window.worker.failed, timeout=60_000):
+        pass
+    window.worker.wait()
+    assert len(warnings) == 2 and gui_thread_orderings == []
+    # Once memory suffices, Refresh brings the imported events in.
+    monkeypatch.setattr(queries, "refresh_order", original)
+    window.reload()
+    with qtbot.waitSignal(window.worker.finished, timeout=60_000):
+        pass
+    window.worker.wait()
+    assert not window.needs_ordering()
+    assert window.events.model.rowCount() == before + 30
+    assert main_window.MainWindow.needs_ordering(window) is False
+
+
+def test_the_palette_follows_the_system_scheme_unless_forced(qapp):
+    from PySide6.QtGui import QGuiApplication
+
+    from auditlens.gui.app import apply_palette, is_dark
+    from auditlens.gui.models import DARK_INTEGRITY_COLOURS, INTEGRITY_COLOURS, status_colour
+
+    hints = QGuiApplication.styleHints()
+    try:
+        apply_palette(qapp)
+        assert is_dark(qapp) == (hints.colorScheme() == Qt.ColorScheme.Dark)
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)  # the system turns dark
+        assert is_dark(qapp)
+        assert status_colour("tampered").name() == DARK_INTEGRITY_COLOURS["tampered"]
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+        assert not is_dark(qapp)
+        assert status_colour("tampered").name() == INTEGRITY_COLOURS["tampered"]
+        apply_palette(qapp, "dark")  # forced: the system's changes no longer apply
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+        assert is_dark(qapp)
+    finally:
+        apply_palette(qapp, "light")
+        apply_palette(qapp)
+
+
+def test_dark_screenshot_is_dark(sample_case_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QColor, QImage
+
+    out = tmp_path / "events-dark.png"
+    case_dir = tmp_path / "case"
+    shutil.copytree(sample_case_dir, case_dir)
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "auditlens.entry", "gui", str(case_dir)),
+            *("--tab", "events", "--palette", "dark", "--screenshot", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    pixels = [
+        QColor(image.pixel(x, y)).lightness()
+        for x in range(0, image.width(), 23)
+        for y in range(0, image.height(), 19)
+    ]
+    # Mostly dark background, with light text drawn on it.
+    assert sorted(pixels)[len(pixels) // 2] < 80
+    assert max(pixels) > 180
