@@ -325,3 +325,25 @@ def test_dark_screenshot_is_dark(sample_case_dir, tmp_path):
     # Mostly dark background, with light text drawn on it.
     assert sorted(pixels)[len(pixels) // 2] < 80
     assert max(pixels) > 180
+
+
+@pytest.mark.parametrize("text", ["", "kind:log"])
+def test_the_histogram_bucket_is_whole_minutes_and_counts_every_event(
+    sample_case_dir, open_case, text
+):
+    from auditlens.gui.views import HISTOGRAM_BUCKETS, read_histogram
+
+    with open_case(sample_case_dir) as case:
+        query = queries.EventQuery(text)
+        where, params = query.where()
+        lo, hi = case.db.execute(
+            f"SELECT min(time_ns), max(time_ns) FROM events WHERE {where}", params
+        ).fetchall()[0]
+        assert (hi - lo) // HISTOGRAM_BUCKETS > queries.MINUTE_NS  # the sample spans days
+        bars, bucket = read_histogram(case, query)
+        assert bucket % queries.MINUTE_NS == 0
+        assert bucket >= (hi - lo) // HISTOGRAM_BUCKETS
+        assert (hi - lo) // bucket <= HISTOGRAM_BUCKETS
+        assert sum(count for _, count in bars) == queries.count_events(case, query)
+        starts = [start for start, _ in bars if start is not None]
+        assert all(start % bucket == 0 for start in starts)

@@ -225,12 +225,13 @@ class MainWindow(QMainWindow):
         return [self.integrity, self.events, self.actors, self.traces]
 
     def needs_ordering(self) -> bool:
-        """Whether events were added without their time order (an import failed at its end)."""
+        """Whether the time order or a lookup table is out of date, to be refreshed in a worker.
+
+        That happens when an import failed at its end, or the case comes from an earlier version.
+        """
         if self.case is None:
             return False
-        events = int(self.case.scalar("SELECT count(*) FROM events"))
-        ordered = self.case.scalar("SELECT value FROM meta WHERE key = 'ordered_rows'")
-        return ordered is None or int(ordered) != events
+        return queries.needs_refresh(self.case)
 
     def reload(self) -> None:
         """Read the case again (after an import): the visible view now, the others when shown.

@@ -58,6 +58,9 @@ def read_histogram(
         params,
     ).fetchall()[0]
     bucket = max(((hi or 0) - (lo or 0)) // HISTOGRAM_BUCKETS, 1_000_000_000)
+    minute = queries.MINUTE_NS
+    if bucket > minute:  # whole minutes: the case keeps per-minute counts for those
+        bucket = -(-bucket // minute) * minute
     return queries.histogram(case, bucket, query), bucket
 
 
