@@ -3,9 +3,11 @@ GUI thread, and an import that fails leaving the window usable."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import threading
+from datetime import UTC as UTC_ZONE
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +349,60 @@ def test_the_histogram_bucket_is_whole_minutes_and_counts_every_event(
         assert sum(count for _, count in bars) == queries.count_events(case, query)
         starts = [start for start, _ in bars if start is not None]
         assert all(start % bucket == 0 for start in starts)
+
+
+@pytest.mark.parametrize("zone", [None, "Asia/Kolkata", "America/St_Johns"])
+@pytest.mark.parametrize(
+    ("lo_s", "hi_s", "width"),
+    [(1_772_409_601, 1_772_409_601 + 3 * 86_400, 1200), (1_772_409_601, 1_772_409_661, 900)],
+)
+def test_time_axis_ticks_fall_on_whole_local_steps_with_room_for_labels(zone, lo_s, hi_s, width):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from auditlens.gui.charts import SECOND_NS, TICK_STEPS_S, time_ticks
+
+    tz = ZoneInfo(zone) if zone else None
+    lo, hi = lo_s * SECOND_NS, hi_s * SECOND_NS
+    ticks = time_ticks(lo, hi, width, tz, spacing=110)
+    assert len(ticks) >= 2
+    times = [ns for ns, _ in ticks]
+    assert all(lo <= ns <= hi for ns in times)
+    steps = {b - a for a, b in itertools.pairwise(times)}
+    assert len(steps) == 1
+    step_s = steps.pop() // SECOND_NS
+    assert step_s in TICK_STEPS_S
+    assert step_s * width / (hi_s - lo_s) >= 110  # labels at least 110 px apart
+    smaller = [s for s in TICK_STEPS_S if s < step_s]
+    assert not smaller or smaller[-1] * width / (hi_s - lo_s) < 110  # the smallest such step
+    local = [datetime.fromtimestamp(ns // SECOND_NS, tz or UTC_ZONE) for ns in times]
+    seconds_of_day = [m.hour * 3600 + m.minute * 60 + m.second for m in local]
+    assert all(s % min(step_s, 86_400) == 0 for s in seconds_of_day)  # whole steps of the clock
+    labels = [label for _, label in ticks]
+    assert labels[0].startswith(local[0].date().isoformat())
+    for previous, moment, label in zip(local, local[1:], labels[1:], strict=False):
+        assert label.startswith(moment.date().isoformat()) == (moment.date() != previous.date())
+
+
+def test_the_swimlanes_have_a_time_axis_in_the_chosen_zone(qtbot, sample_case_dir, open_case):
+    from zoneinfo import ZoneInfo
+
+    from auditlens.gui.views import ActorsView
+
+    with open_case(sample_case_dir) as case:
+        view = ActorsView(case)
+        qtbot.addWidget(view)
+        view.resize(1200, 800)
+        view.show()
+        qtbot.waitUntil(lambda: bool(view.swimlanes.lanes), timeout=30_000)
+        axis = view.swimlanes.axis
+        assert axis.isVisible()
+        assert (axis.lo, axis.hi) == (view.swimlanes.lo, view.swimlanes.hi)
+        assert axis.tz is None
+        view.set_time_zone(ZoneInfo("Asia/Tokyo"))
+        assert axis.tz == ZoneInfo("Asia/Tokyo")
+        qtbot.waitUntil(lambda: bool(view.swimlanes.lanes), timeout=30_000)  # read again
+        assert (axis.lo, axis.hi) == (view.swimlanes.lo, view.swimlanes.hi)
+        image = axis.grab().toImage()
+        assert image.width() > 0
+        assert len({image.pixel(x, image.height() - 2) for x in range(image.width())}) > 1

@@ -7,9 +7,20 @@ whatever the case holds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QLine, QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygon
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPolygon,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QWidget
 
 from auditlens.core.store.lanes import NOTABLE_ACTIONS
@@ -178,6 +189,81 @@ class IntegrityMapWidget(QWidget):
             x += 16 + painter.fontMetrics().horizontalAdvance(state) + 14
 
 
+SECOND_NS = 1_000_000_000
+# Steps between labelled time ticks, from a second to a week (the axis picks the smallest that
+# leaves room for its labels).
+TICK_STEPS_S = (1, 5, 15, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
+
+
+def time_ticks(
+    lo: int, hi: int, width: int, tz: ZoneInfo | None = None, spacing: int = 110
+) -> list[tuple[int, str]]:
+    """Tick times (ns) and labels across ``lo``..``hi`` drawn ``width`` pixels wide.
+
+    Ticks fall on whole steps of the wall clock in ``tz`` (UTC when None), at least ``spacing``
+    pixels apart; a label names the date where the date changes, or on the first tick.
+    """
+    if hi <= lo or width <= 0:
+        return []
+    span_s = (hi - lo) / SECOND_NS
+    wanted = span_s * spacing / width
+    step = next((s for s in TICK_STEPS_S if s >= wanted), None)
+    if step is None:  # more than a week per label: whole weeks
+        step = TICK_STEPS_S[-1] * int(-(-wanted // TICK_STEPS_S[-1]))
+    zone = tz or UTC
+    offset = int(datetime.fromtimestamp(lo // SECOND_NS, zone).utcoffset().total_seconds())
+    first = -(-(lo // SECOND_NS + offset) // step) * step - offset  # a whole step on the wall clock
+    ticks: list[tuple[int, str]] = []
+    last_day = None
+    for t in range(first, hi // SECOND_NS + 1, step):
+        moment = datetime.fromtimestamp(t, zone)
+        day = moment.date()
+        clock = moment.strftime("%H:%M:%S" if step < 60 else "%H:%M")
+        label = f"{day.isoformat()} {clock}" if day != last_day else clock
+        last_day = day
+        ticks.append((t * SECOND_NS, label))
+    return ticks
+
+
+def _zone_name(tz: ZoneInfo | None) -> str:
+    return "UTC" if tz is None else tz.key
+
+
+class TimeAxisWidget(QWidget):
+    """A time axis with labelled ticks, aligned with a chart's plot area below it."""
+
+    def __init__(
+        self, plot: QWidget, left: int, right_margin: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.plot, self.left, self.right_margin = plot, left, right_margin
+        self.lo, self.hi = 0, 0
+        self.tz: ZoneInfo | None = None
+        self.setFixedHeight(self.fontMetrics().height() + 8)
+
+    def set_span(self, lo: int, hi: int, tz: ZoneInfo | None) -> None:
+        """Label ``lo``..``hi`` in ``tz``."""
+        self.lo, self.hi, self.tz = lo, hi, tz
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """Zone name at the left, then a tick and a label per step."""
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.window())
+        painter.setPen(palette.text().color())
+        bottom = self.height() - 1
+        painter.drawText(QPoint(4, bottom - 5), f"time ({_zone_name(self.tz)})")
+        # The plot's own width: it may be narrower than the axis (a scroll bar beside it).
+        width = self.plot.width() - self.left - self.right_margin
+        if self.hi <= self.lo or width <= 0:
+            return
+        for ns, label in time_ticks(self.lo, self.hi, width, self.tz):
+            x = self.left + int((ns - self.lo) / (self.hi - self.lo) * width)
+            painter.drawLine(x, bottom - 4, x, bottom)
+            painter.drawText(QPoint(x + 3, bottom - 5), label)
+
+
 @dataclass(frozen=True)
 class Lane:
     """One actor's marks: sessions as spans, actions as ticks, address changes as triangles."""
@@ -213,6 +299,8 @@ class ActorSwimlaneWidget(QWidget):
         self._pixels: dict[int, tuple[int, _LanePixels]] = {}
         self.lo = 0
         self.hi = 1
+        self.tz: ZoneInfo | None = None
+        self.axis = TimeAxisWidget(self, self.LABEL, 8)
 
     def set_lanes(self, lanes: list[Lane], message: str = "no actors") -> None:
         """Show these lanes (``message`` when there are none)."""
@@ -224,8 +312,19 @@ class ActorSwimlaneWidget(QWidget):
         times = [t for t, _ in ends] + [t for lane in lanes for s in lane.sessions for t in s]
         self.lo, self.hi = (min(times), max(times)) if times else (0, 1)
         self.hi = max(self.hi, self.lo + 1)
-        self.setMinimumHeight(24 + self.LANE * max(len(lanes), 1))
+        self.setMinimumHeight(8 + self.LANE * max(len(lanes), 1))
+        self.axis.set_span(self.lo, self.hi if lanes else self.lo, self.tz)
         self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        """Keep the axis on the lanes' scale."""
+        super().resizeEvent(event)
+        self.axis.update()
+
+    def set_time_zone(self, tz: ZoneInfo | None) -> None:
+        """Label the time axis in ``tz``."""
+        self.tz = tz
+        self.axis.set_span(self.axis.lo, self.axis.hi, tz)
 
     def _x(self, ns: int) -> int:
         width = max(self.width() - self.LABEL - 8, 1)
@@ -272,11 +371,18 @@ class ActorSwimlaneWidget(QWidget):
         notable = QColor("#ef5350" if palette.base().color().lightness() < 128 else "#c62828")
         first = max((event.rect().top() - 4) // self.LANE, 0)
         last = min((event.rect().bottom() - 4) // self.LANE, len(self.lanes) - 1)
+        grid = QColor(palette.text().color())
+        grid.setAlpha(40)
+        ticks = time_ticks(self.lo, self.hi, self.width() - self.LABEL - 8, self.tz)
         for row in range(first, last + 1):
             lane, marks = self.lanes[row], self._lane_pixels(row)
             y = 4 + row * self.LANE
             if row % 2:
                 painter.fillRect(QRect(0, y, self.width(), self.LANE), palette.alternateBase())
+            painter.setPen(grid)  # the axis' ticks, carried down through the lanes
+            painter.drawLines(
+                [QLine(self._x(ns), y, self._x(ns), y + self.LANE) for ns, _ in ticks]
+            )
             painter.setPen(palette.text().color())
             painter.drawText(QPoint(4, y + 15), lane.actor)
             for x0, x1 in marks.sessions:
@@ -292,13 +398,6 @@ class ActorSwimlaneWidget(QWidget):
                     triangle.append(point)
                 painter.drawPolygon(triangle)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(palette.text().color())
-        y = 4 + len(self.lanes) * self.LANE + 14
-        painter.drawText(QPoint(self.LABEL, y), (format_time(self.lo) or "")[:16] + "Z")
-        end = (format_time(self.hi) or "")[:16] + "Z"
-        painter.drawText(
-            QPoint(self.width() - 8 - painter.fontMetrics().horizontalAdvance(end), y), end
-        )
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         """Emit the actor and time under the pointer."""

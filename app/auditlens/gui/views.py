@@ -627,8 +627,14 @@ class ActorsView(LazyView):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.swimlanes)
         split = QSplitter(Qt.Orientation.Vertical)
+        timeline = QWidget()
+        timeline_layout = QVBoxLayout(timeline)
+        timeline_layout.setContentsMargins(0, 0, 0, 0)
+        timeline_layout.setSpacing(0)
+        timeline_layout.addWidget(self.swimlanes.axis)  # stays in sight while the lanes scroll
+        timeline_layout.addWidget(scroll, 1)
         split.addWidget(self.table)
-        split.addWidget(scroll)
+        split.addWidget(timeline)
         split.setSizes([420, 380])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -645,6 +651,7 @@ class ActorsView(LazyView):
         """Show times in ``tz`` (read again only when the zone changed)."""
         if tz != self.tz:
             self.tz = tz
+            self.swimlanes.set_time_zone(tz)
             self.invalidate()
 
     def refresh(self) -> None:
