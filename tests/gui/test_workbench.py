@@ -406,3 +406,33 @@ def test_the_swimlanes_have_a_time_axis_in_the_chosen_zone(qtbot, sample_case_di
         image = axis.grab().toImage()
         assert image.width() > 0
         assert len({image.pixel(x, image.height() - 2) for x in range(image.width())}) > 1
+
+
+def test_time_column_titles_name_the_zone_in_every_table(
+    qtbot, qtmodeltester, sample_case_dir, open_case
+):
+    from zoneinfo import ZoneInfo
+
+    from auditlens.gui.views import ActorsView
+
+    with open_case(sample_case_dir) as case:
+        for view, keys in (
+            (ActorsView(case), ("first_seen", "last_seen")),
+            (TracesView(case), ("start",)),
+        ):
+            qtbot.addWidget(view)
+            model = view.model
+
+            def titles(m=model):
+                return {
+                    m.columns[c][0]: m.headerData(c, Qt.Orientation.Horizontal)
+                    for c in range(m.columnCount())
+                }
+
+            assert all(titles()[k].endswith("(UTC)") for k in keys)
+            with qtbot.waitSignal(model.headerDataChanged):
+                view.set_time_zone(ZoneInfo("Europe/Paris"))
+            named = titles()
+            assert all(named[k].endswith("(Europe/Paris)") for k in keys)
+            assert all(named[k] == t for k, t in model.columns if k not in keys)
+            qtmodeltester.check(model)

@@ -374,10 +374,23 @@ class EventTableModel(QAbstractTableModel):
 class RowsModel(QAbstractTableModel):
     """A small, fully loaded table (bundles, findings, actors): at most a few thousand rows."""
 
-    def __init__(self, columns: list[tuple[str, str]], parent: Any = None) -> None:
+    def __init__(
+        self,
+        columns: list[tuple[str, str]],
+        parent: Any = None,
+        time_keys: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(parent)
         self.columns = columns
         self.rows: list[dict[str, Any]] = []
+        self.time_keys = time_keys  # columns holding times: their titles name the zone
+        self.tz: ZoneInfo | None = None
+
+    def set_time_zone(self, tz: ZoneInfo | None) -> None:
+        """Name ``tz`` in the time columns' titles (the rows are formatted by the view)."""
+        self.tz = tz
+        if self.time_keys:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
         """Replace the rows."""
@@ -419,7 +432,10 @@ class RowsModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
-            return self.columns[section][1]
+            key, title = self.columns[section]
+            if key in self.time_keys:
+                return f"{title} ({self.tz.key if self.tz else 'UTC'})"
+            return title
         if orientation == Qt.Orientation.Vertical:
             return str(section + 1)
         return None

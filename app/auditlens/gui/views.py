@@ -612,7 +612,7 @@ class ActorsView(LazyView):
         super().__init__(parent)
         self.case = case
         self.tz: ZoneInfo | None = None
-        self.model = RowsModel(self.COLUMNS, self)
+        self.model = RowsModel(self.COLUMNS, self, time_keys=("first_seen", "last_seen"))
         self.table = _table(self.model)
         self.table.doubleClicked.connect(
             lambda index: self.actor_activated.emit(self.model.rows[index.row()]["actor_id"])
@@ -651,6 +651,7 @@ class ActorsView(LazyView):
         """Show times in ``tz`` (read again only when the zone changed)."""
         if tz != self.tz:
             self.tz = tz
+            self.model.set_time_zone(tz)
             self.swimlanes.set_time_zone(tz)
             self.invalidate()
 
@@ -721,7 +722,7 @@ class TracesView(LazyView):
         self.filter_bar = FilterBar()
         self.filter_bar.setPlaceholderText("Traces with an event matching, e.g.  actor_id:sup-004")
         self.filter_bar.filter_applied.connect(self.apply_filter)
-        self.model = RowsModel(self.COLUMNS, self)
+        self.model = RowsModel(self.COLUMNS, self, time_keys=("start",))
         self.table = _table(self.model)
         self.table.selectionModel().currentRowChanged.connect(self._trace_changed)
         self.waterfall = TraceWaterfallView()
@@ -746,6 +747,7 @@ class TracesView(LazyView):
         """Show times in ``tz`` (read again only when the zone changed)."""
         if tz != self.tz:
             self.tz = tz
+            self.model.set_time_zone(tz)
             self.invalidate()
 
     def refresh(self) -> None:
