@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from auditlens.core.errors import CancelledError, Error
 from auditlens.core.progress import CancelToken, Progress
+from auditlens.core.store.case import DATABASE
 
 Job = Callable[[CancelToken], Generator[Progress, None, Any]]
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress updates a second reach the GUI thread
@@ -114,6 +115,8 @@ def query_job(connection: Any, query: Callable[[Any], Any]) -> Job:
     thread's call instead of waiting, so the worker never touches ``connection`` itself.
     """
     cursor = connection.cursor()
+    # A cursor starts in DuckDB's in-memory database, not in the case attached to it.
+    cursor.execute(f"USE {DATABASE}")
 
     def job(token: CancelToken) -> Generator[Progress, None, Any]:
         token.on_cancel(cursor.interrupt)
