@@ -435,3 +435,38 @@ def test_import_progress_shows_counts_and_time_left(qtbot, settings, monkeypatch
     # 250 records in 2 s: 750 more take about 6 s.
     assert dialog.labelText().startswith("indexing: 250 of 1,000 records  (about 6 s left)")
     assert (dialog.value(), dialog.maximum()) == (250, 1000)
+
+
+def test_the_waterfall_ruler_follows_zoom(qtbot):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    from auditlens.gui.waterfall import RULER_HEIGHT, TraceWaterfallView
+
+    view = TraceWaterfallView()
+    qtbot.addWidget(view)
+    view.resize(1000, 400)
+    view.show()
+    assert view.ticks() == []
+    view.set_trace(synthetic_trace(20, chain=False))
+    assert view.ruler.geometry().bottom() < view.viewport().geometry().top()
+    assert view.ruler.height() == RULER_HEIGHT
+    before = view.ticks()
+    assert before[0] == (view.start_ns, "+0 ms")
+    event = QWheelEvent(
+        QPointF(700, 50),
+        QPointF(700, 50),
+        QPoint(0, 0),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.ControlModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    for _ in range(6):
+        view.wheelEvent(event)
+    after = view.ticks()
+    assert after[1][0] - after[0][0] < before[1][0] - before[0][0]  # finer steps when zoomed in
+    assert all(view.view_start <= ns <= view.view_end for ns, _ in after)
+    image = view.ruler.grab().toImage()
+    assert len({image.pixel(x, image.height() - 2) for x in range(image.width())}) > 1

@@ -436,3 +436,28 @@ def test_time_column_titles_name_the_zone_in_every_table(
             assert all(named[k].endswith("(Europe/Paris)") for k in keys)
             assert all(named[k] == t for k, t in model.columns if k not in keys)
             qtmodeltester.check(model)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "width"),
+    [(0, 525_168_363, 900), (3_000, 7_500, 700), (10**9, 10**9 + 86_400 * 10**9, 1000)],
+)
+def test_waterfall_ruler_ticks_are_whole_1_2_5_steps_from_the_trace_start(start, end, width):
+    from auditlens.gui.waterfall import UNITS, offset_ticks
+
+    origin = 0
+    ticks = offset_ticks(start, end, origin, width, spacing=90)
+    times = [ns for ns, _ in ticks]
+    assert times and all(start <= ns <= end for ns in times)
+    steps = {b - a for a, b in itertools.pairwise(times)}
+    assert len(steps) <= 1
+    step = steps.pop() if steps else end - start
+    digits = str(step).rstrip("0")
+    assert digits in ("1", "2", "5")
+    assert step * width / (end - start) >= 90
+    assert all((ns - origin) % step == 0 for ns in times)
+    unit, name = next((u, n) for u, n in UNITS if step >= u)
+    for ns, label in ticks:
+        number, shown_unit = label.lstrip("+").split(" ")
+        assert shown_unit == name
+        assert float(number) * unit == pytest.approx(ns - origin)

@@ -2,7 +2,8 @@
 
 Paints only the rows in view (a QAbstractScrollArea whose scroll range is rows x row height), so a
 trace of 100,000 spans opens and pans without freezing. The logs of each span are ticks on its
-bar. Ctrl+wheel zooms the time axis around the pointer; dragging pans it.
+bar. Ctrl+wheel zooms the time axis around the pointer; dragging pans it. A ruler above the rows
+labels the time since the trace began.
 """
 
 from __future__ import annotations
@@ -19,6 +20,53 @@ from auditlens.core.store.queries import SpanNode, Trace
 
 ROW_HEIGHT = 20
 LABEL_WIDTH = 320
+RULER_HEIGHT = 22
+UNITS = ((1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "µs"), (1, "ns"))
+
+
+def offset_ticks(
+    view_start: int, view_end: int, origin: int, width: int, spacing: int = 90
+) -> list[tuple[int, str]]:
+    """Ticks (ns) and labels ("+250 ms") across the view, measured from ``origin``.
+
+    The step is the smallest 1, 2 or 5 times a power of ten nanoseconds that puts the ticks at
+    least ``spacing`` pixels apart across ``width``; ticks fall on whole steps from the origin.
+    """
+    if view_end <= view_start or width <= 0:
+        return []
+    wanted = (view_end - view_start) * spacing / width
+    steps = (m * 10**e for e in range(19) for m in (1, 2, 5))
+    step = next((candidate for candidate in steps if candidate >= wanted), 5 * 10**18)
+    unit, name = next((u, n) for u, n in UNITS if step >= u)
+    first = origin + -(-(view_start - origin) // step) * step
+    ticks = []
+    for ns in range(first, view_end + 1, step):
+        value = (ns - origin) / unit
+        text = f"{value:.0f}" if step % unit == 0 else f"{value:g}"
+        ticks.append((ns, f"+{text} {name}" if ns >= origin else f"{text} {name}"))
+    return ticks
+
+
+class _Ruler(QWidget):
+    """The waterfall's time ruler: offsets from the trace's start over the visible time span."""
+
+    def __init__(self, view: TraceWaterfallView) -> None:
+        super().__init__(view)
+        self.view = view
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """A tick and its offset per step, aligned with the bars below."""
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.window())
+        painter.setPen(palette.text().color())
+        bottom = self.height() - 1
+        painter.drawText(QPoint(4, bottom - 5), "time since the trace began")
+        for ns, label in self.view.ticks():
+            x = self.view.x_of(ns)
+            painter.drawLine(x, bottom - 4, x, bottom)
+            if x + 3 + painter.fontMetrics().horizontalAdvance(label) <= self.width():
+                painter.drawText(QPoint(x + 3, bottom - 5), label)  # a label cut off: left out
 
 
 @dataclass(frozen=True)
@@ -75,6 +123,23 @@ class TraceWaterfallView(QAbstractScrollArea):
         self._drag: tuple[int, int, int] | None = None
         self.viewport().setMouseTracking(True)
         self.setMinimumHeight(200)
+        self.setViewportMargins(0, RULER_HEIGHT, 0, 0)
+        self.ruler = _Ruler(self)
+
+    def ticks(self) -> list[tuple[int, str]]:
+        """The ruler's ticks over the visible time span, from the trace's start."""
+        if not self.rows:
+            return []
+        width = max(self.viewport().width() - LABEL_WIDTH - 8, 1)
+        return offset_ticks(self.view_start, self.view_end, self.start_ns, width)
+
+    def x_of(self, ns: int) -> int:
+        """The pixel column of time ``ns`` (in the viewport's and the ruler's coordinates)."""
+        return self._x(ns)
+
+    def _repaint(self) -> None:
+        self.viewport().update()
+        self.ruler.update()
 
     def set_trace(self, trace: Trace | None) -> None:
         """Show ``trace`` (or nothing)."""
@@ -86,14 +151,14 @@ class TraceWaterfallView(QAbstractScrollArea):
         self.view_start, self.view_end = self.start_ns, self.end_ns
         self.selected = -1
         self._update_scrollbar()
-        self.viewport().update()
+        self._repaint()
 
     def select(self, row: int) -> None:
         """Select the span of ``row`` (and report it)."""
         if 0 <= row < len(self.rows):
             self.selected = row
             self.span_selected.emit(self.rows[row].span)
-            self.viewport().update()
+            self._repaint()
 
     def _update_scrollbar(self) -> None:
         bar = self.verticalScrollBar()
@@ -103,9 +168,13 @@ class TraceWaterfallView(QAbstractScrollArea):
         bar.setSingleStep(1)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        """Keep the scroll range in step with the height."""
+        """Keep the scroll range in step with the height, and the ruler above the rows."""
         super().resizeEvent(event)
         self._update_scrollbar()
+        area = self.viewport().geometry()
+        self.ruler.setGeometry(
+            QRect(area.left(), area.top() - RULER_HEIGHT, area.width(), RULER_HEIGHT)
+        )
 
     def _x(self, ns: int) -> int:
         width = max(self.viewport().width() - LABEL_WIDTH - 8, 1)
@@ -120,6 +189,13 @@ class TraceWaterfallView(QAbstractScrollArea):
         if not self.rows:
             painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, "select a trace")
             return
+        grid = QColor(palette.text().color())
+        grid.setAlpha(40)
+        painter.setPen(grid)  # the ruler's ticks, carried down through the rows
+        for ns, _ in self.ticks():
+            x = self._x(ns)
+            if x >= LABEL_WIDTH:
+                painter.drawLine(x, 0, x, self.viewport().height())
         first = self.verticalScrollBar().value()
         count = self.viewport().height() // ROW_HEIGHT + 1
         metrics = painter.fontMetrics()
@@ -168,7 +244,7 @@ class TraceWaterfallView(QAbstractScrollArea):
         factor = 0.8 if event.angleDelta().y() > 0 else 1.25
         self.view_start = int(anchor - (anchor - self.view_start) * factor)
         self.view_end = max(int(anchor + (self.view_end - anchor) * factor), self.view_start + 1000)
-        self.viewport().update()
+        self._repaint()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         """Select the span under the pointer; start a pan."""
@@ -184,7 +260,7 @@ class TraceWaterfallView(QAbstractScrollArea):
         width = max(self.viewport().width() - LABEL_WIDTH - 8, 1)
         shift = int((int(event.position().x()) - x0) / width * (end - start))
         self.view_start, self.view_end = start - shift, end - shift
-        self.viewport().update()
+        self._repaint()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         """End a pan."""
@@ -193,4 +269,4 @@ class TraceWaterfallView(QAbstractScrollArea):
     def reset_zoom(self) -> None:
         """Show the whole trace."""
         self.view_start, self.view_end = self.start_ns, self.end_ns
-        self.viewport().update()
+        self._repaint()
