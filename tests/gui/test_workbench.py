@@ -461,3 +461,21 @@ def test_waterfall_ruler_ticks_are_whole_1_2_5_steps_from_the_trace_start(start,
         number, shown_unit = label.lstrip("+").split(" ")
         assert shown_unit == name
         assert float(number) * unit == pytest.approx(ns - origin)
+
+
+def test_the_integrity_map_axis_follows_the_zone(qtbot, sample_case_dir, open_case):
+    from zoneinfo import ZoneInfo
+
+    from auditlens.gui.views import IntegrityView
+
+    with open_case(sample_case_dir) as case:
+        view = IntegrityView(case)
+        qtbot.addWidget(view)
+        view.resize(1200, 800)
+        view.show()
+        qtbot.waitUntil(lambda: bool(view.map.stretches), timeout=30_000)
+        assert view.map.tz is None
+        light = view.map.grab().toImage()
+        view.set_time_zone(ZoneInfo("Pacific/Auckland"))  # +13:00 in March: other tick labels
+        assert view.map.tz == ZoneInfo("Pacific/Auckland")
+        assert view.map.grab().toImage() != light

@@ -136,7 +136,13 @@ class IntegrityMapWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.stretches: list[Stretch] = []
+        self.tz: ZoneInfo | None = None
         self.setMinimumHeight(120)
+
+    def set_time_zone(self, tz: ZoneInfo | None) -> None:
+        """Label the time axis in ``tz``."""
+        self.tz = tz
+        self.update()
 
     def set_stretches(self, stretches: list[Stretch]) -> None:
         """Show these stretches."""
@@ -176,9 +182,13 @@ class IntegrityMapWidget(QWidget):
         y = 8 + len(lanes) * 26 + 4
         x = left
         painter.setPen(QPen(palette.text().color()))
-        painter.drawText(QPoint(left, y + 12), (format_time(lo) or "")[:16] + "Z")
-        end = (format_time(hi) or "")[:16] + "Z"
-        painter.drawText(QPoint(right - painter.fontMetrics().horizontalAdvance(end), y + 12), end)
+        metrics = painter.fontMetrics()
+        for ns, label in time_ticks(lo, hi, right - left, self.tz):  # whole steps, dates named
+            tick = left + int((ns - lo) / (hi - lo) * (right - left))
+            painter.drawLine(tick, y - 4, tick, y)
+            if tick + 3 + metrics.horizontalAdvance(label) <= self.width():
+                painter.drawText(QPoint(tick + 3, y + 12), label)
+        painter.drawText(QPoint(4, y + 12), f"time ({_zone_name(self.tz)})")
         y += 18
         for state in ("verified", "untrusted", "unsealed", "tampered", "missing"):
             x += 150 if x == left else 0

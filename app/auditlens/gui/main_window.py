@@ -256,6 +256,7 @@ class MainWindow(QMainWindow):
         """Show every time in ``name`` (UTC by default)."""
         self.tz = queries.zone(name)
         if self.case is not None and hasattr(self, "traces"):
+            self.integrity.set_time_zone(self.tz)
             self.events.set_time_zone(self.tz)
             self.actors.set_time_zone(self.tz)
             self.traces.set_time_zone(self.tz)

@@ -501,6 +501,10 @@ class IntegrityView(LazyView):
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
 
+    def set_time_zone(self, tz: ZoneInfo | None) -> None:
+        """Label the integrity map's time axis in ``tz`` (nothing to read again)."""
+        self.map.set_time_zone(tz)
+
     def refresh(self) -> None:
         """Read bundles, inputs and findings again."""
         super().refresh()
