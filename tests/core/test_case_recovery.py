@@ -282,3 +282,35 @@ def test_inputs_without_any_journal_are_not_journaled_as_if_nothing_happened(tmp
         Case.open(case_dir)
     assert not (case_dir / "journal.jsonl").exists()
     assert verify(case_dir).status is JournalStatus.TAMPERED
+
+
+def test_journal_verify_names_inputs_committed_but_not_yet_journaled(tmp_path, monkeypatch, cli):
+    case_dir = tmp_path / "case"
+    first = audit_file(tmp_path / "a.jsonl", 3)
+    second = audit_file(tmp_path / "b.jsonl", 4)
+    with Case.open(case_dir, create=True) as case:
+        drive(import_inputs(case, [first], TrustStore()))
+    done = cli("journal", "verify", case_dir)
+    assert done.code == 0 and "not yet named in the journal" not in done.out
+    assert read_journal_record(case_dir).unjournaled == ()
+
+    def killed(self, action, input_id, details):
+        raise Killed()
+
+    monkeypatch.setattr(Case, "journal_input", killed)
+    with Case.open(case_dir) as case, pytest.raises(Killed):
+        drive(import_inputs(case, [second], TrustStore()))
+    monkeypatch.undo()
+
+    record = read_journal_record(case_dir)
+    assert [path for _, path in record.unjournaled] == [str(second)]
+    done = cli("journal", "verify", case_dir)
+    assert done.code == 0, done.out  # the entries themselves are intact
+    assert done.out.startswith("journal intact")
+    assert "1 input(s) committed to the case but not yet named in the journal" in done.out
+    assert f"input {record.unjournaled[0][0]}: {second}" in done.out
+    with Case.open(case_dir):  # the next open journals it as import_recovered
+        pass
+    assert read_journal_record(case_dir).unjournaled == ()
+    done = cli("journal", "verify", case_dir)
+    assert done.code == 0 and "not yet named in the journal" not in done.out

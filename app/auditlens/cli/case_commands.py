@@ -366,6 +366,7 @@ def cmd_journal(args: argparse.Namespace) -> int:
     note = report.interrupted
     if report.status is JournalStatus.INTACT:
         out(f"journal intact: {report.entries} entries")
+        _say_unjournaled(record)
         return 0
     if report.status is JournalStatus.INTERRUPTED and note is not None:
         out(
@@ -373,6 +374,7 @@ def cmd_journal(args: argparse.Namespace) -> int:
             "action was interrupted before the case recorded it"
         )
         out(f"  {note.describe()}")
+        _say_unjournaled(record)
         return JOURNAL_INTERRUPTED_EXIT
     listed = f"{len(report.problems)} problem(s)"
     if report.unlisted:
@@ -382,4 +384,18 @@ def cmd_journal(args: argparse.Namespace) -> int:
         out(f"  {problem.describe()}")
     if note is not None:
         out(f"  note: {note.describe()}")
+    _say_unjournaled(record)
     return EXIT_CODES[Verdict.TAMPERED]
+
+
+def _say_unjournaled(record: Any) -> None:
+    """Name the inputs the case holds that no journal entry names yet (the entries are intact)."""
+    if record is None or not record.unjournaled:
+        return
+    out(
+        f"  note: {len(record.unjournaled)} input(s) committed to the case but not yet named in "
+        "the journal (an import was stopped between its commit and its entry); the next open "
+        "for writing journals them as import_recovered:"
+    )
+    for input_id, path in record.unjournaled:
+        out(f"    input {input_id}: {path}")

@@ -17,6 +17,7 @@ Invariants:
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,11 +90,15 @@ class JournalRecord:
         announced: the head announced before the last append began, if any.
         empty: no head, no announcement, no journaled input, and no input, event, bundle or
             finding: nothing the journal could have recorded.
+        unjournaled: inputs (id, path) committed to the case that no journal entry names yet (a
+            process killed between an input's commit and its entry; the next open for writing
+            journals them as ``import_recovered``).
     """
 
     head: tuple[int, str]
     announced: tuple[int, str] | None
     empty: bool
+    unjournaled: tuple[tuple[int, str], ...] = ()
 
 
 def read_journal_record(folder: Path) -> JournalRecord | None:
@@ -122,17 +127,49 @@ def read_journal_record(folder: Path) -> JournalRecord | None:
             holds_rows = any(
                 bool(case.scalar(sql)) for table, sql in _ANY_ROW.items() if table in tables
             )
+            pending = (
+                case.db.execute(
+                    "SELECT input_id, path FROM inputs WHERE input_id > ? ORDER BY input_id",
+                    [case._journaled_input()],
+                ).fetchall()
+                if {"meta", "inputs"} <= tables
+                else []
+            )
         except duckdb.Error as exc:
             raise InvalidInputError(
                 f"cannot read the case database: {exc}", path=str(folder / DB_NAME)
             ) from exc
     from auditlens.core.store.journal import GENESIS_PREV
 
+    named = _journaled_input_ids(folder) if pending else set()
     return JournalRecord(
         head or (0, GENESIS_PREV),
         announced,
         head is None and announced is None and not journaled and not holds_rows,
+        tuple((int(i), str(p)) for i, p in pending if int(i) not in named),
     )
+
+
+def _journaled_input_ids(folder: Path) -> set[int]:
+    """The input ids that entries of the journal name.
+
+    Lines that do not parse are skipped: judging them is `journal verify`'s work.
+    """
+    from auditlens.core.store.journal import JOURNAL_NAME
+
+    named: set[int] = set()
+    try:
+        lines = (folder / JOURNAL_NAME).read_bytes().splitlines()
+    except OSError:
+        return named
+    for line in lines:
+        try:
+            details = json.loads(line).get("details")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(details, dict) and isinstance(details.get("input_id"), int):
+            named.add(details["input_id"])
+    return named
 
 
 class Case:
