@@ -72,7 +72,7 @@ def test_the_last_sort_asked_wins_whether_or_not_the_first_ended(qtbot, sample_c
         model = view.model
         time_order = all_rows(model)
         view.table.sortByColumn(ACTOR, Qt.SortOrder.AscendingOrder)
-        first = model.sort_worker
+        first = model.sorter.current
         assert first is not None
         with qtbot.waitSignal(
             model.sorted_ready, timeout=30_000, check_params_cb=lambda column, _o: column == service

@@ -25,7 +25,7 @@ from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 from auditlens.core.store.schema import FIELD_NAMES
-from auditlens.gui.worker import JobWorker, query_job
+from auditlens.gui.worker import LatestJob, query_job
 
 PAGE = 200
 FETCH_BATCH = 1_000_000  # sorted positions converted per batch in the sorting worker
@@ -187,9 +187,7 @@ class EventTableModel(QAbstractTableModel):
         self.query = queries.EventQuery()
         self.sort_column = -1  # -1: the case's time order
         self.sort_order = Qt.SortOrder.AscendingOrder
-        self.sort_worker: JobWorker | None = None
-        # Cancelled sorts still ending: kept until they have (a thread must outlive its object).
-        self._retired: list[JobWorker] = []
+        self.sorter = LatestJob()  # the column sort in a worker: a new one cancels the one before
         self.base: queries.EventView | None = None
         self._sort_key: tuple[queries.EventQuery, int, Qt.SortOrder] | None = None
         self.generation = 0
@@ -241,53 +239,34 @@ class EventTableModel(QAbstractTableModel):
         if self.view is not base:
             self._show(base)
         query = self.query
-        worker = JobWorker(
+        self.sorter.start(
             query_job(
                 self.case.db, lambda cursor: sort_and_first_page(cursor, query, name, descending)
-            )
+            ),
+            self._sorted,
+            self._sort_failed,
         )
-        worker.finished.connect(lambda positions: self._sorted(worker, positions))
-        worker.failed.connect(lambda message: self._sort_failed(worker, message))
-        self.sort_worker = worker
         self.sorting.emit(column)
-        worker.start()
 
-    def _sorted(self, worker: JobWorker, read: tuple[pyarrow.ChunkedArray, list[Any]]) -> None:
-        worker.wait()  # its thread ends as it reports: a moment at most
-        if worker is not self.sort_worker:  # a newer query or sort replaced this one
-            return
+    def _sorted(self, read: tuple[pyarrow.ChunkedArray, list[Any]]) -> None:
+        # Only the newest sort's answer arrives here (LatestJob): a newer query or sort dropped
+        # the ones before.
         positions, first_page = read
         self._show(PositionsView(self.case, positions))
         self._pages[0] = first_page  # read with the sort: the table shows it without a query
         self.sorted_ready.emit(self.sort_column, self.sort_order)
 
-    def _sort_failed(self, worker: JobWorker, message: str) -> None:
-        worker.wait()
-        if worker is self.sort_worker:
-            self._sort_key = None  # asking again tries again
-            self.sort_failed.emit(message)
+    def _sort_failed(self, message: str) -> None:
+        self._sort_key = None  # asking again tries again
+        self.sort_failed.emit(message)
 
     def stop_sorting(self, *, wait: bool = False) -> None:
         """Stop a column sort still running (a new one, a new query; ``wait`` when closing).
 
         Without ``wait`` the GUI thread does not block on it: DuckDB may take a while to notice
-        the interrupt, and its answer is dropped anyway (the generation changed).
+        the interrupt, and its answer is dropped anyway.
         """
-        worker, self.sort_worker = self.sort_worker, None
-        if worker is not None and worker.is_running():
-            worker.cancel()
-            self._retired.append(worker)
-            for signal in (worker.finished, worker.failed, worker.cancelled):
-                signal.connect(lambda *_args, w=worker: self._retire(w))
-        if wait:
-            for retired in list(self._retired):
-                retired.wait()
-            self._retired.clear()
-
-    def _retire(self, worker: JobWorker) -> None:
-        worker.wait()  # its thread ends as it reports: a moment at most
-        if worker in self._retired:
-            self._retired.remove(worker)
+        self.sorter.stop(wait=wait)
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:
         """Show times in ``tz`` (UTC when None)."""
