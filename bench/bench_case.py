@@ -380,31 +380,6 @@ def _seal_stream(job: tuple[str, str, str, str, list[int]]) -> list[tuple[int, s
     return made
 
 
-def _write_truststore(path: Path) -> None:
-    """The trust store ``build_sample`` writes: the throwaway sample key, marked as sample."""
-    from auditlens.core.sample.case import sample_signing_key
-    from auditlens.core.verify.trust import truststore_document
-
-    key = sample_signing_key()
-    path.write_bytes(
-        truststore_document(
-            [
-                {
-                    "key_id": key.key_id,
-                    "algorithm": key.algorithm,
-                    "public_key": key.public_pem().decode("ascii"),
-                    "owner": "AuditLens built-in sample: THROWAWAY key derived from a public label",
-                    "not_before": None,
-                    "not_after": None,
-                    "revoked_at": None,
-                    "obtained": "built in (sample only; never trust for real evidence)",
-                }
-            ],
-            sample=True,
-        )
-    )
-
-
 def prepare(records: int, workdir: Path) -> Dataset:
     """Build (or reuse) the sealed bundles of ``records`` records."""
     root = workdir / f"case-n{records}"
@@ -422,7 +397,9 @@ def prepare(records: int, workdir: Path) -> Dataset:
         ]
         with ProcessPoolExecutor(2) as pool:
             made = [b for result in pool.map(_seal_stream, jobs) for b in result]
-        _write_truststore(root / "truststore.json")
+        from auditlens.core.sample.case import write_sample_truststore
+
+        write_sample_truststore(root / "truststore.json")
         order = sorted(made, key=lambda m: (m[0], m[1]))
         ready.write_text(
             json.dumps(

@@ -99,7 +99,14 @@ def build_sample(
             bundles.setdefault(stream.stream_id, []).append(target)
             previous = target
     truststore = out / "truststore.json"
-    truststore.write_bytes(
+    write_sample_truststore(truststore)
+    return SampleCase(out, raw, bundles, truststore, key)
+
+
+def write_sample_truststore(path: Path) -> None:
+    """Write the sample's trust store: the throwaway sample key, marked as a sample."""
+    key = sample_signing_key()
+    path.write_bytes(
         truststore_document(
             [
                 {
@@ -116,4 +123,3 @@ def build_sample(
             sample=True,
         )
     )
-    return SampleCase(out, raw, bundles, truststore, key)
