@@ -235,6 +235,24 @@ def time_ticks(
     return ticks
 
 
+def paint_ruler(widget: QWidget, caption: str, marks: list[tuple[int, str]]) -> None:
+    """Paint a time ruler on ``widget``: ``caption`` at the left, a tick and label per mark (x).
+
+    A label that would be cut off at the right edge is left out (its tick stays).
+    """
+    painter = QPainter(widget)
+    palette = widget.palette()
+    painter.fillRect(widget.rect(), palette.window())
+    painter.setPen(palette.text().color())
+    bottom = widget.height() - 1
+    painter.drawText(QPoint(4, bottom - 5), caption)
+    metrics = painter.fontMetrics()
+    for x, label in marks:
+        painter.drawLine(x, bottom - 4, x, bottom)
+        if x + 3 + metrics.horizontalAdvance(label) <= widget.width():
+            painter.drawText(QPoint(x + 3, bottom - 5), label)
+
+
 def _zone_name(tz: ZoneInfo | None) -> str:
     return "UTC" if tz is None else tz.key
 
@@ -258,20 +276,13 @@ class TimeAxisWidget(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         """Zone name at the left, then a tick and a label per step."""
-        painter = QPainter(self)
-        palette = self.palette()
-        painter.fillRect(self.rect(), palette.window())
-        painter.setPen(palette.text().color())
-        bottom = self.height() - 1
-        painter.drawText(QPoint(4, bottom - 5), f"time ({_zone_name(self.tz)})")
         # The plot's own width: it may be narrower than the axis (a scroll bar beside it).
         width = self.plot.width() - self.left - self.right_margin
-        if self.hi <= self.lo or width <= 0:
-            return
-        for ns, label in time_ticks(self.lo, self.hi, width, self.tz):
-            x = self.left + int((ns - self.lo) / (self.hi - self.lo) * width)
-            painter.drawLine(x, bottom - 4, x, bottom)
-            painter.drawText(QPoint(x + 3, bottom - 5), label)
+        marks = []
+        if self.hi > self.lo and width > 0:
+            for ns, label in time_ticks(self.lo, self.hi, width, self.tz):
+                marks.append((self.left + int((ns - self.lo) / (self.hi - self.lo) * width), label))
+        paint_ruler(self, f"time ({_zone_name(self.tz)})", marks)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QResizeEve
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from auditlens.core.store.queries import SpanNode, Trace
+from auditlens.gui.charts import paint_ruler
 
 ROW_HEIGHT = 20
 LABEL_WIDTH = 320
@@ -56,17 +57,8 @@ class _Ruler(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         """A tick and its offset per step, aligned with the bars below."""
-        painter = QPainter(self)
-        palette = self.palette()
-        painter.fillRect(self.rect(), palette.window())
-        painter.setPen(palette.text().color())
-        bottom = self.height() - 1
-        painter.drawText(QPoint(4, bottom - 5), "time since the trace began")
-        for ns, label in self.view.ticks():
-            x = self.view.x_of(ns)
-            painter.drawLine(x, bottom - 4, x, bottom)
-            if x + 3 + painter.fontMetrics().horizontalAdvance(label) <= self.width():
-                painter.drawText(QPoint(x + 3, bottom - 5), label)  # a label cut off: left out
+        marks = [(self.view.x_of(ns), label) for ns, label in self.view.ticks()]
+        paint_ruler(self, "time since the trace began", marks)
 
 
 @dataclass(frozen=True)
