@@ -309,17 +309,9 @@ def _stream_counts(base: Path, records: int) -> dict[str, list[int]]:
     return {s: [sizes[s]] * (copies - 1) + [last[s]] for s in sizes}
 
 
-def _drive(job: Any) -> Any:
-    """Run a core generator job to completion and return its value."""
-    while True:
-        try:
-            next(job)
-        except StopIteration as stop:
-            return stop.value
-
-
 def _seal_stream(job: tuple[str, str, str, str, list[int]]) -> list[tuple[int, str, int]]:
     """Seal one stream: one bundle per day per copy, each continuing the one before."""
+    from auditlens.cli.output import drive
     from auditlens.core.bundle.formats import SourceRecord
     from auditlens.core.bundle.seal import seal
     from auditlens.core.sample.case import sample_signing_key
@@ -360,7 +352,7 @@ def _seal_stream(job: tuple[str, str, str, str, list[int]]) -> list[tuple[int, s
             absolute_day = copy * BASE_DAYS + day
             day_date = BASE_START + timedelta(days=absolute_day)
             target = folder / f"{stream_id}-{len(made) + 1:04d}"
-            _drive(
+            drive(
                 seal(
                     [],
                     key,
@@ -373,7 +365,8 @@ def _seal_stream(job: tuple[str, str, str, str, list[int]]) -> list[tuple[int, s
                         "export": f"{stream_id} {day_date.isoformat()}",
                     },
                     records=records,
-                )
+                ),
+                quiet=True,  # two processes seal at once: no progress lines
             )
             made.append((absolute_day, str(target), end - first))
             previous = target
