@@ -48,7 +48,7 @@ from auditlens.cli.main import main
 from auditlens.core.bundle import formats
 from auditlens.core.bundle.manifest import LEAVES_PATH
 from auditlens.core.bundle.seal import seal
-from auditlens.core.store import decode, importer
+from auditlens.core.store import decode, importer, queries
 from auditlens.core.store.case import DB_NAME
 from auditlens.core.store.case import Case as StoreCase
 from auditlens.core.store.journal import JOURNAL_NAME
@@ -828,10 +828,10 @@ def test_an_input_drops_the_lookup_indexes_until_the_timeline_is_ordered_again(
     assert cli("import", case_folder, first).code == EXIT_CODES[Verdict.UNSEALED]
     with StoreCase.open(case_folder) as case:
         indexes = event_indexes(case)
-        assert indexes == sorted(importer._EVENT_INDEXES)
+        assert indexes == sorted(queries.EVENT_INDEXES)
         assert ordered_rows(case) == "6"
         case.db.begin()
-        importer._drop_event_indexes(case)
+        queries.before_adding_events(case)
         assert (event_indexes(case), ordered_rows(case)) == ([], None)
         case.db.rollback()
         assert (event_indexes(case), ordered_rows(case)) == (indexes, "6")

@@ -39,6 +39,7 @@ from auditlens.core.store.decode import (
     read_table,
 )
 from auditlens.core.store.normalize import Normalizer, load_profiles
+from auditlens.core.store.queries import before_adding_events
 from auditlens.core.store.schema import EVENT_SCHEMA, FIELD_NAMES
 from auditlens.core.verify import hashing
 from auditlens.core.verify.findings import Finding, FindingSink, Verdict
@@ -50,8 +51,6 @@ BATCH_ROWS = 20_000
 DECODE_TASK_BYTES = 8 * 1024 * 1024  # per worker task: big enough to amortize, small in memory
 PARALLEL_MIN_RECORDS = 50_000  # below this, starting worker processes costs more than it saves
 HASH_CHUNK = 8 * 1024 * 1024  # below MAX_RECORD_LINE: a line whole within one chunk is decoded
-# Indexes of ``events`` that queries.refresh_order creates (its _order) and inserts must not feed.
-_EVENT_INDEXES = ("events_trace", "events_actor")
 # Findings that name one stored line as not the sealed record at its place.
 _RECORD_CODES = {"RECORD_MODIFIED", "RECORD_INSERTED", "RECORDS_REORDERED", "DUPLICATE_RECORD"}
 # Findings that make every record of a bundle unprovable, whatever its own leaf says.
@@ -180,19 +179,6 @@ def _insert(case: Case, table: pa.Table, input_id: int) -> None:
         case.db.execute("INSERT INTO events SELECT NULL, *, ? FROM _batch", [input_id])
     finally:
         case.db.unregister("_batch")
-
-
-def _drop_event_indexes(case: Case) -> None:
-    """Drop the trace and actor indexes in the input's transaction, before any event is added.
-
-    DuckDB keeps an ART index it inserts into in memory: adding 10^6 events to a 10^7-event case
-    with them present ran out of case.MEMORY_LIMIT (measured). Forgetting the ordered row count
-    makes ``refresh_order`` (run after every import) order the timeline again, which rebuilds
-    them, even when the input adds no event. An input rolled back keeps them.
-    """
-    for index in _EVENT_INDEXES:
-        case.db.execute(f"DROP INDEX IF EXISTS {index}")
-    case.db.execute("DELETE FROM meta WHERE key = 'ordered_rows'")
 
 
 def _looks_like_archive(path: Path) -> bool:
@@ -421,7 +407,7 @@ class Importer:
         db = self.case.db
         db.begin()
         try:
-            _drop_event_indexes(self.case)
+            before_adding_events(self.case)
             batcher = _Batcher(self.case, input_id)
             for file in files:
                 stream = self._raw_stream_id(path, file)
@@ -488,7 +474,7 @@ class Importer:
         db.begin()
         try:
             if manifest is not None and bundle.verdict is not Verdict.INVALID:
-                _drop_event_indexes(self.case)
+                before_adding_events(self.case)
                 result.records = yield from self._bundle_events(
                     container, bundle, manifest, input_id, result
                 )
