@@ -816,6 +816,7 @@ def run_profile(data: Dataset, case_dir: Path) -> dict[str, Any]:
         (importer_module, "_insert", "duckdb insert (_insert)", timed),
         (importer_module, "read_table", "arrow ipc read (read_table)", timed),
         (importer_module, "hash_input", "hash input (hash_input, any thread)", timed),
+        (importer_module, "_sha256_file", "hash a file (_sha256_file, any thread)", timed),
         (
             importer_module.Importer,
             "_digest_of",

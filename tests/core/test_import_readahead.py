@@ -2,7 +2,8 @@
 
 What was read ahead must be exactly what the input's own turn would have found: the same digest,
 the same verdict and findings, and a refusal when the evidence changed after it was read.
-Cancelling stops the read-ahead thread with the job.
+Cancelling stops the read-ahead thread with the job. A bundle folder's record files are hashed
+while it is verified, yet every file is still hashed before anything parses it.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from typing import Any
 
 import pytest
 
+from auditlens.core.bundle.seal import seal
 from auditlens.core.errors import CancelledError, InvalidInputError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.resources import sample_case_dir
+from auditlens.core.sample.case import sample_signing_key
 from auditlens.core.store import importer as importer_module
 from auditlens.core.store.case import Case
 from auditlens.core.store.importer import Importer, ImportReport
+from auditlens.core.verify import verifier as verifier_module
 from auditlens.core.verify.trust import load_trust
 from auditlens.core.verify.verifier import BundleVerifier
 from golden.make_golden import run
@@ -134,3 +138,133 @@ def test_cancelling_stops_the_read_ahead_with_the_job(tmp_path: Path) -> None:
                     token.cancel()
         assert readahead_threads() == []
         assert case.db.execute("SELECT path FROM inputs").fetchall() == [(str(inputs[0]),)]
+
+
+def test_a_bundle_folder_is_hashed_file_by_file_before_anything_parses_it(tmp_path: Path) -> None:
+    """Its metadata is hashed before verification parses it, its record files (hashed in the
+    digest thread, alongside verification) before the first record is decoded."""
+    trust = load_trust(SAMPLE / "truststore.json")
+    events: list[tuple[str, str, str]] = []  # (what, file name or "", thread name)
+    hash_file = importer_module._sha256_file
+    parse = verifier_module.strict_json_loads
+    decode = importer_module.decode_task
+
+    def spy_hash(path: Path, token: CancelToken) -> tuple[str, int]:
+        result = hash_file(path, token)
+        events.append(("hashed", path.relative_to(AUDIT_DIR).as_posix(), thread()))
+        return result
+
+    def spy_parse(data: bytes, **where: Any) -> Any:
+        events.append(("parsed", str(where.get("path")), thread()))
+        return parse(data, **where)
+
+    def spy_decode(task: Any) -> Any:
+        events.append(("decoded", task.file_label, thread()))
+        return decode(task)
+
+    def thread() -> str:
+        return threading.current_thread().name
+
+    patches = {
+        (importer_module, "_sha256_file"): spy_hash,
+        (verifier_module, "strict_json_loads"): spy_parse,
+        (importer_module, "decode_task"): spy_decode,
+    }
+    for (module, name), spy in patches.items():
+        setattr(module, name, spy)
+    try:
+        with Case.open(tmp_path / "case", create=True) as case:
+            report = run(Importer(case, trust, workers=1).run([AUDIT_DIR]))
+    finally:
+        for (module, name), original in zip(patches, (hash_file, parse, decode), strict=True):
+            setattr(module, name, original)
+    assert report.inputs[0].sha256 == folder_sha256(AUDIT_DIR)
+    assert report.inputs[0].records > 0
+    hashed = [name for what, name, _ in events if what == "hashed"]
+    files = sorted(p.relative_to(AUDIT_DIR).as_posix() for p in AUDIT_DIR.rglob("*") if p.is_file())
+    assert sorted(hashed) == files
+    first_parse = next(i for i, e in enumerate(events) if e[0] == "parsed")
+    first_decode = next(i for i, e in enumerate(events) if e[0] == "decoded")
+    for index, (what, name, thread_name) in enumerate(events):
+        if what != "hashed":
+            continue
+        if name.startswith("data/"):
+            assert thread_name.startswith("auditlens-digest")
+            assert index < first_decode, name
+        else:
+            assert index < first_parse, name
+
+
+class SpyPool:
+    """A worker pool that records which decode tasks were submitted, in order."""
+
+    def __init__(self, pool: Any, log: list[tuple[str, str]]) -> None:
+        self.pool, self.log = pool, log
+
+    def submit(self, fn: Any, task: Any) -> Any:
+        self.log.append(("submitted", task.file_label))
+        return self.pool.submit(fn, task)
+
+    def map(self, *args: Any, **kwargs: Any) -> Any:
+        return self.pool.map(*args, **kwargs)
+
+    def shutdown(self, *args: Any, **kwargs: Any) -> None:
+        self.pool.shutdown(*args, **kwargs)
+
+
+def test_the_next_bundle_is_decoding_while_one_is_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once every task of an input is submitted, the next input's first tasks are (its hash and
+    verification done): each is decoded once, and the case holds what a plain import gives."""
+    key = sample_signing_key()
+    raw = SAMPLE / "raw" / "audit"
+    first, second = tmp_path / "cc-prod.audit-a", tmp_path / "cc-prod.audit-b"
+    run(seal([raw / "audit-2026-03-02.jsonl"], key, first, checkpoint_every=16))
+    run(seal([raw / "audit-2026-03-03.jsonl"], key, second, previous=first, checkpoint_every=16))
+    trust = load_trust(SAMPLE / "truststore.json")
+    inputs = [first, second, first]  # the third is a replay: its decoding is dropped
+
+    reference_case = tmp_path / "reference"
+    with Case.open(reference_case, create=True) as case:
+        run(Importer(case, trust, workers=1).run(inputs))
+        expected = case.db.execute("SELECT * FROM events ORDER BY input_id, seq").fetchall()
+
+    # Small inputs decoded in workers, one checkpoint (16 records) per task.
+    monkeypatch.setattr(importer_module, "PARALLEL_MIN_RECORDS", 1)
+    monkeypatch.setattr(importer_module, "DECODE_TASK_BYTES", 1)
+    log: list[tuple[str, str]] = []
+    pool = importer_module.worker_pool
+    monkeypatch.setattr(importer_module, "worker_pool", lambda n: SpyPool(pool(n), log))
+    speculate = Importer._speculate
+    check = Importer._check_unchanged
+
+    def wait_then_speculate(self: Importer) -> None:
+        if self._next_input is not None:
+            self._ahead[self._next_input].result()  # the read-ahead is done (timing aside)
+        speculate(self)
+
+    def committing(self: Importer, path: Path) -> None:
+        log.append(("committing", path.name))
+        check(self, path)
+
+    monkeypatch.setattr(Importer, "_speculate", wait_then_speculate)
+    monkeypatch.setattr(Importer, "_check_unchanged", committing)
+    with Case.open(tmp_path / "case", create=True) as case:
+        report = run(Importer(case, trust, workers=2).run(inputs))
+        stored = case.db.execute("SELECT * FROM events ORDER BY input_id, seq").fetchall()
+
+    assert [r.replay for r in report.inputs] == [False, False, True]
+    assert stored == expected
+    tasks_of_second = [
+        i for i, (what, label) in enumerate(log) if what == "submitted" and second.name in label
+    ]
+    checkpoints = -(-report.inputs[1].records // 16)
+    assert len(tasks_of_second) == checkpoints > 1  # each decoded once
+    first_commit = log.index(("committing", first.name))
+    assert tasks_of_second[0] < first_commit  # decoding while the first input was committed
+    # The replay (the first bundle again) had its first tasks submitted too, then dropped:
+    # the case above holds no more than the reference.
+    own = -(-report.inputs[0].records // 16)
+    submitted_first = sum(1 for what, label in log if what == "submitted" and first.name in label)
+    assert own < submitted_first <= own + 3 * 2

@@ -150,3 +150,112 @@ def test_attribute_keys_that_are_missing_null_or_not_text_map_the_same_both_ways
         {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"value": value}]}]}]}]}
     ).encode()
     assert typed._typed_row(line) is not None
+
+
+ODD: list[Any] = [*VALUES, 2**63, -(2**63) - 1, 2**70, "123", {"stringValue": 5}]
+
+
+def _otlp_lines(is_log: bool, value: Any) -> list[bytes]:
+    """OTLP records with ``value`` in each field, attribute value and attribute kind in turn."""
+    record: dict[str, Any] = (
+        {
+            "timeUnixNano": "1772461791936048159",
+            "observedTimeUnixNano": "1772461791974164059",
+            "severityNumber": 9,
+            "severityText": "INFO",
+            "body": {"stringValue": "hello"},
+            "eventName": "event",
+            "traceId": "AB" * 16,
+            "spanId": "CD" * 8,
+        }
+        if is_log
+        else {
+            "traceId": "AB" * 16,
+            "spanId": "CD" * 8,
+            "parentSpanId": "EF" * 8,
+            "name": "span",
+            "kind": 2,
+            "startTimeUnixNano": "1772461791936048159",
+            "endTimeUnixNano": "1772461791974164059",
+            "status": {"code": 2},
+        }
+    )
+    user = {"key": "user.id", "value": {"stringValue": "u1"}}
+    lines = []
+    for field in [*record, "attributes"]:
+        variants: list[dict[str, Any]] = [{**record, field: value}]
+        if field == "attributes":
+            variants = [
+                {**record, "attributes": [user, {"key": name, "value": wrapped}]}
+                for name in ("user.name", "user.roles", "client.address", "session.id")
+                for wrapped in (
+                    value,
+                    {"intValue": value},
+                    {"arrayValue": {"values": [{"stringValue": "a"}, {"intValue": value}]}},
+                    {"kvlistValue": {"values": [{"key": "k", "value": {"boolValue": value}}]}},
+                )
+            ]
+        for variant in variants:
+            scope_key, records_key = (
+                ("scopeLogs", "logRecords") if is_log else ("scopeSpans", "spans")
+            )
+            document = {
+                "resourceLogs" if is_log else "resourceSpans": [
+                    {
+                        "resource": {"attributes": [{"key": "service.name", "value": value}]},
+                        scope_key: [{"scope": {"name": value}, records_key: [variant]}],
+                    }
+                ]
+            }
+            lines.append(json.dumps(document).encode())
+    return lines
+
+
+def _audit_lines(value: Any) -> list[bytes]:
+    record = {
+        "timestamp": "2026-03-02T00:00:02.258Z",
+        "user_id": "agent-047",
+        "user_name": "Dana Sato",
+        "action": "LOGIN_SUCCESS",
+        "resource": "session",
+        "resource_id": "974c",
+        "source_ip_address": "10.20.3.25",
+        "message": "m",
+        "attributes": {"service": "identity-service", "tenantId": "initech"},
+        "type": "audit_logging",
+        "level": "INFO",
+    }
+    return [json.dumps({**record, field: value}).encode() for field in record]
+
+
+def test_rows_of_odd_records_fit_the_schema_without_the_full_check() -> None:
+    """OTLP and audit rows skip the check of the text columns they build themselves (speed):
+    whatever type a record holds in any field, every column of the row still fits the schema,
+    on the typed and the untyped path alike."""
+    profiles = load_profiles([profiles_dir()])
+    typed, untyped = Normalizer(profiles), Normalizer(profiles)
+    untyped.typed_otlp = False
+    lines = [
+        line
+        for value in ODD
+        for line in (*_otlp_lines(True, value), *_otlp_lines(False, value), *_audit_lines(value))
+    ]
+    assert len(lines) > 500
+    fitted = 0
+    for line in lines:
+        for normalizer in (typed, untyped):
+            try:
+                row = normalizer.row(line)
+            except normalize.InvalidInputError:
+                continue
+            fitted += 1
+            for name in normalize._INT_COLUMNS:
+                value = row[name]
+                assert value is None or (type(value) is int and -(2**63) <= value < 2**63), (
+                    name,
+                    line,
+                )
+            for name in normalize._TEXT_COLUMNS:
+                assert row[name] is None or type(row[name]) is str, (name, row[name], line)
+            assert reference_fit(dict(row)) == row
+    assert fitted > 500
