@@ -613,3 +613,36 @@ def test_a_view_of_every_event_counts_and_pages_by_position(big_case: Any) -> No
         assert filtered.count == len(mine)
         for start in (0, len(mine) // 2, len(mine) - 3):
             assert keys(filtered.rows(start, 6)) == mine[start : start + 6]
+
+
+def test_events_at_the_same_time_are_ordered_by_stream_name_then_sequence(tmp_path: Path) -> None:
+    """``ord``: time, then the stream's name, sequence number and input (sorted by a rank of
+    the stream names rather than the names themselves: the order must be the same)."""
+    folder = tmp_path / "case"
+    names = ["zulu.jsonl", "alpha.jsonl", "mike.jsonl", "bravo.jsonl"]
+    expected = []
+    for index, name in enumerate(names):
+        lines = []
+        for i in range(6):
+            time_ns = None if i == 5 else T0 + (i % 3) * 1_000  # ties within and across files
+            line = json.loads(log_line(T0, f"{name} {i}"))
+            record = line["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]
+            if time_ns is None:
+                del record["timeUnixNano"]
+            else:
+                record["timeUnixNano"] = str(time_ns)
+            lines.append(json.dumps(line))
+            expected.append((time_ns, f"raw:{name}", i + 1, index + 1))
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+        with Case.open(folder, create=True) as case:
+            run(import_inputs(case, [tmp_path / name], TrustStore()))
+            queries.refresh_order(case)
+    expected.sort(key=lambda e: (e[0] is not None, e[0] or 0, e[1], e[2], e[3]))
+    with Case.open(folder) as case:
+        stored = case.db.execute(
+            "SELECT time_ns, stream_id, seq, input_id FROM events ORDER BY ord"
+        ).fetchall()
+        assert [
+            o for (o,) in case.db.execute("SELECT ord FROM events ORDER BY ord").fetchall()
+        ] == list(range(len(expected)))
+    assert stored == expected
