@@ -322,3 +322,35 @@ def test_importing_the_same_evidence_both_ways_stores_identical_events(
         decode._normalizer.cache_clear()
     assert len(typed) > 1000
     assert typed == untyped
+
+
+def test_resources_decoded_once_give_the_same_rows_and_are_remembered_in_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A resource's attributes are decoded once per distinct JSON text and then shared: rows
+    stay those of the untyped path whether the text was seen before or not, and the memory of
+    texts is bounded."""
+    monkeypatch.setattr(normalize, "_RESOURCES_KEPT", 8)
+    monkeypatch.setattr(normalize, "_resources", {})
+    lines = []
+    for i in range(40):
+        service = {"key": "service.name", "value": {"stringValue": f"svc-{i % 12}"}}
+        record = {
+            "timeUnixNano": str(1772461791936048159 + i),
+            "body": {"stringValue": f"event {i}"},
+            "attributes": [{"key": "user.id", "value": {"stringValue": f"u{i % 5}"}}],
+        }
+        document = {
+            "resourceLogs": [
+                {
+                    "resource": {"attributes": [service]},
+                    "scopeLogs": [{"scope": {"name": "cc.test"}, "logRecords": [record]}],
+                }
+            ]
+        }
+        lines.append(json.dumps(document).encode())
+    typed, untyped = normalizers()
+    rows = [typed.row(line) for line in lines]
+    assert rows == [untyped.row(line) for line in lines]
+    assert [r["service"] for r in rows] == [f"svc-{i % 12}" for i in range(40)]
+    assert 0 < len(normalize._resources) <= 8

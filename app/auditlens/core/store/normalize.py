@@ -342,13 +342,18 @@ class _ScopeSpans(msgspec.Struct, gc=False):
     spans: list[_Record] | None = None
 
 
+# A record's resource is kept as its JSON text and decoded once per distinct text (_resource):
+# the records of one service repeat it, and decoding it is a fifth of the typed decoding.
+_NO_RESOURCE = msgspec.Raw(b"null")
+
+
 class _ResourceLogs(msgspec.Struct, gc=False):
-    resource: _Resource | None = None
+    resource: msgspec.Raw = _NO_RESOURCE
     scopeLogs: list[_ScopeLogs] | None = None  # noqa: N815
 
 
 class _ResourceSpans(msgspec.Struct, gc=False):
-    resource: _Resource | None = None
+    resource: msgspec.Raw = _NO_RESOURCE
     scopeSpans: list[_ScopeSpans] | None = None  # noqa: N815
 
 
@@ -358,6 +363,29 @@ class _OtlpDocument(msgspec.Struct, gc=False):
 
 
 _decode_otlp = msgspec.json.Decoder(_OtlpDocument).decode
+_decode_resource = msgspec.json.Decoder(_Resource | None).decode
+_RESOURCES_KEPT = 4096  # distinct resource texts remembered per process (then forgotten)
+_resources: dict[bytes, dict[str, Any]] = {}
+
+
+def _resource(raw: msgspec.Raw) -> dict[str, Any] | None:
+    """The attributes of a resource given as JSON text; ``None`` when it is not a plain one.
+
+    Answers from ``_resources`` for a text seen before. The dict returned is shared between
+    records: it is only read (the row's attributes are a merged copy).
+    """
+    key = bytes(raw)
+    attributes = _resources.get(key)
+    if attributes is None:
+        try:
+            resource = _decode_resource(key)
+        except (ValueError, RecursionError):
+            return None  # the untyped path decides and explains
+        attributes = _typed_attributes(resource.attributes if resource is not None else None)
+        if len(_resources) >= _RESOURCES_KEPT:
+            _resources.clear()
+        _resources[key] = attributes
+    return attributes
 # Lines the fast path is tried on; any other line goes straight to the untyped path.
 _OTLP_PREFIXES = (b'{"resourceLogs":', b'{"resourceSpans":')
 # Namespaces the typed view can serve: ``field`` and plain paths need the whole untyped record.
@@ -604,9 +632,9 @@ class Normalizer:
             return None
         if not records:
             return None  # the untyped path refuses it and says why
-        res_attrs = _typed_attributes(
-            resource.resource.attributes if resource.resource is not None else None
-        )
+        res_attrs = _resource(resource.resource)
+        if res_attrs is None:
+            return None
         record = records[0]
         rec_attrs = _typed_attributes(record.attributes)
         scope_info = scopes[0].scope or {}
