@@ -386,6 +386,8 @@ def _resource(raw: msgspec.Raw) -> dict[str, Any] | None:
             _resources.clear()
         _resources[key] = attributes
     return attributes
+
+
 # Lines the fast path is tried on; any other line goes straight to the untyped path.
 _OTLP_PREFIXES = (b'{"resourceLogs":', b'{"resourceSpans":')
 # Namespaces the typed view can serve: ``field`` and plain paths need the whole untyped record.
