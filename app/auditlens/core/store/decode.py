@@ -3,15 +3,20 @@
 A :class:`DecodeTask` names a run of whole lines, either where they lie in a local file (so the
 bytes never cross a process boundary) or as bytes; the worker hashes each line (leaf), decides
 its integrity against the sealed leaf, normalizes it with the profiles and returns one Arrow IPC
-stream. Only the importer writes these batches to DuckDB (STYLE point 10).
+stream, as bytes or, given a spool folder, as a file there that the importer maps into memory
+(the rows then cross the process boundary without being copied through a pipe). Only the
+importer writes these batches to DuckDB (STYLE point 10).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
+import itertools
 import operator
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +60,8 @@ class DecodeTask:
     # its full length and ``leaves`` its leaf hash (computed by the importer as it read it).
     oversize: int = 0
     leaves: bytes = b""
+    # A folder for the result's IPC stream (``DecodeResult.path``), or None: return it as bytes.
+    spool: str | None = None
 
 
 @dataclass
@@ -75,6 +82,7 @@ class DecodeResult:
     ipc: bytes
     count: int
     unreadable: list[Unreadable] = field(default_factory=list)
+    path: str | None = None  # the stream is this spool file instead of ``ipc`` (read_table)
 
 
 @functools.lru_cache(maxsize=4)
@@ -164,7 +172,22 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
                 Unreadable(task.file_label, task.first_line + index, seq, exc.message, intact)
             )
         rows.append(values(row))
-    return DecodeResult(_ipc(_table(task, rows, count, leaves, intact_flags)), count, unreadable)
+    table = _table(task, rows, count, leaves, intact_flags)
+    if task.spool is not None:
+        path = os.path.join(task.spool, f"{os.getpid()}-{next(_spooled)}.arrow")
+        try:
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, EVENT_SCHEMA) as writer:
+                writer.write_table(table)
+        except OSError:
+            # A full or vanished spool: the same rows through the pipe instead.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        else:
+            return DecodeResult(b"", count, unreadable, path)
+    return DecodeResult(_ipc(table), count, unreadable)
+
+
+_spooled = itertools.count()  # spool file numbers of this process
 
 
 # Columns the normalizer fills, per record; the others are the task's (constant over its lines,
@@ -236,5 +259,16 @@ def _ipc(table: pa.Table) -> bytes:
 
 
 def read_table(result: DecodeResult) -> pa.Table:
-    """The Arrow table of a decode result."""
-    return pa.ipc.open_stream(result.ipc).read_all()
+    """The Arrow table of a decode result.
+
+    A spooled result is mapped into memory and its file removed at once: the table reads the
+    mapping, which lasts as long as the table (the file's pages are freed with it).
+    """
+    if result.path is None:
+        return pa.ipc.open_stream(result.ipc).read_all()
+    source = pa.memory_map(result.path)
+    try:
+        return pa.ipc.open_stream(source).read_all()
+    finally:
+        source.close()
+        os.unlink(result.path)
