@@ -58,9 +58,9 @@ def hash_region(data: bytes, count: int, first_seq: int, start_chain: bytes) -> 
     leaf_start = sha(b"\x00").copy
     leaves = []
     for line in lines:
-        leaf = leaf_start()
-        leaf.update(line)
-        leaves.append(leaf.digest())
+        hasher = leaf_start()
+        hasher.update(line)
+        leaves.append(hasher.digest())
     value = start_chain
     seq = first_seq
     for leaf in leaves:
