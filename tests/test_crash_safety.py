@@ -338,6 +338,21 @@ def wait_for_exit(helpers: list[tuple[int, int]], guard: float) -> list[int]:
             os.close(handle)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def own_tmpdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The launched imports' TMPDIR: killed imports leave their decode spools here, not in the
+    system's temporary folder."""
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(tmp_path_factory.mktemp("crash-tmpdir"))
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = saved
+
+
 @pytest.fixture(scope="module")
 def launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("crash-launcher") / "crash_launcher.py"
@@ -777,6 +792,36 @@ def test_workers_do_not_outlive_a_killed_import(
     finally:
         for pid in running(helpers):  # end what this test started, by pid, whatever the outcome
             os.kill(pid, signal.SIGKILL)
+
+
+def test_the_next_import_removes_the_spool_of_a_killed_one(
+    launcher: Path, evidence: Evidence, reference: Reference, tmp_path: Path
+) -> None:
+    """Rows decoded by the workers wait in a spool folder in TMPDIR; an import killed with its
+    workers leaves it behind, and the next import (any case) removes it."""
+    spools = tmp_path / "tmp"
+    spools.mkdir()
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(spools)
+    try:
+        big = evidence.inputs[3]
+        n = KILL_POINTS["big: workers decoding"](reference.trace)
+        killed = launch(
+            launcher,
+            ["import", tmp_path / "killed", *evidence.inputs, "--trust", evidence.trust],
+            kill_at=n,
+        )
+        assert killed.code == -signal.SIGKILL
+        left = list(spools.glob(f"{importer.SPOOL_PREFIX}*"))
+        assert len(left) == 1 and any(left[0].iterdir())
+        run = launch(launcher, ["import", tmp_path / "other", big, "--trust", evidence.trust])
+        assert run.code == 0, run.err
+    finally:
+        if saved is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = saved
+    assert list(spools.iterdir()) == []
 
 
 # --- a full disk -------------------------------------------------------------------------------

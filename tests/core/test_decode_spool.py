@@ -7,6 +7,9 @@ spool that cannot be written sends the rows through the pipe instead.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -118,3 +121,28 @@ def test_a_spool_that_cannot_be_written_sends_the_rows_through_the_pipe(tmp_path
     assert read_table(spooled).equals(expected)
     assert read_table(missing).equals(expected)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_spools_of_processes_that_died_are_removed_by_the_next_import(
+    spool_parent: Path,
+) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = spool_parent / f"{importer_module.SPOOL_PREFIX}{int(finished.stdout)}-abc"
+    dead.mkdir()
+    (dead / "1-0.arrow").write_bytes(b"rows never read")
+    alive = spool_parent / f"{importer_module.SPOOL_PREFIX}{os.getppid()}-def"
+    alive.mkdir()
+    other = spool_parent / "someone-else"
+    other.mkdir()
+    made = Path(importer_module.new_spool())
+    assert made.parent == spool_parent and made.name.startswith(
+        f"{importer_module.SPOOL_PREFIX}{os.getpid()}-"
+    )
+    assert sorted(p.name for p in spool_parent.iterdir()) == sorted(
+        [alive.name, other.name, made.name]
+    )

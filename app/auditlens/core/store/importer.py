@@ -138,6 +138,33 @@ def _is_bundle_data(folder: Path, item: Path) -> bool:
     return item.relative_to(folder).parts[0] == "data"
 
 
+SPOOL_PREFIX = "auditlens-decode-"
+
+
+def new_spool() -> str:
+    """A new spool folder of this process in the temporary folder (``TMPDIR``).
+
+    Its name carries the process id, so that the folders of processes that died (killed before
+    ``Importer.close``) are found and removed here, by the next import.
+    """
+    parent = Path(tempfile.gettempdir())
+    for folder in parent.glob(f"{SPOOL_PREFIX}*"):
+        pid = folder.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=parent)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 @dataclass(frozen=True)
 class _Digest:
     """An input's fingerprint (taken first), digest and verification report, read ahead."""
@@ -972,7 +999,7 @@ class Importer:
         of CPU (pickled, piped, copied, unpickled), as files mapped into memory 0.4 s.
         """
         if self._spool is None:
-            self._spool = tempfile.mkdtemp(prefix="auditlens-decode-")
+            self._spool = new_spool()
         return executor.submit(decode_task, replace(task, spool=self._spool))
 
     def close(self) -> None:
