@@ -798,7 +798,7 @@ def test_the_next_import_removes_the_spool_of_a_killed_one(
     launcher: Path, evidence: Evidence, reference: Reference, tmp_path: Path
 ) -> None:
     """Rows decoded by the workers wait in a spool folder in TMPDIR; an import killed with its
-    workers leaves it behind, and the next import (any case) removes it."""
+    workers leaves it behind, and the next import decoding in workers (any case) removes it."""
     spools = tmp_path / "tmp"
     spools.mkdir()
     saved = os.environ.get("TMPDIR")

@@ -7,10 +7,12 @@ spool that cannot be written sends the rows through the pipe instead.
 
 from __future__ import annotations
 
+import fcntl
 import os
-import subprocess
-import sys
 import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -123,26 +125,93 @@ def test_a_spool_that_cannot_be_written_sends_the_rows_through_the_pipe(tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
-def test_spools_of_processes_that_died_are_removed_by_the_next_import(
+def test_spools_left_by_processes_that_died_are_removed_by_the_next_spool(
     spool_parent: Path,
 ) -> None:
-    finished = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    dead = spool_parent / f"{importer_module.SPOOL_PREFIX}{int(finished.stdout)}-abc"
-    dead.mkdir()
-    (dead / "1-0.arrow").write_bytes(b"rows never read")
-    alive = spool_parent / f"{importer_module.SPOOL_PREFIX}{os.getppid()}-def"
-    alive.mkdir()
+    """A spool is abandoned when nobody holds its lock (its process died, whatever its pid);
+    one without a lock file only after a grace period (it may be in the making)."""
+    prefix = importer_module.SPOOL_PREFIX
+
+    def folder(name: str, *, lock: bool) -> Path:
+        made = spool_parent / f"{prefix}{name}"
+        made.mkdir()
+        (made / "1-rows.arrow").write_bytes(b"rows never read")
+        if lock:
+            (made / importer_module.Spool.LOCK).touch()
+        return made
+
+    dead = folder("dead", lock=True)
+    alive = folder("alive", lock=True)
+    held = os.open(alive / importer_module.Spool.LOCK, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    fresh = folder("fresh", lock=False)
+    stale = folder("stale", lock=False)
+    old = time.time() - importer_module.SPOOL_UNLOCKED_GRACE - 60
+    os.utime(stale, (old, old))
     other = spool_parent / "someone-else"
     other.mkdir()
-    made = Path(importer_module.new_spool())
-    assert made.parent == spool_parent and made.name.startswith(
-        f"{importer_module.SPOOL_PREFIX}{os.getpid()}-"
+    try:
+        spool = importer_module.Spool()
+        made = Path(spool.path)
+        assert made.parent == spool_parent and made.name.startswith(prefix)
+        left = sorted(p.name for p in spool_parent.iterdir())
+        assert left == sorted([alive.name, fresh.name, other.name, made.name])
+        assert not dead.exists() and not stale.exists()
+        # Held by its owner: a second spool leaves it alone; once removed, it is gone.
+        second = importer_module.Spool()
+        assert made.exists()
+        spool.remove()
+        second.remove()
+        assert not made.exists()
+    finally:
+        os.close(held)
+
+
+def test_decoding_whose_rows_are_not_read_leaves_no_file(tmp_path: Path) -> None:
+    """Dropped decoding (a replay found at its turn, an input stopped): a task not started is
+    cancelled, the file of one that ran is removed once it is done."""
+    data = (RAW / "audit-2026-03-02.jsonl").read_bytes()
+    task = DecodeTask(
+        "raw:audit",
+        None,
+        "audit",
+        1,
+        1,
+        "unsealed",
+        (str(profiles_dir()),),
+        data=data,
+        spool=str(tmp_path),
     )
-    assert sorted(p.name for p in spool_parent.iterdir()) == sorted(
-        [alive.name, other.name, made.name]
-    )
+    gate = threading.Event()
+
+    def slow(task: DecodeTask) -> Any:
+        gate.wait(10)
+        return decode_task(task)
+
+    with ThreadPoolExecutor(1) as pool:
+        done = pool.submit(decode_task, task)
+        done.result()
+        running = pool.submit(slow, task)
+        queued = pool.submit(decode_task, task)
+        assert len(list(tmp_path.glob("*.arrow"))) == 1
+        importer_module._discard([done, running, queued])
+        assert queued.cancelled()
+        assert list(tmp_path.glob("*.arrow")) == []  # the finished one's file went at once
+        gate.set()
+        running.result()
+    assert list(tmp_path.iterdir()) == []  # the running one's file went when it was done
+
+
+def test_without_a_usable_temporary_folder_rows_come_through_the_pipe(
+    tmp_path: Path, bundles: list[Path], spool_parent: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    trust = load_trust(SAMPLE / "truststore.json")
+    with Case.open(tmp_path / "reference", create=True) as case:
+        run(Importer(case, trust, workers=1).run(bundles[:2]))
+        expected = case.db.execute(EVENTS).fetchall()
+    with Case.open(tmp_path / "case", create=True) as case:
+        report = run(Importer(case, trust, workers=2).run(bundles[:2]))
+        assert case.db.execute(EVENTS).fetchall() == expected
+    assert [r.records > 0 for r in report.inputs] == [True, True]
+    assert not (tmp_path / "missing").exists()

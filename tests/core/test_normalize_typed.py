@@ -354,3 +354,27 @@ def test_resources_decoded_once_give_the_same_rows_and_are_remembered_in_bounds(
     assert rows == [untyped.row(line) for line in lines]
     assert [r["service"] for r in rows] == [f"svc-{i % 12}" for i in range(40)]
     assert 0 < len(normalize._resources) <= 8
+
+
+def test_a_long_resource_is_decoded_each_time_not_remembered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(normalize, "_resources", {})
+    big = [{"key": f"k{i}", "value": {"stringValue": "v" * 40}} for i in range(100)]
+    big.append({"key": "service.name", "value": {"stringValue": "svc-big"}})
+    document = {
+        "resourceLogs": [
+            {
+                "resource": {"attributes": big},
+                "scopeLogs": [
+                    {"logRecords": [{"timeUnixNano": "1772461791936048159", "body": {}}]}
+                ],
+            }
+        ]
+    }
+    line = json.dumps(document).encode()
+    assert len(line) > normalize._RESOURCE_KEPT_BYTES
+    typed, untyped = normalizers()
+    assert typed.row(line) == untyped.row(line)
+    assert typed.row(line)["service"] == "svc-big"
+    assert normalize._resources == {}

@@ -619,7 +619,7 @@ def test_events_at_the_same_time_are_ordered_by_stream_name_then_sequence(tmp_pa
     """``ord``: time, then the stream's name, sequence number and input (sorted by a rank of
     the stream names rather than the names themselves: the order must be the same)."""
     folder = tmp_path / "case"
-    names = ["zulu.jsonl", "alpha.jsonl", "mike.jsonl", "bravo.jsonl"]
+    names = ["zulu.jsonl", "alpha.jsonl", "äther.jsonl", "Mike.jsonl", "bravo.jsonl"]
     expected = []
     for index, name in enumerate(names):
         lines = []

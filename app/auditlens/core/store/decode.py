@@ -14,9 +14,9 @@ import contextlib
 import functools
 import gc
 import hashlib
-import itertools
 import operator
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,7 +174,7 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
         rows.append(values(row))
     table = _table(task, rows, count, leaves, intact_flags)
     if task.spool is not None:
-        path = os.path.join(task.spool, f"{os.getpid()}-{next(_spooled)}.arrow")
+        path = os.path.join(task.spool, f"{uuid.uuid4().hex}.arrow")
         try:
             with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, EVENT_SCHEMA) as writer:
                 writer.write_table(table)
@@ -185,9 +185,6 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
         else:
             return DecodeResult(b"", count, unreadable, path)
     return DecodeResult(_ipc(table), count, unreadable)
-
-
-_spooled = itertools.count()  # spool file numbers of this process
 
 
 # Columns the normalizer fills, per record; the others are the task's (constant over its lines,

@@ -10,10 +10,13 @@ reported as a replay.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -143,30 +146,56 @@ def _is_bundle_data(folder: Path, item: Path) -> bool:
 
 
 SPOOL_PREFIX = "auditlens-decode-"
+SPOOL_UNLOCKED_GRACE = 600.0  # seconds after which a spool folder without its lock is abandoned
 
 
-def new_spool() -> str:
-    """A new spool folder of this process in the temporary folder (``TMPDIR``).
+class Spool:
+    """A folder in the temporary folder (``TMPDIR``) where decoding workers leave their rows.
 
-    Its name carries the process id, so that the folders of processes that died (killed before
-    ``Importer.close``) are found and removed here, by the next import.
+    Its owner holds an exclusive lock on ``.lock`` inside it for as long as it lives; the lock
+    goes with the process, however it ends. A new spool first removes the folders whose lock it
+    can take (their owner died before ``Importer.close``), whatever process ids mean in the
+    processes sharing the temporary folder.
     """
-    parent = Path(tempfile.gettempdir())
-    for folder in parent.glob(f"{SPOOL_PREFIX}*"):
-        pid = folder.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-    return tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=parent)
+
+    LOCK = ".lock"
+
+    def __init__(self) -> None:
+        parent = Path(tempfile.gettempdir())
+        for folder in parent.glob(f"{SPOOL_PREFIX}*"):
+            _remove_if_abandoned(folder)
+        self.path = tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=parent)
+        self._lock = os.open(os.path.join(self.path, self.LOCK), os.O_CREAT | os.O_WRONLY, 0o600)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+
+    def remove(self) -> None:
+        """Remove the folder and what is left in it, then let go of the lock."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        os.close(self._lock)
 
 
-def _alive(pid: int) -> bool:
+def _remove_if_abandoned(folder: Path) -> None:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
+        lock = os.open(folder / Spool.LOCK, os.O_RDONLY)
+    except FileNotFoundError:
+        # Made but not locked yet (a moment), or by a process killed in that moment.
+        try:
+            old = time.time() - folder.stat().st_mtime > SPOOL_UNLOCKED_GRACE
+        except OSError:
+            return
+        if old:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    except OSError:
+        return  # another user's, or not ours to judge
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return  # its owner is alive
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        os.close(lock)
 
 
 @dataclass(frozen=True)
@@ -177,6 +206,22 @@ class _Digest:
     sha256: str
     size: int
     report: BundleReport | None = None
+
+
+def _discard(futures: Iterable[Future[DecodeResult]]) -> None:
+    """Cancel decoding whose rows will not be read; remove the spool file of any that ran."""
+    for future in futures:
+        if not future.cancel():
+            future.add_done_callback(_unlink_result)
+
+
+def _unlink_result(future: Future[DecodeResult]) -> None:
+    if future.cancelled() or future.exception() is not None:
+        return
+    path = future.result().path
+    if path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 @dataclass
@@ -332,7 +377,8 @@ class Importer:
         self._next_input: Path | None = None
         self._speculation: _Speculation | None = None
         # Where the workers leave decoded rows (``_submit``), removed by ``close``.
-        self._spool: str | None = None
+        self._spool: Spool | None = None
+        self._no_spool = False
 
     def run(self, inputs: Sequence[Path]) -> Generator[Progress, None, ImportReport]:
         """Import each input in its own transaction."""
@@ -347,9 +393,16 @@ class Importer:
                 try:
                     result = yield from self._one(path)
                 except BrokenProcessPool as exc:
+                    started = self._speculation
+                    also = (
+                        f" (the first records of the next input, {started.path}, were being "
+                        "decoded too: either may have caused it)"
+                        if started is not None and started.path != path
+                        else ""
+                    )
                     raise WorkerDiedError(
                         "a decoding worker process died (killed or out of memory); nothing of "
-                        "this input was kept",
+                        f"this input was kept{also}",
                         path=str(path),
                     ) from exc
                 except duckdb.Error as exc:
@@ -953,8 +1006,7 @@ class Importer:
             if isinstance(tasks, list) and tasks[: len(ahead.tasks)] == ahead.tasks:
                 window, pending = ahead.futures, iter(tasks[len(ahead.tasks) :])
             else:
-                for future in ahead.futures:
-                    future.cancel()
+                _discard(ahead.futures)
         try:
             for task in pending:
                 window.append(self._submit(executor, task))
@@ -964,8 +1016,7 @@ class Importer:
             while window:
                 yield window.popleft().result()
         finally:
-            for future in window:
-                future.cancel()
+            _discard(window)
 
     def _speculate(self) -> None:
         """Start decoding the next input's first tasks, when it is known to be decoded in tasks.
@@ -983,6 +1034,9 @@ class Importer:
         report = digest.report if digest is not None else None
         if report is None or report.manifest is None or not self._parallel(report.manifest):
             return
+        assert digest is not None
+        if self._is_replay(report, digest.sha256):
+            return  # as the case stands (this input is not committed yet); its turn decides
         try:
             with open_container(path) as container:
                 _, _, segments = self._plan(container, report, report.manifest)
@@ -1000,8 +1054,7 @@ class Importer:
         ahead = self._speculation
         if ahead is not None and ahead.path != self._next_input:
             self._speculation = None
-            for future in ahead.futures:
-                future.cancel()
+            _discard(ahead.futures)
 
     def _pool(self) -> Executor:
         if self.executor is None:
@@ -1012,11 +1065,16 @@ class Importer:
         """Decode a task in a worker, its rows coming back as a file in the spool folder.
 
         Measured for the 640 MB of rows of 10^6 records: through the pool's pipe they cost 1.6 s
-        of CPU (pickled, piped, copied, unpickled), as files mapped into memory 0.4 s.
+        of CPU (pickled, piped, copied, unpickled), as files mapped into memory 0.4 s. Without
+        a usable temporary folder the rows come through the pipe.
         """
-        if self._spool is None:
-            self._spool = new_spool()
-        return executor.submit(decode_task, replace(task, spool=self._spool))
+        if self._spool is None and not self._no_spool:
+            try:
+                self._spool = Spool()
+            except OSError:
+                self._no_spool = True
+        spool = self._spool.path if self._spool is not None else None
+        return executor.submit(decode_task, replace(task, spool=spool))
 
     def close(self) -> None:
         """Stop the worker processes and the hashing threads."""
@@ -1036,7 +1094,7 @@ class Importer:
             self.executor = None
         if self._spool is not None:
             # Results decoded but never read (an input stopped, decoding dropped).
-            shutil.rmtree(self._spool, ignore_errors=True)
+            self._spool.remove()
             self._spool = None
 
 

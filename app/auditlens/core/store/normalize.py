@@ -365,6 +365,7 @@ class _OtlpDocument(msgspec.Struct, gc=False):
 _decode_otlp = msgspec.json.Decoder(_OtlpDocument).decode
 _decode_resource = msgspec.json.Decoder(_Resource | None).decode
 _RESOURCES_KEPT = 4096  # distinct resource texts remembered per process (then forgotten)
+_RESOURCE_KEPT_BYTES = 4096  # a longer resource text is decoded every time (bounded memory)
 _resources: dict[bytes, dict[str, Any]] = {}
 
 
@@ -382,9 +383,10 @@ def _resource(raw: msgspec.Raw) -> dict[str, Any] | None:
         except (ValueError, RecursionError):
             return None  # the untyped path decides and explains
         attributes = _typed_attributes(resource.attributes if resource is not None else None)
-        if len(_resources) >= _RESOURCES_KEPT:
-            _resources.clear()
-        _resources[key] = attributes
+        if len(key) <= _RESOURCE_KEPT_BYTES:
+            if len(_resources) >= _RESOURCES_KEPT:
+                _resources.clear()
+            _resources[key] = attributes
     return attributes
 
 
