@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from auditlens.core.bundle.seal import seal
-from auditlens.core.errors import CancelledError
+from auditlens.core.errors import CancelledError, StorageError
 from auditlens.core.progress import CancelToken
 from auditlens.core.resources import profiles_dir, sample_case_dir
 from auditlens.core.sample.case import sample_signing_key
@@ -215,3 +215,22 @@ def test_without_a_usable_temporary_folder_rows_come_through_the_pipe(
         assert case.db.execute(EVENTS).fetchall() == expected
     assert [r.records > 0 for r in report.inputs] == [True, True]
     assert not (tmp_path / "missing").exists()
+
+
+def test_rows_gone_from_the_spool_are_a_clear_error(
+    tmp_path: Path, bundles: list[Path], spool_parent: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = importer_module.read_table
+
+    def vanish(result: Any) -> Any:
+        if result.path is not None:
+            Path(result.path).unlink()  # as if someone cleaned the temporary folder
+        return original(result)
+
+    monkeypatch.setattr(importer_module, "read_table", vanish)
+    trust = load_trust(SAMPLE / "truststore.json")
+    with Case.open(tmp_path / "case", create=True) as case:
+        with pytest.raises(StorageError, match="could not be read back from the temporary folder"):
+            run(Importer(case, trust, workers=2).run(bundles[:1]))
+        assert case.scalar("SELECT count(*) FROM events") == 0
+    assert list(spool_parent.iterdir()) == []

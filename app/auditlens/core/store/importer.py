@@ -831,7 +831,13 @@ class Importer:
         waiting: list[pa.Table] = []
         rows = 0
         for decoded in self._run_tasks(tasks, parallel=parallel):
-            table = read_table(decoded)
+            try:
+                table = read_table(decoded)
+            except OSError as exc:
+                raise StorageError(
+                    f"decoded records could not be read back from the temporary folder: {exc}",
+                    path=decoded.path,
+                ) from exc
             waiting.append(table)
             rows += table.num_rows
             if rows >= INSERT_ROWS:
