@@ -192,7 +192,7 @@ def _text(value: Any) -> str | None:
     if value is None or value == "" or value == []:
         return None
     if isinstance(value, list):
-        return ",".join(str(v) for v in value)
+        return ",".join(map(str, value))
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
