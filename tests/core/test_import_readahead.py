@@ -253,14 +253,25 @@ def test_the_next_bundle_is_decoding_while_one_is_committed(
         log.append(("committing", path.name))
         check(self, path)
 
+    planned: list[str] = []
+    plan = Importer._plan
+
+    def planning(self: Importer, container: Any, bundle: Any, manifest: Any) -> Any:
+        planned.append(Path(bundle.path).name)
+        return plan(self, container, bundle, manifest)
+
     monkeypatch.setattr(Importer, "_speculate", wait_then_speculate)
     monkeypatch.setattr(Importer, "_check_unchanged", committing)
+    monkeypatch.setattr(Importer, "_plan", planning)
     with Case.open(tmp_path / "case", create=True) as case:
         report = run(Importer(case, trust, workers=2).run(inputs))
         stored = case.db.execute("SELECT * FROM events ORDER BY input_id, seq").fetchall()
 
     assert [r.replay for r in report.inputs] == [False, False, True]
     assert stored == expected
+    # Each bundle decoded is planned (its sealed leaves read) once: the second's plan, made when
+    # its decoding started, serves its turn too.
+    assert planned == [first.name, second.name]
     tasks_of_second = [
         i for i, (what, label) in enumerate(log) if what == "submitted" and second.name in label
     ]

@@ -224,11 +224,17 @@ def _unlink_result(future: Future[DecodeResult]) -> None:
             os.unlink(path)
 
 
+# A bundle's base integrity, sealed leaves and segment tasks (``Importer._plan``).
+_Plan = tuple[str, bytes, list[DecodeTask] | None]
+
+
 @dataclass
 class _Speculation:
     """The first decode tasks of the next input, submitted before its turn."""
 
     path: Path
+    report: BundleReport  # the read-ahead's report the plan was made from
+    plan: _Plan  # Importer._plan of that input, used again at its turn
     tasks: list[DecodeTask]
     futures: deque[Future[DecodeResult]]
 
@@ -762,7 +768,11 @@ class Importer:
         input_id: int,
         result: InputResult,
     ) -> Generator[Progress, None, int]:
-        base, expected, segments = self._plan(container, bundle, manifest)
+        ahead = self._speculation
+        if ahead is not None and ahead.report is bundle:
+            base, expected, segments = ahead.plan  # made when its decoding started
+        else:
+            base, expected, segments = self._plan(container, bundle, manifest)
         tasks: Iterable[DecodeTask]
         if segments is not None:
             tasks = segments
@@ -785,9 +795,7 @@ class Importer:
     def _parallel(self, manifest: Manifest) -> bool:
         return manifest.count >= PARALLEL_MIN_RECORDS and self.workers > 1
 
-    def _plan(
-        self, container: Container, bundle: BundleReport, manifest: Manifest
-    ) -> tuple[str, bytes, list[DecodeTask] | None]:
+    def _plan(self, container: Container, bundle: BundleReport, manifest: Manifest) -> _Plan:
         """The base integrity of a bundle's records, their sealed leaves, and its segment tasks.
 
         Records exactly as sealed (verified or untrusted) are cut at the signed checkpoints into
@@ -1045,15 +1053,16 @@ class Importer:
             return  # as the case stands (this input is not committed yet); its turn decides
         try:
             with open_container(path) as container:
-                _, _, segments = self._plan(container, report, report.manifest)
+                plan = self._plan(container, report, report.manifest)
         except (Error, OSError):
             return  # the input's own turn says what is wrong
+        segments = plan[2]
         if not segments:
             return
         first = segments[: 3 * self.workers]
         executor = self._pool()
         futures = deque(self._submit(executor, task) for task in first)
-        self._speculation = _Speculation(path, first, futures)
+        self._speculation = _Speculation(path, report, plan, first, futures)
 
     def _drop_speculation(self) -> None:
         """Cancel decoding started for an input other than the next one (or left unused)."""
