@@ -611,29 +611,21 @@ class Normalizer:
             # Not this shape, not JSON or not UTF-8 (msgspec.DecodeError, UnicodeDecodeError):
             # the untyped path decides and explains.
             return None
-        resource: _ResourceLogs | _ResourceSpans
-        scopes: list[_ScopeLogs] | list[_ScopeSpans] | None
-        records: list[_Record] | None
+        resources: list[_ResourceLogs] | list[_ResourceSpans]
         if document.resourceLogs is not UNSET:
-            if not document.resourceLogs:
-                return None
-            is_log = True
-            resource = document.resourceLogs[0]
-            scopes = resource.scopeLogs
-            if not scopes:
-                return None
-            records = scopes[0].logRecords
+            is_log, resources = True, document.resourceLogs
         elif document.resourceSpans is not UNSET:
-            if not document.resourceSpans:
-                return None
-            is_log = False
-            resource = document.resourceSpans[0]
-            scopes = resource.scopeSpans
-            if not scopes:
-                return None
-            records = scopes[0].spans
+            is_log, resources = False, document.resourceSpans
         else:
             return None
+        if not resources:
+            return None
+        resource = resources[0]
+        scopes = resource.scopeLogs if isinstance(resource, _ResourceLogs) else resource.scopeSpans
+        if not scopes:
+            return None
+        scope = scopes[0]
+        records = scope.logRecords if isinstance(scope, _ScopeLogs) else scope.spans
         if not records:
             return None  # the untyped path refuses it and says why
         res_attrs = _resource(resource.resource)
@@ -641,7 +633,7 @@ class Normalizer:
             return None
         record = records[0]
         rec_attrs = _typed_attributes(record.attributes)
-        scope_info = scopes[0].scope or {}
+        scope_info = scope.scope or {}
         row: dict[str, Any] = _new_row()
         self._otlp_row(is_log, record, res_attrs, rec_attrs, scope_info, None, row)
         return row
