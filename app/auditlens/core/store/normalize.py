@@ -325,11 +325,13 @@ def _typed_value(value: _AnyValue | None) -> Any:
         return bool(value.boolValue)
     if value.doubleValue is not UNSET:
         return value.doubleValue
-    if value.arrayValue is not UNSET:
-        items = value.arrayValue.values if value.arrayValue is not None else None
+    array = value.arrayValue
+    if array is not UNSET:
+        items = array.values if isinstance(array, _Values) else None
         return [_typed_value(v) for v in items] if items is not None else []
-    if value.kvlistValue is not UNSET:
-        pairs = value.kvlistValue.values if value.kvlistValue is not None else None
+    kvlist = value.kvlistValue
+    if kvlist is not UNSET:
+        pairs = kvlist.values if isinstance(kvlist, _KeyValues) else None
         return {kv.key: _typed_value(kv.value) for kv in pairs} if pairs is not None else {}
     if value.bytesValue is not UNSET:
         return value.bytesValue
