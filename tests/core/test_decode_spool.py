@@ -183,8 +183,10 @@ def test_decoding_whose_rows_are_not_read_leaves_no_file(tmp_path: Path) -> None
         spool=str(tmp_path),
     )
     gate = threading.Event()
+    started = threading.Event()
 
     def slow(task: DecodeTask) -> Any:
+        started.set()
         gate.wait(10)
         return decode_task(task)
 
@@ -193,6 +195,7 @@ def test_decoding_whose_rows_are_not_read_leaves_no_file(tmp_path: Path) -> None
         done.result()
         running = pool.submit(slow, task)
         queued = pool.submit(decode_task, task)
+        assert started.wait(10)  # running, not only submitted: it cannot be cancelled any more
         assert len(list(tmp_path.glob("*.arrow"))) == 1
         importer_module._discard([done, running, queued])
         assert queued.cancelled()

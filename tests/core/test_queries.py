@@ -8,6 +8,7 @@ from the generator in ``tests/conftest.py``), never from the query layer.
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -613,6 +614,23 @@ def test_a_view_of_every_event_counts_and_pages_by_position(big_case: Any) -> No
         assert filtered.count == len(mine)
         for start in (0, len(mine) // 2, len(mine) - 3):
             assert keys(filtered.rows(start, 6)) == mine[start : start + 6]
+
+
+def test_every_event_gets_its_time_order_position_when_the_sort_runs_in_parallel(
+    big_case: Any, tmp_path: Path
+) -> None:
+    """``ord`` is each row's position in the sorted order, read from where an ordered query
+    stored it: with several DuckDB threads sorting, it must still be exactly the time order."""
+    folder = tmp_path / "case"
+    shutil.copytree(big_case.folder, folder)
+    expected = [(t, line) for t, line, _, _ in big_case.rows]
+    with Case.open(folder) as case:
+        case.db.execute("SET threads = 4")
+        queries.refresh_order(case, force=True)
+        stored = case.db.execute("SELECT time_ns, seq, ord FROM events").fetchall()
+    positions = sorted(o for _, _, o in stored)
+    assert positions == list(range(len(expected)))
+    assert [(t, seq) for t, seq, _ in sorted(stored, key=lambda row: row[2])] == expected
 
 
 def test_events_at_the_same_time_are_ordered_by_stream_name_then_sequence(tmp_path: Path) -> None:
