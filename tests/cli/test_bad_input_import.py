@@ -817,31 +817,36 @@ def ordered_rows(case: StoreCase) -> Any:
     return case.scalar("SELECT value FROM meta WHERE key = 'ordered_rows'")
 
 
-def test_an_input_drops_the_lookup_indexes_until_the_timeline_is_ordered_again(
+def test_an_input_drops_the_indexes_of_earlier_releases_and_orders_the_timeline_again(
     tmp_path: Path, cli: Any
 ) -> None:
     # Inserts feeding DuckDB's in-memory ART indexes ran a 10^6-event import into a 10^7-event
-    # case out of memory; each input drops them in its transaction and refresh_order rebuilds
-    # them. A rolled-back input keeps them; a committed one gets them back.
+    # case out of memory. The indexes earlier releases built are dropped in the transaction of
+    # each input and not built again (the lookup tables serve their queries). A rolled-back
+    # input keeps them and the order; a committed one is ordered again.
     first = write_jsonl(tmp_path / "a.jsonl", audit_lines(6))
     case_folder = tmp_path / "case"
     assert cli("import", case_folder, first).code == EXIT_CODES[Verdict.UNSEALED]
     with StoreCase.open(case_folder) as case:
-        indexes = event_indexes(case)
-        assert indexes == sorted(queries.EVENT_INDEXES)
-        assert ordered_rows(case) == "6"
+        assert (event_indexes(case), ordered_rows(case)) == ([], "6")
+        # A case ordered by an earlier release.
+        case.db.execute("CREATE INDEX events_trace ON events (trace_id)")
+        case.db.execute("CREATE INDEX events_actor ON events (actor_id)")
+        legacy = event_indexes(case)
+        assert legacy == sorted(queries.LEGACY_INDEXES)
         case.db.begin()
         queries.before_adding_events(case)
         assert (event_indexes(case), ordered_rows(case)) == ([], None)
         case.db.rollback()
-        assert (event_indexes(case), ordered_rows(case)) == (indexes, "6")
+        assert (event_indexes(case), ordered_rows(case)) == (legacy, "6")
     second = write_jsonl(tmp_path / "b.jsonl", audit_lines(9)[6:])
     assert cli("import", case_folder, second).code == EXIT_CODES[Verdict.UNSEALED]
     with StoreCase.open(case_folder) as case:
-        assert (event_indexes(case), ordered_rows(case)) == (indexes, "9")
-    # An input that adds no event (a search response without hits) gets them back as well.
+        assert (event_indexes(case), ordered_rows(case)) == ([], "9")
+        assert not queries.needs_refresh(case)
+    # An input that adds no event (a search response without hits) is ordered again as well.
     empty = write_jsonl(tmp_path / "hits.json", [b'{"hits":{"total":0,"hits":[]}}'])
     done = cli("import", case_folder, empty)
     assert done.code == EXIT_CODES[Verdict.UNSEALED] and ": 0 events" in done.out, done.out
     with StoreCase.open(case_folder) as case:
-        assert (event_indexes(case), ordered_rows(case)) == (indexes, "9")
+        assert (event_indexes(case), ordered_rows(case)) == ([], "9")

@@ -370,6 +370,43 @@ def test_an_unknown_trace_is_empty(trace_case: Path) -> None:
     assert (found.roots, found.orphan_logs, found.span_count) == ([], [], 0)
 
 
+def test_every_trace_of_the_sample_reads_the_same_through_its_bounds_as_over_all_events(
+    sample_case: Path,
+) -> None:
+    with Case.open(sample_case, read_only=True) as case:
+        queries.refresh_order(case)
+        assert queries._state(case).lookups  # the bounds serve trace look-ups
+        traces = [t for (t,) in case.db.execute("SELECT trace_id FROM trace_bounds").fetchall()]
+        direct_ids = case.db.execute(
+            "SELECT count(DISTINCT trace_id) FROM events WHERE trace_id IS NOT NULL"
+        ).fetchone()
+        assert direct_ids is not None and len(traces) == direct_ids[0] > 100
+        for trace_id in traces:
+            rows = queries._trace_rows(case, trace_id)
+            assert rows == queries._trace_rows_direct(case, trace_id)
+            assert rows and {r["trace_id"] for r in rows} == {trace_id}
+        assert queries._trace_rows(case, "f" * 32) == []
+
+
+def test_a_read_only_case_without_trace_bounds_finds_traces_over_all_events(
+    trace_case: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "case"
+    shutil.copytree(trace_case, folder)
+    with Case.open(folder) as case:
+        queries.refresh_order(case)
+        expected = queries.trace(case, TRACE)
+        # A case ordered by an earlier release: no trace_bounds, older lookup version.
+        case.db.execute("DROP TABLE trace_bounds")
+        case.db.execute("UPDATE meta SET value = '2' WHERE key = 'lookup_version'")
+    with Case.open(folder, read_only=True) as case:
+        assert queries.needs_refresh(case)
+        found = queries.trace(case, TRACE)
+        assert not queries._has_table(case, "trace_bounds")
+    assert found == expected
+    assert found.span_count == 5
+
+
 # --- stats -------------------------------------------------------------------------------------
 
 
