@@ -592,6 +592,9 @@ def _generate_mapper(kind: str, columns: list[tuple[str, list[_Compiled]]]) -> A
                 lines.append(f"{pad}if body is _UNSET:")
                 lines.append(f"{pad}    body = _body_document(row)")
                 lines.append(f"{pad}    body_get = body.get if isinstance(body, dict) else _NO_GET")
+                # Most bodies are no JSON object: every key of theirs is absent.
+                lines.append(f"{pad}if body_get is not _NO_GET:")
+                pad += "    "
                 lines.extend(pad + line for line in _walk_source("body", flat, parts))
             else:
                 lines.extend(pad + line for line in _walk_source("document", flat, parts))
