@@ -13,7 +13,7 @@ from typing import Any
 from auditlens.core.resources import profiles_dir
 from auditlens.core.store import normalize
 from auditlens.core.store.normalize import Normalizer, load_profiles
-from auditlens.core.store.schema import FIELD_NAMES
+from auditlens.core.store.schema import FIELD_NAMES, TASK_COLUMNS
 
 VALUES: list[Any] = [None, "", "text", "MiXeD", [], ["a", 1], {}, {"k": "v"}, 0, 7, 1.5, True]
 
@@ -258,4 +258,6 @@ def test_rows_of_odd_records_fit_the_schema_without_the_full_check() -> None:
             for name in normalize._TEXT_COLUMNS:
                 assert row[name] is None or type(row[name]) is str, (name, row[name], line)
             assert reference_fit(dict(row)) == row
+            # The check skips the task's columns: no record sets them.
+            assert {name: row[name] for name in TASK_COLUMNS} == dict.fromkeys(TASK_COLUMNS)
     assert fitted > 500

@@ -26,7 +26,7 @@ import pyarrow as pa
 from auditlens.core.bundle.formats import MAX_JSON_LINE
 from auditlens.core.errors import InvalidInputError
 from auditlens.core.store.normalize import Normalizer, load_profiles
-from auditlens.core.store.schema import EVENT_SCHEMA, FIELD_NAMES
+from auditlens.core.store.schema import EVENT_SCHEMA, FIELD_NAMES, TASK_COLUMNS
 
 _HASH = 32
 # A stored record line longer than this is not decoded: the importer hashes it as a stream and
@@ -187,13 +187,10 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
     return DecodeResult(_ipc(table), count, unreadable)
 
 
-# Columns the normalizer fills, per record; the others are the task's (constant over its lines,
-# or ranges) and are built as whole Arrow arrays rather than set on every row (measured: setting
-# and transposing them cost a fifth of the decoding).
-_TASK_COLUMNS = frozenset(
-    {"stream_id", "bundle_id", "file", "seq", "line", "leaf_hash", "integrity"}
-)
-_ROW_COLUMNS = tuple(name for name in FIELD_NAMES if name not in _TASK_COLUMNS)
+# Columns the normalizer fills, per record; the others (TASK_COLUMNS) are the task's (constant
+# over its lines, or ranges) and are built as whole Arrow arrays rather than set on every row
+# (measured: setting and transposing them cost a fifth of the decoding).
+_ROW_COLUMNS = tuple(name for name in FIELD_NAMES if name not in TASK_COLUMNS)
 _row_values = operator.itemgetter(*_ROW_COLUMNS)
 _TYPES = {f.name: f.type for f in EVENT_SCHEMA}
 

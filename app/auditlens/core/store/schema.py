@@ -60,3 +60,9 @@ FIELDS: tuple[Field, ...] = (
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 EVENT_SCHEMA = pa.schema([pa.field(f.name, f.arrow) for f in FIELDS])
+
+# Columns set per decoding task or input (stream, bundle, file, sequence and line ranges, leaf
+# hashes, integrity), never by the normalizer from a record.
+TASK_COLUMNS = frozenset(
+    {"stream_id", "bundle_id", "file", "seq", "line", "leaf_hash", "integrity"}
+)
