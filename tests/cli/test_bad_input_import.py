@@ -22,6 +22,7 @@ and pyarrow is most of a small import's time); the tests then check what each on
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -158,11 +159,14 @@ class Server:
     """A warm Python that runs ``auditlens`` commands, one forked child each."""
 
     def __init__(self, script: Path) -> None:
+        # Unbuffered: ``select`` below watches the pipe itself, so no line may wait in a buffer
+        # of ours (a child ending at once put both lines in it, and the guard then waited its
+        # whole time for a line already read).
         self.process = subprocess.Popen(
             [sys.executable, str(script)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            text=True,
+            bufsize=0,
             env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},  # no idle threads to fork past
         )
 
@@ -187,11 +191,11 @@ class Server:
             "err": str(err),
             "limits": LIMITS if limits else [],
         }
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
+        self.process.stdin.write((json.dumps(request) + "\n").encode())
         pid = json.loads(self.process.stdout.readline())["pid"]
         if not select.select([self.process.stdout], [], [], HANG_GUARD_SECONDS)[0]:
-            os.kill(pid, signal.SIGKILL)  # blocked without using CPU: end the child we started
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # blocked without using CPU: end the child we started
         code = json.loads(self.process.stdout.readline())["code"]
         # Strict UTF-8, as a desktop locale gives it: undecodable output fails the test.
         return Run(code, out.read_text("utf-8"), err.read_text("utf-8"))

@@ -172,3 +172,24 @@ def test_a_duckdb_refusing_the_compression_gets_the_events_table_without_it(
         drive(Importer(case, TrustStore(), workers=1).run([source]))
         assert case.scalar("SELECT count(*) FROM events") == 3000
         assert _compression(case, "body") != {"FSST"}
+
+
+def test_duckdb_keeps_to_one_thread_while_importing_with_workers_and_gets_its_own_back(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "audit.jsonl"
+    source.write_bytes(audit_lines(3000))
+    with Case.open(tmp_path / "case", create=True) as case:
+        own = case.scalar("SELECT current_setting('threads')")
+        job = Importer(case, TrustStore(), workers=2).run([source])
+        during = set()
+        while True:
+            try:
+                next(job)
+            except StopIteration:
+                break
+            during.add(case.scalar("SELECT current_setting('threads')"))
+        after = case.scalar("SELECT current_setting('threads')")
+        assert case.scalar("SELECT count(*) FROM events") == 3000
+    assert during == {1}
+    assert after == own
