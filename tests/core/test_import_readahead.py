@@ -283,3 +283,26 @@ def test_the_next_bundle_is_decoding_while_one_is_committed(
     own = -(-report.inputs[0].records // 16)
     submitted_first = sum(1 for what, label in log if what == "submitted" and first.name in label)
     assert submitted_first == own
+
+
+def test_large_imports_start_the_workers_with_the_import_and_small_ones_do_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers load what decoding needs while the first input is hashed and verified."""
+    small = raw_audit(tmp_path / "small.jsonl")
+    with Case.open(tmp_path / "case", create=True) as case:
+        job = Importer(case, load_trust(SAMPLE / "truststore.json"), workers=2)
+        steps = job.run([small])
+        next(steps)  # the first input has not been hashed yet
+        assert job.executor is None
+        steps.close()
+        # Over the threshold (lowered here to the small file's size): started at once.
+        assert importer_module._at_least([AUDIT_DIR], 1)
+        assert not importer_module._at_least([small], small.stat().st_size + 1)
+        monkeypatch.setattr(importer_module, "WARM_UP_BYTES", small.stat().st_size)
+        job = Importer(case, load_trust(SAMPLE / "truststore.json"), workers=2)
+        steps = job.run([small])
+        next(steps)
+        assert job.executor is not None
+        steps.close()
+    assert job.executor is None  # closed with the job

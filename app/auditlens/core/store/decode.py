@@ -90,6 +90,15 @@ def _normalizer(profile_dirs: tuple[str, ...]) -> Normalizer:
     return Normalizer(load_profiles([Path(p) for p in profile_dirs]))
 
 
+def warm_up(profile_dirs: tuple[str, ...]) -> None:
+    """Load what decoding needs (pyarrow, msgspec, the compiled profiles) and return.
+
+    Submitted to each new worker when an import starts, so that the workers do this while the
+    importer hashes and verifies the first input instead of after it.
+    """
+    _normalizer(profile_dirs)
+
+
 def _read(task: DecodeTask) -> bytes:
     if task.data is not None:
         return task.data
