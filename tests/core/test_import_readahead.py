@@ -285,24 +285,25 @@ def test_the_next_bundle_is_decoding_while_one_is_committed(
     assert submitted_first == own
 
 
-def test_large_imports_start_the_workers_with_the_import_and_small_ones_do_not(
+def test_a_large_bundle_starts_the_workers_with_the_import_and_raw_evidence_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The workers load what decoding needs while the first input is hashed and verified."""
-    small = raw_audit(tmp_path / "small.jsonl")
+    """The workers load what decoding needs while the first input is hashed and verified; raw
+    evidence is decoded in the importing process, and a small bundle in order."""
+    raw = raw_audit(tmp_path / "raw.jsonl")
+    trust = load_trust(SAMPLE / "truststore.json")
+    monkeypatch.setattr(importer_module, "WARM_UP_BYTES", 1)  # every bundle is large
+    assert importer_module._large_bundle(AUDIT_DIR)
+    assert importer_module._large_bundle(LOGS_ZIP)
+    assert not importer_module._large_bundle(raw)
+    assert not importer_module._large_bundle(tmp_path / "missing")
     with Case.open(tmp_path / "case", create=True) as case:
-        job = Importer(case, load_trust(SAMPLE / "truststore.json"), workers=2)
-        steps = job.run([small])
-        next(steps)  # the first input has not been hashed yet
-        assert job.executor is None
-        steps.close()
-        # Over the threshold (lowered here to the small file's size): started at once.
-        assert importer_module._at_least([AUDIT_DIR], 1)
-        assert not importer_module._at_least([small], small.stat().st_size + 1)
-        monkeypatch.setattr(importer_module, "WARM_UP_BYTES", small.stat().st_size)
-        job = Importer(case, load_trust(SAMPLE / "truststore.json"), workers=2)
-        steps = job.run([small])
-        next(steps)
-        assert job.executor is not None
-        steps.close()
-    assert job.executor is None  # closed with the job
+        for inputs, started in (([raw], False), ([raw, AUDIT_DIR], True)):
+            job = Importer(case, trust, workers=2)
+            steps = job.run(inputs)
+            next(steps)  # nothing hashed yet
+            assert (job.executor is not None) is started, inputs
+            steps.close()
+            assert job.executor is None  # closed with the job
+    monkeypatch.setattr(importer_module, "WARM_UP_BYTES", 10**12)
+    assert not importer_module._large_bundle(AUDIT_DIR)

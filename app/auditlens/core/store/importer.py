@@ -60,9 +60,11 @@ DECODE_TASK_BYTES = 8 * 1024 * 1024  # per worker task: big enough to amortize, 
 READ_AHEAD = 2
 INSERT_ROWS = 32_768  # rows stored by one INSERT when decoded tasks are smaller (a row group)
 PARALLEL_MIN_RECORDS = 50_000  # below this, starting worker processes costs more than it saves
-# Inputs of this many bytes or more start the workers with the import (decode.warm_up): at 10^6
-# records they were otherwise idle for the first 0.8 s, while the import's own thread started.
-WARM_UP_BYTES = 32 * 1024 * 1024
+# A sealed bundle this large (about PARALLEL_MIN_RECORDS records of 1 KB) starts the workers with
+# the import (decode.warm_up): at 10^6 records they were otherwise idle for the first 0.8 s,
+# while the import's own thread started. A replay or a refused bundle has started them for
+# nothing: a second of CPU, once.
+WARM_UP_BYTES = 48 * 1024 * 1024
 HASH_CHUNK = 8 * 1024 * 1024  # below MAX_RECORD_LINE: a line whole within one chunk is decoded
 # Findings that name one stored line as not the sealed record at its place.
 _RECORD_CODES = {"RECORD_MODIFIED", "RECORD_INSERTED", "RECORDS_REORDERED", "DUPLICATE_RECORD"}
@@ -131,20 +133,16 @@ def _folder_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def _at_least(inputs: Sequence[Path], limit: int) -> bool:
-    """Whether the inputs hold ``limit`` bytes or more (what cannot be read counts nothing)."""
-    total = 0
-    for path in inputs:
-        try:
-            if path.is_dir():
-                total += sum(item.stat().st_size for item in _folder_files(path))
-            else:
-                total += path.stat().st_size
-        except OSError:
-            continue
-        if total >= limit:
-            return True
-    return False
+def _large_bundle(path: Path) -> bool:
+    """Whether ``path`` looks like a sealed bundle of WARM_UP_BYTES or more (unreadable: no)."""
+    try:
+        if path.is_dir():
+            if not (path / MANIFEST_PATH).is_file():
+                return False  # raw evidence is decoded in this process
+            return sum(item.stat().st_size for item in _folder_files(path)) >= WARM_UP_BYTES
+        return _looks_like_archive(path) and path.stat().st_size >= WARM_UP_BYTES
+    except OSError:
+        return False
 
 
 def _listing(path: Path, digests: dict[Path, tuple[str, int]]) -> tuple[str, int]:
@@ -409,15 +407,11 @@ class Importer:
     def run(self, inputs: Sequence[Path]) -> Generator[Progress, None, ImportReport]:
         """Import each input in its own transaction."""
         report = ImportReport()
-        if self.workers > 1:
-            # The decoding workers need the cores; DuckDB's own threads would only contend. Set
-            # once: per input, setting and resetting it cost 12 ms of the main thread (measured).
-            self.case.db.execute("SET threads = 1")
-            if _at_least(inputs, WARM_UP_BYTES):
+        try:
+            if self.workers > 1 and any(_large_bundle(path) for path in inputs):
                 pool = self._pool()  # made in this thread, which outlives it (core/workers.py)
                 for _ in range(self.workers):
                     pool.submit(warm_up, self.profile_dirs)
-        try:
             for index, path in enumerate(inputs):
                 self.token.check()
                 self._next_input = inputs[index + 1] if index + 1 < len(inputs) else None
@@ -806,8 +800,19 @@ class Importer:
             tasks = segments
         else:
             tasks = self._sequential_tasks(container, bundle, manifest, base, expected)
+        count = 0
         parallel = self._parallel(manifest)
-        count = yield from self._insert_decoded(tasks, parallel, bundle, manifest, input_id, result)
+        if parallel:
+            # The decoding workers need the cores; DuckDB's own threads would only contend.
+            # Only meanwhile: the case's DuckDB is shared with the workbench's queries.
+            self.case.db.execute("SET threads = 1")
+        try:
+            count = yield from self._insert_decoded(
+                tasks, parallel, bundle, manifest, input_id, result
+            )
+        finally:
+            if parallel:
+                self.case.db.execute("RESET threads")
         return count
 
     def _parallel(self, manifest: Manifest) -> bool:
@@ -1110,10 +1115,7 @@ class Importer:
         return executor.submit(decode_task, replace(task, spool=spool))
 
     def close(self) -> None:
-        """Stop the worker processes and the hashing threads; DuckDB gets its threads back."""
-        if self.workers > 1:
-            with contextlib.suppress(duckdb.Error):
-                self.case.db.execute("RESET threads")
+        """Stop the worker processes and the hashing threads."""
         if self._digester is not None:
             self._digest_token.cancel()
             self._digester.shutdown(wait=True, cancel_futures=True)

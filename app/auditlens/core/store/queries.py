@@ -238,6 +238,8 @@ def _build_lookups(case: Case) -> None:
     sorted by actor so that zone maps find one actor's rows without an index.
     """
     db = case.db
+    for index in LEGACY_INDEXES:  # an earlier release's, in a case whose order is current
+        db.execute(f"DROP INDEX IF EXISTS {index}")
     db.execute(
         "CREATE OR REPLACE TABLE actor_summary AS SELECT actor_id, "
         "any_value(actor_name) AS name, "
