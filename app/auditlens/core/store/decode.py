@@ -185,8 +185,8 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
     if task.spool is not None:
         path = os.path.join(task.spool, f"{uuid.uuid4().hex}.arrow")
         try:
-            with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, EVENT_SCHEMA) as writer:
-                writer.write_table(table)
+            with pa.OSFile(path, "wb") as sink:
+                _write_stream(sink, table)
         except OSError:
             # A full or vanished spool: the same rows through the pipe instead.
             with contextlib.suppress(FileNotFoundError):
@@ -254,10 +254,15 @@ def _table(
     return pa.Table.from_arrays([columns[name] for name in FIELD_NAMES], schema=EVENT_SCHEMA)
 
 
-def _ipc(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
+def _write_stream(sink: Any, table: pa.Table) -> None:
+    """Write ``table`` to ``sink`` as one Arrow IPC stream (what ``read_table`` reads)."""
     with pa.ipc.new_stream(sink, EVENT_SCHEMA) as writer:
         writer.write_table(table)
+
+
+def _ipc(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    _write_stream(sink, table)
     return bytes(sink.getvalue().to_pybytes())
 
 
