@@ -39,11 +39,11 @@ from auditlens.core.bundle.manifest import (
     derive_bundle_id,
     parse_manifest,
 )
+from auditlens.core.crypto import hashing
+from auditlens.core.crypto.dsse import sign_envelope
+from auditlens.core.crypto.keys import SigningKey
 from auditlens.core.errors import InvalidInputError, UsageError
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.verify import hashing
-from auditlens.core.verify.dsse import sign_envelope
-from auditlens.core.verify.keys import SigningKey
 
 DEFAULT_CHECKPOINT_EVERY = 4096
 MAX_CHECKPOINT_EVERY = 1 << 24

@@ -31,9 +31,11 @@ import pyarrow as pa
 from auditlens.core.bundle.container import Container, check_input_kind, open_container
 from auditlens.core.bundle.formats import read_records
 from auditlens.core.bundle.manifest import LEAVES_PATH, MANIFEST_PATH, Manifest, parse_manifest
+from auditlens.core.crypto import hashing
 from auditlens.core.errors import Error, InvalidInputError, StorageError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.resources import profiles_dir
+from auditlens.core.schema import EVENT_SCHEMA, FIELD_NAMES
 from auditlens.core.store.case import Case
 from auditlens.core.store.decode import (
     MAX_RECORD_LINE,
@@ -46,8 +48,6 @@ from auditlens.core.store.decode import (
 )
 from auditlens.core.store.normalize import Normalizer, load_profiles
 from auditlens.core.store.queries import before_adding_events
-from auditlens.core.store.schema import EVENT_SCHEMA, FIELD_NAMES
-from auditlens.core.verify import hashing
 from auditlens.core.verify.findings import Finding, FindingSink, Verdict
 from auditlens.core.verify.trust import TrustStore
 from auditlens.core.verify.verifier import BundleReport, BundleVerifier, check_sequence
