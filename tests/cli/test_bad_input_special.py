@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from auditlens.core.verify import keys
+from auditlens.core.crypto import keys
 
 CLI = [sys.executable, "-m", "auditlens.cli.main"]
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from auditlens.core.errors import TrustStoreError
-from auditlens.core.verify import keys
+from auditlens.core.crypto import keys
 from auditlens.core.verify.trust import TrustStore, load_trust, truststore_document
 
 
