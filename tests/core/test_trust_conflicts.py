@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from auditlens.core.errors import TrustStoreError
 from auditlens.core.crypto import keys
+from auditlens.core.errors import TrustStoreError
 from auditlens.core.verify.trust import TrustStore, load_trust, truststore_document
 
 
