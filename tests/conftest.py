@@ -249,8 +249,8 @@ def big_bundle(tmp_path_factory: pytest.TempPathFactory) -> BigBundle:
 
     Shared: never modify it.
     """
-    from auditlens.core.bundle.formats import SourceRecord
     from auditlens.core.bundle.seal import seal
+    from auditlens.core.formats.base import SourceRecord
     from auditlens.core.store import importer
     from auditlens.core.verify import verifier
     from auditlens.core.verify.keys import sample_key

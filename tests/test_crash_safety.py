@@ -39,8 +39,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from auditlens.core.bundle.formats import SourceRecord
 from auditlens.core.bundle.seal import seal
+from auditlens.core.formats.base import SourceRecord
 from auditlens.core.store import importer
 from auditlens.core.store.case import DB_NAME
 from auditlens.core.store.journal import JOURNAL_NAME

@@ -22,7 +22,6 @@ from typing import Any, BinaryIO
 
 from auditlens import __version__
 from auditlens.core.bundle.container import open_container
-from auditlens.core.bundle.formats import SourceRecord, read_records
 from auditlens.core.bundle.manifest import (
     CHECKPOINTS_PATH,
     ENVELOPE_PATH,
@@ -40,6 +39,8 @@ from auditlens.core.bundle.manifest import (
     parse_manifest,
 )
 from auditlens.core.errors import InvalidInputError, UsageError
+from auditlens.core.formats.base import SourceRecord
+from auditlens.core.formats.registry import read_records
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.verify import hashing
 from auditlens.core.verify.dsse import sign_envelope

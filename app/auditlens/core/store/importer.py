@@ -29,9 +29,9 @@ import duckdb
 import pyarrow as pa
 
 from auditlens.core.bundle.container import Container, open_container
-from auditlens.core.bundle.formats import read_records
 from auditlens.core.bundle.manifest import LEAVES_PATH, MANIFEST_PATH, Manifest, parse_manifest
 from auditlens.core.errors import Error, InvalidInputError, StorageError
+from auditlens.core.formats.registry import read_records
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.resources import profiles_dir
 from auditlens.core.store.case import Case

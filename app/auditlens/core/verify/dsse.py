@@ -11,8 +11,8 @@ import base64
 import json
 from dataclasses import dataclass
 
-from auditlens.core.bundle.formats import strict_json_loads
 from auditlens.core.errors import InvalidInputError
+from auditlens.core.formats.jsontext import strict_json_loads
 from auditlens.core.verify.keys import SigningKey
 
 MAX_ENVELOPE_BYTES = 32 * 1024 * 1024  # payload is the manifest (<= 16 MiB) in base64.

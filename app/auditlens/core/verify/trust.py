@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditlens.core.bundle.formats import parse_time_ns, strict_json_loads
 from auditlens.core.errors import SigningKeyError, TrustStoreError
+from auditlens.core.formats.jsontext import strict_json_loads
+from auditlens.core.formats.times import parse_time_ns
 from auditlens.core.verify.keys import PublicKey, algorithm_of, key_id, load_public_pem
 
 TRUSTSTORE_FORMAT = "auditlens-truststore"

@@ -36,7 +36,6 @@ from typing import Any
 
 from auditlens.core.bundle.canonical import canonicalize
 from auditlens.core.bundle.container import Container, open_container, unsafe_reason
-from auditlens.core.bundle.formats import parse_time_ns, strict_json_loads
 from auditlens.core.bundle.manifest import (
     CHECKPOINTS_PATH,
     ENVELOPE_PATH,
@@ -52,6 +51,8 @@ from auditlens.core.bundle.manifest import (
     parse_manifest,
 )
 from auditlens.core.errors import Error, InvalidInputError, LimitExceededError
+from auditlens.core.formats.jsontext import strict_json_loads
+from auditlens.core.formats.times import parse_time_ns
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.verify import hashing
 from auditlens.core.verify.dsse import MAX_ENVELOPE_BYTES, pae, parse_envelope
@@ -281,7 +282,7 @@ class BundleVerifier:
 
     def _check_raw(self) -> Generator[Progress, None, None]:
         """Raw evidence proves nothing, but it must at least be readable evidence (DESIGN §6)."""
-        from auditlens.core.bundle.formats import read_records
+        from auditlens.core.formats.registry import read_records
 
         count = 0
         try:
