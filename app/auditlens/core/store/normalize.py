@@ -29,7 +29,7 @@ from auditlens.core.formats.opensearch import hit_event
 from auditlens.core.formats.otlp_json import otlp_time
 from auditlens.core.formats.records import AUDIT, FORM_TITLES, HIT, OTLP, record_form
 from auditlens.core.formats.values import text as _text
-from auditlens.core.store.schema import FIELD_NAMES, FIELDS, TASK_COLUMNS
+from auditlens.core.schema import FIELD_NAMES, FIELDS, TASK_COLUMNS
 
 PROFILE_COLUMNS = (
     "service",
