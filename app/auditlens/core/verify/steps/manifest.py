@@ -6,9 +6,9 @@ import hashlib
 
 from auditlens.core.bundle.canonical import canonicalize
 from auditlens.core.bundle.container import Container
-from auditlens.core.bundle.formats import strict_json_loads
 from auditlens.core.bundle.manifest import MANIFEST_PATH, MAX_MANIFEST_BYTES, parse_manifest
 from auditlens.core.errors import InvalidInputError
+from auditlens.core.formats.jsontext import strict_json_loads
 from auditlens.core.verify.check import BundleCheck
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Generator
 from pathlib import Path
 
-from auditlens.core.bundle.formats import read_records
 from auditlens.core.errors import InvalidInputError
+from auditlens.core.formats.registry import read_records
 from auditlens.core.progress import Progress
 from auditlens.core.verify.check import BundleCheck
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from auditlens.core.bundle.formats import parse_time_ns
 from auditlens.core.bundle.manifest import ENVELOPE_PATH, Manifest
+from auditlens.core.formats.times import parse_time_ns
 from auditlens.core.verify.check import BundleCheck
 
 
