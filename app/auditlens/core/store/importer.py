@@ -1,4 +1,4 @@
-"""Importing evidence into a case: hash, verify, decode, normalize, index (DESIGN §4).
+"""Importing evidence into a case: hash, verify, decode, normalize, index (docs/architecture.md §3).
 
 One input, one transaction. A sealed bundle is verified first and its verdict, findings and
 registry entry are stored with it; every event carries its own integrity status. Raw evidence is
