@@ -1,7 +1,8 @@
 """The investigator's trust store: which public keys may seal which evidence.
 
-Trust never comes from the bundle (DESIGN §2): a bundle names its signer, the trust store says
-whether that signer is believed. No trust on first use. An empty trust store trusts nothing.
+Trust never comes from the bundle (docs/bundle-format.md §10): a bundle names its signer, the
+trust store says whether that signer is believed. No trust on first use. An empty trust store
+trusts nothing.
 
 File format (``auditlens-truststore`` v1, JSON)::
 
@@ -19,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditlens.core.bundle.formats import parse_time_ns, strict_json_loads
 from auditlens.core.crypto.keys import PublicKey, algorithm_of, key_id, load_public_pem
 from auditlens.core.errors import SigningKeyError, TrustStoreError
+from auditlens.core.formats.jsontext import strict_json_loads
+from auditlens.core.formats.times import parse_time_ns
 
 TRUSTSTORE_FORMAT = "auditlens-truststore"
 MAX_TRUSTSTORE_BYTES = 4 * 1024 * 1024
