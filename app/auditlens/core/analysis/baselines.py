@@ -12,7 +12,7 @@ Invariants: every function here reads the case and returns plain values; the det
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +150,20 @@ def percentile(values: list[int], q: float) -> int:
     ordered = sorted(values)
     rank = max(1, math.ceil(q * len(ordered)))
     return ordered[rank - 1]
+
+
+def counted_percentile(counts: Counter[int], q: float) -> int:
+    """The ``q`` quantile (nearest rank) of values given as value -> how many times."""
+    total = sum(counts.values())
+    if total <= 0:
+        return 0
+    rank = max(1, math.ceil(q * total))
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen >= rank:
+            return value
+    return max(counts)
 
 
 def window_counts(times: list[int], span_ns: int) -> list[int]:

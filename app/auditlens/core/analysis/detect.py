@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -173,25 +173,25 @@ class _Run:
         gte = _lower_bound(corr.condition)
         options = corr.options
         factor = float(options.get("factor", 0))
-        peer_counts: dict[str, list[int]] = defaultdict(list)
+        peer_counts: dict[str, Counter[int]] = defaultdict(Counter)
         roles = self.roles() if factor else {}
         if factor:
             for key, members in groups.items():
-                peer_counts[roles.get(str(key[0]), "")] += [
-                    c for c in baselines.window_counts([a.time_ns for a in members], span)
-                ]
+                peer_counts[roles.get(str(key[0]), "")].update(
+                    baselines.window_counts([a.time_ns for a in members], span)
+                )
         found: list[Finding] = []
         what = str(options.get("what", "matching actions"))
         minutes = _span_text(span)
         for key, members in groups.items():
+            if not _bursts(members, span, gte):
+                continue  # below the rule's own threshold: no baseline can raise it
             threshold, baseline_text, p99 = gte, "", 0
             if factor:
                 role = roles.get(str(key[0]), "")
-                own = baselines.window_counts([a.time_ns for a in members], span)
-                peers = list(peer_counts[role])
-                for count in own:
-                    peers.remove(count)
-                p99 = baselines.percentile(peers, 0.99)
+                own = Counter(baselines.window_counts([a.time_ns for a in members], span))
+                peers = peer_counts[role] - own
+                p99 = baselines.counted_percentile(peers, 0.99)
                 threshold = max(gte, math.floor(factor * p99) + 1)
                 baseline_text = (
                     f"; the 99th percentile of the other {role or 'role-less'} actors' "
