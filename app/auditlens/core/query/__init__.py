@@ -9,15 +9,18 @@ from auditlens.core.query.parser import (
     Between,
     Column,
     Exists,
+    InNetwork,
     Match,
     MatchAll,
     Node,
     Not,
     Or,
+    Regex,
     TextSearch,
     Wildcard,
     parse,
 )
+from auditlens.core.query.suggest import Suggestion, suggest
 
 __all__ = [
     "And",
@@ -25,15 +28,19 @@ __all__ = [
     "Between",
     "Column",
     "Exists",
+    "InNetwork",
     "Match",
     "MatchAll",
     "Node",
     "Not",
     "Or",
     "QuerySyntaxError",
+    "Regex",
+    "Suggestion",
     "TextSearch",
     "Wildcard",
     "compile_filter",
     "filter_sql",
     "parse",
+    "suggest",
 ]
