@@ -35,7 +35,7 @@ from auditlens.core.query import (
 )
 from auditlens.core.query import parser as query_parser
 from auditlens.core.query.parser import Hint, HintKind, analyse
-from auditlens.core.store.schema import FIELD_NAMES, FIELDS
+from auditlens.core.schema import FIELD_NAMES, FIELDS
 
 
 def ns(iso: str, fraction_ns: int = 0) -> int:

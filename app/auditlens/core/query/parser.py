@@ -43,7 +43,7 @@ from auditlens.core.query.values import (
     parse_network,
     parse_time,
 )
-from auditlens.core.store.schema import FIELDS
+from auditlens.core.schema import FIELDS
 
 __all__ = [
     "INT64_MAX",
