@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from auditlens.core.query import Suggestion, suggest
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
+from auditlens.core.store.suggest import Suggestion, suggest
 
 
 @pytest.fixture(scope="module")

@@ -133,7 +133,7 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 def _say_suggestions(case: Case, query: queries.EventQuery) -> None:
     """On stderr: near variants of a filter that found nothing (issue 12: no silent zero)."""
-    from auditlens.core.query import suggest
+    from auditlens.core.store.suggest import suggest
 
     for suggestion in suggest(
         case,

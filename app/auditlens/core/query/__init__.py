@@ -20,7 +20,6 @@ from auditlens.core.query.parser import (
     Wildcard,
     parse,
 )
-from auditlens.core.query.suggest import Suggestion, suggest
 
 __all__ = [
     "And",
@@ -36,11 +35,9 @@ __all__ = [
     "Or",
     "QuerySyntaxError",
     "Regex",
-    "Suggestion",
     "TextSearch",
     "Wildcard",
     "compile_filter",
     "filter_sql",
     "parse",
-    "suggest",
 ]

@@ -78,7 +78,7 @@ No silent traps: ``a ADN b`` (an operator mistyped between two terms: swapped, d
 letters, ``&&``, ``||``) and ``actor_id sup-004`` (a field name with ``_`` or ``attributes.KEY``
 written as a word before a value) are errors saying what was probably meant. Field names that are
 also common words (``user alice``) are searched as text; when such a query finds nothing,
-:func:`~auditlens.core.query.suggest.suggest` offers the variants that would find something.
+:func:`~auditlens.core.store.suggest.suggest` offers the variants that would find something.
 
 Errors are :class:`~auditlens.core.errors.QuerySyntaxError` with the span to underline.
 """

@@ -19,7 +19,7 @@ The parser is bounded: queries longer than :data:`MAX_QUERY_LENGTH` or nested de
 
 No silent traps (issue 12): a word that is meant as syntax but would be searched for as text is
 an error naming what was probably meant, when that is near certain (``a ADN b``,
-``actor_id sup-004``), or a :class:`Hint` that :func:`~auditlens.core.query.suggest.suggest`
+``actor_id sup-004``), or a :class:`Hint` that :func:`~auditlens.core.store.suggest.suggest`
 tries on the case when the query finds nothing (``user alice``, ``actor_id=SUP-004``).
 """
 
@@ -602,7 +602,7 @@ class _Parser:
 
         A name no one searches for as text (one with ``_``, or ``attributes.KEY``) is an error
         that shows the colon; a name that is also a common word (``user``, ``call``) is only a
-        hint for :func:`~auditlens.core.query.suggest.suggest`.
+        hint for :func:`~auditlens.core.store.suggest.suggest`.
         """
         if any(token.literal):
             return

@@ -18,13 +18,11 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import TYPE_CHECKING
 
 from auditlens.core.errors import QuerySyntaxError
 from auditlens.core.query.parser import FIELD_INFO, FieldKind, Hint, HintKind, analyse
-
-if TYPE_CHECKING:
-    from auditlens.core.store.case import Case
+from auditlens.core.store import queries
+from auditlens.core.store.case import Case
 
 MAX_TRIES = 8  # counts run for one query: each is a scan of the case
 MAX_SUGGESTIONS = 3
@@ -76,8 +74,6 @@ def suggest(
         time_from_ns: the view's lower time bound (inclusive), if any.
         time_to_ns: the view's upper time bound (exclusive), if any.
     """
-    from auditlens.core.store import queries
-
     try:
         _, hints = analyse(text, tz)
     except QuerySyntaxError:
