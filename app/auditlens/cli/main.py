@@ -152,7 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:
             from auditlens.cli import case_commands
 
-            handler = getattr(case_commands, name)
+            handler = getattr(case_commands, name, None)
+        if handler is None:
+            from auditlens.cli import legal_commands
+
+            handler = getattr(legal_commands, name)
         code = int(handler(args))
         # Flush here, not at the interpreter's exit: a reader that already left must end in
         # the handler below, not in an "Exception ignored" message and exit code 120.
