@@ -91,15 +91,19 @@ def export_events(
     out: Path,
     fmt: str,
     cancel: CancelToken | None = None,
+    *,
+    journal: bool = True,
 ) -> Generator[Progress, None, ExportResult]:
     """Write the events matching ``query`` to ``out`` in time order; a job (see progress.py).
 
     Args:
-        case: the open case.
+        case: the open case (for writing, to journal the export).
         query: the filter and time window (its ``tz`` reads the filter's times).
         out: the file to create; it must not exist.
         fmt: one of :data:`FORMATS`.
         cancel: stops the export between slices; nothing is left under ``out``.
+        journal: journal the export (action ``export``: the query, the output's path, format,
+            rows, size and SHA-256); only a read-only look (a test, a preview) leaves it out.
 
     Returns:
         The rows written and the file's size and SHA-256.
@@ -143,7 +147,25 @@ def export_events(
             raise UsageError(f"{out} appeared while exporting: not overwritten") from exc
     finally:
         partial.unlink(missing_ok=True)
-    return ExportResult(out, fmt, written, size, digest)
+    result = ExportResult(out, fmt, written, size, digest)
+    if journal:
+        case.journal("export", export_details(query, result))
+    return result
+
+
+def export_details(query: queries.EventQuery, result: ExportResult) -> dict[str, Any]:
+    """The journal entry's details of an export: what was selected and what was written."""
+    return {
+        "filter": query.filter,
+        "from": queries.format_time(query.time_from_ns),
+        "to": queries.format_time(query.time_to_ns),
+        "tz": str(query.tz) if query.tz is not None else "UTC",
+        "format": result.format,
+        "output": str(result.path),
+        "rows": result.rows,
+        "size": result.size,
+        "sha256": result.sha256,
+    }
 
 
 def _arrow(case: Case, sql: str, params: list[Any]) -> Any:
