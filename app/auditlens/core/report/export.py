@@ -187,7 +187,7 @@ def _select(fmt: str) -> str:
         fields = ", ".join(
             f"{name} := {'attributes' if name == 'attributes' else sql}" for name, sql in COLUMNS
         )
-        return f"to_json(struct_pack({fields})) AS line"
+        return f"CAST(to_json(struct_pack({fields})) AS VARCHAR) || chr(10) AS line"
     return ", ".join(f"{sql} AS {name}" for name, sql in COLUMNS)
 
 
@@ -241,8 +241,20 @@ class _Writer:
             self.inner.write_table(table)
 
     def _jsonl(self, table: Any) -> None:
-        lines = table.column(0).to_pylist()
-        self.handle.write(("\n".join(lines) + "\n").encode("utf-8"))
+        import pyarrow as pa
+
+        # Each value already ends with its newline (see _select), and a string array keeps its
+        # values' bytes back to back: write that stretch of the data buffer as it is, with no
+        # Python object per row (to_pylist and a join took most of the export's time).
+        for chunk in table.column(0).chunks:
+            if not len(chunk):
+                continue
+            width = pa.int64() if pa.types.is_large_string(chunk.type) else pa.int32()
+            offsets = pa.Array.from_buffers(
+                width, len(chunk) + 1, [None, chunk.buffers()[1]], offset=chunk.offset
+            )
+            first, last = offsets[0].as_py(), offsets[len(chunk)].as_py()
+            self.handle.write(memoryview(chunk.buffers()[2])[first:last])
 
     def __enter__(self) -> _Writer:
         return self
