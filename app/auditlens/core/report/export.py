@@ -11,8 +11,8 @@ Invariants:
   all evidence) is never replaced, even when it appears while the export runs, and an interrupted
   export leaves no file under the output's name. A destination inside an input the case
   imported from is refused outright (docs/case.md: evidence is only ever read).
-* **Traceable rows.** Every row carries its event reference (:func:`event_ref`), the bundle,
-  stream, sequence number, file, line and leaf hash of the record, so each exported event can be
+* **Traceable rows.** Every row carries its event reference (:mod:`~auditlens.core.report.refs`),
+  the bundle, stream, sequence number, file, line and leaf hash of the record, so each one can be
   found again in the evidence and proved (``auditlens exhibit``).
 * **Exact times.** ``time`` is RFC 3339 in UTC with all nine fractional digits; ``time_ns`` is the
   same instant as an integer. Exports are in UTC whatever zone the investigator views: a file
@@ -34,6 +34,7 @@ from typing import Any
 
 from auditlens.core.errors import UsageError
 from auditlens.core.progress import CancelToken, Progress
+from auditlens.core.report.refs import REF_SQL
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 
@@ -45,12 +46,8 @@ _HASH_CHUNK = 1 << 20
 
 # The exported columns, in order: the CLI's event fields, then what places the record.
 _TIME = "strftime(make_timestamp_ns(time_ns), '%Y-%m-%dT%H:%M:%S.%nZ')"
-_REF = (
-    "CASE WHEN integrity = 'unsealed' THEN 'raw:' || inputs.sha256 || '#' || CAST(line AS VARCHAR)"
-    " ELSE 'stream:' || stream_id || '#' || CAST(seq AS VARCHAR) END"
-)
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("ref", _REF),
+    ("ref", REF_SQL),
     ("time", _TIME),
     ("time_ns", "time_ns"),
     *(
@@ -86,21 +83,6 @@ class ExportResult:
     rows: int
     size: int
     sha256: str
-
-
-def event_ref(row: dict[str, Any], input_sha256: str | None = None) -> str:
-    """The stable reference of an event: the same record gives the same text in any case.
-
-    ``stream:STREAM#SEQ`` for a sealed record (its stream and sequence number, which the seal
-    fixes), ``raw:SHA256#LINE`` for raw evidence (the input's digest and the record's line, or
-    byte offset for protobuf files). Row numbers and ``ord`` change with every import; these do
-    not.
-    """
-    if row.get("integrity") == "unsealed":
-        if not input_sha256:
-            raise UsageError("a raw event's reference needs its input's SHA-256")
-        return f"raw:{input_sha256}#{row['line']}"
-    return f"stream:{row['stream_id']}#{row['seq']}"
 
 
 def export_events(
