@@ -9,6 +9,7 @@ Expected values come from ``verify`` over the same files and from the sample's o
 from __future__ import annotations
 
 import itertools
+import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,19 @@ def test_a_gap_filled_later_is_closed_and_its_history_kept(tmp_path: Path) -> No
     assert history["opened_input_id"] == after_3.input_id
     assert history["closed_input_id"] == after_2.input_id
     assert first.inputs[0].input_id is not None
+    # The journal says what each import did to the stream, in the order it happened.
+    journal = [json.loads(line) for line in (case_dir / "journal.jsonl").read_text().splitlines()]
+    streams = [
+        item["stream"]
+        for entry in journal
+        if entry["action"] == "import"
+        for item in entry["details"]["inputs"]
+    ]
+    assert [(s["verdict"], s["open_findings"]) for s in streams] == [
+        ("verified", []),
+        ("tampered", [f"BUNDLE_GAP@{gap_seq}"]),
+        ("verified", []),
+    ]
 
 
 @pytest.mark.parametrize("order", [(0, 1), (1, 0)], ids=["1-then-3", "3-then-1"])
