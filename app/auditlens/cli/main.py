@@ -126,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--seed", type=int, default=7, help="random seed: the same seed, the same evidence"
     )
+    sample.add_argument(
+        "--pod-logs",
+        action="store_true",
+        help="also write the audit stream as pod logs (CRI, Docker, kubectl, Fluent Bit)",
+    )
 
     from auditlens.cli.case_parsers import add_parsers
 

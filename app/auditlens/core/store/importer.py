@@ -332,6 +332,18 @@ def _journal_details(result: InputResult) -> dict[str, Any]:
         "replay": result.replay,
         "bundle_id": result.bundle_id,
         "findings": sorted({f.code for f in result.findings}),
+        # The bundle's stream after this input (docs/verification.md §3.1): its verdict and the
+        # findings between its bundles that still stand.
+        "stream": None
+        if result.stream is None
+        else {
+            "stream_id": result.stream.stream_id,
+            "epoch": result.stream.epoch,
+            "verdict": result.stream.verdict.value,
+            "open_findings": sorted(
+                {f"{s.finding.code}@{s.finding.seq}" for s in result.stream.findings}
+            ),
+        },
     }
 
 
