@@ -24,7 +24,7 @@ def add_parsers(sub: Any) -> None:
         "behaviour baselines and the cross-stream corroboration over the case, store the "
         "findings in it (replacing the previous run's) and list them, worst first.",
     )
-    detect.add_argument("case", type=Path, metavar="CASE_DIR")
+    detect.add_argument("case", type=Path, metavar="CASE_DIR", help="the case folder")
     detect.add_argument(
         "--rules",
         action="append",
@@ -33,7 +33,12 @@ def add_parsers(sub: Any) -> None:
         metavar="DIR",
         help="folder of Sigma rule files to run instead of the shipped ones (repeatable)",
     )
-    detect.add_argument("--format", choices=("table", "jsonl"), default="table")
+    detect.add_argument(
+        "--format",
+        choices=("table", "jsonl"),
+        default="table",
+        help="a table, or one JSON finding per line (default table)",
+    )
     detect.add_argument(
         "--tz", default="UTC", help="IANA time zone for printed times (default UTC)"
     )
@@ -44,7 +49,7 @@ def add_parsers(sub: Any) -> None:
         "PCI DSS Req. 10: the required event types and record fields the evidence holds, those "
         "it lacks, the gaps of the audit trail, and GDPR Art. 33's 72-hour window.",
     )
-    compliance.add_argument("case", type=Path, metavar="CASE_DIR")
+    compliance.add_argument("case", type=Path, metavar="CASE_DIR", help="the case folder")
     compliance.add_argument("--json", action="store_true", help="print one JSON object")
 
 
