@@ -91,3 +91,20 @@ def test_an_investigators_own_rule_runs_without_code(tmp_path: Path) -> None:
         ("guest-net-reads", "u-olsen", "high")
     ]
     assert len(found) == 1
+
+
+def test_a_yaml_alias_bomb_is_refused_not_expanded(tmp_path: Path) -> None:
+    lines = ["title: bomb", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 12)]
+    lines += ["detection:", "  sel:", "    action: *a11", "  condition: sel"]
+    (tmp_path / "bomb.yml").write_text("\n".join(lines) + "\n")
+    with pytest.raises(RuleError, match="values are text, numbers or null"):
+        load_rules([tmp_path])
+
+
+def test_a_case_without_events_gives_no_findings(tmp_path: Path) -> None:
+    from auditlens.core.store.case import Case
+
+    with Case.open(tmp_path / "case", create=True):
+        pass
+    assert findings(tmp_path / "case") == []

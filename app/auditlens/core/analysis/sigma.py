@@ -388,6 +388,10 @@ def _field_condition(key: str, value: Any, path: str) -> tuple[str, list[Any]]:
     values = value if isinstance(value, list) else [value]
     if not values:
         raise RuleError(f"{key}: an empty list matches nothing", path=path)
+    for v in values:
+        # Nested lists or maps (a YAML alias can make them huge) are no Sigma values.
+        if v is not None and not isinstance(v, str | int | float | bool):
+            raise RuleError(f"{key}: values are text, numbers or null", path=path)
     parts = [_one_value(column, cparams, modifiers, v, path) for v in values]
     joiner = " AND " if "all" in modifiers else " OR "
     sql = joiner.join(f"({p[0]})" for p in parts)
