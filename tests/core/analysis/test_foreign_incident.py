@@ -9,8 +9,6 @@ must raise nothing above low.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from analysis_evidence import DAY, HOUR, MINUTE, MONDAY, SECOND, Evidence, findings
 
@@ -28,25 +26,63 @@ def found(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
         ev.routine(actor, range(5), range(8, 17), f"10.77.4.{host}", per_hour=3)
     # Ordinary work that the rules must leave at low: a playback or two, an export, a deletion.
     ev.record(MONDAY + DAY + 11 * HOUR, "u-sato", "PLAYBACK", "recording", "rec-a1", "10.77.4.11")
-    ev.record(MONDAY + 2 * DAY + 14 * HOUR, "u-mbeki", "EXPORT", "contact", "export-q2",
-              "10.77.4.12", level="WARN")
-    ev.record(MONDAY + 3 * DAY + 9 * HOUR, "u-lund", "DELETE", "recording", "rec-old",
-              "10.77.4.13", level="WARN")
+    ev.record(
+        MONDAY + 2 * DAY + 14 * HOUR,
+        "u-mbeki",
+        "EXPORT",
+        "contact",
+        "export-q2",
+        "10.77.4.12",
+        level="WARN",
+    )
+    ev.record(
+        MONDAY + 3 * DAY + 9 * HOUR,
+        "u-lund",
+        "DELETE",
+        "recording",
+        "rec-old",
+        "10.77.4.13",
+        level="WARN",
+    )
 
     t = NIGHT
     ev.record(t, "u-ravel", "LOGIN_SUCCESS", "session", "s-night", HOTEL)
     t += 3 * MINUTE
-    ev.record(t, "u-ravel", "ROLE_CHANGE", "user", "u-ravel", HOTEL, level="WARN",
-              updated={"roles": ["qa-lead", "admin"], "previous_roles": ["qa-lead"]})
+    ev.record(
+        t,
+        "u-ravel",
+        "ROLE_CHANGE",
+        "user",
+        "u-ravel",
+        HOTEL,
+        level="WARN",
+        updated={"roles": ["qa-lead", "admin"], "previous_roles": ["qa-lead"]},
+    )
     for k in range(16):
         t += 20 * SECOND
         ev.record(t, "u-ravel", "DOWNLOAD", "recording", f"rec-n{k:02d}", HOTEL)
     t += 2 * MINUTE
-    ev.record(t, "u-ravel", "CONFIG_CHANGE", "config", "northwind/logging.audit_sink", HOTEL,
-              level="WARN", updated={"value": "off", "previous_value": "on"})
+    ev.record(
+        t,
+        "u-ravel",
+        "CONFIG_CHANGE",
+        "config",
+        "northwind/logging.audit_sink",
+        HOTEL,
+        level="WARN",
+        updated={"value": "off", "previous_value": "on"},
+    )
     t += 4 * MINUTE
-    ev.record(t, "u-ravel", "EXPORT", "contact", "export-all", HOTEL, level="WARN",
-              updated={"rows": 182_000})
+    ev.record(
+        t,
+        "u-ravel",
+        "EXPORT",
+        "contact",
+        "export-all",
+        HOTEL,
+        level="WARN",
+        updated={"rows": 182_000},
+    )
     t += MINUTE
     ev.record(t, "u-ravel", "DELETE", "recording", "rec-n00", HOTEL, level="WARN")
     return findings(ev.case(tmp_path_factory.mktemp("foreign")))
