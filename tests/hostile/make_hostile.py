@@ -802,16 +802,36 @@ def _strip_tar_end(data: bytes) -> bytes:
 @case("targz_long_header_bomb")
 def _targz_header_bomb(base: Base, out: Path) -> Case:
     head = _strip_tar_end(tar_bytes(regular(base.members()[:2])))
-    long_name = tar_info("././@LongLink", BOMB_SIZE // 3, tarfile.GNUTYPE_LONGNAME)
-    header = long_name.tobuf(tarfile.GNU_FORMAT)
+    extended = tar_info("PaxHeaders/bomb", BOMB_SIZE // 3, tarfile.XHDTYPE)
+    header = extended.tobuf(tarfile.USTAR_FORMAT)
     path = out / "b.tar.gz"
     gzip_with_zeros(path, head + header, BOMB_SIZE // 3, bytes(1024))
     return Case(
-        "tar.gz GNU long-name header of 1 GiB of zeros",
+        "tar.gz pax extended header of 1 GiB of zeros",
         path,
         "LIMIT_EXCEEDED",
         str(path),
         mentions="extended header",
+    )
+
+
+@case("tar_gnu_long_name")
+def _tar_gnu_long_name(base: Base, out: Path) -> Case:
+    # GNU's 'L' header names the next member; the spec allows ustar and pax only, and readers
+    # that do not know 'L' extract it as a file of its own.
+    members = [(tar_info(name, len(data)), data) for name, data in base.members()]
+    path = out / "b.tar"
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as archive:
+        for info, data in members:
+            archive.addfile(info, io.BytesIO(data))
+        long = tar_info("data/" + "x" * 120 + ".jsonl", 3)
+        archive.addfile(long, io.BytesIO(b"{}\n"))
+    return Case(
+        "a member named by a GNU long-name ('L') header",
+        path,
+        "ARCHIVE_CORRUPT",
+        str(path),
+        mentions="GNU long-name header",
     )
 
 
