@@ -617,9 +617,7 @@ class ZipContainer(Container):
                     where,
                 )
                 return None
-            member = _ZipMember(
-                name, raw_name, flags, method, crc, compressed, size, offset, kind
-            )
+            member = _ZipMember(name, raw_name, flags, method, crc, compressed, size, offset, kind)
             members.append(member)
             bundle_name = _bundle_name(name)
             if bundle_name is None:
@@ -695,16 +693,15 @@ class ZipContainer(Container):
         if method != member.method:
             raise ValueError(f"compression method {method}, central {member.method}")
         extras = _zip_extras(variable[name_len:])
-        size64, compressed64 = _zip64_values(
-            extras, [size == _U32_MAX, compressed == _U32_MAX]
-        )[:2]
+        size64, compressed64 = _zip64_values(extras, [size == _U32_MAX, compressed == _U32_MAX])[:2]
         size = size if size64 is None else size64
         compressed = compressed if compressed64 is None else compressed64
         local = (crc, compressed, size)
         central = (member.crc, member.compressed, member.size)
-        # With a data descriptor (bit 3) a streaming writer leaves the local values at zero and
-        # writes them after the data; they must then be there, and agree.
-        if local != central and not (flags & _FLAG_DESCRIPTOR and local == (0, 0, 0)):
+        # With a data descriptor (bit 3) a streaming writer leaves local values it does not know
+        # yet at zero and writes them after the data; they must then be there, and agree.
+        deferred = bool(flags & _FLAG_DESCRIPTOR)
+        if any(a != b and not (deferred and a == 0) for a, b in zip(local, central, strict=True)):
             raise ValueError(f"CRC, compressed and plain size {local}, central {central}")
         member.data_offset = member.offset + _ZIP_LOCAL_SIZE + name_len + extra_len
         member.end = member.data_offset + member.compressed

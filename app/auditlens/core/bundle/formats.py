@@ -618,6 +618,13 @@ def read_records(path: Path) -> Iterator[SourceRecord]:
         ) from exc
 
 
+_BYTE_ORDER_MARKS = (
+    (b"\xef\xbb\xbf", "UTF-8"),
+    (b"\xff\xfe", "UTF-16 (little-endian)"),
+    (b"\xfe\xff", "UTF-16 (big-endian)"),
+)
+
+
 def _read_records(path: Path, name: str) -> Iterator[SourceRecord]:
     try:
         stream = open_decompressed(path)
@@ -631,6 +638,17 @@ def _read_records(path: Path, name: str) -> Iterator[SourceRecord]:
         first = head.lstrip()[:1]
         if not head:
             raise InvalidInputError("file is empty", path=name)
+        for mark, what in _BYTE_ORDER_MARKS:
+            if head.startswith(mark):
+                # JSON evidence carries none (RFC 8259 §8.1) and a record is sealed as it is:
+                # say what the bytes are instead of reading them as a protobuf length prefix.
+                raise InvalidInputError(
+                    f"the file starts with a {what} byte order mark ({mark.hex(' ')}): evidence "
+                    "is read as UTF-8 JSON without one or as OTLP protobuf; remove the mark "
+                    "from a copy and give that",
+                    path=name,
+                    offset=0,
+                )
         if first in (b"{", b"["):
             yield from _records_from_json(stream, path=name)
         else:

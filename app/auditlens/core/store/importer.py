@@ -50,7 +50,13 @@ from auditlens.core.store.normalize import Normalizer, load_profiles
 from auditlens.core.store.queries import before_adding_events
 from auditlens.core.verify.findings import Finding, FindingSink, Verdict
 from auditlens.core.verify.trust import TrustStore
-from auditlens.core.verify.verifier import BundleReport, BundleVerifier, check_sequence
+from auditlens.core.verify.verifier import (
+    LOCALIZE_EXTRA_MIN,
+    MAX_FINDINGS_PER_CODE,
+    BundleReport,
+    BundleVerifier,
+    check_sequence,
+)
 from auditlens.core.workers import BrokenProcessPool, WorkerDiedError, worker_pool
 
 BATCH_ROWS = 20_000
@@ -868,6 +874,7 @@ class Importer:
         # more for about 15 % less than batches of 8,000 (a task of OTLP records), measured.
         waiting: list[pa.Table] = []
         rows = 0
+        unreadable = 0
         for decoded in self._run_tasks(tasks, parallel=parallel):
             try:
                 table = read_table(decoded)
@@ -884,6 +891,9 @@ class Importer:
                 rows = 0
             count += decoded.count
             for bad in decoded.unreadable:
+                unreadable += 1
+                if unreadable > MAX_FINDINGS_PER_CODE:
+                    continue  # counted below: one finding per line would be unbounded
                 result.findings.append(
                     Finding(
                         "RECORD_UNREADABLE",
@@ -898,6 +908,16 @@ class Importer:
             yield Progress("indexing", count, manifest.count, "records")
         if waiting:
             _insert(self.case, pa.concat_tables(waiting), input_id)
+        if unreadable > MAX_FINDINGS_PER_CODE:
+            result.findings.append(
+                Finding(
+                    "RECORD_UNREADABLE",
+                    f"... and {unreadable - MAX_FINDINGS_PER_CODE:,} more records that do not "
+                    f"decode (the first {MAX_FINDINGS_PER_CODE} are listed)",
+                    path=bundle.path,
+                    stream_id=manifest.stream_id,
+                )
+            )
         return count
 
     def _task(
@@ -991,12 +1011,18 @@ class Importer:
         named = {(f.path, f.line) for f in bundle.findings if f.code in _RECORD_CODES}
         # A modified record takes the sequence number of the sealed record it replaced.
         replaced = {(f.path, f.line): f.seq for f in bundle.findings if f.code == "RECORD_MODIFIED"}
+        # Stored lines become events up to the bound the verifier compares (the sealed count
+        # and as many again): lines appended past it (a million blank lines) are one finding of
+        # the verifier's, not a million events.
+        room = manifest.count + max(manifest.count, LOCALIZE_EXTRA_MIN)
         for entry in manifest.data_files():
             if entry.path not in container.files():
                 continue
             where = f"{bundle.path}!{entry.path}"
             line = 1
             for chunk in _line_chunks(container, entry.path):
+                if room <= 0:
+                    return
                 long = chunk if isinstance(chunk, _LongLine) else None
                 if isinstance(chunk, _LongLine):
                     pieces, leaves = [chunk.head], [chunk.leaf]
@@ -1004,7 +1030,11 @@ class Importer:
                     pieces = chunk.split(b"\n")
                     if chunk.endswith(b"\n"):
                         pieces.pop()
+                    if len(pieces) > room:
+                        pieces = pieces[:room]
+                        chunk = b"".join(piece + b"\n" for piece in pieces)
                     leaves = [hashing.leaf_hash(piece) for piece in pieces]
+                room -= len(leaves)
                 seqs: list[int | None] = []
                 flags = bytearray()
                 for offset, leaf in enumerate(leaves):

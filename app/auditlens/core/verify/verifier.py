@@ -20,6 +20,7 @@ it never passes by default. Nothing is written anywhere.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import itertools
 import os
@@ -72,6 +73,11 @@ MAX_CHECKPOINTS_BYTES = 256 * 1024 * 1024
 CHECKPOINT_ENTRY_BYTES = 2048  # one canonical checkpoint is about 700 bytes; room to spare.
 MAX_SEGMENT_BYTES = 256 * 1024 * 1024  # the fast path reads a segment whole; beyond, stream it.
 MAX_FINDINGS_PER_CODE = 200  # beyond this a bundle is plainly destroyed; the count still shows.
+# Stored lines compared record by record when the data no longer match (step 7, slow path): at
+# most the sealed count plus as many again (and 1,000). Past that, lines are only counted: work
+# and memory follow what was sealed, not what was appended (tens of MB of blank lines were tens
+# of millions of records to localize: minutes and 8 GB).
+LOCALIZE_EXTRA_MIN = 1000
 PARALLEL_MIN_RECORDS = 100_000  # below this, spawning workers costs more than it saves.
 TASK_BYTES = 16 * 1024 * 1024  # bytes a worker hashes per task.
 ALLOWED_SKEW_NS = 5 * 60 * 1_000_000_000  # clocks of a cluster may differ by minutes, not more.
@@ -360,7 +366,16 @@ class BundleVerifier:
                     path=self.name,
                 )
             else:
-                self.add("MANIFEST_MISSING", "the bundle has no manifest.json", path=self.name)
+                nested = sorted(n for n in files if n.count("/") == 1 and n.endswith(MANIFEST_PATH))
+                hint = (
+                    f" (its files are inside the folder {nested[0].split('/')[0]!r}: a bundle's "
+                    "files are at the container's root, bundle-format §2)"
+                    if nested
+                    else ""
+                )
+                self.add(
+                    "MANIFEST_MISSING", f"the bundle has no manifest.json{hint}", path=self.name
+                )
             return None
         return dict(files)
 
@@ -411,7 +426,12 @@ class BundleVerifier:
                 container.read(ENVELOPE_PATH, MAX_ENVELOPE_BYTES), source=where
             )
         except InvalidInputError as exc:
-            self.add("ENVELOPE_INVALID", exc.message, path=where)
+            try:
+                envelope_bytes = container.read(ENVELOPE_PATH, MAX_ENVELOPE_BYTES)
+            except Error:
+                envelope_bytes = b""  # too large or unreadable: the error says all there is
+            note = _re_encoded_note(envelope_bytes, manifest_bytes, manifest)
+            self.add("ENVELOPE_INVALID", exc.message + note, path=where)
             return
         if envelope.payload_type != PAYLOAD_TYPE:
             self.add(
@@ -430,6 +450,12 @@ class BundleVerifier:
                 expected=hashlib.sha256(envelope.payload).hexdigest(),
                 actual=hashlib.sha256(manifest_bytes).hexdigest(),
             )
+            # The signature covers the payload, so it is checked with the signer the payload
+            # names (and the trust step judges that signer and its sealed_at), never with what
+            # the edited manifest.json claims (bundle-format §9.1).
+            # (A payload that is not a manifest leaves the signer of manifest.json to be tried.)
+            with contextlib.suppress(InvalidInputError):
+                manifest = parse_manifest(envelope.payload, source=where)
         self.sink.checks += 1
         try:
             public = load_public_pem(
@@ -628,6 +654,17 @@ class BundleVerifier:
                 path=where,
                 expected=f"{span} records (seq {manifest.first_seq}-{manifest.last_seq})",
                 actual=f"count {manifest.count}, files {total}, merkle size {manifest.merkle_size}",
+            )
+        if manifest.previous is None and manifest.first_seq != 1:
+            # A stream's first bundle starts at seq 1 (bundle-format §1): records before this
+            # one were never sealed, or their bundles were cut off from this one's chain.
+            self.add(
+                "SEQUENCE_GAP",
+                "a stream's first bundle (no chain.previous) must start at seq 1",
+                path=where,
+                seq=manifest.first_seq,
+                expected="1",
+                actual=str(manifest.first_seq),
             )
         if manifest.previous is not None and manifest.previous.last_seq + 1 != manifest.first_seq:
             self.add(
@@ -834,6 +871,9 @@ class BundleVerifier:
     ) -> Generator[Progress, None, None]:
         """Read every record, digest every data file and localize each difference."""
         actual = Stored()
+        bound = manifest.count + max(manifest.count, LOCALIZE_EXTRA_MIN)
+        beyond: tuple[str, int] | None = None  # where lines stopped being compared
+        beyond_count = 0
         for entry in manifest.data_files():
             if entry.path not in ok_files:
                 continue
@@ -848,10 +888,30 @@ class BundleVerifier:
                 while chunk := handle.read(READ_CHUNK):
                     digest.update(chunk)
                     size += len(chunk)
+                    if len(actual) >= bound:
+                        # Only counted from here on (bounded work, see LOCALIZE_EXTRA_MIN).
+                        lines = chunk.count(b"\n")
+                        if lines and pending is not None:
+                            pending, pending_size = None, 0
+                        if beyond is None and lines:
+                            beyond = (entry.path, line_no + 1)
+                        line_no += lines
+                        beyond_count += lines
+                        if chunk[-1:] != b"\n":
+                            pending = pending or hashlib.sha256(b"\x00")
+                            pending_size += len(chunk) - chunk.rfind(b"\n") - 1
+                        self.token.check()
+                        continue
                     parts = chunk.split(b"\n")
                     tail = parts.pop()
                     for index, line in enumerate(parts):
                         line_no += 1
+                        if len(actual) >= bound:
+                            if beyond is None:
+                                beyond = (entry.path, line_no)
+                            beyond_count += 1
+                            pending = None
+                            continue
                         if index == 0 and pending is not None:
                             pending.update(line)
                             leaf = pending.digest()
@@ -870,7 +930,8 @@ class BundleVerifier:
                     yield Progress("localizing", len(actual), manifest.count, "records")
             if pending is not None:
                 line_no += 1
-                actual.add(pending.digest(), entry.path, line_no)
+                if len(actual) < bound:
+                    actual.add(pending.digest(), entry.path, line_no)
                 self.add(
                     "TRAILING_DATA",
                     f"{pending_size} bytes after the last newline (an unterminated line)",
@@ -887,6 +948,17 @@ class BundleVerifier:
                     expected=f"{entry.size} bytes sha256:{entry.sha256}",
                     actual=f"{size} bytes sha256:{digest.hexdigest()}",
                 )
+        if beyond is not None:
+            self.add(
+                "RECORD_INSERTED",
+                f"{beyond_count:,} more lines from here on were never sealed: the data files hold "
+                f"more than {bound:,} lines for {manifest.count:,} sealed records, so lines past "
+                "that bound are counted, not compared",
+                path=f"{self.name}!{beyond[0]}",
+                line=beyond[1],
+                expected=f"at most {manifest.count:,} lines",
+                actual=f"{bound + beyond_count:,} lines or more",
+            )
         actual_leaves = bytes(actual.leaves)
         expected_leaves: bytes | None = None
         if LEAVES_PATH in ok_files:
@@ -1033,6 +1105,49 @@ class BundleVerifier:
                     expected=f">= {before.time_max_ns - ALLOWED_SKEW_NS}",
                     actual=str(after.time_min_ns),
                 )
+
+
+def _re_encoded_note(data: bytes, manifest_bytes: bytes, manifest: Manifest) -> str:
+    """Whether an envelope refused for its encoding still holds the intact signed manifest.
+
+    An envelope re-encoded by a tool (URL-safe base64, padding dropped) is not DSSE as the
+    format writes it, and stays refused; but when the re-encoded payload is byte for byte
+    manifest.json and a signature by the manifest's signer verifies over it, the report says so:
+    what was signed is intact, only its wrapping changed.
+    """
+    import base64
+    import json
+
+    def lenient(text: Any) -> tuple[bytes, str] | None:
+        if not isinstance(text, str) or not text.isascii():
+            return None
+        how = "URL-safe base64" if "-" in text or "_" in text else "base64"
+        how += " without padding" if len(text) % 4 else ""
+        try:
+            return base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_") + "=="), how
+        except ValueError:
+            return None
+
+    try:
+        document = json.loads(data)
+        payload = lenient(document.get("payload"))
+        if payload is None or payload[0] != manifest_bytes:
+            return ""
+        public = load_public_pem(manifest.signer_public_key.encode("ascii"), source="")
+        message = pae(PAYLOAD_TYPE, payload[0])
+        for item in document.get("signatures", []):
+            sig = lenient(item.get("sig"))
+            if sig is not None and verify_signature(
+                public, manifest.signer_algorithm, sig[0], message
+            ):
+                return (
+                    f"; read as {payload[1]}, the payload is byte for byte manifest.json and "
+                    f"the signature by {manifest.signer_key_id} verifies over it: the signed "
+                    "payload is intact, only the envelope was re-encoded"
+                )
+    except (ValueError, TypeError, AttributeError, RecursionError, Error):
+        return ""
+    return ""
 
 
 def _checkpoints_limit(manifest: Manifest) -> int:
