@@ -29,10 +29,10 @@ import duckdb
 import pyarrow as pa
 
 from auditlens.core.bundle.container import Container, check_input_kind, open_container
-from auditlens.core.bundle.formats import read_records
 from auditlens.core.bundle.manifest import LEAVES_PATH, MANIFEST_PATH, Manifest, parse_manifest
 from auditlens.core.crypto import hashing
 from auditlens.core.errors import Error, InvalidInputError, StorageError
+from auditlens.core.formats.registry import read_records
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.resources import profiles_dir
 from auditlens.core.schema import EVENT_SCHEMA, FIELD_NAMES

@@ -38,7 +38,6 @@ from typing import Any
 from auditlens.core.bundle.canonical import canonicalize
 from auditlens.core.bundle.container import Container, open_container, unsafe_reason
 from auditlens.core.bundle.envelope import parse_envelope
-from auditlens.core.bundle.formats import parse_time_ns, strict_json_loads
 from auditlens.core.bundle.manifest import (
     CHECKPOINTS_PATH,
     ENVELOPE_PATH,
@@ -63,6 +62,8 @@ from auditlens.core.crypto.keys import (
     verify_signature,
 )
 from auditlens.core.errors import Error, InvalidInputError, LimitExceededError
+from auditlens.core.formats.jsontext import strict_json_loads
+from auditlens.core.formats.times import parse_time_ns
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.verify.findings import Finding, FindingSink, Verdict, verdict_of, worst
 from auditlens.core.verify.segments import SegmentResult, SegmentTask, hash_region, hash_segments
@@ -288,7 +289,7 @@ class BundleVerifier:
 
     def _check_raw(self) -> Generator[Progress, None, None]:
         """Raw evidence proves nothing, but it must at least be readable evidence (DESIGN §6)."""
-        from auditlens.core.bundle.formats import read_records
+        from auditlens.core.formats.registry import read_records
 
         count = 0
         try:
