@@ -311,3 +311,46 @@ def test_double_values_are_written_in_their_shortest_round_trip_form(tmp_path):
     stored = (tmp_path / "b" / "data" / "00001.jsonl").read_bytes()
     written = [part.split(b"}", 1)[0] for part in stored.split(b'"doubleValue":')[1:]]
     assert written == [text for _, text in DOUBLES]
+
+
+# --- the published edge vectors (docs/vectors/edges, tools/make_vectors.py) ---------------------
+
+EDGES = Path(__file__).resolve().parents[2] / "docs" / "vectors" / "edges"
+VECTOR_BUNDLE = EDGES.parent / "tiny-bundle"
+
+
+@pytest.fixture
+def vector_trust(tmp_path: Path) -> TrustStore:
+    pem = tmp_path / "vector.pub.pem"
+    pem.write_bytes(sample_key("auditlens-test-vector-v1").public_pem())
+    return load_trust(pem)
+
+
+def test_the_published_double_values_are_what_the_sealer_writes(tmp_path):
+    published = json.loads((EDGES / "edges.json").read_text())["double_values"]
+    assert [pair[0].encode() for pair in published] == [raw for raw, _ in DOUBLES]
+    assert [pair[1].encode() for pair in published] == [text for _, text in DOUBLES]
+
+
+def test_the_published_sealed_at_values_are_judged_as_listed():
+    listed = json.loads((EDGES / "edges.json").read_text())["sealed_at"]
+    manifest = json.loads((VECTOR_BUNDLE / MANIFEST_PATH).read_bytes())
+    for value in listed["valid"]:
+        parse_manifest(canonicalize({**manifest, "sealed_at": value}))
+    for value in listed["invalid"]:
+        with pytest.raises(InvalidInputError, match=r"manifest\.sealed_at"):
+            parse_manifest(canonicalize({**manifest, "sealed_at": value}))
+
+
+def test_the_dot_slash_tar_vector_verifies_as_the_folder(vector_trust):
+    folder = verify([VECTOR_BUNDLE], vector_trust)
+    packed = verify([EDGES / "tiny-bundle-dot-slash.tar"], vector_trust)
+    assert (folder.verdict.value, packed.verdict.value) == ("verified", "verified")
+    assert codes(packed) == []
+    assert packed.bundles[0].manifest_sha256 == folder.bundles[0].manifest_sha256
+
+
+def test_the_sealed_at_yesterday_vector_is_manifest_invalid(vector_trust):
+    report = verify([EDGES / "sealed-at-yesterday"], vector_trust)
+    assert report.verdict.value == "invalid"
+    assert codes(report) == ["MANIFEST_INVALID"]
