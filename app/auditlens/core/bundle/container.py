@@ -845,6 +845,14 @@ class _ZipEntryReader(io.RawIOBase):
                 return b""
             if not self._pending:
                 if not self._left:
+                    try:  # zlib may still hold output, or the end of the stream, in its state
+                        data = self._inflate.decompress(b"", want)
+                    except zlib.error as exc:
+                        raise self._fail(f"corrupt deflate stream: {exc}") from exc
+                    if data:
+                        return data
+                    if self._inflate.eof:
+                        continue
                     raise self._fail(
                         "the deflate stream does not end at the entry's declared compressed "
                         "size (it runs past it, or is truncated)"
