@@ -11,7 +11,7 @@ bytes it read**; each hostile shape must moreover be refused.
 
 The tools are Debian's ``tar``, ``libarchive-tools`` (bsdtar, also read from a pipe: libarchive's
 streaming zip reader, which walks local headers as Java's ``ZipInputStream`` does) and
-``unzip``; ``tools/system-deps.sh`` installs them for ``make test``. Without them these tests fail
+``unzip``, and Python's own ``zipfile`` and ``tarfile``; ``tools/system-deps.sh`` installs them for ``make test``. Without them these tests fail
 (never skip): they are the evidence that the reader is strict enough.
 """
 
@@ -22,6 +22,7 @@ import shutil
 import struct
 import subprocess
 import tarfile
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,24 @@ def extract_all(path: Path, scratch: Path, *, zip_archive: bool) -> dict[str, di
         if done.returncode != 0 or done.stderr.strip():
             view["<tool complained>"] = done.stderr[-300:]
         views[tool] = view
+    views["python"] = python_view(path, scratch / "python", zip_archive=zip_archive)
     return views
+
+
+def python_view(path: Path, out: Path, *, zip_archive: bool) -> dict[str, bytes]:
+    """What Python's own zipfile or tarfile extracts."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    try:
+        if zip_archive:
+            with zipfile.ZipFile(path) as archive:
+                archive.extractall(out)
+        else:
+            with tarfile.open(path) as archive:
+                archive.extractall(out, filter="data")
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, ValueError, EOFError) as exc:
+        return {"<python refused>": str(exc).encode()}
+    return extracted(out)
 
 
 def assert_agreement(path: Path, scratch: Path, *, zip_archive: bool) -> dict[str, bytes] | None:
