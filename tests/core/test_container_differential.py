@@ -11,8 +11,9 @@ bytes it read**; each hostile shape must moreover be refused.
 
 The tools are Debian's ``tar``, ``libarchive-tools`` (bsdtar, also read from a pipe: libarchive's
 streaming zip reader, which walks local headers as Java's ``ZipInputStream`` does) and
-``unzip``, and Python's own ``zipfile`` and ``tarfile``; ``tools/system-deps.sh`` installs them for ``make test``. Without them these tests fail
-(never skip): they are the evidence that the reader is strict enough.
+``unzip``, beside Python's own ``zipfile`` and ``tarfile``; ``tools/system-deps.sh`` installs
+them for ``make test``. Without them these tests fail (never skip): they are the evidence that
+the reader is strict enough.
 """
 
 from __future__ import annotations
@@ -296,10 +297,16 @@ def build_tar(
     return bytes(out + tail)
 
 
-def write(path: Path, data: bytes, *, gz: bool = False) -> Path:
+def write(path: Path, data: bytes, *, gz: bool | str = False) -> Path:
+    """``data`` as is, gzipped, or (``gz="two"``) as two gzip members split mid-way (§2.1)."""
     import gzip
 
-    path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
+    if gz == "two":
+        half = len(data) // 2 + 7
+        data = gzip.compress(data[:half], mtime=0) + gzip.compress(data[half:], mtime=0)
+    elif gz:
+        data = gzip.compress(data, mtime=0)
+    path.write_bytes(data)
     return path
 
 
@@ -317,7 +324,13 @@ def test_valid_zips_are_read_as_every_tool_extracts_them(names, data, tmp_path_f
 
 
 @EXAMPLES
-@given(names=NAMES, data=st.data(), gnu=st.booleans(), dot=st.booleans(), gz=st.booleans())
+@given(
+    names=NAMES,
+    data=st.data(),
+    gnu=st.booleans(),
+    dot=st.booleans(),
+    gz=st.sampled_from([False, True, "two"]),
+)
 def test_valid_tars_are_read_as_every_tool_extracts_them(
     names, data, gnu, dot, gz, tmp_path_factory
 ):
