@@ -499,7 +499,7 @@ AUDIT_RECORDS = [
 
 
 def audit_expectation(record: dict[str, Any]) -> dict[str, Any]:
-    from auditlens.core.bundle.formats import parse_time_ns
+    from auditlens.core.formats.times import parse_time_ns
 
     return {
         "kind": "audit",
@@ -575,7 +575,7 @@ def span_hit(n: int) -> dict[str, Any]:
 
 
 def expected_span(n: int) -> dict[str, Any]:
-    from auditlens.core.bundle.formats import parse_time_ns
+    from auditlens.core.formats.times import parse_time_ns
 
     source = span_source(n)
     return {
@@ -653,7 +653,7 @@ def test_opensearch_log_and_audit_index_documents_import(tmp_path: Path) -> None
     assert [r.records for r in report.inputs] == [1, 2]
     log_event, *audit_events = events(tmp_path / "case")
 
-    from auditlens.core.bundle.formats import parse_time_ns
+    from auditlens.core.formats.times import parse_time_ns
 
     assert pick(
         log_event,

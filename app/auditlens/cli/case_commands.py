@@ -82,7 +82,7 @@ def _refresh(case: Case) -> Any:
 def _time_arg(text: str | None, name: str) -> int | None:
     if text is None:
         return None
-    from auditlens.core.bundle.formats import parse_time_ns
+    from auditlens.core.formats.times import parse_time_ns
 
     value = text if "T" in text else text + "T00:00:00"
     try:

@@ -22,9 +22,9 @@ import pyarrow
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 
+from auditlens.core.schema import FIELD_NAMES
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
-from auditlens.core.store.schema import FIELD_NAMES
 from auditlens.gui.worker import LatestJob, query_job
 
 PAGE = 200

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from auditlens.core.errors import Error
+from auditlens.core.schema import FIELDS
 from auditlens.core.store import lanes, queries
 from auditlens.core.store.case import Case
-from auditlens.core.store.schema import FIELDS
 from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Stretch
 from auditlens.gui.filter_bar import FilterBar
 from auditlens.gui.models import (

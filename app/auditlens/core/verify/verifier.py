@@ -36,7 +36,7 @@ from typing import Any
 
 from auditlens.core.bundle.canonical import canonicalize
 from auditlens.core.bundle.container import Container, open_container, unsafe_reason
-from auditlens.core.bundle.formats import parse_time_ns, strict_json_loads
+from auditlens.core.bundle.envelope import parse_envelope
 from auditlens.core.bundle.manifest import (
     CHECKPOINTS_PATH,
     ENVELOPE_PATH,
@@ -51,18 +51,20 @@ from auditlens.core.bundle.manifest import (
     parse_checkpoints,
     parse_manifest,
 )
-from auditlens.core.errors import Error, InvalidInputError, LimitExceededError
-from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.verify import hashing
-from auditlens.core.verify.dsse import MAX_ENVELOPE_BYTES, pae, parse_envelope
-from auditlens.core.verify.findings import Finding, FindingSink, Verdict, verdict_of, worst
-from auditlens.core.verify.keys import (
+from auditlens.core.crypto import hashing
+from auditlens.core.crypto.dsse import MAX_ENVELOPE_BYTES, pae
+from auditlens.core.crypto.keys import (
     ALGORITHMS,
     algorithm_of,
     key_id,
     load_public_pem,
     verify_signature,
 )
+from auditlens.core.errors import Error, InvalidInputError, LimitExceededError
+from auditlens.core.formats.jsontext import strict_json_loads
+from auditlens.core.formats.times import parse_time_ns
+from auditlens.core.progress import CancelToken, Progress
+from auditlens.core.verify.findings import Finding, FindingSink, Verdict, verdict_of, worst
 from auditlens.core.verify.segments import SegmentResult, SegmentTask, hash_region, hash_segments
 from auditlens.core.verify.trust import TrustStore
 from auditlens.core.workers import BrokenProcessPool, WorkerDiedError, worker_pool
@@ -281,7 +283,7 @@ class BundleVerifier:
 
     def _check_raw(self) -> Generator[Progress, None, None]:
         """Raw evidence proves nothing, but it must at least be readable evidence (DESIGN §6)."""
-        from auditlens.core.bundle.formats import read_records
+        from auditlens.core.formats.registry import read_records
 
         count = 0
         try:
