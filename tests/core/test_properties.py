@@ -72,8 +72,9 @@ from auditlens.core.resources import profiles_dir
 from auditlens.core.schema import EVENT_SCHEMA
 from auditlens.core.store.normalize import Normalizer, load_profiles
 from auditlens.core.verify.findings import Verdict
+from auditlens.core.verify.report import VerifyReport
 from auditlens.core.verify.trust import TrustStore, load_trust, truststore_document
-from auditlens.core.verify.verifier import VerifyReport, verify_paths
+from auditlens.core.verify.verifier import verify_paths
 
 COMPAT = Path(__file__).resolve().parents[1] / "data" / "otlp-examples"
 KEY = sample_key("property-tests")

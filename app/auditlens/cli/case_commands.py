@@ -68,6 +68,19 @@ def cmd_import(args: argparse.Namespace) -> int:
                     f"    {finding.severity.upper()} {finding.code}: {finding.message} "
                     f"at {finding.place()}"
                 )
+    for stream in report.streams:
+        # The stream's own verdict, between its bundles (docs/verification.md §3.1).
+        verdicts.append(stream.verdict)
+        out(
+            f"[{stream.verdict.value}] stream {stream.stream_id} epoch {stream.epoch}: "
+            f"{len(stream.bundles)} bundle(s), seq {stream.first_seq}-{stream.last_seq}"
+        )
+        for item in stream.findings:
+            finding = item.finding
+            out(
+                f"    {finding.severity.upper()} {finding.code}: {finding.message} "
+                f"at {finding.place()}"
+            )
     out(f"imported {report.records:,} events from {len(report.inputs)} input(s) into {args.case}")
     return EXIT_CODES[worst(verdicts)] if verdicts else 0
 
@@ -79,16 +92,17 @@ def _refresh(case: Case) -> Any:
     queries.refresh_order(case)
 
 
-def _time_arg(text: str | None, name: str) -> int | None:
+def _time_arg(text: str | None, name: str, tz: Any = None) -> int | None:
+    """``--from``/``--to``: an ISO-8601 time, read in ``--tz`` when it has no offset."""
     if text is None:
         return None
-    from auditlens.core.formats.times import parse_time_ns
+    from auditlens.core.errors import QuerySyntaxError
+    from auditlens.core.query.values import parse_time
 
-    value = text if "T" in text else text + "T00:00:00"
     try:
-        return parse_time_ns(value)
-    except ValueError as exc:
-        raise UsageError(f"{name}: {exc}") from exc
+        return parse_time(text, 0, len(text), tz)[0]
+    except QuerySyntaxError as exc:
+        raise UsageError(f"{name}: {exc.reason}") from exc
 
 
 def _open(case_dir: Path) -> Case:
@@ -99,10 +113,15 @@ def cmd_events(args: argparse.Namespace) -> int:
     """``auditlens events``: a page of events."""
     tz = queries.zone(args.tz)
     query = queries.EventQuery(
-        args.filter, _time_arg(args.time_from, "--from"), _time_arg(args.time_to, "--to")
+        args.filter,
+        _time_arg(args.time_from, "--from", tz),
+        _time_arg(args.time_to, "--to", tz),
+        tz,
     )
     with _open(args.case) as case:
         rows = queries.events_page(case, query, offset=args.offset, limit=args.limit)
+        if not rows and args.offset == 0 and args.filter.strip():
+            _say_suggestions(case, query)
     _journal(
         args.case,
         "query",
@@ -123,6 +142,20 @@ def cmd_events(args: argparse.Namespace) -> int:
         table_columns=EVENT_TABLE,
     )
     return 0
+
+
+def _say_suggestions(case: Case, query: queries.EventQuery) -> None:
+    """On stderr: near variants of a filter that found nothing (issue 12: no silent zero)."""
+    from auditlens.core.store.suggest import suggest
+
+    for suggestion in suggest(
+        case,
+        query.filter,
+        tz=query.tz,
+        time_from_ns=query.time_from_ns,
+        time_to_ns=query.time_to_ns,
+    ):
+        err(f"auditlens: no events; {suggestion.message()}")
 
 
 def cmd_actors(args: argparse.Namespace) -> int:
@@ -291,7 +324,7 @@ def cmd_histogram(args: argparse.Namespace) -> int:
     tz = queries.zone(args.tz)
     bucket = queries.parse_bucket(args.bucket)
     with _open(args.case) as case:
-        buckets = queries.histogram(case, bucket, queries.EventQuery(args.filter))
+        buckets = queries.histogram(case, bucket, queries.EventQuery(args.filter, tz=tz))
     _journal(
         args.case,
         "query",

@@ -519,13 +519,7 @@ class IntegrityView(LazyView):
         for row in bundles:
             row["signer"] = (row.pop("signer_key_id") or "")[:16]
         self.bundles.set_rows(bundles)
-        findings = queries.row_dicts(
-            db.execute(
-                "SELECT severity, code, path, line, seq, stream_id, message, expected, actual "
-                "FROM findings ORDER BY "
-                "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, path, seq"
-            )
-        )
+        findings = queries.integrity_findings(self.case)
         for row in findings:
             place = row["path"] or ""
             if row["line"] is not None:

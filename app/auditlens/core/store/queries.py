@@ -27,7 +27,7 @@ import json
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -304,17 +304,22 @@ def _has_table(case: Case, name: str) -> bool:
 
 @dataclass(frozen=True)
 class EventQuery:
-    """What the event table shows: a filter and a time window."""
+    """What the event table shows: a filter and a time window.
+
+    ``tz`` is the zone in which the filter's times without an offset are read (``None``: UTC),
+    the zone the investigator sees times in.
+    """
 
     filter: str = ""
     time_from_ns: int | None = None
     time_to_ns: int | None = None
+    tz: tzinfo | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         """The SQL condition and its bound parameters."""
         from auditlens.core.query import filter_sql
 
-        sql, params = filter_sql(self.filter)
+        sql, params = filter_sql(self.filter, tz=self.tz)
         # An empty filter compiles to TRUE: leave it out, so "every event" is recognised (and
         # paged by position, not by counting matches).
         clauses = [f"({sql})"] if sql.strip() and sql.strip() != "TRUE" else []
@@ -873,3 +878,56 @@ def _read_line(container: Any, member: str, line: int) -> bytes | None:
                 return found[:MAX_RAW_RECORD]
             number += len(parts)
     return carry[:MAX_RAW_RECORD] if number + 1 == line and carry else None
+
+
+# -- integrity between bundles (docs/verification.md §3.1; stored by store/streams.py) ---------
+
+
+def case_verdict(case: Case) -> str | None:
+    """The case's verdict: the worst of its inputs' and its streams' verdicts (None if empty)."""
+    value = case.scalar("SELECT value FROM meta WHERE key = 'case_verdict'")
+    return None if value is None else str(value)
+
+
+def stream_verdicts(case: Case) -> list[dict[str, Any]]:
+    """Each stream's own verdict, bundle count, sequence range and open gaps, by stream id."""
+    return row_dicts(
+        case.db.execute(
+            "SELECT stream_id, epoch, verdict, bundle_count, first_seq, last_seq, open_gaps "
+            "FROM streams ORDER BY stream_id, epoch"
+        )
+    )
+
+
+def stream_findings(case: Case, *, include_closed: bool = False) -> list[dict[str, Any]]:
+    """Findings between bundles: the open ones, or (``include_closed``) their whole history.
+
+    Each row names the bundle it is about, and the inputs whose import opened and closed it
+    (``closed_input_id`` is None while it holds).
+    """
+    return row_dicts(
+        case.db.execute(
+            "SELECT stream_id, epoch, code, severity, bundle_id, path, seq, message, expected, "
+            "actual, opened_input_id, closed_input_id FROM stream_findings "
+            "WHERE ? OR closed_input_id IS NULL "
+            "ORDER BY stream_id, epoch, seq, code, opened_input_id",
+            [include_closed],
+        )
+    )
+
+
+def integrity_findings(case: Case) -> list[dict[str, Any]]:
+    """Every finding the integrity view lists, errors first, then by place.
+
+    Each bundle's own findings, and the open ones between bundles (docs/verification.md §3.1).
+    """
+    return row_dicts(
+        case.db.execute(
+            "SELECT severity, code, path, line, seq, stream_id, message, expected, actual "
+            "FROM (SELECT severity, code, path, line, seq, stream_id, message, expected, actual "
+            "FROM findings UNION ALL "
+            "SELECT severity, code, path, NULL, seq, stream_id, message, expected, actual "
+            "FROM stream_findings WHERE closed_input_id IS NULL) ORDER BY "
+            "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, path, seq"
+        )
+    )
