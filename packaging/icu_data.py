@@ -85,19 +85,22 @@ def package(header: bytes, contents: dict[str, bytes]) -> bytes:
     return header + bytes(table) + name_bytes + gap + bytes(body)
 
 
-def trimmed(library: Path, symbol: str, dropped: list[str]) -> tuple[bytes, list[str]]:
+def trimmed(
+    library: Path, symbol: str, dropped: list[str], kept: list[str] = ()
+) -> tuple[bytes, list[str]]:
     """The package in ``library`` without the items whose names (after the package's own
-    ``icudtNNl/`` prefix) match a pattern of ``dropped``; and the names left out."""
+    ``icudtNNl/`` prefix) match a pattern of ``dropped`` and none of ``kept``; and the names
+    left out."""
     data = _section(library, symbol)
     header = data[: struct.unpack_from("<H", data)[0]]
     contents = items(data)
-    gone = [
-        name
-        for name in contents
-        if any(fnmatch.fnmatch(name.split("/", 1)[-1], pattern) for pattern in dropped)
-    ]
-    kept = {name: item for name, item in contents.items() if name not in gone}
-    return package(header, kept), gone
+
+    def matches(name: str, patterns: list[str]) -> bool:
+        return any(fnmatch.fnmatchcase(name.split("/", 1)[-1], pattern) for pattern in patterns)
+
+    gone = [name for name in contents if matches(name, dropped) and not matches(name, kept)]
+    left = {name: item for name, item in contents.items() if name not in gone}
+    return package(header, left), gone
 
 
 def build_library(data: bytes, symbol: str, soname: str, out: Path) -> Path:

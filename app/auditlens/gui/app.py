@@ -31,8 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--time-start",
         action="store_true",
-        help="print the milliseconds from the process's start to the first window painted, "
-        "and exit (the start-time target of the frozen build, bench/README.md)",
+        help="print the milliseconds from the process's start to the first window painted (and "
+        "the CPU time spent), then exit: the start-time target of the frozen build "
+        "(bench/README.md)",
     )
     parser.add_argument("--tab", choices=sorted(TABS), default="integrity")
     parser.add_argument("--filter", default="", help="filter to apply in the events view")
@@ -144,8 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("AuditLens")
     apply_palette(app, args.palette)
     settings = QSettings("AuditLens", "AuditLens")
-    if args.screenshot is not None:
-        # Screenshots must not depend on (or change) the person's saved window state.
+    if args.screenshot is not None or args.time_start:
+        # Screenshots and timings must not depend on (or change) the person's saved window state.
         scratch = tempfile.mkdtemp(prefix="auditlens-screenshot-")
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(args.case, settings=settings)
@@ -162,12 +163,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.tab == "events" and window.events.model.rowCount():
             window.events.jump_to(0)
     if args.time_start:
-        # Shown and painted, as bench/bench_gui.py counts the first window.
-        app.processEvents()
-        window.repaint()
-        sys.stdout.write(f"first window: {process_age_ms():.0f} ms after the process started\n")
-        window.close()
-        return 0
+
+        def report() -> None:
+            # The first turn of the event loop has shown and painted the window (as
+            # bench/bench_gui.py counts the first window); then it closes as a person would.
+            window.repaint()
+            # CPU time too: on a shared machine the wall time mostly measures the wait for a core.
+            cpu_ms = time.process_time() * 1000
+            sys.stdout.write(
+                f"first window: {process_age_ms():.0f} ms after the process started"
+                f" (CPU {cpu_ms:.0f} ms)\n"
+            )
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(0, report)
     if args.screenshot is not None:
 
         def shoot() -> None:
