@@ -129,3 +129,35 @@ def add_parsers(sub: Any) -> None:
         metavar="FILE",
         help="the file to create; an existing file is never overwritten",
     )
+
+    bookmark = sub.add_parser(
+        "bookmark",
+        help="bookmark events (a filter's, or by reference) with tags and a note, journaled",
+    )
+    bookmark.add_argument("case", type=Path, metavar="CASE_DIR", help=_CASE_HELP)
+    chosen = bookmark.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--filter", metavar="Q", help=filter_help)
+    chosen.add_argument(
+        "--event",
+        dest="events",
+        action="append",
+        metavar="REF",
+        help="an event reference, stream:STREAM#SEQ (sealed) or raw:SHA256#LINE (raw), as "
+        "'export' and 'bookmarks' print them (repeatable)",
+    )
+    bookmark.add_argument(
+        "--from", dest="time_from", metavar="T", help="with --filter, first time: " + _TIME_HELP
+    )
+    bookmark.add_argument(
+        "--to", dest="time_to", metavar="T", help="with --filter, end time: " + _TIME_HELP
+    )
+    bookmark.add_argument(
+        "--tz", default="UTC", help="IANA time zone of times typed without an offset"
+    )
+    bookmark.add_argument(
+        "--tag", dest="tags", action="append", default=[], metavar="T", help="a tag (repeatable)"
+    )
+    bookmark.add_argument("--note", default="", metavar="TEXT", help="a note for the events")
+
+    bookmarks = query_parser("bookmarks", "list the bookmarked events in time order")
+    del bookmarks  # CASE_DIR, --format and --tz are all it takes

@@ -71,6 +71,7 @@ class Sample:
     _value: Any = field(default=_UNREAD, repr=False)
     _error: InvalidInputError | None = field(default=None, repr=False)
     _document: Any = field(default=_UNREAD, repr=False)
+    _text_line: bytes | None = field(default=None, repr=False)
 
     @property
     def is_text(self) -> bool:
@@ -89,6 +90,22 @@ class Sample:
         if self._error is not None:
             raise self._error
         return self._value
+
+    def text_line(self) -> bytes | None:
+        """The first non-blank line of a text input (JSON or not), or None for binary input."""
+        if self.is_text:
+            return self.line
+        return self._text_line
+
+    def line_error(self) -> InvalidInputError | None:
+        """Why the first line alone is no strict JSON value, or None (or binary input)."""
+        if not self.is_text:
+            return None
+        try:
+            self.value()
+        except InvalidInputError as exc:
+            return exc
+        return None
 
     def line_is_json(self) -> bool:
         """Whether the first line alone is a JSON value (JSON Lines) or not (a document)."""
@@ -144,8 +161,12 @@ def take_sample(stream: IO[bytes], path: str) -> Sample:
     replay = io.BufferedReader(Prepend(head, stream), 1 << 20)
     sample = Sample(path, head, _stream=replay)
     if not sample.is_text:
-        sample._consumed = head
-        sample._stream = stream
+        if b"\x00" in head:
+            # Binary: protobuf framing starts with a zero byte for any message below 16 MiB.
+            sample._consumed = head
+            sample._stream = stream
+            return sample
+        _sample_text_line(sample, replay)
         return sample
     consumed = bytearray()
     for number, line in iter_lines(replay, path=path, keep_endings=True):
@@ -156,6 +177,28 @@ def take_sample(stream: IO[bytes], path: str) -> Sample:
             break
     sample._consumed = bytes(consumed)
     return sample
+
+
+MAX_TEXT_LINE = 1 << 20  # a first line of a text log longer than this is no log line
+
+
+def _sample_text_line(sample: Sample, replay: IO[bytes]) -> None:
+    """Read the first non-blank line of a text input that is not JSON (pod logs, ...)."""
+    consumed = bytearray()
+    number = 0
+    while True:
+        line = replay.readline(MAX_TEXT_LINE + 1)
+        if not line:
+            break
+        consumed += line
+        if len(line) > MAX_TEXT_LINE and not line.endswith(b"\n"):
+            break  # no line of text within the bound: the formats reading lines say so
+        number += 1
+        stripped = line.rstrip(b"\r\n")
+        if stripped.strip():
+            sample.number, sample._text_line = number, stripped
+            break
+    sample._consumed = bytes(consumed)
 
 
 class EvidenceFormat(ABC):

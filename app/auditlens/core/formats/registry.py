@@ -17,9 +17,12 @@ from pathlib import Path
 from auditlens.core.errors import InvalidInputError, UnsupportedFormatError
 from auditlens.core.formats.audit_json import AuditJsonLines
 from auditlens.core.formats.base import EvidenceFormat, Sample, SourceRecord, take_sample
+from auditlens.core.formats.fluentbit import FluentBitFile, FluentBitJson
+from auditlens.core.formats.fluentbit_msgpack import FluentBitMsgpack
 from auditlens.core.formats.opensearch import OpenSearchNdjson, OpenSearchSearch
 from auditlens.core.formats.otlp_json import OtlpJsonDocument, OtlpJsonLines
 from auditlens.core.formats.otlp_proto import OtlpProto
+from auditlens.core.formats.podlogs import CriLog, DockerJsonLog, KubectlLog
 from auditlens.core.formats.streams import open_decompressed
 
 FORMATS: tuple[EvidenceFormat, ...] = (
@@ -27,7 +30,13 @@ FORMATS: tuple[EvidenceFormat, ...] = (
     AuditJsonLines(),
     OpenSearchNdjson(),
     OpenSearchSearch(),
+    DockerJsonLog(),
+    FluentBitJson(),
     OtlpJsonDocument(),
+    CriLog(),
+    KubectlLog(),
+    FluentBitFile(),
+    FluentBitMsgpack(),
     OtlpProto(),
 )
 
@@ -56,6 +65,11 @@ def recognise(sample: Sample) -> EvidenceFormat:
         if reason is None:
             return candidate
         reasons.append(f"{candidate.name}: {reason}")
+    line_error = sample.line_error()
+    if line_error is not None and sample.line.strip() not in (b"{", b"["):
+        # A first line that is meant as a record (not the opening of a pretty-printed document)
+        # but is no valid JSON: its own error, with its line, says more than the list.
+        raise line_error
     raise UnsupportedFormatError(
         f"no format recognises this input (first bytes {sample.head[:16]!r}); tried "
         + "; ".join(reasons),
