@@ -153,7 +153,11 @@ class FilterBar(QPlainTextEdit):
         if self.error is not None:
             return
         text = self.text().strip()
+        self.remember(text)
+        self.filter_applied.emit(text)
+
+    def remember(self, text: str) -> None:
+        """Add ``text`` to the history Up/Down walk (applied from here or put here by a pivot)."""
         if text and (not self.history or self.history[-1] != text):
             self.history.append(text)
         self._history_pos = len(self.history)
-        self.filter_applied.emit(text)

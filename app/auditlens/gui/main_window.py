@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from auditlens import __version__
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
-from auditlens.core.store.case import Case
+from auditlens.core.store.session import Examination
 from auditlens.core.verify.trust import TrustStore, load_trust
 from auditlens.gui.views import ActorsView, EventsView, IntegrityView, TracesView
 from auditlens.gui.worker import JobWorker
@@ -34,17 +34,11 @@ def import_job(folder: Path, inputs: list[Path], trust_files: list[Path]) -> Any
     """A worker job importing ``inputs`` into the case in ``folder`` on its own connection."""
 
     def job(token: CancelToken) -> Any:
-        from auditlens.core.store.importer import Importer
-
         trust = TrustStore()
         for path in trust_files:
             load_trust(path, trust)
-        with Case.open(folder, create=True) as case:
-            token.on_cancel(case.db.interrupt)
-            report = yield from Importer(case, trust, token=token).run(inputs)
-            yield Progress("indexing", 0, None, "", "ordering the timeline")
-            queries.refresh_order(case)
-        return report
+        with Examination.open(folder, origin="workbench", create=True) as session:
+            return (yield from session.import_evidence(inputs, trust, token=token))
 
     return job
 
@@ -53,10 +47,8 @@ def order_job(folder: Path) -> Any:
     """A worker job giving the case's events their time order (after a failed import)."""
 
     def job(token: CancelToken) -> Any:
-        with Case.open(folder) as case:
-            token.on_cancel(case.db.interrupt)
-            yield Progress("indexing", 0, None, "", "ordering the timeline")
-            queries.refresh_order(case)
+        with Examination.open(folder, origin="workbench") as session:
+            yield from session.order(token=token)
 
     return job
 
@@ -67,7 +59,7 @@ class MainWindow(QMainWindow):
     def __init__(self, case_dir: Path | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings("AuditLens", "AuditLens")
-        self.case: Case | None = None
+        self.case: Examination | None = None
         self.case_dir: Path | None = None
         self.worker: JobWorker | None = None
         self.trust_files: list[Path] = []
@@ -174,8 +166,13 @@ class MainWindow(QMainWindow):
     def open_case(self, folder: Path, *, create: bool = False) -> None:
         """Open (or create) the case in ``folder`` and build the views."""
         try:
-            case = Case.open(folder, create=create)
-            queries.refresh_order(case)
+            case = Examination.open(folder, origin="workbench", create=create)
+            try:
+                for _ in case.order():
+                    pass
+            except BaseException:
+                case.close()
+                raise
         except Exception as exc:
             QMessageBox.warning(self, "Cannot open the case", str(exc))
             return
@@ -216,10 +213,10 @@ class MainWindow(QMainWindow):
     def _show_counts(self) -> None:
         # Cheap counts only: queries.stats groups every event (0.1 s at 10^7 events).
         assert self.case is not None
-        events = int(self.case.scalar("SELECT count(*) FROM events"))
-        inputs = int(self.case.scalar("SELECT count(*) FROM inputs"))
-        findings = int(self.case.scalar("SELECT count(*) FROM findings"))
-        self.statusBar().showMessage(f"{events:,} events, {inputs} inputs, {findings} findings", 0)
+        counts = self.case.counts()
+        self.statusBar().showMessage(
+            f"{counts.events:,} events, {counts.inputs} inputs, {counts.findings} findings", 0
+        )
 
     def _views(self) -> list[Any]:
         return [self.integrity, self.events, self.actors, self.traces]
@@ -231,7 +228,7 @@ class MainWindow(QMainWindow):
         """
         if self.case is None:
             return False
-        return queries.needs_refresh(self.case)
+        return self.case.needs_ordering()
 
     def reload(self) -> None:
         """Read the case again (after an import): the visible view now, the others when shown.
@@ -264,16 +261,18 @@ class MainWindow(QMainWindow):
     def follow_actor(self, actor: str) -> None:
         """Show the actor's events."""
         self.tabs.setCurrentWidget(self.events)
-        self.events.filter_bar.set_text(f"actor_id:{actor}")
-        self.events.filter_bar.apply()
+        self.events.show_filter(f"actor_id:{actor}", via="pivot", pivot={"actor": actor})
 
     def actor_around(self, actor: str, when_ns: int) -> None:
         """The actor's events within an hour either side of ``when_ns``."""
         hour = 3_600_000_000_000
         self.tabs.setCurrentWidget(self.events)
-        self.events.time_range = (when_ns - hour, when_ns + hour)
-        self.events.filter_bar.set_text(f"actor_id:{actor}")
-        self.events.filter_bar.apply()
+        self.events.show_filter(
+            f"actor_id:{actor}",
+            via="pivot",
+            pivot={"actor": actor, "around": queries.format_time(when_ns) or ""},
+            time_range=(when_ns - hour, when_ns + hour),
+        )
 
     def open_trace(self, trace_id: str) -> None:
         """Show a trace's waterfall."""
@@ -283,8 +282,11 @@ class MainWindow(QMainWindow):
     def show_record(self, stream_id: str, seq: int) -> None:
         """Show the record a finding points at."""
         self.tabs.setCurrentWidget(self.events)
-        self.events.filter_bar.set_text(f'stream_id:"{stream_id}" AND seq:{seq}')
-        self.events.filter_bar.apply()
+        self.events.show_filter(
+            f'stream_id:"{stream_id}" AND seq:{seq}',
+            via="pivot",
+            pivot={"finding": f"{stream_id} seq {seq}"},
+        )
         if self.events.model.rowCount():
             self.events.jump_to(0)
 

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from auditlens.core.errors import Error
-from auditlens.core.store import lanes, queries
-from auditlens.core.store.case import Case
+from auditlens.core.store import queries
 from auditlens.core.store.schema import FIELDS
+from auditlens.core.store.session import Examination
 from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Stretch
 from auditlens.gui.filter_bar import FilterBar
 from auditlens.gui.models import (
@@ -37,42 +37,21 @@ from auditlens.gui.models import (
 )
 from auditlens.gui.worker import JobWorker, LatestJob, query_job
 
-HISTOGRAM_BUCKETS = 240  # bars across the histogram: the bucket follows the data's time span
 # Rows a table looks at to size its columns to their contents: every row costs seconds on a
 # table of thousands of bundles (bench/bench_gui.py: 0.2 s of the first window and the import).
 RESIZE_PRECISION = 200
 LANE_BUCKETS = 1000  # swimlane ticks per lane: about one per pixel column at the window's width
-COMPLETION_COLUMNS = ("actor_id", "action", "service", "kind", "integrity", "tenant", "outcome")
-
-
-def read_histogram(
-    case: Case, query: queries.EventQuery
-) -> tuple[list[tuple[int | None, int]], int]:
-    """The histogram of ``query``'s events and its bucket in ns (run in a worker).
-
-    About HISTOGRAM_BUCKETS bars across the matching events' own time span, a second at least.
-    """
-    where, params = query.where()
-    lo, hi = case.db.execute(
-        f"SELECT min(time_ns), max(time_ns) FROM events WHERE {where}",  # noqa: S608
-        params,
-    ).fetchall()[0]
-    bucket = max(((hi or 0) - (lo or 0)) // HISTOGRAM_BUCKETS, 1_000_000_000)
-    minute = queries.MINUTE_NS
-    if bucket > minute:  # whole minutes: the case keeps per-minute counts for those
-        bucket = -(-bucket // minute) * minute
-    return queries.histogram(case, bucket, query), bucket
 
 
 def read_traces(
-    case: Case, query: queries.EventQuery, tz: ZoneInfo | None
+    reader: Examination, query: queries.EventQuery, tz: ZoneInfo | None
 ) -> tuple[list[dict[str, Any]], queries.Trace | None]:
     """The trace list of ``query`` ready to show, and its first trace (run in a worker)."""
-    rows = queries.trace_list(case, query)
+    rows = reader.trace_list(query)
     for row in rows:
         row["start"] = queries.format_time(row["start_ns"], tz)
         row["duration_ms"] = f"{(row['duration_ns'] or 0) / 1e6:,.1f}"
-    return rows, (queries.trace(case, rows[0]["trace_id"]) if rows else None)
+    return rows, (reader.trace(rows[0]["trace_id"], via="first listed") if rows else None)
 
 
 def field_words() -> list[str]:
@@ -80,15 +59,9 @@ def field_words() -> list[str]:
     return [f.name for f in FIELDS if f.filterable] + ["time", "duration", "actor", "ip"]
 
 
-def completion_values(cursor: Any) -> list[str]:
+def completion_words(reader: Examination) -> list[str]:
     """``field:value`` words for values seen in the case (run off the GUI thread)."""
-    words = []
-    for column in COMPLETION_COLUMNS:
-        rows = cursor.execute(
-            f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL LIMIT 200"  # noqa: S608
-        ).fetchall()
-        words += [f"{column}:{quote_value(str(v))}" for (v,) in rows]
-    return words
+    return [f"{field}:{quote_value(value)}" for field, value in reader.completion_values()]
 
 
 def _table(model: Any) -> QTableView:
@@ -124,19 +97,17 @@ class LazyView(QWidget):
         self.stale = False
 
     def read_in_background(
-        self, case: Case, read: Callable[[Case], Any], done: Callable[[Any], None]
+        self,
+        session: Examination,
+        read: Callable[[Examination], Any],
+        done: Callable[[Any], None],
     ) -> None:
-        """``done(read(case))`` with ``read`` on a worker's own cursor: seconds at 10^7 events.
+        """``done(read(reader))`` on a reader of ``session`` in a worker: seconds at 10^7 events.
 
         A newer read replaces one still running (whose answer is dropped); a failure shows in
         ``read_failed``.
         """
-        folder = case.folder
-        self.reader.start(
-            query_job(case.db, lambda cursor: read(Case(folder, cursor))),
-            done,
-            self.read_failed,
-        )
+        self.reader.start(query_job(session, read), done, self.read_failed)
 
     def read_failed(self, message: str) -> None:
         """A read in the background failed (subclasses show it)."""
@@ -252,9 +223,9 @@ class EventsView(LazyView):
     open_trace = Signal(str)
     status = Signal(str)
 
-    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.case = case
+        self.session = session
         self.tz: ZoneInfo | None = None
         self.time_range: tuple[int | None, int | None] = (None, None)
         self.filter_bar = FilterBar()
@@ -266,7 +237,7 @@ class EventsView(LazyView):
         self.error_label.setStyleSheet(f"color: {status_colour('error').name()}")  # type: ignore[union-attr]
         self.histogram = HistogramWidget()
         self.histogram.range_selected.connect(self._range_selected)
-        self.model = EventTableModel(case)
+        self.model = EventTableModel(session)
         self.table = _table(self.model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -305,17 +276,17 @@ class EventsView(LazyView):
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.error_label)
         layout.addWidget(split, 1)
-        self.apply_filter("")
+        self.apply_filter("", via="open")
 
     def refresh(self) -> None:
         """Read the case again (after an import): the current filter, values to complete."""
-        self.apply_filter(self.filter_bar.text())
+        self.apply_filter(self.filter_bar.text(), via="refresh")
         self.filter_bar.reset_completions(field_words())
 
     def refresh_completions(self) -> JobWorker:
         """Read the values seen in the case for the completer, off the GUI thread."""
         self._stop_completions()
-        worker = JobWorker(query_job(self.case.db, completion_values), self)
+        worker = JobWorker(query_job(self.session, completion_words), self)
         worker.finished.connect(self._completions_read)
         self.completion_worker = worker
         worker.start()
@@ -358,14 +329,20 @@ class EventsView(LazyView):
         self.model.set_time_zone(tz)
         self._row_changed(self.table.currentIndex(), QModelIndex())
 
-    def apply_filter(self, text: str) -> None:
-        """Show the events matching ``text`` within the selected time range."""
+    def apply_filter(
+        self, text: str, *, via: str = "filter", pivot: dict[str, str] | None = None
+    ) -> None:
+        """Show the events matching ``text`` within the selected time range.
+
+        Applied through the examination, which journals it once (``via`` and ``pivot`` say how
+        it was applied: typed, a range dragged, a pivot from another view...).
+        """
         query = queries.EventQuery(text, *self.time_range)
         # A new result starts at its top: kept scrolled past its end, the view would ask for
         # the header of every row (measured: 56 s at 10^7 events, bench/bench_gui.py).
         self.table.scrollToTop()
         try:
-            self.model.set_query(query)
+            self.model.set_query(query, via=via, pivot=pivot)
         except Error as exc:
             self.error_label.setText(exc.diagnostics())
             self.error_label.show()
@@ -375,8 +352,25 @@ class EventsView(LazyView):
         self.error_label.hide()
         # The histogram in a worker: two more scans of the matching events (50 ms at 10^7) that
         # the table does not wait for.
-        self.read_in_background(self.case, lambda case: read_histogram(case, query), self._drawn)
+        self.read_in_background(
+            self.session, lambda reader: reader.overview_histogram(query), self._drawn
+        )
         self.status.emit(f"{self.model.rowCount():,} events match")
+
+    def show_filter(
+        self,
+        text: str,
+        *,
+        via: str,
+        pivot: dict[str, str] | None = None,
+        time_range: tuple[int | None, int | None] | None = None,
+    ) -> None:
+        """Put ``text`` in the bar and apply it (a pivot from another view, say)."""
+        if time_range is not None:
+            self.time_range = time_range
+        self.filter_bar.set_text(text)
+        self.filter_bar.remember(text)
+        self.apply_filter(text, via=via, pivot=pivot)
 
     def _drawn(self, histogram: tuple[list[tuple[int | None, int]], int]) -> None:
         self.histogram.set_data(*histogram)
@@ -384,12 +378,12 @@ class EventsView(LazyView):
 
     def _range_selected(self, start_ns: int, end_ns: int) -> None:
         self.time_range = (start_ns, end_ns)
-        self.apply_filter(self.filter_bar.text())
+        self.apply_filter(self.filter_bar.text(), via="range")
 
     def clear_time_range(self) -> None:
         """Show the whole time span again."""
         self.time_range = (None, None)
-        self.apply_filter(self.filter_bar.text())
+        self.apply_filter(self.filter_bar.text(), via="range")
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.detail.show_event(
@@ -403,7 +397,7 @@ class EventsView(LazyView):
         if event is None:
             return
         self.detail.show_event(event, self.tz)
-        self.detail.show_proof(queries.record_proof(self.case, event))
+        self.detail.show_proof(self.session.prove(event))
 
     def jump_to(self, row: int) -> None:
         """Scroll to and select ``row`` of the current view."""
@@ -480,9 +474,9 @@ class IntegrityView(LazyView):
         ("actual", "Actual"),
     ]
 
-    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.case = case
+        self.session = session
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.map = IntegrityMapWidget()
@@ -508,24 +502,12 @@ class IntegrityView(LazyView):
     def refresh(self) -> None:
         """Read bundles, inputs and findings again."""
         super().refresh()
-        db = self.case.db
-        bundles = queries.row_dicts(
-            db.execute(
-                "SELECT verdict, stream_id, first_seq, last_seq, record_count, signer_key_id, "
-                "sealed_at, "
-                "path, time_first_ns, time_last_ns FROM bundles ORDER BY stream_id, first_seq"
-            )
-        )
+        overview = self.session.integrity()
+        bundles = overview.bundles
         for row in bundles:
             row["signer"] = (row.pop("signer_key_id") or "")[:16]
         self.bundles.set_rows(bundles)
-        findings = queries.row_dicts(
-            db.execute(
-                "SELECT severity, code, path, line, seq, stream_id, message, expected, actual "
-                "FROM findings ORDER BY "
-                "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, path, seq"
-            )
-        )
+        findings = overview.findings
         for row in findings:
             place = row["path"] or ""
             if row["line"] is not None:
@@ -559,11 +541,8 @@ class IntegrityView(LazyView):
                             "gap",
                         )
                     )
-        for stream, lo, hi in db.execute(
-            "SELECT stream_id, min(time_ns), max(time_ns) FROM events WHERE bundle_id IS NULL "
-            "AND time_ns IS NOT NULL GROUP BY stream_id"
-        ).fetchall():
-            stretches.append(Stretch(str(stream), int(lo), int(hi), "unsealed", "raw"))
+        for stream, lo, hi in overview.raw_streams:
+            stretches.append(Stretch(stream, lo, hi, "unsealed", "raw"))
         self.map.set_stretches(stretches)
         # Sized once, on the first rows: again after every import costs the GUI thread for
         # nothing the person asked for (and moves columns under their eyes).
@@ -612,9 +591,9 @@ class ActorsView(LazyView):
         ("actions", "Actions"),
     ]
 
-    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.case = case
+        self.session = session
         self.tz: ZoneInfo | None = None
         self.model = RowsModel(self.COLUMNS, self, time_keys=("first_seen", "last_seen"))
         self.table = _table(self.model)
@@ -663,7 +642,7 @@ class ActorsView(LazyView):
         """Read the actor summary and the busiest actors' swimlanes again."""
         super().refresh()
         rows = []
-        for a in queries.actors(self.case):
+        for a in self.session.actors():
             rows.append(
                 {
                     "actor_id": a.actor_id,
@@ -687,8 +666,8 @@ class ActorsView(LazyView):
         busiest = [r["actor_id"] for r in rows[: self.SWIMLANES]]
         self.swimlanes.set_lanes([], "reading the actors' timelines…")
         self.read_in_background(
-            self.case,
-            lambda case: lanes.lanes(case, busiest, buckets=LANE_BUCKETS),
+            self.session,
+            lambda reader: reader.lanes(busiest, buckets=LANE_BUCKETS),
             lambda marks: self._lanes_read(
                 [Lane(m.actor, m.sessions, m.ticks, m.address_changes) for m in marks]
             ),
@@ -716,11 +695,11 @@ class TracesView(LazyView):
         ("trace_id", "Trace id"),
     ]
 
-    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from auditlens.gui.waterfall import TraceWaterfallView
 
-        self.case = case
+        self.session = session
         self.tz: ZoneInfo | None = None
         self._first_trace: queries.Trace | None = None  # read with the list, in the worker
         self.filter_bar = FilterBar()
@@ -771,7 +750,7 @@ class TracesView(LazyView):
         self.summary.setText("reading the traces…")
         tz = self.tz
         self.read_in_background(
-            self.case, lambda case: read_traces(case, query, tz), self._traces_read
+            self.session, lambda reader: read_traces(reader, query, tz), self._traces_read
         )
 
     def read_failed(self, message: str) -> None:
@@ -804,7 +783,7 @@ class TracesView(LazyView):
         first, self._first_trace = self._first_trace, None
         trace = first if first is not None and first.trace_id == trace_id else None
         if trace is None:
-            trace = queries.trace(self.case, trace_id)
+            trace = self.session.trace(trace_id)
         self.waterfall.set_trace(trace)
         self.waterfall.select(0)  # the root span's detail, rather than an empty pane
         self.summary.setText(
