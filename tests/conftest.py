@@ -251,9 +251,9 @@ def big_bundle(tmp_path_factory: pytest.TempPathFactory) -> BigBundle:
     """
     from auditlens.core.bundle.formats import SourceRecord
     from auditlens.core.bundle.seal import seal
+    from auditlens.core.crypto.keys import sample_key
     from auditlens.core.store import importer
     from auditlens.core.verify import verifier
-    from auditlens.core.verify.keys import sample_key
 
     # Below either threshold the command would quietly stay in one process.
     assert BIG_BUNDLE_RECORDS >= verifier.PARALLEL_MIN_RECORDS

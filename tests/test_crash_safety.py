@@ -41,12 +41,12 @@ import pytest
 
 from auditlens.core.bundle.formats import SourceRecord
 from auditlens.core.bundle.seal import seal
+from auditlens.core.crypto.keys import sample_key
+from auditlens.core.schema import FIELD_NAMES
 from auditlens.core.store import importer
 from auditlens.core.store.case import DB_NAME
 from auditlens.core.store.journal import JOURNAL_NAME
-from auditlens.core.store.schema import FIELD_NAMES
 from auditlens.core.verify.findings import EXIT_CODES, Verdict, worst
-from auditlens.core.verify.keys import sample_key
 
 HANG_GUARD_SECONDS = 300  # backstop for a child blocked forever (never asserted)
 WORKER_EXIT_GUARD_SECONDS = 5.0  # how long orphaned workers get to notice their parent died

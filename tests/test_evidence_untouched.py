@@ -307,7 +307,7 @@ def test_open_recorder_flags_every_call_that_can_write(tmp_path: Path, write: st
 
 @pytest.fixture(scope="module")
 def signing_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from auditlens.core.verify.keys import sample_key
+    from auditlens.core.crypto.keys import sample_key
 
     path = tmp_path_factory.mktemp("key") / "signing-key.pem"
     path.write_bytes(sample_key("test-evidence-untouched").private_pem())

@@ -44,9 +44,9 @@ from auditlens.core.bundle.manifest import (
     PAYLOAD_TYPE,
 )
 from auditlens.core.bundle.seal import seal
-from auditlens.core.verify import hashing
-from auditlens.core.verify.dsse import pae
-from auditlens.core.verify.keys import SigningKey, sample_key
+from auditlens.core.crypto import hashing
+from auditlens.core.crypto.dsse import pae
+from auditlens.core.crypto.keys import SigningKey, sample_key
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "docs" / "vectors"

@@ -49,14 +49,14 @@ from auditlens.cli.main import main
 from auditlens.core.bundle import formats
 from auditlens.core.bundle.manifest import LEAVES_PATH
 from auditlens.core.bundle.seal import seal
+from auditlens.core.crypto import hashing
+from auditlens.core.crypto.keys import sample_key
+from auditlens.core.schema import FIELD_NAMES
 from auditlens.core.store import decode, importer, queries
 from auditlens.core.store.case import DB_NAME
 from auditlens.core.store.case import Case as StoreCase
 from auditlens.core.store.journal import JOURNAL_NAME
-from auditlens.core.store.schema import FIELD_NAMES
-from auditlens.core.verify import hashing
 from auditlens.core.verify.findings import EXIT_CODES, Verdict
-from auditlens.core.verify.keys import sample_key
 from hostile.make_hostile import (
     BUILDERS,
     DATA1,

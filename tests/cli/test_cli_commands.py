@@ -32,7 +32,7 @@ from auditlens.core.bundle.manifest import (
     MANIFEST_PATH,
 )
 from auditlens.core.bundle.seal import seal
-from auditlens.core.verify import keys
+from auditlens.core.crypto import keys
 from auditlens.core.verify.findings import CODES
 
 COMPAT = Path(__file__).resolve().parents[1] / "data" / "otlp-examples"

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from auditlens.core.crypto import hashing
 from auditlens.core.errors import InvalidInputError
 from auditlens.core.resources import profiles_dir, sample_case_dir
 from auditlens.core.store import case as case_module
@@ -23,7 +24,6 @@ from auditlens.core.store import importer as importer_module
 from auditlens.core.store.case import Case
 from auditlens.core.store.decode import DecodeTask, decode_task, read_table
 from auditlens.core.store.importer import Importer
-from auditlens.core.verify import hashing
 from auditlens.core.verify.trust import TrustStore, load_trust
 
 

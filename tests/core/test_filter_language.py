@@ -30,7 +30,7 @@ from auditlens.core.query import (
     parse,
 )
 from auditlens.core.query import parser as query_parser
-from auditlens.core.store.schema import FIELD_NAMES, FIELDS
+from auditlens.core.schema import FIELD_NAMES, FIELDS
 
 
 def ns(iso: str, fraction_ns: int = 0) -> int:

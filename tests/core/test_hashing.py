@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from auditlens.core.verify import hashing
+from auditlens.core.crypto import hashing
 
 
 def rfc9162_mth(leaves: list[bytes]) -> bytes:

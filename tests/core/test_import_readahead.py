@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from auditlens.core.bundle import envelope as envelope_module
 from auditlens.core.bundle import manifest as manifest_module
 from auditlens.core.bundle.seal import seal
 from auditlens.core.errors import CancelledError, InvalidInputError
@@ -26,7 +27,6 @@ from auditlens.core.sample.case import sample_signing_key
 from auditlens.core.store import importer as importer_module
 from auditlens.core.store.case import Case
 from auditlens.core.store.importer import Importer, ImportReport
-from auditlens.core.verify import dsse as dsse_module
 from auditlens.core.verify import verifier as verifier_module
 from auditlens.core.verify.trust import load_trust
 from auditlens.core.verify.verifier import BundleVerifier
@@ -168,7 +168,7 @@ def test_a_bundle_folder_is_hashed_file_by_file_before_anything_parses_it(tmp_pa
         return threading.current_thread().name
 
     # Every module that parses bundle metadata holds its own name for the parser.
-    parsers = [verifier_module, manifest_module, dsse_module]
+    parsers = [verifier_module, manifest_module, envelope_module]
     patches: dict[tuple[Any, str], Any] = {
         (importer_module, "_sha256_file"): spy_hash,
         **{(module, "strict_json_loads"): spy_parse for module in parsers},

@@ -7,8 +7,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from auditlens.core.crypto import keys
 from auditlens.core.errors import SigningKeyError, TrustStoreError
-from auditlens.core.verify import keys
 from auditlens.core.verify.trust import load_trust, truststore_document
 
 

@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 from auditlens.core.resources import profiles_dir
+from auditlens.core.schema import FIELD_NAMES, TASK_COLUMNS
 from auditlens.core.store import normalize
 from auditlens.core.store.normalize import Normalizer, load_profiles
-from auditlens.core.store.schema import FIELD_NAMES, TASK_COLUMNS
 
 VALUES: list[Any] = [None, "", "text", "MiXeD", [], ["a", 1], {}, {"k": "v"}, 0, 7, 1.5, True]
 

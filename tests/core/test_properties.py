@@ -45,6 +45,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from auditlens.core.bundle.canonical import MAX_SAFE_INTEGER, canonicalize
 from auditlens.core.bundle.container import open_container
+from auditlens.core.bundle.envelope import parse_envelope
 from auditlens.core.bundle.formats import SourceRecord, dumps_compact, parse_time_ns, read_records
 from auditlens.core.bundle.manifest import (
     CHECKPOINTS_PATH,
@@ -61,13 +62,13 @@ from auditlens.core.bundle.manifest import (
     parse_manifest,
 )
 from auditlens.core.bundle.seal import seal
+from auditlens.core.crypto.dsse import sign_envelope
+from auditlens.core.crypto.keys import sample_key
 from auditlens.core.errors import Error
 from auditlens.core.resources import profiles_dir
+from auditlens.core.schema import EVENT_SCHEMA
 from auditlens.core.store.normalize import Normalizer, load_profiles
-from auditlens.core.store.schema import EVENT_SCHEMA
-from auditlens.core.verify.dsse import parse_envelope, sign_envelope
 from auditlens.core.verify.findings import Verdict
-from auditlens.core.verify.keys import sample_key
 from auditlens.core.verify.trust import TrustStore, load_trust, truststore_document
 from auditlens.core.verify.verifier import VerifyReport, verify_paths
 

@@ -4,10 +4,10 @@ import shutil
 from pathlib import Path
 
 from auditlens.core.bundle.seal import seal
+from auditlens.core.crypto.keys import sample_key
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 from auditlens.core.store.importer import import_inputs
-from auditlens.core.verify.keys import sample_key
 from auditlens.core.verify.trust import TrustStore
 
 

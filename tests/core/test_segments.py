@@ -2,7 +2,7 @@
 
 import pytest
 
-from auditlens.core.verify import hashing
+from auditlens.core.crypto import hashing
 from auditlens.core.verify.segments import SegmentTask, hash_region, hash_segments
 
 

@@ -285,7 +285,7 @@ def test_published_throwaway_key_derives_its_public_key_and_key_id() -> None:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     # The published seed is the one the project's sample_key() derives from the vector label.
-    from auditlens.core.verify.keys import sample_key
+    from auditlens.core.crypto.keys import sample_key
 
     assert sample_key("auditlens-test-vector-v1").key_id == published["key id"]
 

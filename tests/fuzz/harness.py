@@ -85,12 +85,12 @@ with _instrumented:
         MANIFEST_PATH,
     )
     from auditlens.core.bundle.seal import seal
+    from auditlens.core.crypto.keys import sample_key
     from auditlens.core.errors import Error
     from auditlens.core.store.case import Case
     from auditlens.core.store.importer import import_inputs
     from auditlens.core.store.journal import verify_journal
     from auditlens.core.verify.findings import Verdict
-    from auditlens.core.verify.keys import sample_key
     from auditlens.core.verify.trust import TrustStore, load_trust
     from auditlens.core.verify.verifier import VerifyReport, verify_paths
 

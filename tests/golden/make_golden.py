@@ -44,9 +44,9 @@ from auditlens.core.bundle.manifest import (
     PAYLOAD_TYPE,
 )
 from auditlens.core.bundle.seal import seal
+from auditlens.core.crypto import keys
+from auditlens.core.crypto.dsse import sign_envelope
 from auditlens.core.sample.case import SampleCase, build_sample
-from auditlens.core.verify import keys
-from auditlens.core.verify.dsse import sign_envelope
 from auditlens.core.verify.trust import truststore_document
 
 SAMPLE_RECORDS = 1500

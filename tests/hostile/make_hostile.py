@@ -45,7 +45,7 @@ from auditlens.core.bundle.manifest import (
     MANIFEST_PATH,
 )
 from auditlens.core.bundle.seal import seal
-from auditlens.core.verify.keys import sample_key
+from auditlens.core.crypto.keys import sample_key
 
 KEY_LABEL = "bad-input-test"
 RECORDS = 10
@@ -1253,7 +1253,7 @@ _envelope_case(
 
 @case("envelope_too_large")
 def _envelope_too_large(base: Base, out: Path) -> Case:
-    from auditlens.core.verify.dsse import MAX_ENVELOPE_BYTES
+    from auditlens.core.crypto.dsse import MAX_ENVELOPE_BYTES
 
     bundle = copy_folder(base, out)
     sparse_file(bundle / ENVELOPE_PATH, MAX_ENVELOPE_BYTES + 1)

@@ -14,7 +14,7 @@ from auditlens.core.verify.verifier import VerifyReport, verify_paths
 
 def cmd_keygen(args: argparse.Namespace) -> int:
     """``auditlens keygen``: write a key pair and print its key id."""
-    from auditlens.core.verify.keys import generate, write_keypair
+    from auditlens.core.crypto.keys import generate, write_keypair
 
     key = generate(args.alg)
     private, public = write_keypair(key, args.out)
@@ -26,7 +26,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 def cmd_seal(args: argparse.Namespace) -> int:
     """``auditlens seal``: seal inputs into a bundle."""
     from auditlens.core.bundle.seal import seal
-    from auditlens.core.verify.keys import load_private
+    from auditlens.core.crypto.keys import load_private
 
     key = load_private(args.key)
     result = drive(

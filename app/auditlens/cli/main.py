@@ -1,7 +1,9 @@
 """``auditlens``: the command line. Thin: arguments in, core calls, exit codes out.
 
 Exit codes: 0 verified (or success), 1 tampered, 2 invalid input or usage, 3 intact but untrusted
-or unsealed.
+or unsealed, 141 (128 + SIGPIPE, as a shell reports a command ended by a closed pipe) when the
+reader of the output went away (``auditlens verify ... | head -1``): the verdict was not all
+delivered, so neither "verified" (0) nor "tampered" (1) may be claimed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from auditlens.core.verify.findings import EXIT_CODES, Verdict
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_CLOSED_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,7 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from auditlens.cli import case_commands
 
             handler = getattr(case_commands, name)
-        return int(handler(args))
+        code = int(handler(args))
+        # Flush here, not at the interpreter's exit: a reader that already left must end in
+        # the handler below, not in an "Exception ignored" message and exit code 120.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except UsageError as exc:
         err(f"auditlens: usage: {exc.diagnostics()}")
         return EXIT_USAGE
@@ -112,13 +121,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             err(f"auditlens: error: the case database failed: {exc}")
             return EXIT_CODES[Verdict.INVALID]
         raise
-    except BrokenPipeError:
-        # The reader (e.g. `| head`) went away: not an error of ours. Point stdout at devnull so
-        # the interpreter's final flush does not raise again.
-        import os
 
+
+def _closed_pipe() -> int:
+    """The reader of stdout (e.g. ``| head``) went away: end quietly, without a traceback.
+
+    stdout is pointed at the null device so that the interpreter's final flush of what is still
+    buffered cannot fail again.
+    """
+    import contextlib
+    import os
+
+    # Without a descriptor (an embedding caller's stdout) nothing is flushed to it at exit.
+    with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return EXIT_CLOSED_PIPE
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from auditlens.core.errors import Error
+from auditlens.core.schema import FIELDS
 from auditlens.core.store import queries
-from auditlens.core.store.schema import FIELDS
 from auditlens.core.store.session import Examination
 from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Stretch
 from auditlens.gui.filter_bar import FilterBar

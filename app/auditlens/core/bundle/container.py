@@ -677,6 +677,38 @@ def _gzip_garbage(path: Path) -> tuple[int, str | None]:
             decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
 
 
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_input_kind(path: Path) -> None:
+    """Refuse, without opening it, an input that is neither a regular file nor a folder.
+
+    Evidence is a file or a folder of files. Opening a FIFO blocks until a writer comes (an
+    import would wait forever), and a device or socket has no fixed content to hash, so
+    ``verify``, ``import`` and ``seal`` all refuse such paths at once. A symbolic link is judged
+    by what it points to here; :func:`open_container` refuses links given as a bundle itself.
+
+    Raises:
+        InvalidInputError: naming what the path is.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        reason = "no such file or folder" if isinstance(exc, FileNotFoundError) else exc.strerror
+        raise InvalidInputError(str(reason or exc), path=str(path)) from exc
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return
+    kind = next((what for test, what in _SPECIAL_KINDS if test(mode)), "not a regular file")
+    raise InvalidInputError(
+        f"{kind}, not a regular file or folder: refused without reading", path=str(path)
+    )
+
+
 def open_container(path: Path) -> Container:
     """Open a bundle container by what it is, not by its name.
 
@@ -688,10 +720,9 @@ def open_container(path: Path) -> Container:
             raise InvalidInputError(
                 "the bundle path is a symbolic link; give its target", path=str(path)
             )
+        check_input_kind(path)
         if path.is_dir():
             return DirectoryContainer(path)
-        if not path.is_file():
-            raise InvalidInputError("no such file or folder", path=str(path))
         with path.open("rb") as handle:
             head = handle.read(262)
     except OSError as exc:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from auditlens import __version__
-from auditlens.core.bundle.container import open_container
+from auditlens.core.bundle.container import check_input_kind, open_container
 from auditlens.core.bundle.formats import SourceRecord, read_records
 from auditlens.core.bundle.manifest import (
     CHECKPOINTS_PATH,
@@ -39,11 +39,11 @@ from auditlens.core.bundle.manifest import (
     derive_bundle_id,
     parse_manifest,
 )
+from auditlens.core.crypto import hashing
+from auditlens.core.crypto.dsse import sign_envelope
+from auditlens.core.crypto.keys import SigningKey
 from auditlens.core.errors import InvalidInputError, UsageError
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.verify import hashing
-from auditlens.core.verify.dsse import sign_envelope
-from auditlens.core.verify.keys import SigningKey
 
 DEFAULT_CHECKPOINT_EVERY = 4096
 MAX_CHECKPOINT_EVERY = 1 << 24
@@ -243,6 +243,9 @@ def seal(
         raise UsageError("records per data file must be a multiple of the checkpoint interval")
     if out.exists() or out.is_symlink():
         raise UsageError(f"refusing to overwrite {out}")
+    if records is None:
+        for path in inputs:
+            check_input_kind(path)  # a FIFO would block the reading below forever
     prev = read_previous(previous) if previous else None
     if prev is not None:
         if stream_id is not None and stream_id != prev.manifest.stream_id:

@@ -26,7 +26,7 @@ from enum import Enum
 
 from auditlens.core.errors import QuerySyntaxError
 from auditlens.core.query.lexer import Token, TokenType, tokenize
-from auditlens.core.store.schema import FIELDS
+from auditlens.core.schema import FIELDS
 
 # A filter bar is typed or pasted by a person; 64 KiB holds a pasted list of a few thousand ids
 # while bounding the parse time and the SQL text handed to DuckDB.

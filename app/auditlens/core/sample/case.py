@@ -16,10 +16,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from auditlens.core.bundle.seal import seal
+from auditlens.core.crypto.keys import SigningKey, sample_key
 from auditlens.core.errors import UsageError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.sample.generator import RawEvidence, generate_raw
-from auditlens.core.verify.keys import SigningKey, sample_key
 from auditlens.core.verify.trust import truststore_document
 
 SAMPLE_KEY_LABEL = "auditlens-sample-v1"

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from auditlens.core.errors import InvalidInputError
-from auditlens.core.store.schema import FIELDS
+from auditlens.core.schema import FIELDS
 
 if TYPE_CHECKING:
     from auditlens.core.store.journal import JournalEntry

@@ -25,8 +25,8 @@ import pyarrow as pa
 
 from auditlens.core.bundle.formats import MAX_JSON_LINE
 from auditlens.core.errors import InvalidInputError
+from auditlens.core.schema import EVENT_SCHEMA, FIELD_NAMES, TASK_COLUMNS
 from auditlens.core.store.normalize import Normalizer, load_profiles
-from auditlens.core.store.schema import EVENT_SCHEMA, FIELD_NAMES, TASK_COLUMNS
 
 _HASH = 32
 # A stored record line longer than this is not decoded: the importer hashes it as a stream and

@@ -28,12 +28,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from auditlens.core.bundle.container import Container, open_container
+from auditlens.core.bundle.container import Container, check_input_kind, open_container
 from auditlens.core.bundle.formats import read_records
 from auditlens.core.bundle.manifest import LEAVES_PATH, MANIFEST_PATH, Manifest, parse_manifest
+from auditlens.core.crypto import hashing
 from auditlens.core.errors import Error, InvalidInputError, StorageError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.resources import profiles_dir
+from auditlens.core.schema import EVENT_SCHEMA, FIELD_NAMES
 from auditlens.core.store.case import Case
 from auditlens.core.store.decode import (
     MAX_RECORD_LINE,
@@ -46,8 +48,6 @@ from auditlens.core.store.decode import (
 )
 from auditlens.core.store.normalize import Normalizer, load_profiles
 from auditlens.core.store.queries import before_adding_events
-from auditlens.core.store.schema import EVENT_SCHEMA, FIELD_NAMES
-from auditlens.core.verify import hashing
 from auditlens.core.verify.findings import Finding, FindingSink, Verdict
 from auditlens.core.verify.trust import TrustStore
 from auditlens.core.verify.verifier import BundleReport, BundleVerifier, check_sequence
@@ -140,6 +140,8 @@ def _large_bundle(path: Path) -> bool:
             if not (path / MANIFEST_PATH).is_file():
                 return False  # raw evidence is decoded in this process
             return sum(item.stat().st_size for item in _folder_files(path)) >= WARM_UP_BYTES
+        if not path.is_file():
+            return False  # a FIFO or device is never opened (refused in its own turn)
         return _looks_like_archive(path) and path.stat().st_size >= WARM_UP_BYTES
     except OSError:
         return False
@@ -279,6 +281,10 @@ def _digest_ahead(path: Path, token: CancelToken, trust: TrustStore) -> _Digest 
     """
     if not path.exists():
         return None  # the input's own turn says what is wrong
+    try:
+        check_input_kind(path)
+    except InvalidInputError:
+        return None  # a FIFO or device: never opened; the input's own turn refuses it
     found = fingerprint(path)
     sha256, size = hash_input(path, token)
     try:
@@ -465,6 +471,7 @@ class Importer:
     def _one_input(self, path: Path) -> Generator[Progress, None, InputResult]:
         if not path.exists():
             raise InvalidInputError("no such file or folder", path=str(path))
+        check_input_kind(path)  # a FIFO would block the hashing below forever
         ahead = self._digest_of(path)
         self._verified = ahead.report if ahead is not None else None
         digest: Callable[[], tuple[str, int]] | None = None

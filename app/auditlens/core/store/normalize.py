@@ -27,7 +27,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from auditlens.core.errors import InvalidInputError
-from auditlens.core.store.schema import FIELD_NAMES, FIELDS, TASK_COLUMNS
+from auditlens.core.schema import FIELD_NAMES, FIELDS, TASK_COLUMNS
 
 PROFILE_COLUMNS = (
     "service",

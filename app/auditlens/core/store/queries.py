@@ -33,8 +33,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from auditlens.core.errors import Error, UsageError
+from auditlens.core.schema import FIELD_NAMES
 from auditlens.core.store.case import Case
-from auditlens.core.store.schema import FIELD_NAMES
 
 BLOCK = 65_536  # ord block size for offset paging; a multiple of DuckDB's vector size.
 MAX_LIMIT = 100_000
@@ -813,7 +813,7 @@ def record_proof(case: Case, event: dict[str, Any]) -> RecordProof:
     """
     from auditlens.core.bundle.container import open_container
     from auditlens.core.bundle.manifest import CHECKPOINTS_PATH, LEAVES_PATH, parse_checkpoints
-    from auditlens.core.verify import hashing
+    from auditlens.core.crypto import hashing
 
     leaf_hex = event.get("leaf_hash")
     file_label = str(event.get("file") or "")

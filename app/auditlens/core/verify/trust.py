@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from auditlens.core.bundle.formats import parse_time_ns, strict_json_loads
+from auditlens.core.crypto.keys import PublicKey, algorithm_of, key_id, load_public_pem
 from auditlens.core.errors import SigningKeyError, TrustStoreError
-from auditlens.core.verify.keys import PublicKey, algorithm_of, key_id, load_public_pem
 
 TRUSTSTORE_FORMAT = "auditlens-truststore"
 MAX_TRUSTSTORE_BYTES = 4 * 1024 * 1024
@@ -52,9 +52,28 @@ class TrustStore:
     sources: list[str] = field(default_factory=list)
     sample: bool = False
 
-    def add(self, key: TrustedKey) -> None:
-        """Add a key; the first entry for a key id wins (an explicit store before a bare PEM)."""
-        self.keys.setdefault(key.key_id, key)
+    def add(self, key: TrustedKey, where: str = "") -> None:
+        """Add a key. A key id given again must say the same about the key (bundle-format §10).
+
+        Two stores may both list a key (a team store and a personal one); when they agree on its
+        validity and revocation the first entry is kept. When they disagree, whichever entry won
+        would silently overrule the other (a revocation ignored because an older copy of the key
+        came first), so the stores are refused instead.
+
+        Raises:
+            TrustStoreError: when the key id is already trusted with other limits.
+        """
+        known = self.keys.get(key.key_id)
+        if known is None:
+            self.keys[key.key_id] = key
+            return
+        if _limits(known) != _limits(key):
+            raise TrustStoreError(
+                f"{where or 'key'}: key {key.key_id} is also listed in {known.source} with other "
+                f"validity or revocation ({_describe(known)} there, {_describe(key)} here); "
+                "the trust stores contradict each other",
+                path=key.source,
+            )
 
     def get(self, key_id_hex: str) -> TrustedKey | None:
         """The trusted key with this id, or ``None``."""
@@ -62,6 +81,47 @@ class TrustStore:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+
+def _limits(key: TrustedKey) -> tuple[int | None, int | None, int | None]:
+    return (key.not_before_ns, key.not_after_ns, key.revoked_at_ns)
+
+
+def _describe(key: TrustedKey) -> str:
+    parts = [
+        f"{name} {value}"
+        for name, value in zip(
+            ("not_before_ns", "not_after_ns", "revoked_at_ns"), _limits(key), strict=True
+        )
+        if value is not None
+    ]
+    return ", ".join(parts) or "no limits"
+
+
+# Members of a trust store and of a key entry. Anything else is refused: a misspelt member
+# ("revoked" for "revoked_at") would otherwise be ignored and the key trusted without its limit.
+_STORE_MEMBERS = {"format", "version", "sample", "keys"}
+_KEY_MEMBERS = {
+    "key_id",
+    "algorithm",
+    "public_key",
+    "owner",
+    "not_before",
+    "not_after",
+    "revoked_at",
+    "revocation_reason",
+    "obtained",
+}
+_KEY_TEXT = ("owner", "revocation_reason", "obtained")
+
+
+def _unknown(members: Any, allowed: set[str], where: str, source: str) -> None:
+    extra = sorted(set(members) - allowed)
+    if extra:
+        raise TrustStoreError(
+            f"{where}: unknown member {extra[0]!r} (allowed: {', '.join(sorted(allowed))})",
+            path=source,
+        )
 
 
 def _time_or_none(value: Any, where: str, source: str) -> int | None:
@@ -108,19 +168,33 @@ def load_trust(path: Path, store: TrustStore | None = None) -> TrustStore:
         raise TrustStoreError(f"not a trust store or PEM public key: {exc}", path=source) from exc
     if not isinstance(document, dict) or document.get("format") != TRUSTSTORE_FORMAT:
         raise TrustStoreError(f"not an {TRUSTSTORE_FORMAT} file", path=source)
-    if document.get("version") != 1:
+    _unknown(document, _STORE_MEMBERS, "trust store", source)
+    version = document.get("version")
+    if type(version) is not int or version != 1:
+        raise TrustStoreError(f"unsupported trust store version {version!r}", path=source)
+    sample = document.get("sample", False)
+    if not isinstance(sample, bool):
+        # "true" as a string must not be read as false: a sample store would lose its notice.
         raise TrustStoreError(
-            f"unsupported trust store version {document.get('version')!r}", path=source
+            f"sample: expected true or false, found {type(sample).__name__} {sample!r}",
+            path=source,
         )
-    sample = document.get("sample", False) is True
-    store.sample = store.sample or sample
     keys = document.get("keys")
     if not isinstance(keys, list):
         raise TrustStoreError("keys: expected a list", path=source)
+    loaded = TrustStore()
+    first_entry: dict[str, str] = {}
     for i, item in enumerate(keys):
         where = f"keys[{i}]"
         if not isinstance(item, dict):
             raise TrustStoreError(f"{where}: expected an object", path=source)
+        _unknown(item, _KEY_MEMBERS, where, source)
+        for name in _KEY_TEXT:
+            if not isinstance(item.get(name, ""), str):
+                raise TrustStoreError(
+                    f"{where}.{name}: expected a string, found {type(item[name]).__name__}",
+                    path=source,
+                )
         pem = item.get("public_key")
         if not isinstance(pem, str):
             raise TrustStoreError(f"{where}.public_key: expected a PEM string", path=source)
@@ -140,21 +214,32 @@ def load_trust(path: Path, store: TrustStore | None = None) -> TrustStore:
                 f"{where}.algorithm: pinned {algorithm!r} but the key is {algorithm_of(public)}",
                 path=source,
             )
-        store.add(
+        if actual_id in first_entry:
+            # One store, one entry per key: which of two entries applies is not for us to guess.
+            raise TrustStoreError(
+                f"{where}: key {actual_id} is listed twice (also {first_entry[actual_id]}); "
+                "a trust store lists each key once",
+                path=source,
+            )
+        first_entry[actual_id] = where
+        loaded.add(
             TrustedKey(
                 key_id=actual_id,
                 algorithm=algorithm,
                 public=public,
-                owner=str(item.get("owner", "")),
+                owner=item.get("owner", ""),
                 not_before_ns=_time_or_none(item.get("not_before"), f"{where}.not_before", source),
                 not_after_ns=_time_or_none(item.get("not_after"), f"{where}.not_after", source),
                 revoked_at_ns=_time_or_none(item.get("revoked_at"), f"{where}.revoked_at", source),
-                revocation_reason=str(item.get("revocation_reason", "")),
-                obtained=str(item.get("obtained", "")),
+                revocation_reason=item.get("revocation_reason", ""),
+                obtained=item.get("obtained", ""),
                 source=source,
                 sample=sample,
             )
         )
+    for i, key in enumerate(loaded.keys.values()):
+        store.add(key, f"keys[{i}]")
+    store.sample = store.sample or sample
     return store
 
 

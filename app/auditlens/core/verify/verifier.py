@@ -36,6 +36,7 @@ from typing import Any
 
 from auditlens.core.bundle.canonical import canonicalize
 from auditlens.core.bundle.container import Container, open_container, unsafe_reason
+from auditlens.core.bundle.envelope import parse_envelope
 from auditlens.core.bundle.formats import parse_time_ns, strict_json_loads
 from auditlens.core.bundle.manifest import (
     CHECKPOINTS_PATH,
@@ -51,18 +52,18 @@ from auditlens.core.bundle.manifest import (
     parse_checkpoints,
     parse_manifest,
 )
-from auditlens.core.errors import Error, InvalidInputError, LimitExceededError
-from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.verify import hashing
-from auditlens.core.verify.dsse import MAX_ENVELOPE_BYTES, pae, parse_envelope
-from auditlens.core.verify.findings import Finding, FindingSink, Verdict, verdict_of, worst
-from auditlens.core.verify.keys import (
+from auditlens.core.crypto import hashing
+from auditlens.core.crypto.dsse import MAX_ENVELOPE_BYTES, pae
+from auditlens.core.crypto.keys import (
     ALGORITHMS,
     algorithm_of,
     key_id,
     load_public_pem,
     verify_signature,
 )
+from auditlens.core.errors import Error, InvalidInputError, LimitExceededError
+from auditlens.core.progress import CancelToken, Progress
+from auditlens.core.verify.findings import Finding, FindingSink, Verdict, verdict_of, worst
 from auditlens.core.verify.segments import SegmentResult, SegmentTask, hash_region, hash_segments
 from auditlens.core.verify.trust import TrustStore
 from auditlens.core.workers import BrokenProcessPool, WorkerDiedError, worker_pool

@@ -1,8 +1,13 @@
 """DSSE envelopes (Dead Simple Signing Envelope v1) over the manifest bytes.
 
+Specified in docs/bundle-format.md §9.1.
+
 The signature covers the pre-authentication encoding
 ``"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`` (LEN: ASCII decimal byte count), never the
 JSON envelope itself, so the envelope's own formatting cannot matter.
+
+This module knows the envelope's structure only; reading the envelope file (its size bound and the
+strict JSON rules every bundle document shares) is :mod:`auditlens.core.bundle.envelope`.
 """
 
 from __future__ import annotations
@@ -10,10 +15,10 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from typing import Any
 
-from auditlens.core.bundle.formats import strict_json_loads
+from auditlens.core.crypto.keys import SigningKey
 from auditlens.core.errors import InvalidInputError
-from auditlens.core.verify.keys import SigningKey
 
 MAX_ENVELOPE_BYTES = 32 * 1024 * 1024  # payload is the manifest (<= 16 MiB) in base64.
 
@@ -56,15 +61,12 @@ def sign_envelope(payload_type: str, payload: bytes, key: SigningKey) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode("ascii") + b"\n"
 
 
-def parse_envelope(data: bytes, *, source: str) -> Envelope:
-    """Parse envelope bytes strictly.
+def envelope_from_json(document: Any, *, source: str) -> Envelope:
+    """Return the envelope held by an already parsed JSON document.
 
     Raises:
-        InvalidInputError: when the envelope is not DSSE JSON with base64 fields.
+        InvalidInputError: when the document is not a DSSE envelope with base64 fields.
     """
-    if len(data) > MAX_ENVELOPE_BYTES:
-        raise InvalidInputError(f"envelope larger than {MAX_ENVELOPE_BYTES} bytes", path=source)
-    document = strict_json_loads(data, path=source)
     if not isinstance(document, dict):
         raise InvalidInputError("envelope is not a JSON object", path=source)
     try:
