@@ -24,7 +24,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from auditlens.core.store.lanes import NOTABLE_ACTIONS
-from auditlens.core.store.queries import format_time
 
 VERDICT_COLOURS = {
     "verified": QColor("#43a047"),
@@ -39,13 +38,15 @@ VERDICT_COLOURS = {
 class HistogramWidget(QWidget):
     """Counts per time bucket; dragging across it emits the selected time range."""
 
-    range_selected = Signal(int, int)
+    # Python ints: a nanosecond time of 2026 (1.8 * 10^18) overflows the C int of Signal(int).
+    range_selected = Signal(object, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumHeight(90)
         self.buckets: list[tuple[int, int]] = []
         self.bucket_ns = 60_000_000_000
+        self.tz: ZoneInfo | None = None
         self._drag: tuple[int, int] | None = None
         self.setMouseTracking(True)
         self.setToolTip("Drag to show only that time range")
@@ -55,6 +56,18 @@ class HistogramWidget(QWidget):
         self.buckets = [(b, c) for b, c in buckets if b is not None]
         self.bucket_ns = bucket_ns
         self.update()
+
+    def set_time_zone(self, tz: ZoneInfo | None) -> None:
+        """Label the time axis in ``tz`` (UTC when None)."""
+        self.tz = tz
+        self.update()
+
+    def ticks(self) -> list[tuple[int, str]]:
+        """The axis' ticks (ns) and labels, on whole steps of the wall clock in the zone shown."""
+        if not self.buckets:
+            return []
+        lo, hi = self._span()
+        return time_ticks(lo, hi, max(self.width() - 4, 1), self.tz)
 
     def _span(self) -> tuple[int, int]:
         if not self.buckets:
@@ -84,14 +97,16 @@ class HistogramWidget(QWidget):
             height = int(count / top * area.height())
             painter.fillRect(QRect(x0, area.bottom() - height, max(x1 - x0, 1), height), colour)
         painter.setPen(palette.text().color())
-        painter.drawText(QPoint(area.left(), self.height() - 4), (format_time(lo) or "")[:19] + "Z")
-        right = (format_time(hi) or "")[:19] + "Z"
-        painter.drawText(
-            QPoint(
-                area.right() - painter.fontMetrics().horizontalAdvance(right), self.height() - 4
-            ),
-            right,
-        )
+        # The axis in the zone shown (docs: every shown time in the selected zone), the zone named.
+        metrics = painter.fontMetrics()
+        caption = f"time ({_zone_name(self.tz)})"
+        painter.drawText(QPoint(area.left(), self.height() - 4), caption)
+        skip = area.left() + metrics.horizontalAdvance(caption) + 8
+        for ns, label in self.ticks():
+            x = area.left() + int((ns - lo) / (hi - lo) * area.width())
+            painter.drawLine(x, area.bottom() + 1, x, area.bottom() + 4)
+            if x + 3 >= skip and x + 3 + metrics.horizontalAdvance(label) <= self.width():
+                painter.drawText(QPoint(x + 3, self.height() - 4), label)
         painter.drawText(QPoint(area.left() + 4, area.top() + 12), f"max {top:,} per bucket")
         if self._drag is not None:
             a, b = sorted(self._drag)
@@ -308,7 +323,8 @@ class _LanePixels:
 class ActorSwimlaneWidget(QWidget):
     """One lane per actor on a shared time axis; clicking a lane opens the actor's events there."""
 
-    mark_clicked = Signal(str, int)  # actor, time (ns) under the pointer
+    # Actor, time (ns) under the pointer: a Python int, as for HistogramWidget.range_selected.
+    mark_clicked = Signal(str, object)
 
     LANE = 22
     LABEL = 130

@@ -154,6 +154,16 @@ class EventTableModel(QAbstractTableModel):
         self._show(view)
         self._apply_sort(view)
 
+    def clear(self) -> None:
+        """Show no rows (an invalid filter was applied): nothing stays under the new text."""
+        self.stop_sorting()
+        self._sort_key = None
+        self.beginResetModel()
+        self.generation += 1
+        self.view = None
+        self._pages.clear()
+        self.endResetModel()
+
     def _show(self, view: queries.EventView | ReversedView | queries.PositionsView) -> None:
         self.beginResetModel()
         self.generation += 1

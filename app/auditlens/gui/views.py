@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QSplitter,
     QTableView,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from auditlens.core.errors import Error
+from auditlens.core.errors import Error, QuerySyntaxError
 from auditlens.core.schema import FIELDS
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
@@ -62,6 +66,32 @@ def field_words() -> list[str]:
 def completion_words(reader: Examination) -> list[str]:
     """``field:value`` words for values seen in the case (run off the GUI thread)."""
     return [f"{field}:{quote_value(value)}" for field, value in reader.completion_values()]
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """What the events view showed: the filter text and the time range (Back and Forward)."""
+
+    text: str
+    time_range: tuple[int | None, int | None]
+
+
+def short_time(ns: int, tz: ZoneInfo | None) -> str:
+    """A time to the second with its offset (``2026-03-02 09:15:00+01:00``), for labels."""
+    full = queries.format_time(ns, tz) or ""
+    return full[:10] + " " + full[11:19] + full[29:]
+
+
+def _zone_key(tz: ZoneInfo | None) -> str | None:
+    return None if tz is None else tz.key
+
+
+def _tool_button(text: str, tip: str) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setAutoRaise(True)
+    return button
 
 
 def _table(model: Any) -> QTableView:
@@ -228,12 +258,35 @@ class EventsView(LazyView):
         self.session = session
         self.tz: ZoneInfo | None = None
         self.time_range: tuple[int | None, int | None] = (None, None)
+        # What was applied, for Back and Forward (Alt+Left, Alt+Right): filters, ranges, pivots.
+        self.history: list[ViewState] = []
+        self.at = -1
         self.filter_bar = FilterBar()
         self.filter_bar.filter_applied.connect(self.apply_filter)
+        self.filter_bar.filter_rejected.connect(self.show_invalid)
         self.filter_bar.completions_wanted.connect(self.refresh_completions)
         self.filter_bar.set_completions(field_words())
         self.completion_worker: JobWorker | None = None
+        self.back_button = _tool_button("◀", "Back: the filter, range or pivot before (Alt+Left)")
+        self.back_button.clicked.connect(self.go_back)
+        self.forward_button = _tool_button("▶", "Forward again (Alt+Right)")
+        self.forward_button.clicked.connect(self.go_forward)
+        for key, slot in (("Alt+Left", self.go_back), ("Alt+Right", self.go_forward)):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        # The time range in force, shown beside the filter; clicking it removes it.
+        self.range_chip = _tool_button("", "Remove the time range: show the whole time span")
+        self.range_chip.setObjectName("range-chip")
+        self.range_chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.range_chip.setStyleSheet(
+            "QToolButton#range-chip { border: 1px solid palette(highlight); border-radius: 9px;"
+            " padding: 1px 8px; background: palette(alternate-base); }"
+        )
+        self.range_chip.clicked.connect(self.clear_time_range)
+        self.range_chip.hide()
         self.error_label = QLabel()
+        self.error_label.setTextFormat(Qt.TextFormat.RichText)
         self.error_label.setStyleSheet(f"color: {status_colour('error').name()}")  # type: ignore[union-attr]
         self.histogram = HistogramWidget()
         self.histogram.range_selected.connect(self._range_selected)
@@ -246,6 +299,10 @@ class EventsView(LazyView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in enumerate((235, 50, 120, 110, 120, 70, 75, 100, 140, 115, 70, 200)):
             header.resizeSection(column, width)
+        # The time column wide enough for nine digits and an offset (+05:45): cut, a time copied
+        # from it would lose the offset that says which instant it is.
+        widest = "2026-03-02T09:15:00.000000000+05:45"
+        header.resizeSection(0, self.table.fontMetrics().horizontalAdvance(widest) + 24)
         # Sorting is the model's, in SQL. No indicator at first: the case's time order.
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
@@ -273,7 +330,13 @@ class EventsView(LazyView):
         self.error_label.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.filter_bar)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.back_button)
+        bar.addWidget(self.forward_button)
+        bar.addWidget(self.filter_bar, 1)
+        bar.addWidget(self.range_chip)
+        layout.addLayout(bar)
         layout.addWidget(self.error_label)
         layout.addWidget(split, 1)
         self.apply_filter("", via="open")
@@ -325,9 +388,23 @@ class EventsView(LazyView):
         """Show times in ``tz`` (nothing to do when it is the zone already shown)."""
         if tz == self.tz:
             return
-        self.tz = tz
+        before, self.tz = self.tz, tz
         self.model.set_time_zone(tz)
+        self.histogram.set_time_zone(tz)
         self._row_changed(self.table.currentIndex(), QModelIndex())
+        self._show_range()
+        # Times typed without an offset are read in the zone shown: a filter holding one now
+        # selects other events, and is applied again (one that does not is left as it is).
+        text = self.filter_bar.text()
+        try:
+            moved = (
+                queries.EventQuery(text, tz=_zone_key(before)).where()
+                != queries.EventQuery(text, tz=_zone_key(tz)).where()
+            )
+        except Error:
+            moved = False
+        if moved and not self.stale:
+            self.apply_filter(text, via="zone")
 
     def apply_filter(
         self, text: str, *, via: str = "filter", pivot: dict[str, str] | None = None
@@ -337,25 +414,102 @@ class EventsView(LazyView):
         Applied through the examination, which journals it once (``via`` and ``pivot`` say how
         it was applied: typed, a range dragged, a pivot from another view...).
         """
-        query = queries.EventQuery(text, *self.time_range)
+        query = queries.EventQuery(text, *self.time_range, tz=_zone_key(self.tz))
         # A new result starts at its top: kept scrolled past its end, the view would ask for
         # the header of every row (measured: 56 s at 10^7 events, bench/bench_gui.py).
         self.table.scrollToTop()
         try:
             self.model.set_query(query, via=via, pivot=pivot)
+        except QuerySyntaxError as exc:
+            self.show_invalid(exc, text)
+            return
         except Error as exc:
-            self.error_label.setText(exc.diagnostics())
-            self.error_label.show()
+            self.show_invalid(None, text, exc.diagnostics())
             return
         self.stale = False
         self.error_label.setText("")
         self.error_label.hide()
+        self.table.setEnabled(True)
+        self.detail.clear()  # the selection went with the old result
+        if via not in ("back", "forward", "refresh", "sort"):
+            self._remember(ViewState(text.strip(), self.time_range))
+        self._show_range()
         # The histogram in a worker: two more scans of the matching events (50 ms at 10^7) that
         # the table does not wait for.
         self.read_in_background(
             self.session, lambda reader: reader.overview_histogram(query), self._drawn
         )
         self.status.emit(f"{self.model.rowCount():,} events match")
+
+    def show_invalid(
+        self, error: QuerySyntaxError | None, text: str | None = None, message: str = ""
+    ) -> None:
+        """An invalid filter was applied: no result, and the error under the bar at its place.
+
+        The old result must not stay on screen under the new text: a count or rows there would
+        read as the answer to a question that was not understood.
+        """
+        text = self.filter_bar.text() if text is None else text
+        self.reader.stop()  # a histogram of the old filter must not arrive after this
+        self.model.clear()
+        self.table.setEnabled(False)
+        self.histogram.set_data([], self.histogram.bucket_ns)
+        self.detail.clear()
+        self.stale = False
+        if error is not None:
+            start = max(0, min(error.start, len(text)))
+            end = max(start + 1, min(error.end, len(text)))
+            caret = " " * start + "^" * (end - start)
+            self.error_label.setText(
+                f"<b>invalid filter</b> at column {start + 1}: {html.escape(error.reason)}"
+                "<pre style='margin: 0'>"
+                f"{html.escape(text)}<br>{caret}</pre>"
+            )
+        else:
+            self.error_label.setText(f"<b>invalid filter</b>: {html.escape(message)}")
+        self.error_label.show()
+        self.status.emit("invalid filter")
+
+    def _remember(self, state: ViewState) -> None:
+        if 0 <= self.at < len(self.history) and self.history[self.at] == state:
+            return
+        del self.history[self.at + 1 :]
+        self.history.append(state)
+        self.at = len(self.history) - 1
+        self._update_steps()
+
+    def _update_steps(self) -> None:
+        self.back_button.setEnabled(self.at > 0)
+        self.forward_button.setEnabled(self.at < len(self.history) - 1)
+
+    def go_back(self) -> None:
+        """Show the filter, range or pivot applied before this one."""
+        if self.at > 0:
+            self.at -= 1
+            self._restore(self.history[self.at], "back")
+
+    def go_forward(self) -> None:
+        """Show again the filter, range or pivot Back left."""
+        if self.at < len(self.history) - 1:
+            self.at += 1
+            self._restore(self.history[self.at], "forward")
+
+    def _restore(self, state: ViewState, via: str) -> None:
+        self.time_range = state.time_range
+        self.filter_bar.set_text(state.text)
+        self.apply_filter(state.text, via=via)
+        self._update_steps()
+
+    def _show_range(self) -> None:
+        lo, hi = self.time_range
+        if lo is None and hi is None:
+            self.range_chip.hide()
+            return
+        self.range_chip.setText(
+            f"{short_time(lo, self.tz) if lo is not None else '…'} → "
+            f"{short_time(hi, self.tz) if hi is not None else '…'}  ✕"
+        )
+        self.range_chip.show()
 
     def show_filter(
         self,
@@ -453,7 +607,7 @@ class EventsView(LazyView):
 class IntegrityView(LazyView):
     """Bundles with their verdicts, the findings, and the integrity map on the time axis."""
 
-    finding_selected = Signal(str, int)  # stream id, seq: show that record
+    finding_selected = Signal(str, object)  # stream id, seq: show that record (seq is 64-bit)
 
     BUNDLE_COLUMNS: ClassVar[list[tuple[str, str]]] = [
         ("verdict", "Verdict"),
@@ -578,7 +732,7 @@ class ActorsView(LazyView):
     """Every actor with roles, counts, addresses, first and last seen."""
 
     actor_activated = Signal(str)
-    mark_clicked = Signal(str, int)
+    mark_clicked = Signal(str, object)  # actor, time in ns (beyond a C int)
     SWIMLANES = 40  # lanes drawn: the busiest actors (the table lists all)
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
         ("actor_id", "Actor"),
@@ -740,7 +894,7 @@ class TracesView(LazyView):
     def apply_filter(self, text: str) -> None:
         """List the traces that have an event matching ``text``."""
         self.stale = False
-        query = queries.EventQuery(text)
+        query = queries.EventQuery(text, tz=_zone_key(self.tz))
         try:
             query.where()  # a syntax error shows now, not after a read
         except Error as exc:

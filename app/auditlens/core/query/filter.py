@@ -65,14 +65,19 @@ Errors are :class:`~auditlens.core.errors.QuerySyntaxError` with the span to und
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from auditlens.core.query.compile import compile_filter
 from auditlens.core.query.parser import parse
 
 __all__ = ["compile_filter", "filter_sql", "parse"]
 
 
-def filter_sql(text: str) -> tuple[str, list[object]]:
+def filter_sql(text: str, *, tz: tzinfo | None = None) -> tuple[str, list[object]]:
     """Parse and compile a filter query in one step.
+
+    ``tz`` is the zone of times written without an offset (UTC when None): the zone the
+    workbench shows times in, so that a time copied from the table selects what it shows.
 
     Returns:
         A boolean SQL expression over the events table and the values for its ``?`` placeholders.
@@ -80,4 +85,4 @@ def filter_sql(text: str) -> tuple[str, list[object]]:
     Raises:
         QuerySyntaxError: if the query is not valid, with the span to underline.
     """
-    return compile_filter(parse(text))
+    return compile_filter(parse(text, tz=tz))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import Enum
 
@@ -235,11 +235,13 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _NS_PER_DAY = 86_400 * 10**9
 
 
-def parse_time(text: str, start: int, end: int) -> tuple[int, int]:
+def parse_time(text: str, start: int, end: int, tz: tzinfo | None = None) -> tuple[int, int]:
     """Read an ISO-8601 date or time as ``(Unix nanoseconds, length of the period it names)``.
 
     ``2026-03-01`` is that day's midnight UTC and names a day, ``2026-03-01T10:15`` names a minute,
-    ``...T10:15:00.000000001`` a nanosecond. Without an offset the time is UTC.
+    ``...T10:15:00.000000001`` a nanosecond. Without an offset the time is UTC, or wall-clock time
+    in ``tz`` when given (the earlier of a repeated hour; a day spans 23 or 25 hours at a
+    daylight-saving change).
 
     Raises:
         QuerySyntaxError: at ``start``-``end`` if it is not such a time or not representable.
@@ -267,7 +269,6 @@ def parse_time(text: str, start: int, end: int) -> tuple[int, int]:
     if hour > 23 or minute > 59 or second > 59:
         raise QuerySyntaxError(start, end, f"'{text}' is not a valid time of day")
     seconds = (day.toordinal() - _EPOCH_ORDINAL) * 86_400 + hour * 3600 + minute * 60 + second
-    nanos = (seconds - offset) * 10**9 + int(fraction.ljust(9, "0"))
     if fraction:
         period = 10 ** (9 - len(fraction))
     elif m["s"]:
@@ -278,6 +279,13 @@ def parse_time(text: str, start: int, end: int) -> tuple[int, int]:
         period = 3600 * 10**9
     else:
         period = _NS_PER_DAY
+    if not m["sign"] and tz is not None:
+        wall = datetime(day.year, day.month, day.day, hour, minute, second)
+        offset = _utc_offset(tz, wall)
+        if period >= 3600 * 10**9:  # the period's end may lie across a change of offset
+            after = _utc_offset(tz, wall + timedelta(microseconds=period // 1000))
+            period += (offset - after) * 10**9
+    nanos = (seconds - offset) * 10**9 + int(fraction.ljust(9, "0"))
     if not INT64_MIN <= nanos <= INT64_MAX - period:
         raise QuerySyntaxError(
             start,
@@ -285,6 +293,12 @@ def parse_time(text: str, start: int, end: int) -> tuple[int, int]:
             f"'{text}' is outside the range of nanosecond timestamps (years 1677 to 2262)",
         )
     return nanos, period
+
+
+def _utc_offset(tz: tzinfo, wall: datetime) -> int:
+    """Seconds east of UTC of wall-clock time ``wall`` in ``tz``."""
+    delta = tz.utcoffset(wall.replace(tzinfo=tz))
+    return 0 if delta is None else int(delta.total_seconds())
 
 
 def parse_integer(text: str, start: int, end: int, *, units: bool = False) -> int:
@@ -341,8 +355,10 @@ def _has_wildcard(token: Token) -> bool:
 _COMPARE_BOUNDS = {">": (True, False), ">=": (True, True), "<": (False, False), "<=": (False, True)}
 
 
-def parse(text: str) -> Node:
+def parse(text: str, *, tz: tzinfo | None = None) -> Node:
     """Parse a filter query into its AST; the empty query is :class:`MatchAll`.
+
+    ``tz`` is the zone of times written without an offset (UTC when None).
 
     Raises:
         QuerySyntaxError: with the span of the offending text.
@@ -353,13 +369,14 @@ def parse(text: str) -> Node:
             len(text),
             f"the query is longer than {MAX_QUERY_LENGTH} characters",
         )
-    return _Parser(tokenize(text)).query()
+    return _Parser(tokenize(text), tz).query()
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token]) -> None:
+    def __init__(self, tokens: list[Token], tz: tzinfo | None = None) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.tz = tz
 
     # token access
 
@@ -634,7 +651,7 @@ class _Parser:
             if token is None:
                 return None
             if info.kind is FieldKind.TIME:
-                return parse_time(token.text, token.start, token.end)[0]
+                return parse_time(token.text, token.start, token.end, self.tz)[0]
             if info.kind is FieldKind.INTEGER:
                 return parse_integer(token.text, token.start, token.end, units=info.units)
             return token.text.lower() if info.lower_value or info.fold_case else token.text
@@ -665,7 +682,7 @@ class _Parser:
             )
         if info.kind is FieldKind.TIME:
             # A time on its own names a period: `time:2026-03-01` is that whole day.
-            nanos, period = parse_time(token.text, token.start, token.end)
+            nanos, period = parse_time(token.text, token.start, token.end, self.tz)
             return Between(target, nanos, nanos + period, include_high=False)
         if info.kind is FieldKind.INTEGER:
             return Match(

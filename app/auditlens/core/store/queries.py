@@ -304,17 +304,22 @@ def _has_table(case: Case, name: str) -> bool:
 
 @dataclass(frozen=True)
 class EventQuery:
-    """What the event table shows: a filter and a time window."""
+    """What the event table shows: a filter and a time window.
+
+    ``tz`` (an IANA name) is the zone of the times written in the filter without an offset
+    (``time:2026-03-02T09:00`` typed while the view shows Europe/Berlin); UTC when None.
+    """
 
     filter: str = ""
     time_from_ns: int | None = None
     time_to_ns: int | None = None
+    tz: str | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         """The SQL condition and its bound parameters."""
         from auditlens.core.query import filter_sql
 
-        sql, params = filter_sql(self.filter)
+        sql, params = filter_sql(self.filter, tz=zone(self.tz))
         # An empty filter compiles to TRUE: leave it out, so "every event" is recognised (and
         # paged by position, not by counting matches).
         clauses = [f"({sql})"] if sql.strip() and sql.strip() != "TRUE" else []

@@ -62,11 +62,14 @@ def _events_digest(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def _query_details(query: queries.EventQuery) -> dict[str, Any]:
-    return {
+    details = {
         "filter": query.filter,
         "from": queries.format_time(query.time_from_ns),
         "to": queries.format_time(query.time_to_ns),
     }
+    if query.tz:
+        details["zone"] = query.tz  # of the times the filter holds without an offset
+    return details
 
 
 class Examination:
