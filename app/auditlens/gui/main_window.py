@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from auditlens import __version__
+from auditlens.core.errors import Error
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
-from auditlens.core.store.session import Examination
+from auditlens.core.store.session import Examination, may_hold_sealed_bundles
 from auditlens.core.verify.trust import TrustStore, load_trust
 from auditlens.gui.views import ActorsView, EventsView, IntegrityView, TracesView
 from auditlens.gui.worker import JobWorker
@@ -181,6 +182,7 @@ class MainWindow(QMainWindow):
                 view.stop_background()
             self.case.close()
         self.case, self.case_dir = case, folder
+        self.trust_files = case.trust_store()  # the case's own, chosen at an earlier import
         recent = [str(folder)] + [p for p in self.recent_cases() if p != str(folder)]
         self.settings.setValue("recent/cases", recent[:MAX_RECENT])
         self._fill_recent()
@@ -309,7 +311,44 @@ class MainWindow(QMainWindow):
         files, _ = QFileDialog.getOpenFileNames(
             self, "Trust stores or public keys", "", "Trust stores (*.json *.pem);;All files (*)"
         )
-        self.trust_files = [Path(f) for f in files]
+        if not files:
+            return
+        paths = [Path(f) for f in files]
+        for path in paths:  # a store that does not load is said now, not mid-import
+            try:
+                load_trust(path, TrustStore())
+            except Error as exc:
+                QMessageBox.warning(self, "Not a trust store", exc.diagnostics())
+                return
+        if self.case is not None:
+            try:
+                self.case.set_trust_store(paths)  # kept with the case, journaled with digests
+            except Error as exc:
+                QMessageBox.warning(self, "Cannot keep the trust store", exc.diagnostics())
+                return
+        self.trust_files = paths
+        self.statusBar().showMessage(
+            "Trust store for this case: " + ", ".join(p.name for p in paths), 15_000
+        )
+
+    def ask_about_trust(self) -> str:
+        """Ask before importing sealed evidence without a trust store: choose, without, cancel."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("No trust store")
+        box.setText("This case has no trust store.")
+        box.setInformativeText(
+            "Sealed bundles imported without one are marked untrusted: their seals are checked, "
+            "but no key you trust vouches for the signer. Choose the trust store (or public key) "
+            "you received with the evidence, or import without one."
+        )
+        choose = box.addButton("Choose trust store…", QMessageBox.ButtonRole.AcceptRole)
+        without = box.addButton("Import without", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(choose)
+        box.exec()
+        clicked = box.clickedButton()
+        return "choose" if clicked is choose else "without" if clicked is without else "cancel"
 
     def _import_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Evidence to import")
@@ -331,6 +370,14 @@ class MainWindow(QMainWindow):
         if self.worker is not None and self.worker.is_running():
             QMessageBox.information(self, "Busy", "An import is already running.")
             return None
+        if not self.trust_files and may_hold_sealed_bundles(inputs):
+            answer = self.ask_about_trust()
+            if answer == "cancel":
+                return None
+            if answer == "choose":
+                self._choose_trust()
+                if not self.trust_files:
+                    return None
         return self._start_job(import_job(self.case_dir, inputs, self.trust_files), "Importing…")
 
     def _start_job(self, job: Any, label: str) -> JobWorker:

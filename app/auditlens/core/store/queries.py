@@ -1043,3 +1043,22 @@ def integrity_overview(case: Case) -> IntegrityOverview:
         ).fetchall()
     ]
     return IntegrityOverview(bundles, findings, raw)
+
+
+def trust_paths(case: Case) -> list[str]:
+    """The trust store files the examiner chose for this case (the workbench imports with them)."""
+    value = case.scalar("SELECT value FROM meta WHERE key = 'trust_paths'")
+    if not value:
+        return []
+    try:
+        paths = json.loads(value)
+    except ValueError:
+        return []
+    return [str(p) for p in paths] if isinstance(paths, list) else []
+
+
+def set_trust_paths(case: Case, paths: list[str]) -> None:
+    """Remember ``paths`` as the case's trust store."""
+    case.db.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('trust_paths', ?)", [json.dumps(list(paths))]
+    )

@@ -33,7 +33,7 @@ from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditlens.core.errors import UsageError
+from auditlens.core.errors import InvalidInputError, UsageError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
 from auditlens.core.store.case import DATABASE, DB_NAME, Case
@@ -160,6 +160,22 @@ class Examination:
         report = yield from Importer(self._case, trust, token=token).run(inputs)
         yield from self.order(token=token)
         return report
+
+    def trust_store(self) -> list[Path]:
+        """The trust store files chosen for this case (docs/case.md, the workbench)."""
+        return [Path(p) for p in queries.trust_paths(self._case)]
+
+    def set_trust_store(self, paths: Sequence[Path]) -> None:
+        """Choose the case's trust store: journaled with each file's SHA-256 (read now)."""
+        chosen = []
+        for path in paths:
+            try:
+                sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError as exc:
+                raise InvalidInputError(f"cannot read: {exc.strerror}", path=str(path)) from exc
+            chosen.append({"path": str(path.resolve()), "sha256": sha256})
+        queries.set_trust_paths(self._case, [c["path"] for c in chosen])
+        self._journal("trust_store", {"files": chosen})
 
     def order(self, *, token: CancelToken | None = None) -> Generator[Progress, None, None]:
         """Give the events their time order and rebuild the lookup tables, when needed."""
@@ -398,3 +414,32 @@ class Examination:
             },
         )
         return proof
+
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+
+
+def may_hold_sealed_bundles(paths: Sequence[Path]) -> bool:
+    """Whether importing ``paths`` may meet a sealed bundle (a question worth asking for trust).
+
+    A guess from names only, never reading evidence: a folder with ``manifest.json`` at its top
+    or one level down, or an archive. Raw logs (``.jsonl``, ``.json``, compressed) need no trust
+    store; a wrong guess only asks, or does not ask, the question.
+    """
+    for path in paths:
+        name = path.name.lower()
+        if name.endswith(ARCHIVE_SUFFIXES):
+            return True
+        try:
+            if path.is_dir() and (
+                (path / "manifest.json").is_file()
+                or any(
+                    (child / "manifest.json").is_file()
+                    or child.name.lower().endswith(ARCHIVE_SUFFIXES)
+                    for child in path.iterdir()
+                )
+            ):
+                return True
+        except OSError:
+            continue
+    return False
