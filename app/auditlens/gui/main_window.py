@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
         self.events.follow_actor.connect(self.follow_actor)
         self.actors.actor_activated.connect(self.follow_actor)
         self.actors.mark_clicked.connect(self.actor_around)
-        self.integrity.finding_selected.connect(self.show_record)
+        self.integrity.place_requested.connect(self.show_place)
         self.tabs.addTab(self.integrity, "Integrity")
         self.tabs.addTab(self.events, "Events")
         self.tabs.addTab(self.actors, "Actors")
@@ -280,6 +280,15 @@ class MainWindow(QMainWindow):
         """Show a trace's waterfall."""
         self.tabs.setCurrentWidget(self.traces)
         self.traces.open_trace(trace_id)
+
+    def show_place(self, place: Any) -> None:
+        """Show the events a finding points at (views.Place), the whole time span."""
+        self.tabs.setCurrentWidget(self.events)
+        self.events.show_filter(
+            place.filter, via="pivot", pivot=place.pivot, time_range=(None, None)
+        )
+        if self.events.model.rowCount():
+            self.events.jump_to(0)
 
     def show_record(self, stream_id: str, seq: int) -> None:
         """Show the record a finding points at."""

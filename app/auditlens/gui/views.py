@@ -30,7 +30,7 @@ from auditlens.core.errors import Error, QuerySyntaxError
 from auditlens.core.schema import FIELDS
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
-from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Stretch
+from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Mark, Stretch
 from auditlens.gui.filter_bar import FilterBar
 from auditlens.gui.models import (
     EVENT_COLUMNS,
@@ -66,6 +66,19 @@ def field_words() -> list[str]:
 def completion_words(reader: Examination) -> list[str]:
     """``field:value`` words for values seen in the case (run off the GUI thread)."""
     return [f"{field}:{quote_value(value)}" for field, value in reader.completion_values()]
+
+
+AROUND = 10  # records shown either side of a gap or a deleted record
+RECORD_CODES = ("RECORD_MODIFIED", "RECORD_INSERTED", "RECORDS_REORDERED", "DUPLICATE_RECORD")
+ENVELOPE_FILES = ("manifest.json", "manifest.dsse.json", "leaves.bin", "checkpoints.json")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the events view goes for a finding: a filter, and what it came from (journaled)."""
+
+    filter: str
+    pivot: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -437,7 +450,9 @@ class EventsView(LazyView):
         # The histogram in a worker: two more scans of the matching events (50 ms at 10^7) that
         # the table does not wait for.
         self.read_in_background(
-            self.session, lambda reader: reader.overview_histogram(query), self._drawn
+            self.session,
+            lambda reader: (*reader.overview_histogram(query), reader.gaps()),
+            self._drawn,
         )
         self.status.emit(f"{self.model.rowCount():,} events match")
 
@@ -526,8 +541,10 @@ class EventsView(LazyView):
         self.filter_bar.remember(text)
         self.apply_filter(text, via=via, pivot=pivot)
 
-    def _drawn(self, histogram: tuple[list[tuple[int | None, int]], int]) -> None:
-        self.histogram.set_data(*histogram)
+    def _drawn(self, read: tuple[list[tuple[int | None, int]], int, list[Any]]) -> None:
+        buckets, bucket, gaps = read
+        self.histogram.set_data(buckets, bucket)
+        self.histogram.set_gaps([(g.start_ns, g.end_ns) for g in gaps])
         self.loaded.emit()
 
     def _range_selected(self, start_ns: int, end_ns: int) -> None:
@@ -607,7 +624,8 @@ class EventsView(LazyView):
 class IntegrityView(LazyView):
     """Bundles with their verdicts, the findings, and the integrity map on the time axis."""
 
-    finding_selected = Signal(str, object)  # stream id, seq: show that record (seq is 64-bit)
+    # A finding's place in the events: a Place (the record, the file's records, the gap).
+    place_requested = Signal(object)
 
     BUNDLE_COLUMNS: ClassVar[list[tuple[str, str]]] = [
         ("verdict", "Verdict"),
@@ -636,6 +654,7 @@ class IntegrityView(LazyView):
         self.map = IntegrityMapWidget()
         self.bundles = RowsModel(self.BUNDLE_COLUMNS, self)
         self.findings = RowsModel(self.FINDING_COLUMNS, self)
+        self.overview: queries.IntegrityOverview | None = None
         self.bundle_table = _table(self.bundles)
         self.finding_table = _table(self.findings)
         self.finding_table.doubleClicked.connect(self._finding_activated)
@@ -670,33 +689,25 @@ class IntegrityView(LazyView):
                 place += f" seq {row['seq']}"
             row["place"] = place
         self.findings.set_rows(findings)
+        # A tampered bundle is drawn in the state of most of its records, and the records the
+        # findings name are marked where they are (issue 12: one modified record must not paint
+        # a whole day red).
         stretches = [
             Stretch(
                 b["stream_id"],
                 b["time_first_ns"] or 0,
                 b["time_last_ns"] or 0,
-                b["verdict"],
+                overview.record_states.get(b["bundle_id"], b["verdict"]),
                 f"seq {b['first_seq']}-{b['last_seq']}",
             )
             for b in bundles
         ]
-        for f in findings:
-            if f["code"] == "BUNDLE_GAP":
-                around = [b for b in bundles if b["stream_id"] == f["stream_id"]]
-                before = [b for b in around if (b["last_seq"] or 0) < (f["seq"] or 0)]
-                after = [b for b in around if (b["first_seq"] or 0) > (f["seq"] or 0)]
-                if before and after:
-                    stretches.append(
-                        Stretch(
-                            f["stream_id"],
-                            before[-1]["time_last_ns"] or 0,
-                            after[0]["time_first_ns"] or 0,
-                            "missing",
-                            "gap",
-                        )
-                    )
+        for gap in overview.gaps:
+            stretches.append(Stretch(gap.stream_id, gap.start_ns, gap.end_ns, "missing", "gap"))
         for stream, lo, hi in overview.raw_streams:
             stretches.append(Stretch(stream, lo, hi, "unsealed", "raw"))
+        self.overview = overview
+        self.map.set_marks([Mark(m.stream_id, m.time_ns, m.kind, m.seq) for m in overview.marks])
         self.map.set_stretches(stretches)
         # Sized once, on the first rows: again after every import costs the GUI thread for
         # nothing the person asked for (and moves columns under their eyes).
@@ -723,9 +734,40 @@ class IntegrityView(LazyView):
         )
 
     def _finding_activated(self, index: QModelIndex) -> None:
-        row = self.findings.rows[index.row()]
-        if row.get("stream_id") and row.get("seq") is not None:
-            self.finding_selected.emit(str(row["stream_id"]), int(row["seq"]))
+        place = self.place_of(self.findings.rows[index.row()])
+        if place is not None:
+            self.place_requested.emit(place)
+
+    def place_of(self, finding: dict[str, Any]) -> Place | None:
+        """Where a finding is in the events: its record, its file's records, or its gap.
+
+        None for a finding about an input with no events (an unreadable archive, say).
+        """
+        code, seq, stream = finding["code"], finding["seq"], finding["stream_id"]
+        path, line, bundle = finding["path"] or "", finding["line"], finding["bundle_id"]
+        what = {"finding": code}
+        if code == "BUNDLE_GAP" and self.overview is not None:
+            for gap in self.overview.gaps:
+                if (
+                    gap.stream_id == stream
+                    and gap.last_seq_before < (seq or 0) <= gap.first_seq_after
+                ):
+                    low, high = gap.last_seq_before - AROUND, gap.first_seq_after + AROUND - 1
+                    return Place(
+                        f"stream_id:{quote_value(stream)} AND seq:[{max(low, 0)} TO {high}]", what
+                    )
+        if code == "RECORD_DELETED" and seq is not None and stream:
+            low, high = max(seq - AROUND, 0), seq + AROUND
+            return Place(f"stream_id:{quote_value(stream)} AND seq:[{low} TO {high}]", what)
+        if "!" in path and line is not None:
+            return Place(f"file:{quote_value(path)} AND line:{line}", what)
+        if seq is not None and stream and code in RECORD_CODES:
+            return Place(f"stream_id:{quote_value(stream)} AND seq:{seq}", what)
+        if "!" in path and not path.endswith(ENVELOPE_FILES):
+            return Place(f"file:{quote_value(path)}", what)  # the file's records
+        if bundle:
+            return Place(f"bundle_id:{quote_value(bundle)}", what)
+        return None
 
 
 class ActorsView(LazyView):

@@ -1003,6 +1003,43 @@ def case_counts(case: Case) -> CaseCounts:
     )
 
 
+# Findings about single records, and what the integrity map calls them (issue 12: the map draws
+# the records, not the whole bundle).
+RECORD_FINDINGS = {
+    "RECORD_MODIFIED": "modified",
+    "RECORD_INSERTED": "inserted",
+    "RECORD_DELETED": "deleted",
+    "RECORDS_REORDERED": "reordered",
+    "DUPLICATE_RECORD": "duplicate",
+}
+
+
+@dataclass(frozen=True)
+class RecordMark:
+    """A record a finding is about, placed on the time axis of its stream.
+
+    A deleted record has no event: it is placed at the time of the last event of its stream
+    sealed before it (or the first after, when none is), where it was.
+    """
+
+    stream_id: str
+    time_ns: int
+    kind: str  # modified, inserted, deleted, reordered, duplicate
+    seq: int | None
+    code: str
+
+
+@dataclass(frozen=True)
+class StreamGap:
+    """Sequence numbers of a stream that no bundle in the case holds, between two bundles."""
+
+    stream_id: str
+    last_seq_before: int
+    first_seq_after: int
+    start_ns: int  # the last time of the bundle before
+    end_ns: int  # the first time of the bundle after
+
+
 @dataclass(frozen=True)
 class IntegrityOverview:
     """Bundles, findings and unsealed streams of a case, as the integrity view shows them.
@@ -1011,11 +1048,18 @@ class IntegrityOverview:
         bundles: one dict per bundle (verdict, stream, sequence range, signer, times, path).
         findings: one dict per finding, errors first.
         raw_streams: ``(stream_id, first ns, last ns)`` of each stream of unsealed events.
+        marks: the records findings are about, on the time axis.
+        gaps: the gaps between bundles of each stream.
+        record_states: for each bundle with events, the integrity most of its events have (a
+            tampered bundle's intact records stay ``verified``: only the marked ones are not).
     """
 
     bundles: list[dict[str, Any]]
     findings: list[dict[str, Any]]
     raw_streams: list[tuple[str, int, int]]
+    marks: list[RecordMark] = field(default_factory=list)
+    gaps: list[StreamGap] = field(default_factory=list)
+    record_states: dict[str, str] = field(default_factory=dict)
 
 
 def integrity_overview(case: Case) -> IntegrityOverview:
@@ -1042,7 +1086,90 @@ def integrity_overview(case: Case) -> IntegrityOverview:
             "AND time_ns IS NOT NULL GROUP BY stream_id ORDER BY stream_id"
         ).fetchall()
     ]
-    return IntegrityOverview(bundles, findings, raw)
+    return IntegrityOverview(
+        bundles,
+        findings,
+        raw,
+        record_marks(case),
+        stream_gaps(bundles, findings),
+        _record_states(case, [b["bundle_id"] for b in bundles if b["verdict"] == "tampered"]),
+    )
+
+
+def record_marks(case: Case) -> list[RecordMark]:
+    """Where the records that findings name lie in time (see :class:`RecordMark`).
+
+    A finding names its record by file and line (the event read there) or, for a deleted one,
+    by stream and sequence number.
+    """
+    codes = list(RECORD_FINDINGS)
+    rows = case.db.execute(
+        "SELECT f.code, f.stream_id, f.seq, coalesce("
+        "  (SELECT min(e.time_ns) FROM events AS e WHERE f.code <> 'RECORD_DELETED' "
+        "   AND e.file = f.path AND e.line = f.line), "
+        "  (SELECT max(e.time_ns) FROM events AS e WHERE e.stream_id = f.stream_id "
+        "   AND e.seq < f.seq AND e.bundle_id IS NOT NULL), "
+        "  (SELECT min(e.time_ns) FROM events AS e WHERE e.stream_id = f.stream_id "
+        "   AND e.seq > f.seq AND e.bundle_id IS NOT NULL)) AS time_ns "
+        "FROM findings AS f WHERE list_contains(?, f.code) ORDER BY time_ns, f.seq",
+        [codes],
+    ).fetchall()
+    return [
+        RecordMark(str(stream or ""), int(when), RECORD_FINDINGS[code], seq, code)
+        for code, stream, seq, when in rows
+        if when is not None
+    ]
+
+
+def stream_gaps(bundles: list[dict[str, Any]], findings: list[dict[str, Any]]) -> list[StreamGap]:
+    """The gaps ``BUNDLE_GAP`` findings name, each between the bundles around it."""
+    gaps: list[StreamGap] = []
+    seen: set[tuple[str, int, int]] = set()
+    for finding in findings:
+        if finding["code"] != "BUNDLE_GAP" or finding["seq"] is None:
+            continue
+        around = [b for b in bundles if b["stream_id"] == finding["stream_id"]]
+        before = [b for b in around if (b["last_seq"] or 0) < finding["seq"]]
+        after = [b for b in around if (b["first_seq"] or 0) >= finding["seq"]]
+        if not before or not after:
+            continue
+        last = max(before, key=lambda b: b["last_seq"] or 0)
+        first = min(after, key=lambda b: b["first_seq"] or 0)
+        key = (str(finding["stream_id"]), int(last["last_seq"]), int(first["first_seq"]))
+        if key in seen or key[2] <= key[1] + 1:
+            continue  # said twice, or filled by a bundle imported later
+        seen.add(key)
+        gaps.append(
+            StreamGap(
+                key[0], key[1], key[2], last["time_last_ns"] or 0, first["time_first_ns"] or 0
+            )
+        )
+    return gaps
+
+
+def _record_states(case: Case, bundle_ids: list[str]) -> dict[str, str]:
+    if not bundle_ids:
+        return {}
+    rows = case.db.execute(
+        "SELECT bundle_id, arg_max(integrity, n) FROM (SELECT bundle_id, integrity, "
+        "count(*) AS n FROM events WHERE list_contains(?, bundle_id) GROUP BY ALL) "
+        "GROUP BY bundle_id",
+        [bundle_ids],
+    ).fetchall()
+    return {str(b): str(state) for b, state in rows}
+
+
+def gaps(case: Case) -> list[StreamGap]:
+    """The gaps between the bundles of each stream (for marking them on a time axis)."""
+    bundles = row_dicts(
+        case.db.execute(
+            "SELECT stream_id, first_seq, last_seq, time_first_ns, time_last_ns FROM bundles"
+        )
+    )
+    findings = row_dicts(
+        case.db.execute("SELECT code, seq, stream_id FROM findings WHERE code = 'BUNDLE_GAP'")
+    )
+    return stream_gaps(bundles, findings)
 
 
 def trust_paths(case: Case) -> list[str]:

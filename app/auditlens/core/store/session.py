@@ -283,6 +283,10 @@ class Examination:
         """The histogram drawn over an applied view and its bucket (not journaled)."""
         return queries.overview_histogram(self._case, query)
 
+    def gaps(self) -> list[queries.StreamGap]:
+        """The gaps between bundles, marked on the events histogram (not journaled)."""
+        return queries.gaps(self._case)
+
     def completion_values(self) -> list[tuple[str, str]]:
         """``(field, value)`` pairs for the filter bar's completer (not journaled)."""
         return queries.completion_values(self._case)
@@ -378,6 +382,8 @@ class Examination:
                 "bundles": len(found.bundles),
                 "findings": len(found.findings),
                 "raw_streams": len(found.raw_streams),
+                "record_marks": len(found.marks),
+                "gaps": len(found.gaps),
                 "digest": digest(
                     {
                         "bundles": [(b["bundle_id"], b["verdict"]) for b in found.bundles],
