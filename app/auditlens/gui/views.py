@@ -148,8 +148,11 @@ class LazyView(QWidget):
         """``done(read(reader))`` on a reader of ``session`` in a worker: seconds at 10^7 events.
 
         A newer read replaces one still running (whose answer is dropped); a failure shows in
-        ``read_failed``.
+        ``read_failed``. Nothing is read from a case already closed (a view outliving its
+        window, shown once more while it is torn down).
         """
+        if session.closed:
+            return
         self.reader.start(query_job(session, read), done, self.read_failed)
 
     def read_failed(self, message: str) -> None:
@@ -168,7 +171,8 @@ class LazyView(QWidget):
     def showEvent(self, event: Any) -> None:  # noqa: N802
         """Refresh a view that went out of date while hidden."""
         super().showEvent(event)
-        if self.stale:
+        session = getattr(self, "session", None)
+        if self.stale and not (session is not None and session.closed):
             self.refresh()
 
 

@@ -80,6 +80,7 @@ class Examination:
             raise UsageError(f"unknown origin {origin!r}: one of {', '.join(ORIGINS)}")
         self._case = case
         self.origin = origin
+        self.closed = False
         case.origin = origin
 
     # -- opening and closing ----------------------------------------------------------------
@@ -129,6 +130,7 @@ class Examination:
 
     def close(self) -> None:
         """Close the case (or the reader's cursor)."""
+        self.closed = True
         self._case.close()
 
     def __enter__(self) -> Examination:
