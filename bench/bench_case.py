@@ -152,7 +152,7 @@ def build_base(workdir: Path) -> Path:
 def _split_stream(job: tuple[str, list[str], str]) -> tuple[str, int]:
     import re
 
-    from auditlens.core.bundle.formats import read_records
+    from auditlens.core.formats.registry import read_records
 
     stream_id, files, root = job
     id_re = re.compile(
@@ -315,8 +315,8 @@ def _stream_counts(base: Path, records: int) -> dict[str, list[int]]:
 def _seal_stream(job: tuple[str, str, str, str, list[int]]) -> list[tuple[int, str, int]]:
     """Seal one stream: one bundle per day per copy, each continuing the one before."""
     from auditlens.cli.output import drive
-    from auditlens.core.bundle.formats import SourceRecord
     from auditlens.core.bundle.seal import seal
+    from auditlens.core.formats.base import SourceRecord
     from auditlens.core.sample.case import sample_signing_key
 
     stream_id, kind, base, out, counts = job

@@ -249,9 +249,9 @@ def big_bundle(tmp_path_factory: pytest.TempPathFactory) -> BigBundle:
 
     Shared: never modify it.
     """
-    from auditlens.core.bundle.formats import SourceRecord
     from auditlens.core.bundle.seal import seal
     from auditlens.core.crypto.keys import sample_key
+    from auditlens.core.formats.base import SourceRecord
     from auditlens.core.store import importer
     from auditlens.core.verify import verifier
 

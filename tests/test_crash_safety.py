@@ -39,9 +39,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from auditlens.core.bundle.formats import SourceRecord
 from auditlens.core.bundle.seal import seal
 from auditlens.core.crypto.keys import sample_key
+from auditlens.core.formats.base import SourceRecord
 from auditlens.core.schema import FIELD_NAMES
 from auditlens.core.store import importer
 from auditlens.core.store.case import DB_NAME

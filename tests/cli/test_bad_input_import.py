@@ -46,11 +46,13 @@ import pytest
 import zstandard
 
 from auditlens.cli.main import main
-from auditlens.core.bundle import formats
 from auditlens.core.bundle.manifest import LEAVES_PATH
 from auditlens.core.bundle.seal import seal
 from auditlens.core.crypto import hashing
 from auditlens.core.crypto.keys import sample_key
+from auditlens.core.errors import InvalidInputError as _InvalidInputError
+from auditlens.core.errors import LimitExceededError as _LimitExceededError
+from auditlens.core.formats import jsontext, registry, streams
 from auditlens.core.schema import FIELD_NAMES
 from auditlens.core.store import decode, importer, queries
 from auditlens.core.store.case import DB_NAME
@@ -573,8 +575,8 @@ def import_lowered(case: Path, path: Path, limit: int) -> subprocess.CompletedPr
     """``auditlens import`` with MAX_DECOMPRESSED lowered to ``limit`` (capped, as above)."""
     code = (
         "import sys\n"
-        "from auditlens.core.bundle import formats\n"
-        f"formats.MAX_DECOMPRESSED = {limit}\n"
+        "from auditlens.core.formats import streams\n"
+        f"streams.MAX_DECOMPRESSED = {limit}\n"
         "from auditlens.cli.main import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
@@ -607,7 +609,7 @@ def test_a_raw_compression_bomb_is_refused_by_its_ratio(tmp_path: Path) -> None:
 
     path = bomb(tmp_path, "gzip", 256)  # 256 MiB from about 256 KB
     assert path.stat().st_size * MAX_COMPRESSION_RATIO < 256 * len(BOMB_LINE)
-    done = import_lowered(tmp_path / "case", path, formats.MAX_DECOMPRESSED)
+    done = import_lowered(tmp_path / "case", path, streams.MAX_DECOMPRESSED)
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     assert done.returncode == EXIT_CODES[Verdict.INVALID], done.stdout + done.stderr
     assert done.stderr.startswith(f"auditlens: error: {path}"), done.stderr
@@ -630,21 +632,21 @@ def test_an_integer_at_the_digit_limit_is_read_and_one_past_it_is_refused(
         number = (sign + "9" * digits).encode()
         return b'{"timestamp":"2026-03-02T08:00:01.000Z","action":"READ","n":' + number + b"}"
 
-    at_limit = write_jsonl(tmp_path / "at.jsonl", [GOOD_LINE, record(formats.MAX_INT_DIGITS)])
-    records = list(formats.read_records(at_limit))
+    at_limit = write_jsonl(tmp_path / "at.jsonl", [GOOD_LINE, record(jsontext.MAX_INT_DIGITS)])
+    records = list(registry.read_records(at_limit))
     assert [r.origin for r in records] == [1, 2]
-    assert json.loads(records[1].line)["n"] == int(sign + "9" * formats.MAX_INT_DIGITS)
-    past = write_jsonl(tmp_path / "past.jsonl", [GOOD_LINE, record(formats.MAX_INT_DIGITS + 1)])
-    with pytest.raises(formats.LimitExceededError) as refused:
-        list(formats.read_records(past))
+    assert json.loads(records[1].line)["n"] == int(sign + "9" * jsontext.MAX_INT_DIGITS)
+    past = write_jsonl(tmp_path / "past.jsonl", [GOOD_LINE, record(jsontext.MAX_INT_DIGITS + 1)])
+    with pytest.raises(_LimitExceededError) as refused:
+        list(registry.read_records(past))
     assert (refused.value.path, refused.value.line) == (str(past), 2)
-    assert f"limit of {formats.MAX_INT_DIGITS} digits" in refused.value.message
+    assert f"limit of {jsontext.MAX_INT_DIGITS} digits" in refused.value.message
 
 
 def test_documents_with_their_own_range_checks_take_long_integers_to_them() -> None:
     # A manifest's version or sequence number is checked by its parser, which names the field.
-    digits = "9" * (formats.MAX_INT_DIGITS + 1)
-    assert formats.strict_json_loads(f'{{"v":{digits}}}'.encode(), path="m") == {"v": int(digits)}
+    digits = "9" * (jsontext.MAX_INT_DIGITS + 1)
+    assert jsontext.strict_json_loads(f'{{"v":{digits}}}'.encode(), path="m") == {"v": int(digits)}
 
 
 def test_a_zstd_stream_is_accepted_exactly_when_it_ends_at_a_frame_boundary(
@@ -664,11 +666,11 @@ def test_a_zstd_stream_is_accepted_exactly_when_it_ends_at_a_frame_boundary(
     ends = {len(first): 15, len(first) + len(skippable): 15, len(data): 30}
     path = tmp_path / "logs.jsonl.zst"
     accepted = {}
-    for cut in range(len(formats._ZSTD_MAGIC), len(data) + 1):
+    for cut in range(len(streams._ZSTD_MAGIC), len(data) + 1):
         path.write_bytes(data[:cut])
         try:
-            accepted[cut] = len(list(formats.read_records(path)))
-        except formats.InvalidInputError as exc:
+            accepted[cut] = len(list(registry.read_records(path)))
+        except _InvalidInputError as exc:
             assert exc.path == str(path)
     assert accepted == ends
 
@@ -678,7 +680,7 @@ def test_the_raw_ratio_limit_takes_a_compressible_file_and_stops_a_bomb(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The ratio counts past MIN_RATIO_CHECK_BYTES (64 MiB); lowered here so small files show it.
-    monkeypatch.setattr(formats, "MIN_RATIO_CHECK_BYTES", 64 * 1024)
+    monkeypatch.setattr(streams, "MIN_RATIO_CHECK_BYTES", 64 * 1024)
     whitespace = textured(b" ", b"\t\r", size=64 * 1024 - 1, every=16) + b"\n"  # compresses ~15x
     blank = b" " * (64 * 1024 - 1) + b"\n"  # compresses ~1000x
     for name, filler, refused in (("textured", whitespace, False), ("blank", blank, True)):
@@ -689,15 +691,15 @@ def test_the_raw_ratio_limit_takes_a_compressible_file_and_stops_a_bomb(
         else:
             path.write_bytes(zstandard.ZstdCompressor().compress(content))
         ratio = len(content) / path.stat().st_size
-        assert (ratio > formats.MAX_COMPRESSION_RATIO) is refused, ratio
+        assert (ratio > streams.MAX_COMPRESSION_RATIO) is refused, ratio
         if not refused:
-            assert [r.origin for r in formats.read_records(path)] == [1]
+            assert [r.origin for r in registry.read_records(path)] == [1]
             continue
-        with pytest.raises(formats.LimitExceededError) as stopped:
-            list(formats.read_records(path))
+        with pytest.raises(_LimitExceededError) as stopped:
+            list(registry.read_records(path))
         assert stopped.value.path == str(path)
         assert (
-            f"exceeds the ratio limit of {formats.MAX_COMPRESSION_RATIO}" in stopped.value.message
+            f"exceeds the ratio limit of {streams.MAX_COMPRESSION_RATIO}" in stopped.value.message
         )
 
 

@@ -152,24 +152,31 @@ def test_import_creates_the_case_folder_and_reports_every_input(cli: Any, tmp_pa
 
 
 @pytest.mark.parametrize(
-    ("inputs", "trust", "code", "verdicts"),
+    ("inputs", "trust", "code", "verdicts", "stream"),
     [
-        (AUDIT_BUNDLES[:1], True, 0, ["verified"]),
-        (AUDIT_BUNDLES[:1], False, 3, ["untrusted"]),
-        ([AUDIT_BUNDLES[0], AUDIT_BUNDLES[2]], True, 1, ["verified", "tampered"]),  # a gap
+        (AUDIT_BUNDLES[:1], True, 0, ["verified"], "verified"),
+        (AUDIT_BUNDLES[:1], False, 3, ["untrusted"], "untrusted"),
+        # A gap: both bundles are intact, the stream between them is not.
+        ([AUDIT_BUNDLES[0], AUDIT_BUNDLES[2]], True, 1, ["verified", "verified"], "tampered"),
     ],
     ids=["verified", "untrusted", "gap"],
 )
 def test_import_exit_code_is_the_worst_verdict(
-    cli: Any, tmp_path: Path, inputs: list[Path], trust: bool, code: int, verdicts: list[str]
+    cli: Any,
+    tmp_path: Path,
+    inputs: list[Path],
+    trust: bool,
+    code: int,
+    verdicts: list[str],
+    stream: str,
 ) -> None:
     args = ["--trust", SAMPLE_TRUST] if trust else []
     result = cli("import", tmp_path / "case", *inputs, *args)
     assert result.code == code, result.err
-    assert [line.split("]")[0][1:] for line in result.out.splitlines() if line.startswith("[")] == (
-        verdicts
-    )
-    if "tampered" in verdicts:
+    tagged = [line for line in result.out.splitlines() if line.startswith("[")]
+    assert [line.split("]")[0][1:] for line in tagged if "] stream " not in line] == verdicts
+    assert [line.split("]")[0][1:] for line in tagged if "] stream " in line] == [stream]
+    if stream == "tampered":
         assert "BUNDLE_GAP" in result.out
 
 

@@ -523,9 +523,20 @@ def test_verify_json_has_the_documented_shape(
     (tampered / DATA).write_bytes(b"".join(lines[:2] + lines[3:]))  # delete line 3
     code, report = verify_json(cli, sealed, tampered, trust=signer[1])
     assert code == 1
-    assert set(report) == {"verdict", "bundles", "findings"}
+    assert set(report) == {"verdict", "bundles", "streams", "findings"}
     assert report["verdict"] == "tampered"
     manifest = manifest_of(sealed)
+    # Both copies carry one manifest: the intact one is the stream's, the other a replay.
+    assert report["streams"] == [
+        {
+            "stream_id": "cli.audit",
+            "epoch": int(manifest["stream"]["epoch"]),
+            "first_seq": int(manifest["records"]["first_seq"]),
+            "last_seq": int(manifest["records"]["last_seq"]),
+            "bundles": [str(sealed)],
+            "verdict": "verified",
+        }
+    ]
     assert [set(b) for b in report["bundles"]] == [BUNDLE_KEYS, BUNDLE_KEYS]
     assert report["bundles"][0] == {
         "path": str(sealed),
@@ -542,7 +553,7 @@ def test_verify_json_has_the_documented_shape(
     for finding in report["findings"]:
         assert set(finding) == FINDING_KEYS
         assert finding["code"] in CODES
-        assert finding["severity"] == CODES[finding["code"]][1]
+        assert finding["severity"] == CODES[finding["code"]].severity
         assert isinstance(finding["message"], str) and finding["message"]
         for key in ("line", "seq"):
             assert finding[key] is None or isinstance(finding[key], int)

@@ -9,8 +9,9 @@ import zstandard
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from auditlens.core.bundle.formats import parse_time_ns, read_records
-from auditlens.core.errors import InvalidInputError, LimitExceededError
+from auditlens.core.errors import InvalidInputError, LimitExceededError, UnsupportedFormatError
+from auditlens.core.formats.registry import read_records
+from auditlens.core.formats.times import parse_time_ns
 
 COMPAT = Path(__file__).resolve().parents[1] / "data" / "otlp-examples"
 
@@ -123,8 +124,13 @@ def test_proto_truncated_and_oversized_prefix_name_the_offset(tmp_path):
     with pytest.raises(InvalidInputError, match="truncated") as exc:
         list(read_records(path))
     assert exc.value.offset == 4 + len(message)
+    path.write_bytes(len(message).to_bytes(4, "big") + message + (2**32 - 1).to_bytes(4, "big"))
+    with pytest.raises(LimitExceededError, match="exceeds the limit") as exc:
+        list(read_records(path))
+    assert exc.value.offset == 4 + len(message)
+    # At the start of the input the same prefix is no proto framing at all: no format reads it.
     path.write_bytes((2**32 - 1).to_bytes(4, "big") + b"x")
-    with pytest.raises(LimitExceededError, match="exceeds the limit"):
+    with pytest.raises(UnsupportedFormatError, match="otlp-proto: first 4 bytes ff ff ff ff"):
         list(read_records(path))
 
 
@@ -198,3 +204,11 @@ def test_empty_file_is_an_error(tmp_path):
 def test_parse_time_ns_keeps_nanoseconds_and_offsets():
     assert parse_time_ns("1970-01-01T00:00:01.000000001Z") == 1_000_000_001
     assert parse_time_ns("1970-01-01T01:00:00+01:00") == 0
+
+
+def test_raw_inputs_have_the_ratio_limit_of_archive_entries():
+    from auditlens.core.bundle import container
+    from auditlens.core.formats import streams
+
+    assert streams.MAX_COMPRESSION_RATIO == container.MAX_COMPRESSION_RATIO
+    assert streams.MIN_RATIO_CHECK_BYTES == container.MIN_RATIO_CHECK_BYTES

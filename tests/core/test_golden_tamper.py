@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from auditlens.core.verify.findings import EXIT_CODES, Verdict
+from auditlens.core.verify.report import VerifyReport
 from auditlens.core.verify.trust import TrustStore, load_trust
-from auditlens.core.verify.verifier import VerifyReport, verify_paths
+from auditlens.core.verify.verifier import verify_paths
 from golden.make_golden import ExpectedFinding, GoldenCase, make_golden, run
 
 CASES = [

@@ -27,7 +27,7 @@ from auditlens.core.sample.case import sample_signing_key
 from auditlens.core.store import importer as importer_module
 from auditlens.core.store.case import Case
 from auditlens.core.store.importer import Importer, ImportReport
-from auditlens.core.verify import verifier as verifier_module
+from auditlens.core.verify.steps import manifest as manifest_step
 from auditlens.core.verify.trust import load_trust
 from auditlens.core.verify.verifier import BundleVerifier
 from golden.make_golden import run
@@ -148,7 +148,7 @@ def test_a_bundle_folder_is_hashed_file_by_file_before_anything_parses_it(tmp_pa
     trust = load_trust(SAMPLE / "truststore.json")
     events: list[tuple[str, str, str]] = []  # (what, file name or "", thread name)
     hash_file = importer_module._sha256_file
-    parse = verifier_module.strict_json_loads
+    parse = manifest_step.strict_json_loads
     decode = importer_module.decode_task
 
     def spy_hash(path: Path, token: CancelToken) -> tuple[str, int]:
@@ -168,7 +168,7 @@ def test_a_bundle_folder_is_hashed_file_by_file_before_anything_parses_it(tmp_pa
         return threading.current_thread().name
 
     # Every module that parses bundle metadata holds its own name for the parser.
-    parsers = [verifier_module, manifest_module, envelope_module]
+    parsers = [manifest_step, manifest_module, envelope_module]
     patches: dict[tuple[Any, str], Any] = {
         (importer_module, "_sha256_file"): spy_hash,
         **{(module, "strict_json_loads"): spy_parse for module in parsers},

@@ -499,7 +499,7 @@ AUDIT_RECORDS = [
 
 
 def audit_expectation(record: dict[str, Any]) -> dict[str, Any]:
-    from auditlens.core.bundle.formats import parse_time_ns
+    from auditlens.core.formats.times import parse_time_ns
 
     return {
         "kind": "audit",
@@ -575,7 +575,7 @@ def span_hit(n: int) -> dict[str, Any]:
 
 
 def expected_span(n: int) -> dict[str, Any]:
-    from auditlens.core.bundle.formats import parse_time_ns
+    from auditlens.core.formats.times import parse_time_ns
 
     source = span_source(n)
     return {
@@ -653,7 +653,7 @@ def test_opensearch_log_and_audit_index_documents_import(tmp_path: Path) -> None
     assert [r.records for r in report.inputs] == [1, 2]
     log_event, *audit_events = events(tmp_path / "case")
 
-    from auditlens.core.bundle.formats import parse_time_ns
+    from auditlens.core.formats.times import parse_time_ns
 
     assert pick(
         log_event,
@@ -819,12 +819,17 @@ def test_importing_the_same_bundle_twice_is_a_replay_whatever_its_container(
 
 
 def registry_codes(result: Any) -> set[str]:
-    return {f.code for f in result.findings if f.code.startswith("BUNDLE_")}
+    """Codes of the findings between bundles of the input's stream, after its import."""
+    return {s.finding.code for s in result.stream.findings} if result.stream else set()
 
 
 def registry_finding(result: Any, code: str, bundle: Path) -> Any:
-    """The finding ``code`` that names ``bundle`` (a fork may name both of its halves)."""
-    (found,) = [f for f in result.findings if f.code == code and str(f.path) == str(bundle)]
+    """The stream finding ``code`` about ``bundle`` (a fork may name both of its halves)."""
+    (found,) = [
+        s.finding
+        for s in result.stream.findings
+        if s.finding.code == code and str(s.finding.path) == str(bundle)
+    ]
     return found
 
 
@@ -834,17 +839,24 @@ def test_a_skipped_bundle_is_reported_as_a_gap(tmp_path: Path) -> None:
     do_import(case, b1, trust=sample_trust())
     (result,) = do_import(case, b3, trust=sample_trust()).inputs
     assert registry_codes(result) == {"BUNDLE_GAP"}
-    assert result.verdict.value == "tampered"
+    # The gap is the stream's, between bundles 1 and 3: bundle 3 itself is intact.
+    assert result.verdict.value == "verified"
+    assert result.stream.verdict.value == "tampered"
     gap = registry_finding(result, "BUNDLE_GAP", b3)
     assert gap.seq == int(manifest_of(b1)["records"]["last_seq"]) + 1
-    stored = rows(case, "SELECT code, seq, bundle_id FROM findings WHERE code = 'BUNDLE_GAP'")
+    stored = rows(
+        case,
+        "SELECT code, seq, bundle_id FROM stream_findings "
+        "WHERE code = 'BUNDLE_GAP' AND closed_input_id IS NULL",
+    )
     assert stored == [
         {"code": "BUNDLE_GAP", "seq": gap.seq, "bundle_id": manifest_of(b3)["bundle_id"]}
     ]
     assert rows(case, "SELECT verdict FROM bundles ORDER BY first_seq") == [
         {"verdict": "verified"},
-        {"verdict": "tampered"},
+        {"verdict": "verified"},
     ]
+    assert rows(case, "SELECT verdict FROM streams") == [{"verdict": "tampered"}]
 
 
 def test_a_gap_is_reported_whatever_the_import_order(tmp_path: Path) -> None:
@@ -852,8 +864,8 @@ def test_a_gap_is_reported_whatever_the_import_order(tmp_path: Path) -> None:
     case = tmp_path / "case"
     do_import(case, b3, trust=sample_trust())
     do_import(case, b1, trust=sample_trust())
-    codes = [r["code"] for r in rows(case, "SELECT code FROM findings")]
-    assert "BUNDLE_GAP" in codes
+    codes = [r["code"] for r in rows(case, "SELECT code FROM stream_findings")]
+    assert codes == ["BUNDLE_GAP"]
 
 
 @pytest.fixture(scope="module")
@@ -883,11 +895,15 @@ def test_a_second_successor_of_a_bundle_is_reported_as_a_fork(
     case = tmp_path / "case"
     do_import(case, b1, b2, trust=sample_trust())
     (result,) = do_import(case, other_successor, trust=sample_trust()).inputs
-    assert result.verdict.value == "tampered"
+    # Both successors are signed by the same trusted key: neither is preferred, both are named,
+    # and the fork is the stream's; each bundle keeps its own verdict.
+    assert result.verdict.value == "verified"
+    assert result.stream.verdict.value == "tampered"
     assert registry_codes(result) == {"BUNDLE_FORK"}
     fork = registry_finding(result, "BUNDLE_FORK", other_successor)
     assert fork.seq == int(manifest_of(b1)["records"]["last_seq"]) + 1
-    assert "BUNDLE_FORK" in {r["code"] for r in rows(case, "SELECT code FROM findings")}
+    assert registry_finding(result, "BUNDLE_FORK", b2).seq == fork.seq
+    assert {r["code"] for r in rows(case, "SELECT code FROM stream_findings")} == {"BUNDLE_FORK"}
 
 
 def test_a_rolled_back_bundle_is_reported(tmp_path: Path) -> None:
@@ -914,7 +930,7 @@ def test_a_rolled_back_bundle_is_reported(tmp_path: Path) -> None:
     case = tmp_path / "case"
     do_import(case, b1, b2, trust=sample_trust())
     (result,) = do_import(case, rolled, trust=sample_trust()).inputs
-    assert result.verdict.value == "tampered"
+    assert result.stream.verdict.value == "tampered"
     assert registry_codes(result) == {"BUNDLE_ROLLBACK"}
     assert registry_finding(result, "BUNDLE_ROLLBACK", rolled).seq == rolled_back_last + 1
 

@@ -46,7 +46,6 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from auditlens.core.bundle.canonical import MAX_SAFE_INTEGER, canonicalize
 from auditlens.core.bundle.container import open_container
 from auditlens.core.bundle.envelope import parse_envelope
-from auditlens.core.bundle.formats import SourceRecord, dumps_compact, parse_time_ns, read_records
 from auditlens.core.bundle.manifest import (
     CHECKPOINTS_PATH,
     LEAVES_PATH,
@@ -65,12 +64,17 @@ from auditlens.core.bundle.seal import seal
 from auditlens.core.crypto.dsse import sign_envelope
 from auditlens.core.crypto.keys import sample_key
 from auditlens.core.errors import Error
+from auditlens.core.formats.base import SourceRecord
+from auditlens.core.formats.jsontext import dumps_compact
+from auditlens.core.formats.registry import read_records
+from auditlens.core.formats.times import parse_time_ns
 from auditlens.core.resources import profiles_dir
 from auditlens.core.schema import EVENT_SCHEMA
 from auditlens.core.store.normalize import Normalizer, load_profiles
 from auditlens.core.verify.findings import Verdict
+from auditlens.core.verify.report import VerifyReport
 from auditlens.core.verify.trust import TrustStore, load_trust, truststore_document
-from auditlens.core.verify.verifier import VerifyReport, verify_paths
+from auditlens.core.verify.verifier import verify_paths
 
 COMPAT = Path(__file__).resolve().parents[1] / "data" / "otlp-examples"
 KEY = sample_key("property-tests")

@@ -580,13 +580,13 @@ def test_regenerating_the_vectors_gives_identical_files_and_section(tmp_path: Pa
 # --- docs/verification.md --------------------------------------------------------------------
 
 
-def _documented_codes() -> dict[str, tuple[str, str]]:
+def _documented_codes() -> dict[str, tuple[str, str, str]]:
     text = VERIFICATION.read_text(encoding="utf-8")
-    rows = re.findall(r"^\| `([A-Z_]+)` \| (\w+) \| (\w+) \|", text, flags=re.M)
-    result: dict[str, tuple[str, str]] = {}
-    for code, category, severity in rows:
+    rows = re.findall(r"^\| `([A-Z_]+)` \| (\w+) \| (\w+) \| (\w+) \|", text, flags=re.M)
+    result: dict[str, tuple[str, str, str]] = {}
+    for code, category, severity, scope in rows:
         assert code not in result, f"{code} documented twice"
-        result[code] = (category, severity)
+        result[code] = (category, severity, scope)
     return result
 
 
@@ -596,8 +596,8 @@ def test_every_finding_code_is_documented_and_every_documented_code_exists() -> 
     documented = _documented_codes()
     assert sorted(set(CODES) - set(documented)) == [], "codes missing from docs/verification.md"
     assert sorted(set(documented) - set(CODES)) == [], "docs/verification.md names unknown codes"
-    for code, (category, severity, _meaning) in CODES.items():
-        assert documented[code] == (category, severity), code
+    for code, (category, severity, scope, _meaning) in CODES.items():
+        assert documented[code] == (category, severity, scope), code
 
 
 def test_verification_steps_are_numbered_as_in_the_verifier() -> None:

@@ -91,8 +91,9 @@ with _instrumented:
     from auditlens.core.store.importer import import_inputs
     from auditlens.core.store.journal import verify_journal
     from auditlens.core.verify.findings import Verdict
+    from auditlens.core.verify.report import VerifyReport
     from auditlens.core.verify.trust import TrustStore, load_trust
-    from auditlens.core.verify.verifier import VerifyReport, verify_paths
+    from auditlens.core.verify.verifier import verify_paths
 
 REPO = Path(__file__).resolve().parents[2]
 COMPAT = REPO / "tests" / "data" / "otlp-examples"

@@ -100,7 +100,7 @@ class Case:
     name: str = ""  # the case's name (set by build)
 
 
-# Cases verify does not handle yet (bugs outside container.py and formats.py, reported with a
+# Cases verify does not handle yet (bugs outside container.py and formats/, reported with a
 # reproduction). Their tests are expected to fail, strictly: a fix makes them pass and the entry
 # must then go.
 # Open bugs, each a strict xfail in tests/cli/test_bad_input.py: remove an entry when it is fixed.
@@ -1542,7 +1542,7 @@ def check_ratio(path: Path, expanded: int) -> None:
 
 @raw_case("raw_giant_line")
 def _raw_giant_line(out: Path) -> RawCase:
-    from auditlens.core.bundle.formats import MAX_JSON_LINE
+    from auditlens.core.formats.jsontext import MAX_JSON_LINE
 
     path = second_line(out, "giant.jsonl", giant_record())
     assert GIANT_LINE > MAX_JSON_LINE
@@ -1553,7 +1553,7 @@ def _raw_giant_line(out: Path) -> RawCase:
 
 @raw_case("raw_giant_line_gzip")
 def _raw_giant_line_gzip(out: Path) -> RawCase:
-    from auditlens.core.bundle.formats import MAX_JSON_LINE
+    from auditlens.core.formats.jsontext import MAX_JSON_LINE
 
     path = out / "giant.jsonl.gz"
     head, unit = GOOD_LINE + b"\n" + BAD_RECORD_HEAD + b'"', textured(b"A", b"BCDEFGH")
@@ -1622,7 +1622,7 @@ def _raw_huge_integer(out: Path) -> RawCase:
 
 @raw_case("raw_integer_past_limit")
 def _raw_integer_past_limit(out: Path) -> RawCase:
-    from auditlens.core.bundle.formats import MAX_INT_DIGITS
+    from auditlens.core.formats.jsontext import MAX_INT_DIGITS
 
     digits = b"1" + b"0" * MAX_INT_DIGITS  # one digit more than the limit, inside an array
     path = second_line(out, "integer.jsonl", BAD_RECORD_HEAD + b"[1,-" + digits + b"]}")
@@ -1649,7 +1649,7 @@ def _proto_past_end(out: Path) -> RawCase:
 
 @raw_case("proto_length_4gib")
 def _proto_4gib(out: Path) -> RawCase:
-    from auditlens.core.bundle.formats import MAX_PROTO_MESSAGE
+    from auditlens.core.formats.otlp_proto import MAX_PROTO_MESSAGE
 
     frame = otlp_log_frame()
     path = out / "logs.binpb"
@@ -1809,7 +1809,7 @@ def _raw_empty_folder(out: Path) -> RawCase:
 @raw_case("raw_document_too_large")
 def _raw_document_too_large(out: Path) -> RawCase:
     # One pretty-printed JSON document is read whole, so it has its own bound.
-    from auditlens.core.bundle.formats import MAX_JSON_DOCUMENT
+    from auditlens.core.formats.jsontext import MAX_JSON_DOCUMENT
 
     unit = textured(b" ", b"\t\r", size=1024 * 1024 - 1, every=16) + b"\n"
     path = out / "document.json.gz"

@@ -62,6 +62,19 @@ def cmd_import(args: argparse.Namespace) -> int:
                     f"    {finding.severity.upper()} {finding.code}: {finding.message} "
                     f"at {finding.place()}"
                 )
+    for stream in report.streams:
+        # The stream's own verdict, between its bundles (docs/verification.md §3.1).
+        verdicts.append(stream.verdict)
+        out(
+            f"[{stream.verdict.value}] stream {stream.stream_id} epoch {stream.epoch}: "
+            f"{len(stream.bundles)} bundle(s), seq {stream.first_seq}-{stream.last_seq}"
+        )
+        for item in stream.findings:
+            finding = item.finding
+            out(
+                f"    {finding.severity.upper()} {finding.code}: {finding.message} "
+                f"at {finding.place()}"
+            )
     out(f"imported {report.records:,} events from {len(report.inputs)} input(s) into {args.case}")
     return EXIT_CODES[worst(verdicts)] if verdicts else 0
 
@@ -69,7 +82,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _time_arg(text: str | None, name: str) -> int | None:
     if text is None:
         return None
-    from auditlens.core.bundle.formats import parse_time_ns
+    from auditlens.core.formats.times import parse_time_ns
 
     value = text if "T" in text else text + "T00:00:00"
     try:

@@ -8,8 +8,9 @@ from pathlib import Path
 from auditlens.cli.output import drive, err, out, out_json
 from auditlens.core.errors import UsageError
 from auditlens.core.verify.findings import EXIT_CODES, Verdict
+from auditlens.core.verify.report import VerifyReport
 from auditlens.core.verify.trust import TrustStore, load_trust
-from auditlens.core.verify.verifier import VerifyReport, verify_paths
+from auditlens.core.verify.verifier import verify_paths
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
@@ -73,6 +74,11 @@ def print_report(report: VerifyReport) -> None:
         out(f"  [{bundle.verdict.value}] {bundle.path} {what}".rstrip())
         for code, count in sorted(bundle.suppressed.items()):
             out(f"      ... and {count} more {code} findings")
+    for stream in report.streams:
+        out(
+            f"  [{stream.verdict.value}] stream {stream.stream_id} epoch {stream.epoch}: "
+            f"{len(stream.bundles)} bundle(s), seq {stream.first_seq}-{stream.last_seq}"
+        )
     if report.findings:
         out(f"findings ({len(report.findings)}):")
     for finding in report.findings:

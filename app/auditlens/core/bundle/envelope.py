@@ -6,9 +6,9 @@ structure and the signature's pre-authentication encoding are :mod:`auditlens.co
 
 from __future__ import annotations
 
-from auditlens.core.bundle.formats import strict_json_loads
 from auditlens.core.crypto.dsse import MAX_ENVELOPE_BYTES, Envelope, envelope_from_json
 from auditlens.core.errors import InvalidInputError
+from auditlens.core.formats.jsontext import strict_json_loads
 
 
 def parse_envelope(data: bytes, *, source: str) -> Envelope:

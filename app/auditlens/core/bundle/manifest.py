@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditlens.core.bundle.canonical import canonicalize
-from auditlens.core.bundle.formats import strict_json_loads
 from auditlens.core.errors import InvalidInputError
+from auditlens.core.formats.jsontext import strict_json_loads
 
 FORMAT = "auditlens-bundle"
 VERSION = 1

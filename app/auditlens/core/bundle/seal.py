@@ -22,7 +22,6 @@ from typing import Any, BinaryIO
 
 from auditlens import __version__
 from auditlens.core.bundle.container import check_input_kind, open_container
-from auditlens.core.bundle.formats import SourceRecord, read_records
 from auditlens.core.bundle.manifest import (
     CHECKPOINTS_PATH,
     ENVELOPE_PATH,
@@ -43,6 +42,8 @@ from auditlens.core.crypto import hashing
 from auditlens.core.crypto.dsse import sign_envelope
 from auditlens.core.crypto.keys import SigningKey
 from auditlens.core.errors import InvalidInputError, UsageError
+from auditlens.core.formats.base import SourceRecord
+from auditlens.core.formats.registry import read_records
 from auditlens.core.progress import CancelToken, Progress
 
 DEFAULT_CHECKPOINT_EVERY = 4096

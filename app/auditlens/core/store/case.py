@@ -64,6 +64,19 @@ _DDL = [
         input_id BIGINT, bundle_id VARCHAR, code VARCHAR, severity VARCHAR, path VARCHAR,
         line BIGINT, seq BIGINT, stream_id VARCHAR, message VARCHAR, expected VARCHAR,
         actual VARCHAR)""",
+    # Each stream's state over every bundle the case holds (docs/verification.md §3.1),
+    # recomputed whenever a bundle of it is imported (store/streams.py).
+    """CREATE TABLE IF NOT EXISTS streams (
+        stream_id VARCHAR, epoch BIGINT, verdict VARCHAR, bundle_count BIGINT, first_seq BIGINT,
+        last_seq BIGINT, open_gaps BIGINT, updated_input_id BIGINT,
+        PRIMARY KEY (stream_id, epoch))""",
+    # Findings between bundles, with their history: opened by the input whose import revealed
+    # them, closed (``closed_input_id``) by the one after which they no longer hold, e.g. the
+    # bundle that fills a gap. Open findings are those with ``closed_input_id`` NULL.
+    """CREATE TABLE IF NOT EXISTS stream_findings (
+        stream_id VARCHAR, epoch BIGINT, code VARCHAR, severity VARCHAR, bundle_id VARCHAR,
+        path VARCHAR, seq BIGINT, message VARCHAR, expected VARCHAR, actual VARCHAR,
+        opened_input_id BIGINT, closed_input_id BIGINT)""",
     # The events table: _events_ddl.
 ]
 

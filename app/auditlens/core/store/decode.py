@@ -23,8 +23,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from auditlens.core.bundle.formats import MAX_JSON_LINE
 from auditlens.core.errors import InvalidInputError
+from auditlens.core.formats.jsontext import MAX_JSON_LINE
 from auditlens.core.schema import EVENT_SCHEMA, FIELD_NAMES, TASK_COLUMNS
 from auditlens.core.store.normalize import Normalizer, load_profiles
 
@@ -32,7 +32,7 @@ _HASH = 32
 # A stored record line longer than this is not decoded: the importer hashes it as a stream and
 # keeps only its first RECORD_PREVIEW_BYTES as the event's body (DESIGN §5: bounded memory
 # whatever the input). A sealed line is one record of a raw line, which the sealer refuses past
-# formats.MAX_JSON_LINE, so no record sealed by AuditLens is longer.
+# jsontext.MAX_JSON_LINE, so no record sealed by AuditLens is longer.
 MAX_RECORD_LINE = MAX_JSON_LINE
 RECORD_PREVIEW_BYTES = 4096
 

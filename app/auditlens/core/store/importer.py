@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -29,10 +29,10 @@ import duckdb
 import pyarrow as pa
 
 from auditlens.core.bundle.container import Container, check_input_kind, open_container
-from auditlens.core.bundle.formats import read_records
-from auditlens.core.bundle.manifest import LEAVES_PATH, MANIFEST_PATH, Manifest, parse_manifest
+from auditlens.core.bundle.manifest import LEAVES_PATH, MANIFEST_PATH, Manifest
 from auditlens.core.crypto import hashing
 from auditlens.core.errors import Error, InvalidInputError, StorageError
+from auditlens.core.formats.registry import read_records
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.resources import profiles_dir
 from auditlens.core.schema import EVENT_SCHEMA, FIELD_NAMES
@@ -48,9 +48,11 @@ from auditlens.core.store.decode import (
 )
 from auditlens.core.store.normalize import Normalizer, load_profiles
 from auditlens.core.store.queries import before_adding_events
-from auditlens.core.verify.findings import Finding, FindingSink, Verdict
+from auditlens.core.store.streams import store_case_verdict, update_stream
+from auditlens.core.verify.findings import Finding, Verdict
+from auditlens.core.verify.report import BundleReport, RecordMatches, StreamReport
 from auditlens.core.verify.trust import TrustStore
-from auditlens.core.verify.verifier import BundleReport, BundleVerifier, check_sequence
+from auditlens.core.verify.verifier import BundleVerifier
 from auditlens.core.workers import BrokenProcessPool, WorkerDiedError, worker_pool
 
 BATCH_ROWS = 20_000
@@ -66,20 +68,6 @@ PARALLEL_MIN_RECORDS = 50_000  # below this, starting worker processes costs mor
 # nothing: each worker's start and imports, about 0.2 s of CPU (measured 0.13 s for the imports).
 WARM_UP_BYTES = 48 * 1024 * 1024
 HASH_CHUNK = 8 * 1024 * 1024  # below MAX_RECORD_LINE: a line whole within one chunk is decoded
-# Findings that name one stored line as not the sealed record at its place.
-_RECORD_CODES = {"RECORD_MODIFIED", "RECORD_INSERTED", "RECORDS_REORDERED", "DUPLICATE_RECORD"}
-# Findings that make every record of a bundle unprovable, whatever its own leaf says.
-_BUNDLE_WIDE = {
-    "BAD_SIGNATURE",
-    "MANIFEST_MISMATCH",
-    "NONCANONICAL_MANIFEST",
-    "ENVELOPE_MISSING",
-    "ENVELOPE_INVALID",
-    "KEY_ID_MISMATCH",
-    "ALGORITHM_REJECTED",
-    "INDEX_MISMATCH",
-    "CHAIN_MISMATCH",
-}
 
 
 @dataclass
@@ -96,6 +84,8 @@ class InputResult:
     bundle_id: str | None = None
     findings: list[Finding] = field(default_factory=list)
     input_id: int | None = None  # set when committed (a replay adds nothing and has none)
+    # The bundle's stream as the case holds it after this input (docs/verification.md §3.1).
+    stream: StreamReport | None = None
 
 
 @dataclass
@@ -108,6 +98,15 @@ class ImportReport:
     def records(self) -> int:
         """Events added."""
         return sum(r.records for r in self.inputs)
+
+    @property
+    def streams(self) -> list[StreamReport]:
+        """Each stream an input touched, as the case holds it after the whole run."""
+        latest: dict[tuple[str, int], StreamReport] = {}
+        for result in self.inputs:
+            if result.stream is not None:
+                latest[(result.stream.stream_id, result.stream.epoch)] = result.stream
+        return list(latest.values())
 
 
 def _sha256_file(path: Path, token: CancelToken) -> tuple[str, int]:
@@ -631,6 +630,7 @@ class Importer:
             batcher.flush()
             result.records = batcher.count
             self._record_input(input_id, result, size)
+            store_case_verdict(self.case)
             self._check_unchanged(path)
             db.commit()
         except BaseException:
@@ -662,11 +662,6 @@ class Importer:
         if manifest is not None and self._is_replay(bundle, sha256):
             result.replay = True
             return result
-        if manifest is not None:
-            cross = self._registry_findings(bundle)
-            result.findings.extend(cross)
-            if any(f.category == "integrity" for f in cross):
-                result.verdict = Verdict.TAMPERED
         input_id = self._next_input_id()
         db = self.case.db
         db.begin()
@@ -702,6 +697,11 @@ class Importer:
                         manifest.canonical_bytes(),
                     ],
                 )
+            if manifest is not None and bundle.verdict is not Verdict.INVALID:
+                result.stream = update_stream(
+                    self.case, manifest.stream_id, manifest.epoch, input_id
+                )
+            store_case_verdict(self.case)
             for f in result.findings:
                 db.execute(
                     "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -762,33 +762,6 @@ class Importer:
             )
         )
 
-    def _registry_findings(self, bundle: BundleReport) -> list[Finding]:
-        """Gaps, forks and rollbacks against the bundles the case already holds (DESIGN §3)."""
-        assert bundle.manifest is not None
-        rows = self.case.db.execute(
-            "SELECT path, manifest, manifest_sha256, verdict FROM bundles "
-            "WHERE stream_id = ? AND epoch = ?",
-            [bundle.manifest.stream_id, bundle.manifest.epoch],
-        ).fetchall()
-        known = []
-        for path, manifest_bytes, digest, verdict in rows:
-            known.append(
-                BundleReport(
-                    path,
-                    Verdict(verdict),
-                    manifest=parse_manifest(bytes(manifest_bytes)),
-                    manifest_sha256=digest,
-                )
-            )
-        # What adding this bundle reveals, wherever it points: a gap found when an earlier
-        # bundle arrives after a later one names the later one.
-        before = FindingSink()
-        check_sequence(known, before)
-        after = FindingSink()
-        check_sequence([*known, bundle], after)
-        seen = {(f.code, f.path, f.seq) for f in before.findings}
-        return [f for f in after.findings if (f.code, f.path, f.seq) not in seen]
-
     def _bundle_events(
         self,
         container: Container,
@@ -828,31 +801,19 @@ class Importer:
     def _plan(self, container: Container, bundle: BundleReport, manifest: Manifest) -> _Plan:
         """The base integrity of a bundle's records, their sealed leaves, and its segment tasks.
 
-        Records exactly as sealed (verified or untrusted) are cut at the signed checkpoints into
-        tasks decoded in parallel; otherwise (``None``) lines are read in order so each keeps its
-        true line. Depends only on the container and the verification report.
+        Records that step 7 proved segment by segment, in a bundle whose seal holds, are cut at
+        the signed checkpoints into tasks decoded in parallel; otherwise (``None``) lines are
+        read in order and each is marked from the verifier's record matches. Depends only on the
+        container and the verification report.
         """
-        codes = {f.code for f in bundle.findings}
-        leaves_ok = (
-            not any(
-                f.code in ("FILE_DIGEST_MISMATCH", "MISSING_FILE", "INDEX_MISMATCH")
-                and (f.path or "").endswith(LEAVES_PATH)
-                for f in bundle.findings
-            )
-            and LEAVES_PATH in container.files()
-        )
-        trusted = not any(f.category == "trust" for f in bundle.findings)
-        base = "verified" if trusted else "untrusted"
-        wide = bool(codes & _BUNDLE_WIDE) or not leaves_ok
-        expected = b""
-        if not wide:
-            with container.open(LEAVES_PATH) as handle:
-                expected = handle.read()
-        exact = bundle.verdict in (Verdict.VERIFIED, Verdict.UNTRUSTED) and not wide
-        segments = (
-            self._segment_tasks(container, bundle, manifest, expected, base) if exact else None
-        )
-        return base, expected, segments
+        base = "verified" if bundle.signer_trusted else "untrusted"
+        if not (bundle.segments_proven and bundle.seal_holds):
+            return base, b"", None
+        # Step 7's fast path proved every segment against the sealed leaves: their leaves are
+        # the events' leaves as they are.
+        with container.open(LEAVES_PATH) as handle:
+            expected = handle.read()
+        return base, expected, self._segment_tasks(container, bundle, manifest, expected, base)
 
     def _insert_decoded(
         self,
@@ -976,60 +937,44 @@ class Importer:
     ) -> Iterator[DecodeTask]:
         """Tasks for a damaged bundle, read line by line in stored order.
 
-        Each stored record is matched to the sealed record it is (by leaf, identical records in
-        order), so it keeps its true sequence number even after a deletion or insertion. It is
-        intact when it is a sealed record and no finding names its line (a moved record or a
-        duplicate copy is named by the verifier). A modified record takes the number of the
-        sealed record it replaced; an inserted one has none. Without a trustworthy leaf index
-        nothing can be matched: records are numbered by position and none is intact.
+        What each stored record is comes from the verifier (``bundle.records``, step 7 and
+        docs/verification.md §2.1): the sealed record it is, or the one it replaced, and whether
+        it is intact. Only the data files the verifier read are read: a file that was absent,
+        unsafe or duplicated gives no event (docs/verification.md §2, step 1).
         """
-        positions: dict[bytes, deque[int]] = defaultdict(deque)
-        for index in range(0, len(expected), hashing.HASH_SIZE):
-            positions[expected[index : index + hashing.HASH_SIZE]].append(
-                manifest.first_seq + index // hashing.HASH_SIZE
-            )
-        named = {(f.path, f.line) for f in bundle.findings if f.code in _RECORD_CODES}
-        # A modified record takes the sequence number of the sealed record it replaced.
-        replaced = {(f.path, f.line): f.seq for f in bundle.findings if f.code == "RECORD_MODIFIED"}
-        for entry in manifest.data_files():
-            if entry.path not in container.files():
-                continue
-            where = f"{bundle.path}!{entry.path}"
+        matches = bundle.records or RecordMatches(manifest.first_seq)
+        firsts = {f.path: f.first_seq or 0 for f in manifest.data_files()}
+        pos = 0
+        for path, lines in matches.files:
             line = 1
-            for chunk in _line_chunks(container, entry.path):
+            for chunk in _line_chunks(container, path):
                 long = chunk if isinstance(chunk, _LongLine) else None
                 if isinstance(chunk, _LongLine):
-                    pieces, leaves = [chunk.head], [chunk.leaf]
+                    count = 1
                 else:
-                    pieces = chunk.split(b"\n")
-                    if chunk.endswith(b"\n"):
-                        pieces.pop()
-                    leaves = [hashing.leaf_hash(piece) for piece in pieces]
-                seqs: list[int | None] = []
-                flags = bytearray()
-                for offset, leaf in enumerate(leaves):
-                    queue = positions.get(leaf) if expected else None
-                    if queue:
-                        seqs.append(queue.popleft())
-                        flags.append((where, line + offset) not in named)
-                    else:
-                        claimed = (entry.first_seq or 0) + line + offset - 1
-                        seqs.append(replaced.get((where, line + offset)) if expected else claimed)
-                        flags.append(0)
+                    count = chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+                seqs = tuple(matches.seq(pos + k) for k in range(count))
+                flags = bytes(matches.is_intact(pos + k) for k in range(count))
                 yield self._task(
                     manifest,
                     bundle,
-                    entry.path,
+                    path,
                     first_line=line,
-                    first_seq=(entry.first_seq or 0) + line - 1,
+                    first_seq=firsts.get(path, manifest.first_seq) + line - 1,
                     base_integrity=base,
                     data=long.head if long else chunk,
-                    seqs=tuple(seqs),
-                    intact=bytes(flags),
+                    seqs=seqs,
+                    intact=flags,
                     oversize=long.size if long else 0,
                     leaves=long.leaf if long else b"",
                 )
-                line += len(leaves)
+                line += count
+                pos += count
+            if line - 1 != lines:
+                # The file changed since it was verified (_check_unchanged refuses the input).
+                raise InvalidInputError(
+                    f"{line - 1} lines read, {lines} when verified", path=f"{bundle.path}!{path}"
+                )
 
     def _run_tasks(self, tasks: Iterable[DecodeTask], *, parallel: bool) -> Iterator[DecodeResult]:
         """Decode tasks in order, in worker processes when worth it, with few in flight.

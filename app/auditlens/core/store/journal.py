@@ -82,8 +82,8 @@ from typing import Any, BinaryIO
 
 from auditlens import __version__
 from auditlens.core.bundle.canonical import MAX_SAFE_INTEGER, canonicalize
-from auditlens.core.bundle.formats import strict_json_loads
 from auditlens.core.errors import Error, InvalidInputError
+from auditlens.core.formats.jsontext import strict_json_loads
 
 JOURNAL_NAME = "journal.jsonl"
 CASE_DB_NAME = "case.duckdb"

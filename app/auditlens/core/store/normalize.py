@@ -13,12 +13,9 @@ a JSON object); audit JSON and OpenSearch ``_source``: dotted paths (``attribute
 
 from __future__ import annotations
 
-import base64
-import json
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -27,6 +24,11 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from auditlens.core.errors import InvalidInputError
+from auditlens.core.formats.audit_json import audit_event
+from auditlens.core.formats.opensearch import hit_event
+from auditlens.core.formats.otlp_json import otlp_time
+from auditlens.core.formats.records import AUDIT, FORM_TITLES, HIT, OTLP, record_form
+from auditlens.core.formats.values import text as _text
 from auditlens.core.schema import FIELD_NAMES, FIELDS, TASK_COLUMNS
 
 PROFILE_COLUMNS = (
@@ -151,104 +153,18 @@ def _attributes(items: Any) -> dict[str, Any]:
     return out
 
 
-def _flatten(value: Any, prefix: str, out: dict[str, Any], depth: int = 0) -> None:
-    if isinstance(value, dict) and depth < 8:
-        for key, item in value.items():
-            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out, depth + 1)
-    else:
-        out[prefix] = value
-
-
-def _int(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
+def _otlp_time(value: Any, name: str) -> int | None:
+    """``otlp_time``, refusing the record (as the sealer refuses it) with the field's name."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+        return otlp_time(value)
+    except ValueError as exc:
+        raise InvalidInputError(f"{name}: {exc}") from None
 
 
 def _hex(value: Any) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     return value.lower()
-
-
-def _b64_hex(value: Any) -> str | None:
-    """OpenSearch stores ids as hex already; protobuf JSON would be base64 (kept as hex)."""
-    if not isinstance(value, str) or not value:
-        return None
-    if all(c in "0123456789abcdefABCDEF" for c in value):
-        return value.lower()
-    try:
-        return base64.b64decode(value, validate=True).hex()
-    except ValueError:
-        return value
-
-
-def _text(value: Any) -> str | None:
-    if type(value) is str:  # the common case, answered as below: "" is None, text itself
-        return value or None
-    if value is None or value == "" or value == []:
-        return None
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
-
-
-_EPOCH_DAYS: dict[str, int] = {}
-# "YYYY-MM-DDTHH:MM:" -> Unix seconds of that minute, as the general form below computed them.
-_MINUTES: dict[str, int] = {}
-_KEPT = 100_000  # entries per cache (then no more are added)
-
-
-def _time_ns(text: Any) -> int | None:
-    """ISO-8601 text to Unix ns; the common ``YYYY-MM-DDTHH:MM:SS[.f]Z`` form without datetime.
-
-    The audit logger's own form, milliseconds and ``Z`` (24 characters), is answered from the
-    minute it falls in once that minute was seen (1.3 -> 0.7 us per audit record, measured).
-    Seconds and milliseconds are then ASCII digits, for which the general form gives the same.
-    """
-    if type(text) is str and len(text) == 24 and text[19] == "." and text[23] == "Z":
-        minute = _MINUTES.get(text[:17])
-        digits = text[17:19] + text[20:23]  # seconds and milliseconds
-        if minute is not None and digits.isdigit() and digits.isascii():
-            return minute * 1_000_000_000 + int(digits) * 1_000_000
-    if not isinstance(text, str):
-        return _int(text)
-    if (
-        len(text) >= 20
-        and text[-1] == "Z"
-        and text[10] == "T"
-        and text[13] == ":"
-        and text[16] == ":"
-    ):
-        day = text[:10]
-        base = _EPOCH_DAYS.get(day)
-        try:
-            if base is None:
-                base = int(datetime.fromisoformat(day + "T00:00:00+00:00").timestamp())
-                if len(_EPOCH_DAYS) < _KEPT:
-                    _EPOCH_DAYS[day] = base
-            seconds = base + int(text[11:13]) * 3600 + int(text[14:16]) * 60 + int(text[17:19])
-            fraction = text[20:-1] if text[19:20] == "." else ""
-            if (text[19] not in ".Z") or (fraction and not fraction.isdigit()) or len(fraction) > 9:
-                raise ValueError(text)
-            if len(text) == 24 and len(_MINUTES) < _KEPT:
-                digits = text[17:19] + fraction
-                if digits.isdigit() and digits.isascii():
-                    _MINUTES[text[:17]] = seconds - int(text[17:19])
-            return seconds * 1_000_000_000 + int(fraction.ljust(9, "0") or 0)
-        except ValueError:
-            pass
-    from auditlens.core.bundle.formats import parse_time_ns
-
-    try:
-        return parse_time_ns(text)
-    except ValueError:
-        return None
 
 
 _Compiled = tuple[str, str, tuple[str, ...]]  # namespace, flat key, nested path
@@ -721,16 +637,17 @@ class Normalizer:
         if not isinstance(document, dict):
             raise InvalidInputError("record is not a JSON object")
         row: dict[str, Any] = _new_row()
-        if "resourceLogs" in document or "resourceSpans" in document:
+        form = record_form(document)  # the sealer's rule (formats/records.py)
+        if form == OTLP:
             self._otlp(document, row)
-        elif "_source" in document:
+        elif form == HIT:
             self._opensearch(document, row)
             return _fit_schema(row)
-        elif "timestamp" in document:
-            self._audit(document, row)
+        elif form == AUDIT:
+            audit_event(document, row)
             self._mappers["audit"](row, {}, {}, {}, {}, document)  # ``_map`` written out
         else:
-            raise InvalidInputError("record is neither OTLP, audit JSON nor an OpenSearch document")
+            raise InvalidInputError(f"record is {FORM_TITLES[form]}")
         return _fit_built(row)
 
     def _map(
@@ -788,16 +705,16 @@ class Normalizer:
         attributes = {**res_attrs, **rec_attrs}
         if is_log:
             row["kind"] = "log"
-            observed = _int(record.observedTimeUnixNano)
-            row["time_ns"] = _int(record.timeUnixNano) or observed
+            observed = _otlp_time(record.observedTimeUnixNano, "observedTimeUnixNano")
+            row["time_ns"] = _otlp_time(record.timeUnixNano, "timeUnixNano") or observed
             row["observed_ns"] = observed
             row["severity"] = record.severityText or _text(record.severityNumber)
             row["body"] = _text(any_value(record.body))
             row["name"] = record.eventName or None
         else:
             row["kind"] = "span"
-            start = _int(record.startTimeUnixNano)
-            end = _int(record.endTimeUnixNano)
+            start = _otlp_time(record.startTimeUnixNano, "startTimeUnixNano")
+            end = _otlp_time(record.endTimeUnixNano, "endTimeUnixNano")
             row["time_ns"] = start
             row["parent_span_id"] = _hex(record.parentSpanId)
             row["name"] = record.name
@@ -817,52 +734,6 @@ class Normalizer:
         # the untyped path (``_Fields``), for ``field.*`` keys.
         self._mappers[row["kind"]](row, rec_attrs, res_attrs, scope_info or {}, record, document)
 
-    def _audit(self, document: dict[str, Any], row: dict[str, Any]) -> None:
-        row["kind"] = "audit"
-        row["time_ns"] = _time_ns(document.get("timestamp"))
-        row["body"] = _text(document.get("message")) or None
-        attributes = document.get("attributes")
-        flat: dict[str, Any] = dict(attributes) if isinstance(attributes, dict) else {}
-        for key in ("type", "level"):
-            if key in document:
-                flat[key] = document[key]
-        row["attributes"] = _encode(flat).decode("utf-8")
-
     def _opensearch(self, hit: dict[str, Any], row: dict[str, Any]) -> None:
-        source = hit["_source"]
-        if not isinstance(source, dict):
-            raise InvalidInputError("OpenSearch hit without a _source object")
-        index = str(hit.get("_index") or "")
-        if index.startswith("audit") or ("user_id" in source and "action" in source):
-            self._audit(source, row)
-            self._map("audit", row, None, None, None, None, source)
-            return
-        view: dict[str, Any] = {}
-        _flatten(source, "", view)
-        attributes = {
-            k.split("attributes.", 1)[1].replace("@", "."): v
-            for k, v in view.items()
-            if "attributes." in k
-        }
-        row["trace_id"] = _b64_hex(source.get("traceId"))
-        row["span_id"] = _b64_hex(source.get("spanId"))
-        if "startTime" in source or "durationInNanos" in source:
-            row["kind"] = "span"
-            row["time_ns"] = _time_ns(source.get("startTime"))
-            row["parent_span_id"] = _b64_hex(source.get("parentSpanId"))
-            row["name"] = source.get("name")
-            row["duration_ns"] = _int(source.get("durationInNanos"))
-            if source.get("kind") is not None:
-                attributes["span.kind"] = source.get("kind")
-            kind = "opensearch-span"
-        else:
-            row["kind"] = "log"
-            row["time_ns"] = _time_ns(source.get("time") or source.get("@timestamp"))
-            row["observed_ns"] = _time_ns(source.get("observedTime"))
-            row["body"] = _text(source.get("body"))
-            row["severity"] = _text(source.get("severityText"))
-            kind = "opensearch-log"
-        attributes["opensearch.index"] = index
-        attributes["opensearch.id"] = hit.get("_id")
-        row["attributes"] = _encode(attributes).decode("utf-8")
-        self._map(kind, row, None, None, None, None, view | source)
+        kind, view = hit_event(hit, row)
+        self._map(kind, row, None, None, None, None, view)

@@ -880,6 +880,59 @@ def _read_line(container: Any, member: str, line: int) -> bytes | None:
     return carry[:MAX_RAW_RECORD] if number + 1 == line and carry else None
 
 
+# -- integrity between bundles (docs/verification.md §3.1; stored by store/streams.py) ---------
+
+
+def case_verdict(case: Case) -> str | None:
+    """The case's verdict: the worst of its inputs' and its streams' verdicts (None if empty)."""
+    value = case.scalar("SELECT value FROM meta WHERE key = 'case_verdict'")
+    return None if value is None else str(value)
+
+
+def stream_verdicts(case: Case) -> list[dict[str, Any]]:
+    """Each stream's own verdict, bundle count, sequence range and open gaps, by stream id."""
+    return row_dicts(
+        case.db.execute(
+            "SELECT stream_id, epoch, verdict, bundle_count, first_seq, last_seq, open_gaps "
+            "FROM streams ORDER BY stream_id, epoch"
+        )
+    )
+
+
+def stream_findings(case: Case, *, include_closed: bool = False) -> list[dict[str, Any]]:
+    """Findings between bundles: the open ones, or (``include_closed``) their whole history.
+
+    Each row names the bundle it is about, and the inputs whose import opened and closed it
+    (``closed_input_id`` is None while it holds).
+    """
+    return row_dicts(
+        case.db.execute(
+            "SELECT stream_id, epoch, code, severity, bundle_id, path, seq, message, expected, "
+            "actual, opened_input_id, closed_input_id FROM stream_findings "
+            "WHERE ? OR closed_input_id IS NULL "
+            "ORDER BY stream_id, epoch, seq, code, opened_input_id",
+            [include_closed],
+        )
+    )
+
+
+def integrity_findings(case: Case) -> list[dict[str, Any]]:
+    """Every finding the integrity view lists, errors first, then by place.
+
+    Each bundle's own findings, and the open ones between bundles (docs/verification.md §3.1).
+    """
+    return row_dicts(
+        case.db.execute(
+            "SELECT severity, code, path, line, seq, stream_id, message, expected, actual "
+            "FROM (SELECT severity, code, path, line, seq, stream_id, message, expected, actual "
+            "FROM findings UNION ALL "
+            "SELECT severity, code, path, NULL, seq, stream_id, message, expected, actual "
+            "FROM stream_findings WHERE closed_input_id IS NULL) ORDER BY "
+            "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, path, seq"
+        )
+    )
+
+
 # --- The workbench's reads (issue 11 point 1: the GUI holds no SQL) ------------------------------
 
 HISTOGRAM_BUCKETS = 240  # bars across the events histogram: the bucket follows the time span
@@ -1072,10 +1125,15 @@ def integrity_overview(case: Case) -> IntegrityOverview:
             "ORDER BY stream_id, first_seq"
         )
     )
+    # Each bundle's own findings, and the open ones between bundles (docs/verification.md §3.1):
+    # a gap a later bundle filled is closed, and no longer listed.
     findings = row_dicts(
         db.execute(
             "SELECT bundle_id, severity, code, path, line, seq, stream_id, message, expected, "
-            "actual FROM findings ORDER BY "
+            "actual FROM (SELECT bundle_id, severity, code, path, line, seq, stream_id, message, "
+            "expected, actual FROM findings UNION ALL "
+            "SELECT bundle_id, severity, code, path, NULL, seq, stream_id, message, expected, "
+            "actual FROM stream_findings WHERE closed_input_id IS NULL) ORDER BY "
             "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, path, seq"
         )
     )
@@ -1167,7 +1225,10 @@ def gaps(case: Case) -> list[StreamGap]:
         )
     )
     findings = row_dicts(
-        case.db.execute("SELECT code, seq, stream_id FROM findings WHERE code = 'BUNDLE_GAP'")
+        case.db.execute(
+            "SELECT code, seq, stream_id FROM stream_findings "
+            "WHERE code = 'BUNDLE_GAP' AND closed_input_id IS NULL"
+        )
     )
     return stream_gaps(bundles, findings)
 

@@ -7,9 +7,10 @@ truthy object, so a caller must look at it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Verdict(StrEnum):
@@ -38,138 +39,241 @@ EXIT_CODES = {
     Verdict.UNSEALED: 3,
 }
 
-# code: (category, severity, meaning). Categories: integrity -> tampered, trust -> untrusted,
-# input -> invalid, notice -> no effect on the verdict.
-CODES: dict[str, tuple[str, str, str]] = {
-    # container and input
-    "NOT_A_BUNDLE": (
+# Categories decide the verdict (docs/verification.md §3): integrity -> tampered, trust ->
+# untrusted, input -> invalid, notice -> no effect. The scope says what a finding speaks of
+# (docs/verification.md §4): one record, one file of a bundle, the whole bundle, or the stream
+# between bundles. A bundle's own verdict comes from its record, file and bundle findings; stream
+# findings make the stream's verdict, never a bundle's. An integrity finding of scope ``bundle``
+# means the seal itself does not hold: no record of that bundle is proven (docs/verification.md
+# §2, step 7, "What each record is").
+RECORD, FILE, BUNDLE, STREAM = "record", "file", "bundle", "stream"
+SCOPES = (RECORD, FILE, BUNDLE, STREAM)
+
+
+class Code(NamedTuple):
+    """What a finding code means: its category, severity, scope and one-line meaning."""
+
+    category: str
+    severity: str
+    scope: str
+    meaning: str
+
+
+CODES: dict[str, Code] = {
+    "NOT_A_BUNDLE": Code(
         "input",
         "error",
+        BUNDLE,
         "The path is not a directory, .zip, .tar or .tar.gz bundle.",
     ),
-    "ARCHIVE_CORRUPT": ("input", "error", "The archive cannot be read."),
-    "MANIFEST_MISSING": ("input", "error", "The bundle has no manifest.json."),
-    "MANIFEST_INVALID": ("input", "error", "The manifest is not valid v1 manifest JSON."),
-    "ENVELOPE_MISSING": (
-        "integrity",
-        "error",
-        "The bundle has no manifest.dsse.json signature envelope.",
-    ),
-    "ENVELOPE_INVALID": (
-        "integrity",
-        "error",
-        "The signature envelope is not a valid DSSE envelope.",
-    ),
-    "LIMIT_EXCEEDED": (
+    "ARCHIVE_CORRUPT": Code("input", "error", BUNDLE, "The archive cannot be read."),
+    "MANIFEST_MISSING": Code("input", "error", BUNDLE, "The bundle has no manifest.json."),
+    "MANIFEST_INVALID": Code(
         "input",
         "error",
+        BUNDLE,
+        "The manifest is not valid v1 manifest JSON.",
+    ),
+    "ENVELOPE_MISSING": Code(
+        "integrity",
+        "error",
+        BUNDLE,
+        "The bundle has no manifest.dsse.json signature envelope.",
+    ),
+    "ENVELOPE_INVALID": Code(
+        "integrity",
+        "error",
+        BUNDLE,
+        "The signature envelope is not a valid DSSE envelope.",
+    ),
+    "LIMIT_EXCEEDED": Code(
+        "input",
+        "error",
+        BUNDLE,
         "A safety limit was exceeded; the input was not read further.",
     ),
-    "UNSAFE_PATH": (
+    "UNSAFE_PATH": Code(
         "integrity",
         "error",
+        FILE,
         "An archive or folder entry is absolute, climbs out with '..', or is a link or device.",
     ),
-    "DUPLICATE_ENTRY": ("integrity", "error", "Two entries of the container have the same name."),
-    # manifest and signature
-    "NONCANONICAL_MANIFEST": (
+    "DUPLICATE_ENTRY": Code(
         "integrity",
         "error",
+        FILE,
+        "Two entries of the container have the same name.",
+    ),
+    "NONCANONICAL_MANIFEST": Code(
+        "integrity",
+        "error",
+        BUNDLE,
         "manifest.json is not in RFC 8785 canonical form.",
     ),
-    "MANIFEST_MISMATCH": ("integrity", "error", "The signed payload differs from manifest.json."),
-    "BUNDLE_ID_MISMATCH": (
+    "MANIFEST_MISMATCH": Code(
         "integrity",
         "error",
+        BUNDLE,
+        "The signed payload differs from manifest.json.",
+    ),
+    "BUNDLE_ID_MISMATCH": Code(
+        "integrity",
+        "error",
+        BUNDLE,
         "The bundle id does not derive from its stream, epoch, first seq and chain.",
     ),
-    "KEY_ID_MISMATCH": ("integrity", "error", "The signer's key id is not the SHA-256 of its key."),
-    "ALGORITHM_REJECTED": (
+    "KEY_ID_MISMATCH": Code(
         "integrity",
         "error",
+        BUNDLE,
+        "The signer's key id is not the SHA-256 of its key.",
+    ),
+    "ALGORITHM_REJECTED": Code(
+        "integrity",
+        "error",
+        BUNDLE,
         "The signature algorithm or key size is not allowed.",
     ),
-    "BAD_SIGNATURE": ("integrity", "error", "The manifest signature does not verify."),
-    "UNTRUSTED_SIGNER": (
+    "BAD_SIGNATURE": Code("integrity", "error", BUNDLE, "The manifest signature does not verify."),
+    "UNTRUSTED_SIGNER": Code(
         "trust",
         "error",
+        BUNDLE,
         "The signature is valid but its key is not in the trust store.",
     ),
-    "KEY_EXPIRED": ("trust", "error", "The bundle was sealed outside the trusted key's validity."),
-    "KEY_REVOKED": ("trust", "error", "The signing key is revoked in the trust store."),
-    # files
-    "MISSING_FILE": ("integrity", "error", "A file listed in the manifest is absent."),
-    "UNLISTED_FILE": ("integrity", "error", "The bundle holds a file the manifest does not list."),
-    "FILE_DIGEST_MISMATCH": (
+    "KEY_EXPIRED": Code(
+        "trust",
+        "error",
+        BUNDLE,
+        "The bundle was sealed outside the trusted key's validity.",
+    ),
+    "KEY_REVOKED": Code("trust", "error", BUNDLE, "The signing key is revoked in the trust store."),
+    "MISSING_FILE": Code("integrity", "error", FILE, "A file listed in the manifest is absent."),
+    "UNLISTED_FILE": Code(
         "integrity",
         "error",
+        FILE,
+        "The bundle holds a file the manifest does not list.",
+    ),
+    "FILE_DIGEST_MISMATCH": Code(
+        "integrity",
+        "error",
+        FILE,
         "A file's size or SHA-256 differs from the manifest.",
     ),
-    "SEQUENCE_GAP": ("integrity", "error", "The manifest's sequence ranges are not contiguous."),
-    "CHECKPOINT_MISMATCH": (
+    "SEQUENCE_GAP": Code(
         "integrity",
         "error",
+        BUNDLE,
+        "The manifest's sequence ranges are not contiguous.",
+    ),
+    "CHECKPOINT_MISMATCH": Code(
+        "integrity",
+        "error",
+        FILE,
         "A checkpoint disagrees with the records or manifest.",
     ),
-    "INDEX_MISMATCH": (
+    "INDEX_MISMATCH": Code(
         "integrity",
         "error",
+        FILE,
         "index/leaves.bin disagrees with the manifest's chain or root.",
     ),
-    # records
-    "RECORD_MODIFIED": ("integrity", "error", "A record's bytes differ from what was sealed."),
-    "RECORD_DELETED": ("integrity", "error", "Sealed records are missing from inside the stream."),
-    "RECORD_INSERTED": ("integrity", "error", "Records were added that were never sealed."),
-    "RECORDS_REORDERED": ("integrity", "error", "Sealed records appear out of their sealed order."),
-    "DUPLICATE_RECORD": ("integrity", "error", "A sealed record appears more than once."),
-    "TRUNCATED": (
+    "RECORD_MODIFIED": Code(
         "integrity",
         "error",
+        RECORD,
+        "A record's bytes differ from what was sealed.",
+    ),
+    "RECORD_DELETED": Code(
+        "integrity",
+        "error",
+        RECORD,
+        "Sealed records are missing from inside the stream.",
+    ),
+    "RECORD_INSERTED": Code(
+        "integrity",
+        "error",
+        RECORD,
+        "Records were added that were never sealed.",
+    ),
+    "RECORDS_REORDERED": Code(
+        "integrity",
+        "error",
+        RECORD,
+        "Sealed records appear out of their sealed order.",
+    ),
+    "DUPLICATE_RECORD": Code(
+        "integrity",
+        "error",
+        RECORD,
+        "A sealed record appears more than once.",
+    ),
+    "TRUNCATED": Code(
+        "integrity",
+        "error",
+        RECORD,
         "Sealed records are missing at the head or tail of the stream.",
     ),
-    "TRAILING_DATA": (
+    "TRAILING_DATA": Code(
         "integrity",
         "error",
+        FILE,
         "Bytes follow the last complete record or the archive's end.",
     ),
-    "CHAIN_MISMATCH": (
+    "CHAIN_MISMATCH": Code(
         "integrity",
         "error",
+        BUNDLE,
         "The recomputed hash chain differs from the signed one.",
     ),
-    "MERKLE_MISMATCH": (
+    "MERKLE_MISMATCH": Code(
         "integrity",
         "error",
+        BUNDLE,
         "The recomputed Merkle root differs from the signed one.",
     ),
-    # between bundles
-    "BUNDLE_GAP": (
+    "BUNDLE_GAP": Code(
         "integrity",
         "error",
+        STREAM,
         "Sequence numbers are missing between consecutive bundles.",
     ),
-    "BUNDLE_FORK": ("integrity", "error", "A bundle does not continue its predecessor's chain."),
-    "BUNDLE_ROLLBACK": (
+    "BUNDLE_FORK": Code(
         "integrity",
         "error",
+        STREAM,
+        "A bundle does not continue its predecessor's chain.",
+    ),
+    "BUNDLE_ROLLBACK": Code(
+        "integrity",
+        "error",
+        STREAM,
         "A bundle goes back to sequence numbers already covered.",
     ),
-    "BUNDLE_REPLAY": ("notice", "warning", "The same bundle was given more than once."),
-    # notices
-    "CLOCK_SKEW": ("notice", "warning", "Record times go backwards by more than the allowed skew."),
-    "RECORD_UNREADABLE": (
+    "BUNDLE_REPLAY": Code("notice", "warning", STREAM, "The same bundle was given more than once."),
+    "CLOCK_SKEW": Code(
         "notice",
         "warning",
+        STREAM,
+        "Record times go backwards by more than the allowed skew.",
+    ),
+    "RECORD_UNREADABLE": Code(
+        "notice",
+        "warning",
+        RECORD,
         "A record does not decode as OTLP, audit JSON or an OpenSearch document; kept verbatim.",
     ),
-    "UNSEALED_INPUT": (
+    "UNSEALED_INPUT": Code(
         "notice",
         "info",
+        BUNDLE,
         "Raw evidence without a seal: its integrity cannot be proven.",
     ),
-    "SAMPLE_TRUST": (
+    "SAMPLE_TRUST": Code(
         "notice",
         "warning",
+        BUNDLE,
         "Trusted only through a sample trust store with a public key.",
     ),
 }
@@ -192,12 +296,17 @@ class Finding:
     @property
     def category(self) -> str:
         """integrity, trust, input or notice."""
-        return CODES[self.code][0]
+        return CODES[self.code].category
 
     @property
     def severity(self) -> str:
         """error, warning or info."""
-        return CODES[self.code][1]
+        return CODES[self.code].severity
+
+    @property
+    def scope(self) -> str:
+        """record, file, bundle or stream: what the finding speaks of."""
+        return CODES[self.code].scope
 
     def place(self) -> str:
         """Human form of the location."""
@@ -240,6 +349,40 @@ class FindingSink:
     def codes(self) -> list[str]:
         """The codes recorded so far, in order."""
         return [f.code for f in self.findings]
+
+
+# Beyond this many findings of one code a bundle is plainly destroyed; the rest are counted
+# (docs/verification.md §1, "Bounded").
+MAX_FINDINGS_PER_CODE = 200
+
+
+class CappedSink(FindingSink):
+    """A sink that keeps :data:`MAX_FINDINGS_PER_CODE` findings of each code and counts the rest.
+
+    Also counts the checks run, and fills in the stream id of every finding once it is known.
+    """
+
+    def __init__(self, stream_id: str | None = None) -> None:
+        super().__init__()
+        self.per_code: dict[str, int] = defaultdict(int)
+        self.suppressed: dict[str, int] = defaultdict(int)
+        self.stream_id = stream_id
+        self.checks = 0
+
+    def add(self, code: str, message: str, **where: Any) -> Finding:
+        """Record a finding, or only count it once its code has reached the cap."""
+        if self.stream_id is not None:
+            where.setdefault("stream_id", self.stream_id)
+        self.per_code[code] += 1
+        if self.per_code[code] > MAX_FINDINGS_PER_CODE:
+            self.suppressed[code] += 1
+            return Finding(code, message, **where)
+        return super().add(code, message, **where)
+
+
+def seal_holds(findings: list[Finding]) -> bool:
+    """Whether no integrity finding speaks of the whole bundle (its signed seal holds)."""
+    return not any(f.category == "integrity" and f.scope == BUNDLE for f in findings)
 
 
 def verdict_of(findings: list[Finding], *, sealed: bool = True) -> Verdict:

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditlens.core.bundle.formats import parse_time_ns, strict_json_loads
 from auditlens.core.crypto.keys import PublicKey, algorithm_of, key_id, load_public_pem
 from auditlens.core.errors import SigningKeyError, TrustStoreError
+from auditlens.core.formats.jsontext import strict_json_loads
+from auditlens.core.formats.times import parse_time_ns
 
 TRUSTSTORE_FORMAT = "auditlens-truststore"
 MAX_TRUSTSTORE_BYTES = 4 * 1024 * 1024

@@ -1,0 +1,121 @@
+"""RFC 3339 times to Unix nanoseconds (formats.times), strictly, with and without its caches."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from auditlens.core.formats import times
+from auditlens.core.formats.times import parse_time_ns
+
+
+def parsed(text: str) -> Any:
+    try:
+        return parse_time_ns(text)
+    except ValueError:
+        return "refused"
+
+
+def uncached(text: str) -> Any:
+    saved_minutes, saved_days = dict(times._MINUTES), dict(times._EPOCH_DAYS)
+    times._MINUTES.clear()
+    times._EPOCH_DAYS.clear()
+    try:
+        return parsed(text)
+    finally:
+        times._MINUTES.clear()
+        times._MINUTES.update(saved_minutes)
+        times._EPOCH_DAYS.clear()
+        times._EPOCH_DAYS.update(saved_days)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> Any:
+    times._MINUTES.clear()
+    times._EPOCH_DAYS.clear()
+    yield
+    times._MINUTES.clear()
+    times._EPOCH_DAYS.clear()
+
+
+def reference(text: str) -> int:
+    """The same time through datetime (microseconds) plus the nanosecond digits."""
+    head, _, rest = text.partition(".")
+    digits = rest.rstrip("Z")
+    moment = datetime.fromisoformat(head + "+00:00")
+    return int(moment.astimezone(UTC).timestamp()) * 1_000_000_000 + int(digits.ljust(9, "0"))
+
+
+def test_millisecond_times_read_the_same_from_the_minute_cache() -> None:
+    rng = random.Random(7)
+    texts = []
+    for _ in range(2000):
+        day = rng.choice(["2026-03-04", "2024-02-29", "1970-01-01", "2099-12-31"])
+        hour, minute = rng.randrange(24), rng.choice([0, 1, 59])
+        texts.append(
+            f"{day}T{hour:02d}:{minute:02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}Z"
+        )
+    first = [parse_time_ns(t) for t in texts]
+    assert times._MINUTES  # the minutes seen were kept
+    again = [parse_time_ns(t) for t in texts]
+    assert again == first == [reference(t) for t in texts]
+
+
+def test_nanoseconds_and_offsets_are_kept() -> None:
+    assert parse_time_ns("2026-03-02T08:00:00.123456789Z") == reference(
+        "2026-03-02T08:00:00.123456789Z"
+    )
+    assert parse_time_ns("2026-03-02T09:00:00.5+01:00") == parse_time_ns("2026-03-02T08:00:00.5Z")
+    assert parse_time_ns("2026-03-02T06:30:00-0130") == parse_time_ns("2026-03-02T08:00:00Z")
+    assert parse_time_ns("2026-03-02 08:00:00Z") == parse_time_ns("2026-03-02T08:00:00Z")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2026-03-02T99:00:00.000Z",  # an hour of 99 is not four days later
+        "2026-03-02T08:60:00.000Z",
+        "2026-03-02T08:00:60.000Z",  # a leap second has no Unix time
+        "2026-03-02T08:00:99.000Z",
+        "2026-02-30T08:00:00.000Z",
+        "2026-13-02T08:00:00Z",
+        "2026-03-02T08:00:00+24:00",
+        "2026-W10-1T08:00:00Z",  # an ISO week date, which datetime would read
+        "2026-03-02T08:00:00.0000000001Z",  # ten fraction digits
+        " 2026-03-02T08:00:00Z",
+        "2026-03-02T08:00Z",
+    ],
+)
+def test_out_of_range_or_malformed_times_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        parse_time_ns(bad)
+    assert uncached(bad) == "refused"
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "2026-03-04T10:00:0٣.527Z",  # an Arabic-Indic digit: not ASCII
+        "2026-03-04T10:00:0².527Z",  # a digit to isdigit(), not to int()
+        "2026-03-04T10:00:+6.527Z",
+        "2026-03-04T10:00:06.5+7Z",
+        "2026-03-04T10:00:06.52 Z",
+        "2026-03-04T10:00:06,527Z",
+        "2026-03-04T10:00:06.527z",
+        "2026-03-04T10:00:6.5270Z",
+        "2026-03-04T10:00:06.5_7Z",
+        "2026-03-04T10:00:66.527Z",
+    ],
+)
+def test_odd_times_after_their_minute_was_cached_read_as_without_the_cache(odd: str) -> None:
+    parse_time_ns("2026-03-04T10:00:01.000Z")  # caches the minute 10:00
+    assert "2026-03-04T10:00:" in times._MINUTES
+    assert parsed(odd) == uncached(odd)
+
+
+def test_a_minute_is_not_cached_from_a_time_the_general_form_refuses() -> None:
+    assert parsed("2026-03-04T10:00:06.5x7Z") == "refused"
+    assert times._MINUTES == {}
