@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressDialog,
+    QPushButton,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -68,9 +73,16 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setWindowTitle(f"AuditLens {__version__}")
         self.tabs = QTabWidget()
-        self.setCentralWidget(self.tabs)
+        self.empty_panel = self._empty_panel()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.empty_panel)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.placeholder = QLabel(
-            "Open a case (Ctrl+O) or create one (Ctrl+N), then import evidence."
+            "Open a case (Ctrl+O) or create one (Ctrl+N), then import evidence.\n"
+            "New here? Help > Open the sample case shows a complete examination."
         )
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.tabs.addTab(self.placeholder, "Start")
@@ -141,6 +153,9 @@ class MainWindow(QMainWindow):
         menu.addAction(self.quit_action)
         view = self.menuBar().addMenu("&View")
         view.addAction(self.refresh_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.sample_action = self._action("Open the &sample case", None, self.open_sample)
+        help_menu.addAction(self.sample_action)
         view.addAction(self.filter_action)
         for number, name in enumerate(("Integrity", "Events", "Actors", "Traces"), start=1):
             view.addAction(
@@ -207,18 +222,67 @@ class MainWindow(QMainWindow):
         self.traces = TracesView(self.case)
         self.tabs.addTab(self.traces, "Traces")
         self.events.open_trace.connect(self.open_trace)
+        # The event columns chosen and their order, kept per case (in the settings, by folder).
+        key = self._columns_key()
+        columns = self.settings.value(key)
+        if isinstance(columns, list) and columns:
+            self.events.set_columns([str(c) for c in columns])
+        self.events.columns_changed.connect(lambda names: self.settings.setValue(key, names))
         self.set_time_zone(self.zone_box.currentText())
         # Views read the case when first shown (views.LazyView): only the current one now.
         self.tabs.setCurrentIndex(min(current, 3))
         self._show_counts()
 
+    def _empty_panel(self) -> QWidget:
+        """What an empty case shows above its views: how to bring evidence in."""
+        panel = QFrame()
+        panel.setObjectName("empty-case")
+        panel.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(panel)
+        row.addWidget(
+            QLabel("<b>This case holds no evidence yet.</b> Import sealed bundles or raw logs:")
+        )
+        for text, slot in (
+            ("Import evidence…", self._import_files),
+            ("Import folder…", self._import_folder),
+        ):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        row.addWidget(QLabel("or drop files and folders anywhere on this window."))
+        row.addStretch(1)
+        panel.hide()
+        return panel
+
+    def open_sample(self) -> JobWorker | None:
+        """Open the shipped sample as a case of its own (made and imported the first time)."""
+        from auditlens.core.resources import sample_case_dir
+
+        sample = sample_case_dir()
+        folder = (
+            Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+            / "sample-case"
+        )
+        self.open_case(folder, create=True)
+        if self.case is None or self.case.counts().inputs:
+            return None
+        trust = sample / "truststore.json"
+        self.case.set_trust_store([trust])
+        self.trust_files = [trust]
+        return self.start_import(sorted((sample / "bundles").glob("*/*")))
+
     def _show_counts(self) -> None:
         # Cheap counts only: queries.stats groups every event (0.1 s at 10^7 events).
         assert self.case is not None
         counts = self.case.counts()
+        self.empty_panel.setVisible(counts.inputs == 0)
         self.statusBar().showMessage(
             f"{counts.events:,} events, {counts.inputs} inputs, {counts.findings} findings", 0
         )
+
+    def _columns_key(self) -> str:
+        folder = str((self.case_dir or Path()).resolve())
+        return "case-columns/" + hashlib.sha256(folder.encode()).hexdigest()[:32]
 
     def _views(self) -> list[Any]:
         return [self.integrity, self.events, self.actors, self.traces]

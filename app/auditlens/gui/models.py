@@ -324,6 +324,7 @@ class RowsModel(QAbstractTableModel):
         self.rows: list[dict[str, Any]] = []
         self.time_keys = time_keys  # columns holding times: their titles name the zone
         self.tz: ZoneInfo | None = None
+        self.sort_key: tuple[int, Qt.SortOrder] | None = None  # as loaded until one is asked
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:
         """Name ``tz`` in the time columns' titles (the rows are formatted by the view)."""
@@ -332,10 +333,43 @@ class RowsModel(QAbstractTableModel):
             self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
-        """Replace the rows."""
+        """Replace the rows (kept in the sort asked for last)."""
         self.beginResetModel()
         self.rows = rows
+        if self.sort_key is not None:
+            self._sort_rows(*self.sort_key)
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the loaded rows by ``column`` (a few thousand at most: sorted here, not in SQL).
+
+        Empty cells come last either way; numbers compare as numbers.
+        """
+        if not 0 <= column < len(self.columns):
+            return
+        self.layoutAboutToBeChanged.emit()
+        self.sort_key = (column, order)
+        self._sort_rows(column, order)
+        self.layoutChanged.emit()
+
+    def _sort_rows(self, column: int, order: Qt.SortOrder) -> None:
+        key = self.columns[column][0]
+        present = [r for r in self.rows if r.get(key) not in (None, "")]
+        empty = [r for r in self.rows if r.get(key) in (None, "")]
+
+        def value(row: dict[str, Any]) -> tuple[int, Any]:
+            item = row[key]
+            if isinstance(item, int | float) and not isinstance(item, bool):
+                return (0, item)
+            return (
+                1,
+                json.dumps(item, ensure_ascii=False)
+                if isinstance(item, list | dict)
+                else str(item),
+            )
+
+        present.sort(key=value, reverse=order == Qt.SortOrder.DescendingOrder)
+        self.rows = present + empty
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         """Rows loaded."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMenu,
     QSplitter,
@@ -111,7 +112,14 @@ def _table(model: Any) -> QTableView:
     table = QTableView()
     table.setModel(model)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    # Several rows at once (Ctrl/Shift+click): what bookmarks and exports will take.
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    header = table.horizontalHeader()
+    header.setSectionsMovable(True)  # columns reordered by dragging their titles
+    if isinstance(model, RowsModel):
+        # Loaded tables sort by any column; no indicator until asked (the order read).
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        table.setSortingEnabled(True)
     table.setAlternatingRowColors(True)
     table.verticalHeader().setDefaultSectionSize(22)
     table.horizontalHeader().setStretchLastSection(True)
@@ -269,6 +277,8 @@ class EventsView(LazyView):
     follow_actor = Signal(str)
     open_trace = Signal(str)
     status = Signal(str)
+    # The columns shown, in their order, changed (chosen or dragged): kept per case.
+    columns_changed = Signal(object)
 
     def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -320,6 +330,9 @@ class EventsView(LazyView):
         # from it would lose the offset that says which instant it is.
         widest = "2026-03-02T09:15:00.000000000+05:45"
         header.resizeSection(0, self.table.fontMetrics().horizontalAdvance(widest) + 24)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
+        header.sectionMoved.connect(lambda *_: self.columns_changed.emit(self.visible_columns()))
         # Sorting is the model's, in SQL. No indicator at first: the case's time order.
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
@@ -353,6 +366,12 @@ class EventsView(LazyView):
         bar.addWidget(self.forward_button)
         bar.addWidget(self.filter_bar, 1)
         bar.addWidget(self.range_chip)
+        self.views_button = _tool_button("Views ▾", "Saved views of this case: save, open")
+        self.views_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.views_menu = QMenu(self.views_button)
+        self.views_menu.aboutToShow.connect(self._fill_views_menu)
+        self.views_button.setMenu(self.views_menu)
+        bar.addWidget(self.views_button)
         layout.addLayout(bar)
         layout.addWidget(self.error_label)
         layout.addWidget(split, 1)
@@ -559,6 +578,98 @@ class EventsView(LazyView):
         """Show the whole time span again."""
         self.time_range = (None, None)
         self.apply_filter(self.filter_bar.text(), via="range")
+
+    # -- columns and saved views ---------------------------------------------------------------
+
+    def visible_columns(self) -> list[str]:
+        """The event columns shown, in the order shown."""
+        header = self.table.horizontalHeader()
+        order = sorted(range(len(EVENT_COLUMNS)), key=header.visualIndex)
+        return [EVENT_COLUMNS[i][0] for i in order if not header.isSectionHidden(i)]
+
+    def set_columns(self, names: list[str]) -> None:
+        """Show the columns ``names`` in that order and hide the others (unknown names ignored)."""
+        keys = [key for key, _ in EVENT_COLUMNS]
+        wanted = [n for n in names if n in keys]
+        if not wanted:
+            return
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)  # one change, said once
+        try:
+            for visual, name in enumerate(wanted):
+                header.moveSection(header.visualIndex(keys.index(name)), visual)
+            for logical, key in enumerate(keys):
+                header.setSectionHidden(logical, key not in wanted)
+        finally:
+            header.blockSignals(False)
+        self.columns_changed.emit(self.visible_columns())
+
+    def set_column_visible(self, name: str, visible: bool) -> None:
+        """Show or hide one column (the last one shown stays)."""
+        shown = self.visible_columns()
+        if not visible and shown == [name]:
+            return
+        logical = [key for key, _ in EVENT_COLUMNS].index(name)
+        self.table.horizontalHeader().setSectionHidden(logical, not visible)
+        self.columns_changed.emit(self.visible_columns())
+
+    def column_menu(self) -> QMenu:
+        """A menu with a check box per column (the header's context menu)."""
+        menu = QMenu(self)
+        shown = set(self.visible_columns())
+        for key, title in EVENT_COLUMNS:
+            action = menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(key in shown)
+            action.toggled.connect(lambda on, k=key: self.set_column_visible(k, on))
+        return menu
+
+    def _column_menu(self, pos: QPoint) -> None:
+        header = self.table.horizontalHeader()
+        self.column_menu().exec(header.mapToGlobal(pos))
+
+    def save_view(self, name: str) -> queries.SavedView:
+        """Save the filter, range, zone and columns shown as ``name`` (journaled)."""
+        query = queries.EventQuery(
+            self.filter_bar.text().strip(), *self.time_range, tz=_zone_key(self.tz)
+        )
+        return self.session.save_view(name, query, self.visible_columns())
+
+    def open_view(self, view: queries.SavedView) -> None:
+        """Show a saved view: its columns, then its filter and range (journaled as applied)."""
+        if view.columns:
+            self.set_columns(list(view.columns))
+        self.show_filter(
+            view.filter,
+            via="saved view",
+            pivot={"view": view.name},
+            time_range=(view.time_from_ns, view.time_to_ns),
+        )
+
+    def _fill_views_menu(self) -> None:
+        menu = self.views_menu
+        menu.clear()
+        menu.addAction("Save this view…", self._ask_view_name)
+        views = self.session.saved_views()
+        if views:
+            menu.addSeparator()
+        for view in views:
+            menu.addAction(view.name, lambda v=view: self.open_view(v))
+
+    def _ask_view_name(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save this view", "Name:")
+        if ok and name.strip():
+            try:
+                saved = self.save_view(name)
+            except Error as exc:
+                self.status.emit(f"not saved: {exc.diagnostics()}")
+                return
+            self.status.emit(f"view saved: {saved.name}")
+
+    def selected_events(self) -> list[dict[str, Any]]:
+        """The events of the selected rows, in table order (several with Ctrl/Shift+click)."""
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [e for r in rows if (e := self.model.event(r)) is not None]
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.detail.show_event(

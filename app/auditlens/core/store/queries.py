@@ -1250,3 +1250,58 @@ def set_trust_paths(case: Case, paths: list[str]) -> None:
     case.db.execute(
         "INSERT OR REPLACE INTO meta VALUES ('trust_paths', ?)", [json.dumps(list(paths))]
     )
+
+
+@dataclass(frozen=True)
+class SavedView:
+    """A named view of the events kept in the case: filter, time range, zone, columns."""
+
+    name: str
+    filter: str
+    time_from_ns: int | None
+    time_to_ns: int | None
+    tz: str | None
+    columns: tuple[str, ...]
+
+    def query(self) -> EventQuery:
+        """The view's filter and range."""
+        return EventQuery(self.filter, self.time_from_ns, self.time_to_ns, tz=self.tz)
+
+
+def saved_views(case: Case) -> list[SavedView]:
+    """The case's saved views, by name."""
+    value = case.scalar("SELECT value FROM meta WHERE key = 'saved_views'")
+    try:
+        items = json.loads(value) if value else []
+    except ValueError:
+        return []
+    views = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            views.append(
+                SavedView(
+                    item["name"],
+                    str(item.get("filter") or ""),
+                    item.get("from_ns"),
+                    item.get("to_ns"),
+                    item.get("tz"),
+                    tuple(str(c) for c in item.get("columns") or ()),
+                )
+            )
+    return sorted(views, key=lambda v: v.name.lower())
+
+
+def store_saved_views(case: Case, views: list[SavedView]) -> None:
+    """Keep ``views`` as the case's saved views."""
+    items = [
+        {
+            "name": v.name,
+            "filter": v.filter,
+            "from_ns": v.time_from_ns,
+            "to_ns": v.time_to_ns,
+            "tz": v.tz,
+            "columns": list(v.columns),
+        }
+        for v in views
+    ]
+    case.db.execute("INSERT OR REPLACE INTO meta VALUES ('saved_views', ?)", [json.dumps(items)])

@@ -223,6 +223,29 @@ class Examination:
         self._query("filter", details)
         return view
 
+    def saved_views(self) -> list[queries.SavedView]:
+        """The views saved in this case (not journaled: a list of names)."""
+        return queries.saved_views(self._case)
+
+    def save_view(
+        self, name: str, query: queries.EventQuery, columns: Sequence[str]
+    ) -> queries.SavedView:
+        """Save (or replace) a named view: filter, time range, zone and columns; journaled."""
+        name = name.strip()
+        if not name:
+            raise UsageError("a saved view needs a name")
+        query.where()  # a filter that does not parse is not saved
+        view = queries.SavedView(
+            name, query.filter, query.time_from_ns, query.time_to_ns, query.tz, tuple(columns)
+        )
+        others = [v for v in queries.saved_views(self._case) if v.name != name]
+        queries.store_saved_views(self._case, [*others, view])
+        self._journal(
+            "view_saved",
+            {"name": name, **_query_details(query), "columns": list(view.columns)},
+        )
+        return view
+
     def count(self, query: queries.EventQuery) -> int:
         """How many events match ``query``."""
         found = queries.count_events(self._case, query)
