@@ -128,6 +128,14 @@ def test_a_gap_opens_with_the_events_around_it_and_is_marked_on_the_histogram(
     window = open_window(qtbot, settings, tmp_path, gap_case)
     gaps = [s for s in window.integrity.map.stretches if s.state == "missing"]
     assert len(gaps) == 1
+    # Each bundle speaks of itself; the gap belongs to the stream, whose verdict says so.
+    assert {b["verdict"] for b in window.integrity.bundles.rows} == {"verified"}
+    summary = window.integrity.summary.text()
+    assert "stream cc-prod.audit:" in summary and "1 open gap(s)" in summary
+    assert [s.state for s in window.integrity.map.stretches if s.label.startswith("seq")] == [
+        "verified",
+        "verified",
+    ]
     activate(qtbot, window, "BUNDLE_GAP")
     seqs = [r["seq"] for r in shown(window)]
     assert seqs == list(range(422, 433)) + list(range(887, 897))

@@ -843,9 +843,19 @@ class IntegrityView(LazyView):
             for colour in [INTEGRITY_COLOURS.get(verdict, "#616161")]
             for ink in ["black" if verdict == "untrusted" else "white"]
         )
+        streams = " &nbsp; ".join(
+            f"stream {html.escape(str(st['stream_id']))}: "
+            f"<span style='color:{INTEGRITY_COLOURS.get(str(st['verdict']), '#616161')}'>"
+            f"{html.escape(str(st['verdict']))}</span>"
+            + (f" ({st['open_gaps']} open gap(s))" if st.get("open_gaps") else "")
+            for st in overview.streams
+        )
+        verdict = overview.case_verdict
         self.summary.setText(
-            f"<b>{len(bundles)} bundle(s)</b> {badges} &nbsp; "
+            (f"<b>case: {html.escape(verdict)}</b> &nbsp; " if verdict else "")
+            + f"<b>{len(bundles)} bundle(s)</b> {badges} &nbsp; "
             f"<b>{errors}</b> error finding(s), {len(findings) - errors} other"
+            + (f"<br>{streams}" if streams else "")
         )
 
     def _finding_activated(self, index: QModelIndex) -> None:

@@ -1105,6 +1105,8 @@ class IntegrityOverview:
         gaps: the gaps between bundles of each stream.
         record_states: for each bundle with events, the integrity most of its events have (a
             tampered bundle's intact records stay ``verified``: only the marked ones are not).
+        streams: each stream's own verdict, between its bundles (docs/verification.md §3.1).
+        case_verdict: the case's verdict, the worst of its inputs' and streams'.
     """
 
     bundles: list[dict[str, Any]]
@@ -1113,6 +1115,8 @@ class IntegrityOverview:
     marks: list[RecordMark] = field(default_factory=list)
     gaps: list[StreamGap] = field(default_factory=list)
     record_states: dict[str, str] = field(default_factory=dict)
+    streams: list[dict[str, Any]] = field(default_factory=list)
+    case_verdict: str | None = None
 
 
 def integrity_overview(case: Case) -> IntegrityOverview:
@@ -1151,6 +1155,8 @@ def integrity_overview(case: Case) -> IntegrityOverview:
         record_marks(case),
         stream_gaps(bundles, findings),
         _record_states(case, [b["bundle_id"] for b in bundles if b["verdict"] == "tampered"]),
+        stream_verdicts(case),
+        case_verdict(case),
     )
 
 
