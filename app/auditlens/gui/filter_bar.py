@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QKeyEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QCompleter, QPlainTextEdit, QTextEdit, QWidget
 
 from auditlens.core.errors import QuerySyntaxError
-from auditlens.core.query import filter_sql
+from auditlens.core.query import parse
 
 
 class FilterBar(QPlainTextEdit):
@@ -67,7 +67,7 @@ class FilterBar(QPlainTextEdit):
     def _check(self) -> None:
         text = self.text()
         try:
-            filter_sql(text)
+            parse(text)  # the syntax only: compiling to SQL is the examination's
             self.error = None
             self.setExtraSelections([])
             self.setToolTip("")
