@@ -96,6 +96,12 @@ def short_time(ns: int, tz: ZoneInfo | None) -> str:
     return full[:10] + " " + full[11:19] + full[29:]
 
 
+def _colour_name(state: str) -> str:
+    """A verdict's colour as text, readable on the palette in use."""
+    colour = status_colour(state)
+    return colour.name() if colour is not None else "#9e9e9e"
+
+
 def _zone_key(tz: ZoneInfo | None) -> str | None:
     return None if tz is None else tz.key
 
@@ -845,7 +851,7 @@ class IntegrityView(LazyView):
         )
         streams = " &nbsp; ".join(
             f"stream {html.escape(str(st['stream_id']))}: "
-            f"<span style='color:{INTEGRITY_COLOURS.get(str(st['verdict']), '#616161')}'>"
+            f"<span style='color:{_colour_name(str(st['verdict']))}'>"
             f"{html.escape(str(st['verdict']))}</span>"
             + (f" ({st['open_gaps']} open gap(s))" if st.get("open_gaps") else "")
             for st in overview.streams
