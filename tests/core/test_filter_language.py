@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import calendar
 import fnmatch
+import ipaddress
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditlens.core.errors import InvalidInputError, QuerySyntaxError
@@ -23,6 +26,7 @@ from auditlens.core.query import (
     MatchAll,
     Not,
     Or,
+    Regex,
     TextSearch,
     Wildcard,
     compile_filter,
@@ -30,6 +34,7 @@ from auditlens.core.query import (
     parse,
 )
 from auditlens.core.query import parser as query_parser
+from auditlens.core.query.parser import Hint, HintKind, analyse
 from auditlens.core.schema import FIELD_NAMES, FIELDS
 
 
@@ -136,6 +141,44 @@ ROWS: list[dict[str, object]] = [
         "attributes": {"http.status_code": 60},
     },
 ]
+ROWS += [
+    {
+        "seq": 9,
+        "time_ns": ns("2026-03-03T08:00:00"),
+        "kind": "audit",
+        "actor_id": "sup-004",
+        "action": "UPDATE",
+        "source_ip": "198.51.100.23",
+        "body": "roles changed",
+        # The audit logger's nested object, with a list.
+        "attributes": {"updated_data": {"roles": ["Admin", "agent"], "previous_roles": ["agent"]}},
+    },
+    {
+        "seq": 10,
+        "time_ns": ns("2026-03-03T09:00:00"),
+        "kind": "log",
+        "actor_id": "REC-9",
+        "resource_id": "REC-77",
+        "source_ip": "2001:DB8:0:0::7",
+        "attributes": {"client.address": "198.51.100.200", "user.roles": ["supervisor"]},
+    },
+    {
+        "seq": 11,
+        "time_ns": ns("2026-03-03T10:00:00"),
+        "kind": "audit",
+        "actor_id": "sup-005",
+        "source_ip": "198.51.101.1",
+        "attributes": {"updated_data": {"roles": "admin"}, "client.address": "2001:db9::1"},
+    },
+    {
+        "seq": 12,
+        "time_ns": ns("2026-03-03T11:00:00"),
+        "kind": "log",
+        "source_ip": "fe80::1%eth0",
+        "body": "GET /api/v1/users status=500 and done",
+        "attributes": {"updated_data": None, "client.address": "not-an-ip"},
+    },
+]
 for _row in ROWS:
     _row["line"] = int(str(_row["seq"])) * 10
 ALL = {r["seq"] for r in ROWS}
@@ -212,12 +255,19 @@ def test_implicit_and_and_prefix_operators():
     assert parse("a-b") == body("a-b")
 
 
-def test_keywords_are_upper_case_and_bare():
-    assert parse("a and b") == And((body("a"), body("and"), body("b")))
-    assert parse("a or b") == And((body("a"), body("or"), body("b")))
+def test_keywords_in_any_case_are_operators_unless_quoted():
+    # Issue 12: `a and b` searched the body for "and" too, a silent zero.
+    assert parse("a and b") == parse("a AND b") == And((body("a"), body("b")))
+    assert parse("a or b") == parse("a Or b") == Or((body("a"), body("b")))
+    assert parse("not a") == parse("nOt a") == Not(body("a"))
+    assert parse("seq:[1 to 5]") == parse("seq:[1 TO 5]") == Between(Column("seq"), 1, 5)
     assert parse('a "AND" b') == And((body("a"), body("AND"), body("b")))
-    assert parse(r"a \AND b") == And((body("a"), body("AND"), body("b")))
-    assert parse("TO") == body("TO")
+    assert parse(r"a \and b") == And((body("a"), body("and"), body("b")))
+    assert parse("TO") == body("TO")  # outside a range TO is a word
+    assert parse("to") == body("to")
+    assert parse("android notes") == And((body("android"), body("notes")))
+    with pytest.raises(QuerySyntaxError, match=r'needs a term on its left .*quotes: "and"'):
+        parse("and")
 
 
 def test_the_issue_example_parses_to_the_expected_tree():
@@ -255,8 +305,9 @@ def test_every_alias_and_special_column_is_in_the_schema():
     assert set(query_parser.FIELD_INFO) <= names
     for group in (
         query_parser.TIME_COLUMNS,
-        query_parser.CASE_INSENSITIVE_COLUMNS,
+        query_parser.LOWER_CASE_COLUMNS,
         query_parser.HEX_ID_COLUMNS,
+        query_parser.ADDRESS_COLUMNS,
         query_parser.SUBSTRING_COLUMNS,
         query_parser.DURATION_COLUMNS,
     ):
@@ -296,10 +347,32 @@ def test_attribute_keys_are_flat_and_case_sensitive():
 # --- execution against DuckDB --------------------------------------------------------------------
 
 
-def test_exact_match_on_ids_is_case_sensitive(conn):
-    expect(conn, "actor_id:alice", lambda r: r.get("actor_id") == "alice")
-    expect(conn, "actor:Alice", lambda r: r.get("actor_id") == "Alice")
-    expect(conn, 'name:"call answered"', lambda r: r.get("name") == "call answered")
+def test_colon_matches_ignoring_case_and_equals_matches_exactly(conn):
+    # Issue 12: `actor_id:SUP-004` found nothing while `sup-004` existed.
+    expect(conn, "actor_id:alice", lambda r: text(r, "actor_id").lower() == "alice")
+    expect(conn, "actor:ALICE", lambda r: text(r, "actor_id").lower() == "alice")
+    expect(conn, "actor_id:SUP-004", lambda r: r.get("actor_id") == "sup-004")
+    expect(conn, 'name:"CALL ANSWERED"', lambda r: text(r, "name").lower() == "call answered")
+    expect(conn, "actor_id=alice", lambda r: r.get("actor_id") == "alice")
+    expect(conn, "actor=Alice", lambda r: r.get("actor_id") == "Alice")
+    expect(conn, 'name="Call Answered"', lambda r: r.get("name") == "Call Answered")
+    assert rows_matching(conn, "actor_id=SUP-004") == set()
+    expect(conn, "resource_id=REC-*", lambda r: text(r, "resource_id").startswith("REC-"))
+    expect(conn, "resource_id:REC-*", lambda r: text(r, "resource_id").lower().startswith("rec-"))
+    expect(conn, "action=Export", lambda r: r.get("action") == "Export")
+    expect(conn, "kind=span", lambda r: r.get("kind") == "span")
+    assert rows_matching(conn, "kind=SPAN") == set()
+    expect(conn, "message=Password", lambda r: "Password" in text(r, "body"))
+
+
+def test_equals_after_a_word_that_is_no_field_is_text():
+    # Log bodies are full of `key=value`: only a field name before `=` makes it a field.
+    assert parse("status=500") == body("status=500")
+    assert parse("abc==") == body("abc==")
+    assert parse("user=alice") == Match(Column("actor_id"), "alice", exact=True)
+    assert parse("attributes.tenant.id=acme") == Match(Attribute("tenant.id"), "acme", True)
+    with pytest.raises(QuerySyntaxError, match="did you mean 'actor_id'"):
+        parse("actr_id=alice")
 
 
 def test_enumerated_fields_match_case_insensitively(conn):
@@ -320,7 +393,7 @@ def test_hex_ids_are_matched_in_lower_case(conn):
 def test_boolean_operators_execute(conn):
     def issue_example(r):
         return (
-            r.get("actor_id") == "alice"
+            text(r, "actor_id").lower() == "alice"
             and text(r, "action").lower() in ("export", "delete")
             and text(r, "outcome").lower() != "success"
         )
@@ -329,9 +402,12 @@ def test_boolean_operators_execute(conn):
         conn, "actor_id:alice AND action:(EXPORT OR DELETE) AND NOT outcome:success", issue_example
     )
     expect(
+        conn, "actor_id:alice and action:(EXPORT or DELETE) and not outcome:success", issue_example
+    )
+    expect(
         conn,
         "actor_id:alice action:EXPORT",
-        lambda r: r.get("actor_id") == "alice" and text(r, "action").lower() == "export",
+        lambda r: text(r, "actor_id").lower() == "alice" and text(r, "action").lower() == "export",
     )
     expect(
         conn,
@@ -348,19 +424,16 @@ def test_not_matches_rows_where_the_field_is_missing(conn):
 
 
 def test_wildcards_execute_with_literal_percent_underscore_and_backslash(conn):
-    expect(
-        conn, "resource_id:rec-*", lambda r: fnmatch.fnmatchcase(text(r, "resource_id"), "rec-*")
-    )
+    def rid(r):  # `:` matches ignoring case
+        return text(r, "resource_id").lower()
+
+    expect(conn, "resource_id:rec-*", lambda r: fnmatch.fnmatchcase(rid(r), "rec-*"))
     # `_` and `%` typed by the user are literal characters, not LIKE wildcards:
-    expect(
-        conn, "resource_id:rec_1*", lambda r: fnmatch.fnmatchcase(text(r, "resource_id"), "rec_1*")
-    )
+    expect(conn, "resource_id:rec_1*", lambda r: fnmatch.fnmatchcase(rid(r), "rec_1*"))
     expect(conn, "resource_id:*100%", lambda r: text(r, "resource_id").endswith("100%"))
-    expect(
-        conn, "resource_id:rec?1*", lambda r: fnmatch.fnmatchcase(text(r, "resource_id"), "rec?1*")
-    )
+    expect(conn, "resource_id:rec?1*", lambda r: fnmatch.fnmatchcase(rid(r), "rec?1*"))
     expect(conn, r"resource_id:rec-\\x", lambda r: r.get("resource_id") == "rec-\\x")
-    expect(conn, r"resource_id:rec-\\*", lambda r: text(r, "resource_id").startswith("rec-\\"))
+    expect(conn, r"resource_id:rec-\\*", lambda r: rid(r).startswith("rec-\\"))
 
 
 def test_present_means_not_null_and_not_empty(conn):
@@ -438,8 +511,10 @@ def test_duration_units_convert_exactly():
 
 
 def test_text_ranges_are_lexical(conn):
-    expect(conn, "actor_id:[a TO b]", lambda r: "a" <= text(r, "actor_id") <= "b")
-    expect(conn, "actor_id:{alice TO *]", lambda r: text(r, "actor_id") > "alice")
+    expect(conn, "actor_id:[a TO b]", lambda r: "a" <= text(r, "actor_id").lower() <= "b")
+    expect(conn, "actor_id:{alice TO *]", lambda r: text(r, "actor_id").lower() > "alice")
+    expect(conn, "actor_id={alice TO *]", lambda r: text(r, "actor_id") > "alice")
+    expect(conn, "actor_id=[A TO B]", lambda r: "A" <= text(r, "actor_id") <= "B")
 
 
 def test_ip_values_keep_their_colons(conn):
@@ -696,3 +771,257 @@ def test_compiled_filters_run_and_not_is_their_complement(conn, query):
     complement = rows_matching(conn, f"NOT ({query})")
     assert matched.isdisjoint(complement)
     assert matched | complement == ALL
+
+
+# --- issue 12: no silent traps ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "slip", "meant"),
+    [
+        ("kind:log ADN actor_id:alice", "ADN", "AND"),
+        ("a adn b", "adn", "AND"),
+        ("a NAD b", "NAD", "AND"),
+        ("a ANDD b", "ANDD", "AND"),
+        ("a ND b", "ND", "AND"),
+        ("a && b", "&&", "AND"),
+        ("a RO b", "RO", "OR"),
+        ("a ORR b", "ORR", "OR"),
+        ("a || b", "||", "OR"),
+        ("a NTO b", "NTO", "NOT"),
+        ("a NOTT b", "NOTT", "NOT"),
+        ("action:(EXPORT ADN DELETE)", "ADN", "AND"),
+    ],
+)
+def test_a_mistyped_operator_between_terms_is_an_error(query, slip, meant):
+    with pytest.raises(QuerySyntaxError, match=f"mistyped {meant}") as caught:
+        parse(query)
+    start = query.index(slip)
+    assert (caught.value.start, caught.value.end) == (start, start + len(slip))
+
+
+def test_words_near_an_operator_are_still_words():
+    # English words one edit from an operator, a slip at either end, a quoted slip: text.
+    for word in ("AN", "NO", "FOR", "NOTE", "OF", "ON", "AD"):
+        assert parse(f"a {word} b") == And((body("a"), body(word), body("b")))
+    assert parse("ADN b") == And((body("ADN"), body("b")))
+    assert parse("a ADN") == And((body("a"), body("ADN")))
+    assert parse('a "ADN" b') == And((body("a"), body("ADN"), body("b")))
+
+
+@pytest.mark.parametrize(
+    ("query", "underlined", "meant"),
+    [
+        ("actor_id sup-004", "actor_id sup-004", "actor_id:sup-004"),
+        ("kind:audit source_ip 10.0.0.1", "source_ip 10.0.0.1", "source_ip:10.0.0.1"),
+        ('resource_id "rec 1"', 'resource_id "rec 1"', 'resource_id:"rec 1"'),
+        ("attributes.tenant.id acme", "attributes.tenant.id acme", "attributes.tenant.id:acme"),
+        ("actor_id = sup-004", "actor_id = sup-004", "actor_id=sup-004"),
+        ("user = alice", "user = alice", "user=alice"),
+        ("actor_id : sup-004", "actor_id : sup-004", "actor_id:sup-004"),
+    ],
+)
+def test_a_field_name_without_its_colon_is_an_error_that_shows_it(query, underlined, meant):
+    with pytest.raises(QuerySyntaxError, match=f"did you mean {re.escape(meant)}\\?") as caught:
+        parse(query)
+    start = query.index(underlined)
+    assert (caught.value.start, caught.value.end) == (start, start + len(underlined))
+
+
+def test_a_field_name_that_is_also_a_word_is_searched_but_hinted():
+    # `user`, `call`, `action` are words of log bodies: searched, with a hint for suggest().
+    assert parse("user alice") == And((body("user"), body("alice")))
+    _, hints = analyse("user alice")
+    assert hints == (Hint(HintKind.FIELD, 4, 5, ":"),)
+    assert parse("actor_id") == TextSearch("%actor\\_id%")  # nothing after it: nothing to join
+
+
+def ip_in(value: object, network: str) -> bool:
+    """Python's own reading of an address (zone ids dropped) against a block."""
+    if not isinstance(value, str):
+        return False
+    try:
+        address = ipaddress.ip_address(value.split("%", 1)[0])
+    except ValueError:
+        return False
+    block = ipaddress.ip_network(network, strict=False)
+    return address.version == block.version and address in block
+
+
+def test_address_blocks_on_address_fields(conn):
+    expect(
+        conn, "source_ip:198.51.100.0/24", lambda r: ip_in(r.get("source_ip"), "198.51.100.0/24")
+    )
+    expect(conn, "ip:10.0.0.0/8", lambda r: ip_in(r.get("source_ip"), "10.0.0.0/8"))
+    expect(conn, "ip:198.51.0.0/16", lambda r: ip_in(r.get("source_ip"), "198.51.0.0/16"))
+    # IPv6: stored as 2001:DB8:0:0::7 (upper case, zeros spelt out), found by its block.
+    expect(conn, "ip:2001:db8::/32", lambda r: ip_in(r.get("source_ip"), "2001:db8::/32"))
+    expect(conn, "ip:2001:db8::7/128", lambda r: ip_in(r.get("source_ip"), "2001:db8::7/128"))
+    expect(conn, "ip:fe80::/10", lambda r: ip_in(r.get("source_ip"), "fe80::/10"))
+    expect(conn, "-ip:10.0.0.0/8", lambda r: not ip_in(r.get("source_ip"), "10.0.0.0/8"))
+    # Host bits set are allowed, as in most tools: 198.51.100.7/24 is the /24.
+    assert rows_matching(conn, "ip:198.51.100.7/24") == rows_matching(conn, "ip:198.51.100.0/24")
+    # Attribute keys naming an address take blocks too; other keys and quoted text compare text.
+    expect(
+        conn,
+        "attributes.client.address:198.51.100.0/24",
+        lambda r: ip_in(attrs(r).get("client.address"), "198.51.100.0/24"),
+    )
+    expect(
+        conn,
+        "attributes.client.address:2001:db8::/31",
+        lambda r: ip_in(attrs(r).get("client.address"), "2001:db8::/31"),
+    )
+    assert parse("attributes.route:10.0.0.0/8") == Match(Attribute("route"), "10.0.0.0/8")
+    assert parse('ip:"10.0.0.0/8"') == Match(Column("source_ip"), "10.0.0.0/8")
+
+
+@given(
+    st.one_of(
+        st.integers(0, 2**32 - 1).map(ipaddress.IPv4Address),
+        st.integers(0, 2**128 - 1).map(ipaddress.IPv6Address),
+    ),
+    st.integers(0, 128),
+    st.sampled_from(["compressed", "exploded", "upper"]),
+)
+@settings(deadline=None)  # DuckDB on a shared machine: timing is not what this test checks
+def test_address_blocks_agree_with_python(conn, address, prefix, form):
+    prefix = min(prefix, address.max_prefixlen)
+    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    text = address.exploded if form == "exploded" else str(address)
+    text = text.upper() if form == "upper" else text
+    sql, params = filter_sql(f"ip:{network}")
+    following = address + 1 if int(address) < 2**address.max_prefixlen - 1 else address
+    # The address as written, the block's last address (inside), the next one (inside or not).
+    for candidate, inside in (
+        (text, True),
+        (str(network.broadcast_address), True),
+        (str(following), None),
+    ):
+        found = conn.execute(f"SELECT {sql} FROM (SELECT ? AS source_ip)", [*params, candidate])
+        want = ipaddress.ip_address(candidate.lower()) in network
+        assert (found.fetchone()[0] is True) == want, (candidate, str(network))
+        assert inside is None or want
+
+
+def test_regular_expressions(conn):
+    expect(
+        conn,
+        "/pass.*(reset|hunter)/",
+        lambda r: re.search("pass.*(reset|hunter)", text(r, "body"), re.I),
+    )
+    expect(
+        conn,
+        "actor_id:/^sup-00[45]$/",
+        lambda r: re.search("^sup-00[45]$", text(r, "actor_id"), re.I),
+    )
+    expect(conn, "actor_id:/^ALICE$/", lambda r: text(r, "actor_id").lower() == "alice")
+    expect(conn, "actor_id=/^Alice$/", lambda r: r.get("actor_id") == "Alice")
+    expect(conn, r"message:/\d+%/", lambda r: re.search(r"\d+%", text(r, "body")))
+    expect(conn, "attributes.updated_data.roles:/^adm/", lambda r: r["seq"] in (9, 11))
+    expect(conn, "-actor_id:/^a/", lambda r: not text(r, "actor_id").lower().startswith("a"))
+    expect(conn, r"/\/api\/v1/", lambda r: "/api/v1" in text(r, "body"))
+    # The pattern is a bound parameter, never SQL text.
+    sql, params = filter_sql("actor_id:/x' OR 1=1 --/")
+    assert "1=1" not in sql and params == ["x' OR 1=1 --"]
+
+
+def test_a_path_is_a_word_not_a_regular_expression(conn):
+    assert parse("/api/v1/users") == body("/api/v1/users")
+    assert parse("/api/v1/users/") == Regex(Column("body"), "api/v1/users")  # closed: a regex
+    expect(conn, "/api/v1/users", lambda r: "/api/v1/users" in text(r, "body"))
+    assert parse('"/a/"') == body("/a/")
+
+
+@pytest.mark.parametrize(
+    ("query", "underlined", "message"),
+    [
+        ("/a(b/", "/a(b/", "not a valid regular expression"),
+        ("actor_id:/(?<=a)b/", "/(?<=a)b/", "not a valid regular expression"),  # not RE2
+        ("seq:/1/", "/1/", "needs a text field"),
+        ("time:/2026/", "/2026/", "needs a text field"),
+        ("attributes:/x/", "/x/", "name an attribute"),
+        ("/" + "a" * 1001 + "/", "/" + "a" * 1001 + "/", "longer than 1000"),
+    ],
+)
+def test_bad_regular_expressions_are_syntax_errors_at_the_pattern(query, underlined, message):
+    with pytest.raises(QuerySyntaxError, match=message) as caught:
+        parse(query)
+    start = query.index(underlined)
+    assert (caught.value.start, caught.value.end) == (start, start + len(underlined))
+
+
+def test_nested_attribute_paths_and_lists(conn):
+    # The audit logger's {"updated_data": {"roles": [...]}}: a path, any element of a list.
+    def roles(r):
+        data = attrs(r).get("updated_data")
+        value = data.get("roles") if isinstance(data, dict) else None
+        return value if isinstance(value, list) else ([value] if value is not None else [])
+
+    expect(
+        conn,
+        "attributes.updated_data.roles:admin",
+        lambda r: "admin" in [x.lower() for x in roles(r)],
+    )
+    expect(conn, "attributes.updated_data.roles=Admin", lambda r: "Admin" in roles(r))
+    expect(
+        conn,
+        "attributes.updated_data.roles:adm*",
+        lambda r: any(x.lower().startswith("adm") for x in roles(r)),
+    )
+    expect(conn, "attributes.updated_data.roles:*", lambda r: bool(roles(r)))
+    expect(conn, "attributes.updated_data:*", lambda r: bool(attrs(r).get("updated_data")))
+    expect(
+        conn,
+        "NOT attributes.updated_data.roles:admin",
+        lambda r: "admin" not in [x.lower() for x in roles(r)],
+    )
+    # A flat key holding a list (OTLP `user.roles`).
+    expect(
+        conn,
+        "attributes.user.roles:SUPERVISOR",
+        lambda r: "supervisor" in attrs(r).get("user.roles", []),
+    )
+    # A nested path that does not exist is no match, and the flat key still wins over a path.
+    assert rows_matching(conn, "attributes.updated_data.nothing:x") == set()
+    assert rows_matching(conn, "attributes.tenant.id:nested") == set()
+    # Paths and values are parameters.
+    sql, params = filter_sql("attributes.updated_data.roles:admin")
+    assert "updated_data" not in sql and "admin" not in sql
+    assert ['$."updated_data.roles"', '$."updated_data"."roles"'] in params
+
+
+def test_attribute_values_ignore_case_unless_exact(conn):
+    expect(conn, "attributes.tenant.id:ACME", lambda r: attrs(r).get("tenant.id") == "acme")
+    assert rows_matching(conn, "attributes.tenant.id=ACME") == set()
+    expect(conn, "attributes.tenant.id=acme", lambda r: attrs(r).get("tenant.id") == "acme")
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def test_times_without_an_offset_are_read_in_the_given_zone(conn):
+    # 13:00 in Berlin on 1 March (CET, +01:00) is 12:00 UTC.
+    noon = ns("2026-03-01T12:00:00")
+    assert parse("time:2026-03-01T13:00", BERLIN) == Between(
+        Column("time_ns"), noon, noon + 60 * 10**9, include_high=False
+    )
+    assert parse("time:2026-03-01T13:00", BERLIN) == parse("time:2026-03-01T12:00")
+    # An explicit offset wins over the zone.
+    assert parse("time:2026-03-01T12:00Z", BERLIN) == parse("time:2026-03-01T12:00")
+    # A day in the zone is its local day: Berlin's 1 March starts at 23:00 UTC on 28 February.
+    sql, params = filter_sql("time:2026-03-01", tz=BERLIN)
+    found = {s for (s,) in conn.execute(f"SELECT seq FROM events WHERE {sql}", params).fetchall()}
+    start, end = ns("2026-02-28T23:00:00"), ns("2026-03-01T23:00:00")
+    assert found == {r["seq"] for r in ROWS if start <= r["time_ns"] < end}
+    assert found != rows_matching(conn, "time:2026-03-01")
+    # On the day the clocks go forward the local day is 23 hours long.
+    spring = parse("time:2026-03-29", BERLIN)
+    assert isinstance(spring, Between)
+    assert spring.high - spring.low == 23 * 3600 * 10**9
+    autumn = parse("time:2026-10-25", BERLIN)
+    assert autumn.high - autumn.low == 25 * 3600 * 10**9
+    # Ranges and comparisons too.
+    assert parse("time:>=2026-03-01T01:00", BERLIN) == Between(
+        Column("time_ns"), ns("2026-03-01T00:00:00"), None
+    )

@@ -39,6 +39,6 @@ def test_a_day_spans_its_wall_clock_hours(day: str, hours: int) -> None:
 
 def test_the_event_query_carries_the_zone() -> None:
     where_utc = EventQuery("time:2026-03-02T09").where()
-    where_berlin = EventQuery("time:2026-03-02T09", tz="Europe/Berlin").where()
+    where_berlin = EventQuery("time:2026-03-02T09", tz=BERLIN).where()
     assert where_utc[0] == where_berlin[0]
     assert where_berlin[1] == [p - HOUR for p in where_utc[1]]  # type: ignore[operator]

@@ -79,26 +79,33 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_CODES[worst(verdicts)] if verdicts else 0
 
 
-def _time_arg(text: str | None, name: str) -> int | None:
+def _time_arg(text: str | None, name: str, tz: Any = None) -> int | None:
+    """``--from``/``--to``: an ISO-8601 time, read in ``--tz`` when it has no offset."""
     if text is None:
         return None
-    from auditlens.core.formats.times import parse_time_ns
+    from auditlens.core.errors import QuerySyntaxError
+    from auditlens.core.query.values import parse_time
 
-    value = text if "T" in text else text + "T00:00:00"
     try:
-        return parse_time_ns(value)
-    except ValueError as exc:
-        raise UsageError(f"{name}: {exc}") from exc
+        return parse_time(text, 0, len(text), tz)[0]
+    except QuerySyntaxError as exc:
+        raise UsageError(f"{name}: {exc.reason}") from exc
 
 
 def cmd_events(args: argparse.Namespace) -> int:
     """``auditlens events``: a page of events."""
     tz = queries.zone(args.tz)
     query = queries.EventQuery(
-        args.filter, _time_arg(args.time_from, "--from"), _time_arg(args.time_to, "--to")
+        args.filter,
+        _time_arg(args.time_from, "--from", tz),
+        _time_arg(args.time_to, "--to", tz),
+        tz,
     )
     with _open(args.case) as examination:
         rows = examination.events(query, offset=args.offset, limit=args.limit)
+        if not rows and args.offset == 0 and args.filter.strip():
+            for suggestion in examination.suggestions(query):
+                err(f"auditlens: no events; {suggestion.message()}")
     emit(
         [queries.present_event(r, tz) for r in rows],
         list(queries.OUTPUT_FIELDS),
@@ -263,7 +270,7 @@ def cmd_histogram(args: argparse.Namespace) -> int:
     tz = queries.zone(args.tz)
     bucket = queries.parse_bucket(args.bucket)
     with _open(args.case) as examination:
-        buckets = examination.histogram(bucket, queries.EventQuery(args.filter))
+        buckets = examination.histogram(bucket, queries.EventQuery(args.filter, tz=tz))
     emit(
         [
             {"bucket": queries.format_time(b, tz) if b is not None else "(no time)", "count": c}

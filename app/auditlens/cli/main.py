@@ -28,34 +28,78 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+_EPILOG = """\
+exit codes: 0 verified (or success), 1 tampered, 2 invalid input or usage error,
+3 intact but untrusted or unsealed. 'auditlens COMMAND --help' describes a command."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every sub-command."""
+    """The argument parser of every sub-command (each with a help text: tests/cli check it)."""
     parser = _Parser(
-        prog="auditlens", description="Verify and investigate sealed audit evidence offline."
+        prog="auditlens",
+        description="Verify and investigate sealed audit evidence offline.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"auditlens {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        parser_class=_Parser,
+        title="commands",
+        metavar="COMMAND",
+        help="one of:",
+    )
+
+    gui = sub.add_parser(
+        "gui",
+        help="open the desktop workbench, optionally on a case (see 'auditlens gui --help')",
+        add_help=False,
+    )
+    gui.add_argument(
+        "gui_args",
+        nargs=argparse.REMAINDER,
+        metavar="...",
+        help="the workbench's own arguments: [CASE_DIR] [--tab T] [--filter Q] [--screenshot PNG]",
+    )
 
     keygen = sub.add_parser("keygen", help="create a signing key pair")
     keygen.add_argument(
         "--out", required=True, type=Path, help="folder for signing-key.pem and .pub.pem"
     )
     keygen.add_argument(
-        "--alg", default="ed25519", choices=["ed25519", "ecdsa-p256", "rsa-pss-3072"]
+        "--alg",
+        default="ed25519",
+        choices=["ed25519", "ecdsa-p256", "rsa-pss-3072"],
+        help="signature algorithm (default ed25519)",
     )
 
     seal = sub.add_parser("seal", help="seal raw evidence into a signed bundle")
-    seal.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    seal.add_argument(
+        "inputs", nargs="+", type=Path, metavar="INPUT", help="raw evidence files to seal, in order"
+    )
     seal.add_argument("--key", required=True, type=Path, help="PEM private key")
     seal.add_argument("--out", required=True, type=Path, help="bundle folder, .zip or .tar.gz")
     seal.add_argument(
         "--stream-id", help="stream id (default: the previous bundle's, else 'default')"
     )
     seal.add_argument("--previous", type=Path, help="the bundle this one continues")
-    seal.add_argument("--checkpoint-every", type=int, default=4096, metavar="N")
+    seal.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=4096,
+        metavar="N",
+        help="records per checkpoint (default 4096)",
+    )
 
     verify = sub.add_parser("verify", help="verify bundles")
-    verify.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    verify.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="bundle folders, .zip, .tar or .tar.gz files",
+    )
     verify.add_argument(
         "--trust",
         action="append",
@@ -70,10 +114,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sample = sub.add_parser("sample", help="write deterministic synthetic evidence")
-    sample.add_argument("--out", required=True, type=Path)
-    sample.add_argument("--records", type=int, default=20_000)
-    sample.add_argument("--days", type=int, default=3)
-    sample.add_argument("--seed", type=int, default=7)
+    sample.add_argument(
+        "--out", required=True, type=Path, help="folder for the raw evidence and bundles"
+    )
+    sample.add_argument(
+        "--records", type=int, default=20_000, help="records to generate (default 20000)"
+    )
+    sample.add_argument(
+        "--days", type=int, default=3, help="days of activity they span (default 3)"
+    )
+    sample.add_argument(
+        "--seed", type=int, default=7, help="random seed: the same seed, the same evidence"
+    )
 
     from auditlens.cli.case_parsers import add_parsers
 
@@ -90,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             reconfigure(errors="backslashreplace")
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "gui":
+            # The workbench starts from auditlens.entry, above the CLI: the CLI never loads Qt.
+            raise UsageError("the workbench starts from the 'auditlens' command: auditlens gui")
         from auditlens.cli import commands
 
         name = f"cmd_{args.command.replace('-', '_')}"
@@ -97,7 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:
             from auditlens.cli import case_commands
 
-            handler = getattr(case_commands, name)
+            handler = getattr(case_commands, name, None)
+        if handler is None:
+            from auditlens.cli import legal_commands
+
+            handler = getattr(legal_commands, name)
         code = int(handler(args))
         # Flush here, not at the interpreter's exit: a reader that already left must end in
         # the handler below, not in an "Exception ignored" message and exit code 120.

@@ -1,4 +1,4 @@
-"""The one normalized event schema (DESIGN §4), as a pyarrow schema and as DuckDB DDL.
+"""The one normalized event schema (docs/architecture.md §2), as a pyarrow schema and as DuckDB DDL.
 
 Every importer produces batches of exactly :data:`EVENT_SCHEMA`; the query layer and the filter
 language know fields only through :data:`FIELDS`. Times are Unix nanoseconds (UTC) in BIGINT so

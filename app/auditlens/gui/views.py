@@ -102,10 +102,6 @@ def _colour_name(state: str) -> str:
     return colour.name() if colour is not None else "#9e9e9e"
 
 
-def _zone_key(tz: ZoneInfo | None) -> str | None:
-    return None if tz is None else tz.key
-
-
 def _tool_button(text: str, tip: str) -> QToolButton:
     button = QToolButton()
     button.setText(text)
@@ -440,8 +436,8 @@ class EventsView(LazyView):
         text = self.filter_bar.text()
         try:
             moved = (
-                queries.EventQuery(text, tz=_zone_key(before)).where()
-                != queries.EventQuery(text, tz=_zone_key(tz)).where()
+                queries.EventQuery(text, tz=before).where()
+                != queries.EventQuery(text, tz=tz).where()
             )
         except Error:
             moved = False
@@ -456,7 +452,7 @@ class EventsView(LazyView):
         Applied through the examination, which journals it once (``via`` and ``pivot`` say how
         it was applied: typed, a range dragged, a pivot from another view...).
         """
-        query = queries.EventQuery(text, *self.time_range, tz=_zone_key(self.tz))
+        query = queries.EventQuery(text, *self.time_range, tz=self.tz)
         # A new result starts at its top: kept scrolled past its end, the view would ask for
         # the header of every row (measured: 56 s at 10^7 events, bench/bench_gui.py).
         self.table.scrollToTop()
@@ -636,9 +632,7 @@ class EventsView(LazyView):
 
     def save_view(self, name: str) -> queries.SavedView:
         """Save the filter, range, zone and columns shown as ``name`` (journaled)."""
-        query = queries.EventQuery(
-            self.filter_bar.text().strip(), *self.time_range, tz=_zone_key(self.tz)
-        )
+        query = queries.EventQuery(self.filter_bar.text().strip(), *self.time_range, tz=self.tz)
         return self.session.save_view(name, query, self.visible_columns())
 
     def open_view(self, view: queries.SavedView) -> None:
@@ -1067,7 +1061,7 @@ class TracesView(LazyView):
     def apply_filter(self, text: str) -> None:
         """List the traces that have an event matching ``text``."""
         self.stale = False
-        query = queries.EventQuery(text, tz=_zone_key(self.tz))
+        query = queries.EventQuery(text, tz=self.tz)
         try:
             query.where()  # a syntax error shows now, not after a read
         except Error as exc:

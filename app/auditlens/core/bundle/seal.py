@@ -46,6 +46,9 @@ from auditlens.core.formats.base import SourceRecord
 from auditlens.core.formats.registry import read_records
 from auditlens.core.progress import CancelToken, Progress
 
+# The manifest's producer name: the importer knows by it (and a trusted signature) that every
+# line was read by formats/jsontext.py's strict rules (docs/case.md, "Accepted formats").
+SEALER_NAME = "auditlens-seal"
 DEFAULT_CHECKPOINT_EVERY = 4096
 MAX_CHECKPOINT_EVERY = 1 << 24
 DEFAULT_RECORDS_PER_FILE = 1 << 20
@@ -349,7 +352,7 @@ def _write_manifest(
     manifest = Manifest(
         bundle_id=derive_bundle_id(stream_id, epoch, first_seq, initial, final),
         sealed_at=sealed_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        producer={"name": "auditlens-seal", "version": __version__},
+        producer={"name": SEALER_NAME, "version": __version__},
         source=source_info,
         stream_id=stream_id,
         epoch=epoch,

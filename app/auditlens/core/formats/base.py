@@ -90,6 +90,16 @@ class Sample:
             raise self._error
         return self._value
 
+    def line_error(self) -> InvalidInputError | None:
+        """Why the first line alone is no strict JSON value, or None (or binary input)."""
+        if not self.is_text:
+            return None
+        try:
+            self.value()
+        except InvalidInputError as exc:
+            return exc
+        return None
+
     def line_is_json(self) -> bool:
         """Whether the first line alone is a JSON value (JSON Lines) or not (a document)."""
         try:

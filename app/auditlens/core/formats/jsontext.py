@@ -150,10 +150,13 @@ def keys_unique(line: bytes, encoded: bytes) -> bool:
     ``":`` and every other ``":`` sits inside a string as ``\":``; so
     ``count('":') - count('\":')`` is K for ``line`` and, likewise, at most the D keys kept for
     ``encoded``. Equal counts give K <= D, and as D <= K there was no duplicate. Four scans of
-    the bytes, about 0.1 us for an OTLP record (measured), where a parse keeping pairs costs
-    about 10 us.
+    the bytes; a line equal to ``encoded`` (a compact line in its own key order) needs none.
     """
-    if b'" ' in line or b'"\t' in line or b'"\r' in line or b'\\\\":' in line:
+    if encoded == line:
+        return True  # the line is its own compact re-encoding: nothing was dropped
+    # Tabs and carriage returns can only be whitespace between tokens (inside strings they are
+    # escaped): a one-byte search, much cheaper than looking for them after a quote.
+    if b"\t" in line or b"\r" in line or b'" ' in line or b'\\\\":' in line:
         return False
     return line.count(b'":') - line.count(b'\\":') == encoded.count(b'":') - encoded.count(b'\\":')
 

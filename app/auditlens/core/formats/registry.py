@@ -56,6 +56,11 @@ def recognise(sample: Sample) -> EvidenceFormat:
         if reason is None:
             return candidate
         reasons.append(f"{candidate.name}: {reason}")
+    line_error = sample.line_error()
+    if line_error is not None and sample.line.strip() not in (b"{", b"["):
+        # A first line that is meant as a record (not the opening of a pretty-printed document)
+        # but is no valid JSON: its own error, with its line, says more than the list.
+        raise line_error
     raise UnsupportedFormatError(
         f"no format recognises this input (first bytes {sample.head[:16]!r}); tried "
         + "; ".join(reasons),

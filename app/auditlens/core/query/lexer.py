@@ -5,6 +5,11 @@ and, for words and phrases, the decoded text with, per character, whether it was
 (backslash-escaped, or inside quotes) and where it came from. The parser needs both: an escaped
 ``\*`` or ``\:`` is an ordinary character, an unescaped one is a wildcard or a field separator,
 and errors must point at the characters as typed.
+
+A regular expression (``/.../``, alone or right after a field's ``:`` or ``=``) is one ``REGEX``
+token whose text is the pattern as typed, with ``\/`` read as ``/``. A slash starts one only when
+a closing slash follows that ends the token (white space, ``)`` or the end of the query after
+it), so a path such as ``/api/v1/users`` stays a word.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ class TokenType(Enum):
 
     WORD = "word"
     PHRASE = "phrase"
+    REGEX = "regular expression"
     LPAREN = "("
     RPAREN = ")"
     LBRACKET = "["
@@ -52,8 +58,18 @@ class Token:
     offsets: tuple[int, ...] = ()
 
     def is_keyword(self, *words: str) -> bool:
-        """Whether this is one of the operator ``words``, written bare (no quotes, no escapes)."""
-        return self.type is TokenType.WORD and self.text in words and not any(self.literal)
+        """Whether this is one of the operator ``words``, written bare (no quotes, no escapes).
+
+        Operators are recognised in any case (``and``, ``Or``): investigators type them in lower
+        case, and reading them as words to search for silently changed the question (issue 12).
+        ``words`` are given in upper case.
+        """
+        return (
+            self.type is TokenType.WORD
+            and len(self.text) <= _LONGEST_KEYWORD
+            and self.text.upper() in words
+            and not any(self.literal)
+        )
 
     def tail(self, index: int) -> Token:
         """The word made of this word's characters from ``index`` on (which must exist)."""
@@ -74,6 +90,8 @@ class Token:
             return f"'{self.text}'"
         if self.type is TokenType.PHRASE:
             return f'"{self.text}"'
+        if self.type is TokenType.REGEX:
+            return f"/{self.text}/"
         return f"'{self.text or self.type.value}'"
 
 
@@ -89,6 +107,10 @@ _SINGLE = {
 # splits it at the first unescaped one, so `time:>=2026-03-01T10:00` and `ip:2001:db8::1` read as
 # one field and one value, as an investigator types them.
 _DELIMITERS = frozenset('()[]{}<>"')
+# The operators are at most this long; longer words are never compared with them.
+_LONGEST_KEYWORD = 3
+# Field separators: `field:value` (case-insensitive) and `field=value` (exact).
+SEPARATORS = ":="
 
 
 def tokenize(text: str) -> list[Token]:
@@ -114,6 +136,9 @@ def tokenize(text: str) -> list[Token]:
             token = _phrase(text, i)
             tokens.append(token)
             i = token.end
+        elif char == "/" and (regex := _regex(text, i)) is not None:
+            tokens.append(regex)
+            i = regex.end
         else:
             token = _word(text, i)
             tokens.append(token)
@@ -141,12 +166,57 @@ def _phrase(text: str, start: int) -> Token:
     )
 
 
+def _regex_end(text: str, start: int) -> int | None:
+    """The offset just past the slash closing the regular expression opened at ``start``."""
+    i, n = start + 1, len(text)
+    while i < n:
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == "/" and i > start + 1:
+            after = i + 1
+            if after >= n or text[after].isspace() or text[after] == ")":
+                return after
+        i += 1
+    return None
+
+
+def _regex(text: str, start: int) -> Token | None:
+    """The ``/pattern/`` at ``start``, or ``None`` when no slash closes it there."""
+    end = _regex_end(text, start)
+    if end is None:
+        return None
+    chars: list[str] = []
+    offsets: list[int] = []
+    i = start + 1
+    while i < end - 1:
+        offsets.append(i)
+        if text[i] == "\\" and text[i + 1] == "/":
+            # `\/` is a slash inside the pattern; every other escape is the regex's own.
+            chars.append("/")
+            i += 2
+        else:
+            chars.append(text[i])
+            i += 1
+    return Token(TokenType.REGEX, start, end, "".join(chars), (True,) * len(chars), tuple(offsets))
+
+
 def _word(text: str, start: int) -> Token:
     chars: list[str] = []
     literal: list[bool] = []
     offsets: list[int] = []
     i, n = start, len(text)
+    separated = False
     while i < n and not text[i].isspace() and text[i] not in _DELIMITERS:
+        if not separated and text[i] in SEPARATORS:
+            separated = True
+            if i + 1 < n and text[i + 1] == "/" and _regex_end(text, i + 1) is not None:
+                # `field:/regex/`: the word ends with its separator, the pattern follows.
+                offsets.append(i)
+                chars.append(text[i])
+                literal.append(False)
+                i += 1
+                break
         offsets.append(i)
         if text[i] == "\\":
             if i + 1 >= n:

@@ -249,7 +249,8 @@ class Case:
                 config={
                     "temp_directory": str(tmp),
                     "memory_limit": MEMORY_LIMIT,
-                    # The air gap (DESIGN §6): DuckDB would otherwise fetch extensions by itself.
+                    # The air gap (docs/robustness.md "No network"): DuckDB would otherwise fetch
+                    # extensions by itself.
                     "autoinstall_known_extensions": False,
                     "autoload_known_extensions": False,
                 },

@@ -25,6 +25,7 @@ from msgspec import UNSET, UnsetType
 
 from auditlens.core.errors import InvalidInputError
 from auditlens.core.formats.audit_json import audit_event
+from auditlens.core.formats.jsontext import duplicate_key, keys_unique
 from auditlens.core.formats.opensearch import hit_event
 from auditlens.core.formats.otlp_json import otlp_time
 from auditlens.core.formats.records import AUDIT, FORM_TITLES, HIT, OTLP, record_form
@@ -129,11 +130,11 @@ def any_value(value: Any) -> Any:
     if "arrayValue" in value:
         return [any_value(v) for v in _values(value["arrayValue"])]
     if "kvlistValue" in value:
-        return {
-            str(kv.get("key")): any_value(kv.get("value"))
-            for kv in _values(value["kvlistValue"])
-            if isinstance(kv, dict)
-        }
+        pairs = [kv for kv in _values(value["kvlistValue"]) if isinstance(kv, dict)]
+        kvlist = {str(kv.get("key")): any_value(kv.get("value")) for kv in pairs}
+        if len(kvlist) != len(pairs):
+            _given_twice([str(kv.get("key")) for kv in pairs])
+        return kvlist
     if "bytesValue" in value:
         return value["bytesValue"]
     return None
@@ -143,14 +144,33 @@ def _attributes(items: Any) -> dict[str, Any]:
     if not isinstance(items, list):
         return {}
     out: dict[str, Any] = {}
+    count = 0
     for item in items:
         if not isinstance(item, dict):
             continue
+        count += 1
         value = item.get("value")
         # Most attribute values are strings: skip the general conversion for them.
         text = value.get("stringValue") if isinstance(value, dict) else None
         out[str(item.get("key"))] = text if text is not None else any_value(value)
+    if len(out) != count:
+        _given_twice([str(i.get("key")) for i in items if isinstance(i, dict)])
     return out
+
+
+def _given_twice(keys: list[str]) -> None:
+    """Refuse an attribute list (or key-value list) that gives a key twice, naming the key.
+
+    Either value could be shown and neither is the record's: the sealer refuses such a record
+    (formats/otlp_json.py), and so does the importer, whichever path decodes it.
+    """
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            raise InvalidInputError(
+                f"attribute {key!r} is given twice: which value holds is not said by OTLP"
+            )
+        seen.add(key)
 
 
 def _otlp_time(value: Any, name: str) -> int | None:
@@ -215,7 +235,7 @@ _encode = msgspec.json.encode
 # tests/core/test_normalize_typed.py compares both paths column by column.
 
 
-class _AnyValue(msgspec.Struct, gc=False):
+class _AnyValue(msgspec.Struct, gc=False, omit_defaults=True):
     stringValue: str | UnsetType = UNSET  # noqa: N815 - OTLP/JSON field names
     intValue: Any = UNSET  # noqa: N815
     boolValue: Any = UNSET  # noqa: N815
@@ -227,18 +247,18 @@ class _AnyValue(msgspec.Struct, gc=False):
     bytesValue: Any = UNSET  # noqa: N815
 
 
-class _KeyValue(msgspec.Struct, gc=False):
+class _KeyValue(msgspec.Struct, gc=False, omit_defaults=True):
     # The untyped path names a missing or null key "None" (``str(None)``); a null key fails
     # this field's validation and takes that path, a missing one gets the same name here.
     key: str = "None"
     value: _AnyValue | None = None
 
 
-class _Values(msgspec.Struct, gc=False):
+class _Values(msgspec.Struct, gc=False, omit_defaults=True):
     values: list[_AnyValue] | None = None
 
 
-class _KeyValues(msgspec.Struct, gc=False):
+class _KeyValues(msgspec.Struct, gc=False, omit_defaults=True):
     values: list[_KeyValue] | None = None
 
 
@@ -265,17 +285,22 @@ def _typed_value(value: _AnyValue | None) -> Any:
     kvlist = value.kvlistValue
     if kvlist is not UNSET:
         pairs = kvlist.values if isinstance(kvlist, _KeyValues) else None
-        return {kv.key: _typed_value(kv.value) for kv in pairs} if pairs is not None else {}
+        if pairs is None:
+            return {}
+        mapping = {kv.key: _typed_value(kv.value) for kv in pairs}
+        if len(mapping) != len(pairs):
+            _given_twice([kv.key for kv in pairs])
+        return mapping
     if value.bytesValue is not UNSET:
         return value.bytesValue
     return None
 
 
-class _Resource(msgspec.Struct, gc=False):
+class _Resource(msgspec.Struct, gc=False, omit_defaults=True):
     attributes: list[_KeyValue] | None = None
 
 
-class _Record(msgspec.Struct, gc=False):
+class _Record(msgspec.Struct, gc=False, omit_defaults=True):
     """An OTLP log record or span: the fields ``_otlp_row`` reads, by attribute.
 
     It has no ``get``: the typed view serves only profiles that read no ``field.*`` key
@@ -316,12 +341,12 @@ class _Fields:
         return self._record.get(name)
 
 
-class _ScopeLogs(msgspec.Struct, gc=False):
+class _ScopeLogs(msgspec.Struct, gc=False, omit_defaults=True):
     scope: dict[str, Any] | None = None
     logRecords: list[_Record] | None = None  # noqa: N815
 
 
-class _ScopeSpans(msgspec.Struct, gc=False):
+class _ScopeSpans(msgspec.Struct, gc=False, omit_defaults=True):
     scope: dict[str, Any] | None = None
     spans: list[_Record] | None = None
 
@@ -331,17 +356,17 @@ class _ScopeSpans(msgspec.Struct, gc=False):
 _NO_RESOURCE = msgspec.Raw(b"null")
 
 
-class _ResourceLogs(msgspec.Struct, gc=False):
+class _ResourceLogs(msgspec.Struct, gc=False, omit_defaults=True):
     resource: msgspec.Raw = _NO_RESOURCE
     scopeLogs: list[_ScopeLogs] | None = None  # noqa: N815
 
 
-class _ResourceSpans(msgspec.Struct, gc=False):
+class _ResourceSpans(msgspec.Struct, gc=False, omit_defaults=True):
     resource: msgspec.Raw = _NO_RESOURCE
     scopeSpans: list[_ScopeSpans] | None = None  # noqa: N815
 
 
-class _OtlpDocument(msgspec.Struct, gc=False):
+class _OtlpDocument(msgspec.Struct, gc=False, omit_defaults=True):
     resourceLogs: list[_ResourceLogs] | UnsetType = UNSET  # noqa: N815
     resourceSpans: list[_ResourceSpans] | UnsetType = UNSET  # noqa: N815
 
@@ -366,6 +391,10 @@ def _resource(raw: msgspec.Raw) -> dict[str, Any] | None:
             resource = _decode_resource(key)
         except (ValueError, RecursionError):
             return None  # the untyped path decides and explains
+        if duplicate_key(key) is not None:
+            # Once per distinct resource text: the untyped path names the key (and a record
+            # whose line the check proves free of them never comes here twice).
+            return None
         attributes = _typed_attributes(resource.attributes if resource is not None else None)
         if len(key) <= _RESOURCE_KEPT_BYTES:
             if len(_resources) >= _RESOURCES_KEPT:
@@ -392,6 +421,8 @@ def _typed_attributes(items: list[_KeyValue] | None) -> dict[str, Any]:
             continue
         text = value.stringValue
         out[item.key] = text if text is not UNSET else _typed_value(value)
+    if len(out) != len(items):
+        _given_twice([item.key for item in items])
     return out
 
 
@@ -567,19 +598,23 @@ class Normalizer:
             for namespace, _, _ in keys
         )
 
-    def row(self, line: bytes) -> dict[str, Any]:
+    def row(self, line: bytes, check_keys: bool = True) -> dict[str, Any]:
         """Decode and map one record line; raises ``InvalidInputError`` when it is not a record.
 
         Whatever the record holds, the row fits the event schema: text columns hold text,
         integer columns 64-bit integers (a value that is not one is dropped from the column and
         stays visible in the record itself).
+
+        With ``check_keys`` a record with a duplicated JSON key is refused, as the sealer refuses
+        it (formats/jsontext.py): left off only for lines a trusted signature says AuditLens's
+        sealer wrote, which read every record strictly (docs/case.md, "Accepted formats").
         """
         try:
             if self.typed_otlp and line.startswith(_OTLP_PREFIXES):
-                row = self._typed_row(line)
+                row = self._typed_row(line, check_keys)
                 if row is not None:
                     return _fit_built(row)
-            return self._row(line)
+            return self._row(line, check_keys)
         except InvalidInputError:
             raise
         except (
@@ -594,7 +629,7 @@ class Normalizer:
         ) as exc:
             raise InvalidInputError(f"malformed record: {type(exc).__name__}: {exc}") from exc
 
-    def _typed_row(self, line: bytes) -> dict[str, Any] | None:
+    def _typed_row(self, line: bytes, check_keys: bool = False) -> dict[str, Any] | None:
         """The row of a plain OTLP record through the typed view; ``None``: use ``_row``."""
         try:
             document = _decode_otlp(line)
@@ -602,6 +637,8 @@ class Normalizer:
             # Not this shape, not JSON or not UTF-8 (msgspec.DecodeError, UnicodeDecodeError):
             # the untyped path decides and explains.
             return None
+        if check_keys and not keys_unique(line, _encode(document)):
+            return None  # a duplicated key, or fields the view does not hold: the untyped path
         resources: list[_ResourceLogs] | list[_ResourceSpans]
         if document.resourceLogs is not UNSET:
             is_log, resources = True, document.resourceLogs
@@ -629,11 +666,15 @@ class Normalizer:
         self._otlp_row(is_log, record, res_attrs, rec_attrs, scope_info, None, row)
         return row
 
-    def _row(self, line: bytes) -> dict[str, Any]:
+    def _row(self, line: bytes, check_keys: bool = False) -> dict[str, Any]:
         try:
             document = _decode(line)
         except (msgspec.DecodeError, RecursionError) as exc:
             raise InvalidInputError(f"record is not JSON: {exc}") from exc
+        if check_keys and not keys_unique(line, _encode(document)):
+            key = duplicate_key(line)
+            if key is not None:
+                raise InvalidInputError(f"not valid JSON: duplicate key {key!r}")
         if not isinstance(document, dict):
             raise InvalidInputError("record is not a JSON object")
         row: dict[str, Any] = _new_row()

@@ -27,7 +27,7 @@ import json
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -306,20 +306,20 @@ def _has_table(case: Case, name: str) -> bool:
 class EventQuery:
     """What the event table shows: a filter and a time window.
 
-    ``tz`` (an IANA name) is the zone of the times written in the filter without an offset
-    (``time:2026-03-02T09:00`` typed while the view shows Europe/Berlin); UTC when None.
+    ``tz`` is the zone in which the filter's times without an offset are read (``None``: UTC),
+    the zone the investigator sees times in.
     """
 
     filter: str = ""
     time_from_ns: int | None = None
     time_to_ns: int | None = None
-    tz: str | None = None
+    tz: tzinfo | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         """The SQL condition and its bound parameters."""
         from auditlens.core.query import filter_sql
 
-        sql, params = filter_sql(self.filter, tz=zone(self.tz))
+        sql, params = filter_sql(self.filter, tz=self.tz)
         # An empty filter compiles to TRUE: leave it out, so "every event" is recognised (and
         # paged by position, not by counting matches).
         clauses = [f"({sql})"] if sql.strip() and sql.strip() != "TRUE" else []
@@ -1271,7 +1271,7 @@ class SavedView:
 
     def query(self) -> EventQuery:
         """The view's filter and range."""
-        return EventQuery(self.filter, self.time_from_ns, self.time_to_ns, tz=self.tz)
+        return EventQuery(self.filter, self.time_from_ns, self.time_to_ns, tz=zone(self.tz))
 
 
 def saved_views(case: Case) -> list[SavedView]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Generator, Sequence
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,14 +62,20 @@ def _events_digest(rows: Sequence[dict[str, Any]]) -> str:
     return digest([queries.present_event(r) for r in rows])
 
 
+def zone_name(tz: tzinfo) -> str:
+    """An IANA name for ``tz`` (its ``key``), else what it calls itself."""
+    return str(getattr(tz, "key", None) or tz)
+
+
 def _query_details(query: queries.EventQuery) -> dict[str, Any]:
     details = {
         "filter": query.filter,
         "from": queries.format_time(query.time_from_ns),
         "to": queries.format_time(query.time_to_ns),
     }
-    if query.tz:
-        details["zone"] = query.tz  # of the times the filter holds without an offset
+    if query.tz is not None:
+        # The zone of the times the filter holds without an offset.
+        details["zone"] = zone_name(query.tz)
     return details
 
 
@@ -236,7 +243,12 @@ class Examination:
             raise UsageError("a saved view needs a name")
         query.where()  # a filter that does not parse is not saved
         view = queries.SavedView(
-            name, query.filter, query.time_from_ns, query.time_to_ns, query.tz, tuple(columns)
+            name,
+            query.filter,
+            query.time_from_ns,
+            query.time_to_ns,
+            None if query.tz is None else zone_name(query.tz),
+            tuple(columns),
         )
         others = [v for v in queries.saved_views(self._case) if v.name != name]
         queries.store_saved_views(self._case, [*others, view])
@@ -245,6 +257,18 @@ class Examination:
             {"name": name, **_query_details(query), "columns": list(view.columns)},
         )
         return view
+
+    def suggestions(self, query: queries.EventQuery) -> list[Any]:
+        """Near variants of a filter that found nothing (part of its answer: not journaled)."""
+        from auditlens.core.store.suggest import suggest
+
+        return suggest(
+            self._case,
+            query.filter,
+            tz=query.tz,
+            time_from_ns=query.time_from_ns,
+            time_to_ns=query.time_to_ns,
+        )
 
     def count(self, query: queries.EventQuery) -> int:
         """How many events match ``query``."""

@@ -1,7 +1,8 @@
 """The investigator's trust store: which public keys may seal which evidence.
 
-Trust never comes from the bundle (DESIGN §2): a bundle names its signer, the trust store says
-whether that signer is believed. No trust on first use. An empty trust store trusts nothing.
+Trust never comes from the bundle (docs/bundle-format.md §10): a bundle names its signer, the
+trust store says whether that signer is believed. No trust on first use. An empty trust store
+trusts nothing.
 
 File format (``auditlens-truststore`` v1, JSON)::
 

@@ -32,7 +32,7 @@ def looks_raw(path: Path) -> bool:
 
 
 def check_raw_evidence(check: BundleCheck) -> Generator[Progress, None, None]:
-    """Raw evidence proves nothing, but it must at least be readable evidence (DESIGN §6)."""
+    """Raw evidence proves nothing, but must be readable evidence (verification.md §2, opening)."""
     count = 0
     try:
         for count, _record in enumerate(read_records(check.path), start=1):

@@ -1,0 +1,128 @@
+"""Sub-commands that take evidence out of a case for others (issue 14): export, bookmarks.
+
+Each action is journaled in the case with what it selected and what it produced, so the
+examiner's record shows exactly which events left the case and in which file.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from auditlens.cli.output import drive, out
+from auditlens.core.errors import QuerySyntaxError, UsageError
+from auditlens.core.store import queries
+from auditlens.core.store.case import Case
+
+
+def time_arg(text: str | None, name: str, tz: Any) -> int | None:
+    """``--from``/``--to``: an ISO-8601 time, read in ``--tz`` when it has no offset."""
+    if text is None:
+        return None
+    from auditlens.core.query.values import parse_time
+
+    try:
+        return parse_time(text, 0, len(text), tz)[0]
+    except QuerySyntaxError as exc:
+        raise UsageError(f"{name}: {exc.reason}") from exc
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``auditlens export``: the events of a filtered view, to a new file, journaled."""
+    from auditlens.core.report.export import export_events
+
+    tz = queries.zone(args.tz)
+    query = queries.EventQuery(
+        args.filter,
+        time_arg(args.time_from, "--from", tz),
+        time_arg(args.time_to, "--to", tz),
+        tz,
+    )
+    with Case.open(args.case) as case:
+        result = drive(export_events(case, query, args.out, args.format))
+        case.journal(
+            "export",
+            {
+                "filter": args.filter,
+                "from": args.time_from,
+                "to": args.time_to,
+                "tz": args.tz,
+                "format": result.format,
+                "output": str(result.path),
+                "rows": result.rows,
+                "size": result.size,
+                "sha256": result.sha256,
+            },
+        )
+    out(
+        f"exported {result.rows:,} events to {result.path} "
+        f"({result.size:,} bytes, sha256 {result.sha256})"
+    )
+    return 0
+
+
+def cmd_bookmark(args: argparse.Namespace) -> int:
+    """``auditlens bookmark``: mark a filter's events or events by reference, journaled."""
+    from auditlens.core.report.bookmarks import add_bookmark
+
+    tz = queries.zone(args.tz)
+    with Case.open(args.case) as case:
+        if args.events:
+            if args.filter is not None or args.time_from or args.time_to:
+                raise UsageError("--event names the events: leave out --filter, --from and --to")
+            mark = add_bookmark(case, refs=args.events, tags=args.tags, note=args.note)
+        else:
+            query = queries.EventQuery(
+                args.filter or "",
+                time_arg(args.time_from, "--from", tz),
+                time_arg(args.time_to, "--to", tz),
+                tz,
+            )
+            mark = add_bookmark(case, query=query, tags=args.tags, note=args.note)
+    tags = f" tagged {', '.join(mark.tags)}" if mark.tags else ""
+    out(f"bookmark {mark.bookmark_id}: {len(mark.refs):,} events{tags}")
+    return 0
+
+
+def cmd_bookmarks(args: argparse.Namespace) -> int:
+    """``auditlens bookmarks``: every bookmarked event in time order, with tags and notes."""
+    from auditlens.cli.output import emit
+    from auditlens.core.report.bookmarks import bookmarked_events
+
+    tz = queries.zone(args.tz)
+    with Case.open(args.case) as case:
+        marked = bookmarked_events(case)
+        case.journal("query", {"command": "bookmarks", "rows": len(marked)})
+    rows = []
+    for entry in marked:
+        event = queries.present_event(entry.event, tz) if entry.event else {}
+        rows.append(
+            {
+                "ref": entry.ref,
+                "bookmarks": ",".join(str(b) for b in entry.bookmark_ids),
+                "tags": ",".join(entry.tags),
+                "notes": " | ".join(entry.notes),
+                "time": event.get("time"),
+                "kind": event.get("kind"),
+                "actor_id": event.get("actor_id"),
+                "action": event.get("action"),
+                "resource_id": event.get("resource_id"),
+                "integrity": event.get("integrity", "(not in the case)"),
+                "body": event.get("body"),
+            }
+        )
+    columns = [
+        "ref",
+        "bookmarks",
+        "tags",
+        "notes",
+        "time",
+        "kind",
+        "actor_id",
+        "action",
+        "resource_id",
+        "integrity",
+        "body",
+    ]
+    emit(rows, columns, args.format)
+    return 0

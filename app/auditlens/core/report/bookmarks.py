@@ -1,0 +1,309 @@
+"""Bookmarks, tags and notes on events (issue 14, point 1), kept in the case and journaled.
+
+A bookmark is one examiner action: a set of events (chosen by a filter or by reference), the
+tags and the note given to them. It stores each event's stable reference
+(:mod:`~auditlens.core.report.refs`), never a row number, so it keeps naming the same records
+when the case is rebuilt from the same evidence. Listing resolves the references to the events
+the case holds now.
+
+Each bookmark is journaled (action ``bookmark``: the selection, the references or, past
+:data:`JOURNAL_REFS`, their count and digest, the tags and the note). The rows are written first
+and removed again if the journal cannot be written, so no bookmark exists that the journal does
+not name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from auditlens.core.errors import UsageError
+from auditlens.core.report.refs import REF_SQL, EventRef, parse_ref
+from auditlens.core.schema import FIELD_NAMES
+from auditlens.core.store import queries
+from auditlens.core.store.case import Case
+
+# One bookmark action marks at most this many events: a filter that matches more is almost
+# certainly not a selection of evidence (narrow it first); the references are kept per event.
+MAX_BOOKMARK_EVENTS = 100_000
+# Up to this many references are written into the journal entry itself; beyond, their count and
+# the SHA-256 of the sorted references (one per line) keep the entry small but binding.
+JOURNAL_REFS = 1_000
+MAX_TAG_LENGTH = 100
+MAX_NOTE_LENGTH = 10_000
+
+# An event row as the queries give it (ord, every field, the leaf hash in hex).
+_EVENT_SELECT = ", ".join(
+    ["ord", *(n for n in FIELD_NAMES if n != "leaf_hash"), "lower(hex(leaf_hash)) AS leaf_hash"]
+)
+
+_DDL = (
+    """CREATE TABLE IF NOT EXISTS bookmarks (
+        bookmark_id BIGINT PRIMARY KEY, created_at VARCHAR, tags VARCHAR[], note VARCHAR,
+        selection VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS bookmark_events (
+        bookmark_id BIGINT, ref VARCHAR, stream_id VARCHAR, seq BIGINT, input_sha256 VARCHAR,
+        line BIGINT)""",
+)
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """One bookmark action.
+
+    Attributes:
+        bookmark_id: its number in the case (1, 2, ...).
+        created_at: when it was made, RFC 3339 UTC.
+        tags: the tags given.
+        note: the note given, or empty.
+        selection: how the events were chosen (``filter: ...`` or ``events``).
+        refs: the events' references, in time order.
+    """
+
+    bookmark_id: int
+    created_at: str
+    tags: tuple[str, ...]
+    note: str
+    selection: str
+    refs: tuple[str, ...]
+
+
+@dataclass
+class BookmarkedEvent:
+    """An event with every bookmark that names it.
+
+    Attributes:
+        ref: the event's reference.
+        bookmark_ids: the bookmarks naming it, in order.
+        tags: their tags, each once, in order of first use.
+        notes: their notes, in order.
+        event: the event's row (as :func:`~auditlens.core.store.queries.events_page` gives it),
+            or ``None`` when the case no longer holds the record.
+    """
+
+    ref: str
+    bookmark_ids: list[int] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    event: dict[str, Any] | None = None
+
+
+def _ensure_tables(case: Case) -> None:
+    for statement in _DDL:
+        case.db.execute(statement)
+
+
+def _has_tables(case: Case) -> bool:
+    return bool(
+        case.scalar(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'bookmarks' "
+            "AND database_name = current_database()"
+        )
+    )
+
+
+def refs_of_query(case: Case, query: queries.EventQuery) -> list[str]:
+    """The references of the events matching ``query``, in time order, each once.
+
+    Raises:
+        UsageError: if more than :data:`MAX_BOOKMARK_EVENTS` events match.
+    """
+    queries.refresh_order(case)
+    count = queries.count_events(case, query)
+    if count > MAX_BOOKMARK_EVENTS:
+        raise UsageError(
+            f"the filter matches {count:,} events, more than the {MAX_BOOKMARK_EVENTS:,} one "
+            "bookmark may hold: narrow it"
+        )
+    where, params = query.where()
+    rows = case.db.execute(
+        f"SELECT {REF_SQL} AS ref, min(ord) AS first FROM (SELECT * FROM events "  # noqa: S608
+        f"WHERE {where}) AS events LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs "
+        "USING (input_id) GROUP BY ref ORDER BY first",
+        params,
+    ).fetchall()
+    return [str(ref) for ref, _ in rows]
+
+
+def _resolve(case: Case, refs: list[EventRef]) -> dict[str, list[dict[str, Any]]]:
+    """The event rows each reference names now (a forked stream may hold two)."""
+    queries.refresh_order(case)
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    sealed = [(r.text, r.stream_id, r.seq) for r in refs if r.stream_id is not None]
+    raw = [(r.text, r.input_sha256, r.line) for r in refs if r.input_sha256 is not None]
+    if sealed:
+        rows = case.db.execute(
+            f"SELECT w.ref AS ref, e.* FROM (SELECT {_EVENT_SELECT} FROM events "  # noqa: S608
+            "WHERE integrity <> 'unsealed') AS e JOIN "
+            "(SELECT unnest(?::VARCHAR[]) AS ref, unnest(?::VARCHAR[]) AS s, "
+            "unnest(?::BIGINT[]) AS q) AS w ON e.stream_id = w.s AND e.seq = w.q ORDER BY e.ord",
+            [[r[0] for r in sealed], [r[1] for r in sealed], [r[2] for r in sealed]],
+        )
+        for row in queries.row_dicts(rows):
+            found[row.pop("ref")].append(row)
+    if raw:
+        rows = case.db.execute(
+            f"SELECT w.ref AS ref, e.* EXCLUDE (input_id) FROM (SELECT {_EVENT_SELECT}, "  # noqa: S608
+            "input_id FROM events WHERE integrity = 'unsealed') AS e "
+            "JOIN (SELECT input_id AS i, sha256 FROM inputs) AS inputs ON e.input_id = inputs.i "
+            "JOIN (SELECT unnest(?::VARCHAR[]) AS ref, unnest(?::VARCHAR[]) AS d, "
+            "unnest(?::BIGINT[]) AS l) AS w ON inputs.sha256 = w.d AND e.line = w.l "
+            "ORDER BY e.ord",
+            [[r[0] for r in raw], [r[1] for r in raw], [r[2] for r in raw]],
+        )
+        for row in queries.row_dicts(rows):
+            found[row.pop("ref")].append(row)
+    return found
+
+
+def add_bookmark(
+    case: Case,
+    *,
+    query: queries.EventQuery | None = None,
+    refs: list[str] | None = None,
+    tags: list[str] | None = None,
+    note: str = "",
+) -> Bookmark:
+    """Bookmark the events of ``query`` or the events named by ``refs`` (exactly one of them).
+
+    Args:
+        case: the case, open for writing.
+        query: a filter and time window whose events to bookmark.
+        refs: event references (``stream:STREAM#SEQ``, ``raw:SHA256#LINE``).
+        tags: tags for the events (each at most 100 characters).
+        note: a note for them (at most 10,000 characters).
+
+    Returns:
+        The bookmark as stored and journaled.
+
+    Raises:
+        UsageError: for no or both selections, an unknown or malformed reference, a selection
+            of no event or of too many, a tag or note too long.
+    """
+    if (query is None) == (refs is None):
+        raise UsageError("bookmark either a filter's events or events by reference, not both")
+    clean_tags = _clean_tags(tags or [])
+    if len(note) > MAX_NOTE_LENGTH:
+        raise UsageError(f"the note is longer than {MAX_NOTE_LENGTH:,} characters")
+    if query is not None:
+        chosen = refs_of_query(case, query)
+        selection = f"filter: {query.filter}"
+        if query.time_from_ns is not None or query.time_to_ns is not None:
+            selection += f" (from {query.time_from_ns} to {query.time_to_ns} ns)"
+    else:
+        parsed = [parse_ref(r) for r in dict.fromkeys(refs or [])]
+        if len(parsed) > MAX_BOOKMARK_EVENTS:
+            raise UsageError(f"more than {MAX_BOOKMARK_EVENTS:,} events in one bookmark")
+        found = _resolve(case, parsed)
+        unknown = [r.text for r in parsed if r.text not in found]
+        if unknown:
+            raise UsageError("no event in the case has the reference " + ", ".join(unknown))
+        chosen = sorted((r.text for r in parsed), key=lambda t: found[t][0]["ord"])
+        selection = "events"
+    if not chosen:
+        raise UsageError("no event to bookmark: the selection is empty")
+    _ensure_tables(case)
+    bookmark_id = int(case.scalar("SELECT coalesce(max(bookmark_id), 0) + 1 FROM bookmarks"))
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    parsed_refs = [parse_ref(r) for r in chosen]
+    case.db.execute("BEGIN")
+    try:
+        case.db.execute(
+            "INSERT INTO bookmarks VALUES (?, ?, ?, ?, ?)",
+            [bookmark_id, created, clean_tags, note, selection],
+        )
+        case.db.execute(
+            "INSERT INTO bookmark_events SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+            "unnest(?::BIGINT[]), unnest(?::VARCHAR[]), unnest(?::BIGINT[])",
+            [
+                bookmark_id,
+                [r.text for r in parsed_refs],
+                [r.stream_id for r in parsed_refs],
+                [r.seq for r in parsed_refs],
+                [r.input_sha256 for r in parsed_refs],
+                [r.line for r in parsed_refs],
+            ],
+        )
+        case.db.execute("COMMIT")
+    except BaseException:
+        case.db.execute("ROLLBACK")
+        raise
+    details: dict[str, Any] = {
+        "bookmark_id": bookmark_id,
+        "selection": selection,
+        "tags": clean_tags,
+        "note": note,
+        "count": len(chosen),
+    }
+    if len(chosen) <= JOURNAL_REFS:
+        details["refs"] = chosen
+    else:
+        listing = "\n".join(sorted(chosen)).encode("utf-8")
+        details["refs_sha256"] = hashlib.sha256(listing).hexdigest()
+    try:
+        case.journal("bookmark", details)
+    except BaseException:
+        # No bookmark the journal does not name.
+        case.db.execute("DELETE FROM bookmark_events WHERE bookmark_id = ?", [bookmark_id])
+        case.db.execute("DELETE FROM bookmarks WHERE bookmark_id = ?", [bookmark_id])
+        raise
+    return Bookmark(bookmark_id, created, tuple(clean_tags), note, selection, tuple(chosen))
+
+
+def _clean_tags(tags: list[str]) -> list[str]:
+    clean = []
+    for tag in tags:
+        tag = tag.strip()
+        if not tag:
+            raise UsageError("a tag is empty")
+        if len(tag) > MAX_TAG_LENGTH:
+            raise UsageError(f"the tag {tag[:40]!r}... is longer than {MAX_TAG_LENGTH} characters")
+        if tag not in clean:
+            clean.append(tag)
+    return clean
+
+
+def list_bookmarks(case: Case) -> list[Bookmark]:
+    """Every bookmark action, in the order they were made."""
+    if not _has_tables(case):
+        return []
+    marks = case.db.execute(
+        "SELECT bookmark_id, created_at, tags, note, selection FROM bookmarks ORDER BY bookmark_id"
+    ).fetchall()
+    refs: dict[int, list[str]] = defaultdict(list)
+    for bookmark_id, ref in case.db.execute(
+        "SELECT bookmark_id, ref FROM bookmark_events ORDER BY rowid"
+    ).fetchall():
+        refs[int(bookmark_id)].append(str(ref))
+    return [
+        Bookmark(int(b), str(c), tuple(t or ()), str(n or ""), str(s), tuple(refs[int(b)]))
+        for b, c, t, n, s in marks
+    ]
+
+
+def bookmarked_events(case: Case) -> list[BookmarkedEvent]:
+    """Every bookmarked event once, in time order, with all its bookmarks' tags and notes.
+
+    A reference the case no longer holds (the evidence was not imported again) is listed last,
+    with no event.
+    """
+    by_ref: dict[str, BookmarkedEvent] = {}
+    for mark in list_bookmarks(case):
+        for ref in mark.refs:
+            entry = by_ref.setdefault(ref, BookmarkedEvent(ref))
+            entry.bookmark_ids.append(mark.bookmark_id)
+            entry.tags.extend(t for t in mark.tags if t not in entry.tags)
+            if mark.note:
+                entry.notes.append(mark.note)
+    if not by_ref:
+        return []
+    found = _resolve(case, [parse_ref(r) for r in by_ref])
+    for ref, rows in found.items():
+        by_ref[ref].event = rows[0]
+    return sorted(
+        by_ref.values(),
+        key=lambda e: (e.event is None, e.event["ord"] if e.event else 0, e.ref),
+    )
