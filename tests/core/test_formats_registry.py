@@ -110,6 +110,27 @@ def test_each_input_is_recognised_by_exactly_its_format() -> None:
         "opensearch-ndjson": (json.dumps(SPAN_HIT) + "\n" + json.dumps(LOG_HIT) + "\n").encode(),
         "opensearch-search": json.dumps(search_response([SPAN_HIT]), indent=2).encode(),
         "otlp-proto": (3).to_bytes(4, "big") + b"\x0a\x01\x00",
+        "cri-log": ("2026-03-02T00:04:28.017123456Z stdout F " + AUDIT_LINE + "\n").encode(),
+        "docker-json-log": json.dumps(
+            {"log": AUDIT_LINE + "\n", "stream": "stdout", "time": "2026-03-02T00:04:28Z"}
+        ).encode()
+        + b"\n",
+        "kubectl-log": ("2026-03-02T00:04:28.017123456Z " + AUDIT_LINE + "\n").encode(),
+        "fluentbit-file": (
+            'kube.var.log.containers.audit.log: [1772409868.017123456, {"log":'
+            + json.dumps(AUDIT_LINE)
+            + ',"stream":"stdout","time":"2026-03-02T00:04:28.017123456Z"}]\n'
+        ).encode(),
+        "fluentbit-json": (
+            '{"log":'
+            + json.dumps(AUDIT_LINE)
+            + ',"stream":"stdout","_p":"F","time":"2026-03-02T00:04:28.017123456Z",'
+            + '"kubernetes":{"pod_name":"audit-6d5f","namespace_name":"cc-prod"}}\n'
+        ).encode(),
+        "fluentbit-msgpack": bytes.fromhex("92 92 d7 00 69 a4 d6 0c 01 05 4b 80 80 81 a3")
+        + b"log"
+        + bytes.fromhex("a2")
+        + b"hi",
     }
     for name, data in cases.items():
         assert recognised(data) == name
@@ -123,17 +144,18 @@ def test_each_input_is_recognised_by_exactly_its_format() -> None:
 
 
 def test_an_input_no_format_reads_is_refused_naming_every_format_and_why(tmp_path: Path) -> None:
-    # A pod log in the container runtime's format, which was taken for protobuf framing.
-    path = tmp_path / "0.log"
-    path.write_bytes(b'2026-03-02T00:04:28.017123456Z stdout F {"action":"LOGIN"}\n')
+    # A syslog line: text, but no format's shape.
+    path = tmp_path / "auth.log"
+    path.write_bytes(b"Mar  2 00:04:28 cc-node-3 sshd[1234]: Accepted publickey for ops\n")
     with pytest.raises(UnsupportedFormatError) as refused:
         list(read_records(path))
     message = refused.value.message
     assert refused.value.path == str(path)
     for candidate in FORMATS:
         assert f"{candidate.name}: " in message
-    assert "starts with bytes 32 30 32 36" in message
-    assert "give 842019382, beyond the limit" in message
+    assert "otlp-json-lines: starts with bytes 4d 61 72 20" in message
+    assert "cri-log: line 1 is not 'TIME stdout|stderr P|F TEXT'" in message
+    assert "give 1298231840, beyond the limit" in message
     # JSON of no known form: the line is named.
     path.write_text('{"ts": "2026-03-02T08:00:00Z", "msg": "hello"}\n')
     with pytest.raises(UnsupportedFormatError) as refused:

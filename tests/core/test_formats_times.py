@@ -108,6 +108,12 @@ def test_out_of_range_or_malformed_times_are_refused(bad: str) -> None:
         "2026-03-04T10:00:6.5270Z",
         "2026-03-04T10:00:06.5_7Z",
         "2026-03-04T10:00:66.527Z",
+        "2026-03-04T10:00:06Z",
+        "2026-03-04T10:00:06.Z",
+        "2026-03-04T10:00:06.123456789Z",
+        "2026-03-04T10:00:06.1234567890Z",  # ten fraction digits
+        "2026-03-04T10:00:06.12345678٣Z",
+        "2026-03-04T10:00:06.1234+Z",
     ],
 )
 def test_odd_times_after_their_minute_was_cached_read_as_without_the_cache(odd: str) -> None:
@@ -119,3 +125,16 @@ def test_odd_times_after_their_minute_was_cached_read_as_without_the_cache(odd: 
 def test_a_minute_is_not_cached_from_a_time_the_general_form_refuses() -> None:
     assert parsed("2026-03-04T10:00:06.5x7Z") == "refused"
     assert times._MINUTES == {}
+
+
+def test_runtime_nanosecond_times_read_the_same_from_the_minute_cache() -> None:
+    rng = random.Random(9)
+    texts = []
+    for _ in range(2000):
+        digits = rng.randrange(1, 10)
+        fraction = f".{rng.randrange(10**digits):0{digits}d}" if rng.random() < 0.9 else ""
+        texts.append(f"2026-03-02T00:{rng.choice([4, 5]):02d}:{rng.randrange(60):02d}{fraction}Z")
+    first = [parse_time_ns(t) for t in texts]
+    assert set(times._MINUTES) == {"2026-03-02T00:04:", "2026-03-02T00:05:"}
+    assert [parse_time_ns(t) for t in texts] == first == [uncached(t) for t in texts]
+    assert first == [reference(t) if "." in t else reference(t[:-1] + ".0Z") for t in texts]

@@ -9,6 +9,7 @@ Expected values come from ``verify`` over the same files and from the sample's o
 from __future__ import annotations
 
 import itertools
+import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,11 @@ from auditlens.core.resources import sample_case_dir
 from auditlens.core.store.case import Case
 from auditlens.core.store.importer import ImportReport, import_inputs
 from auditlens.core.store.queries import case_verdict, stream_findings, stream_verdicts
+from auditlens.core.verify.findings import MAX_FINDINGS_PER_CODE
 from auditlens.core.verify.report import VerifyReport
 from auditlens.core.verify.trust import TrustStore, load_trust
 from auditlens.core.verify.verifier import verify_paths
-from golden.make_golden import manifest_of, run, split_lines
+from golden.make_golden import copy_bundle, edit_lines, manifest_of, run, split_lines
 
 SAMPLE = sample_case_dir()
 STREAMS = {
@@ -131,6 +133,19 @@ def test_a_gap_filled_later_is_closed_and_its_history_kept(tmp_path: Path) -> No
     assert history["opened_input_id"] == after_3.input_id
     assert history["closed_input_id"] == after_2.input_id
     assert first.inputs[0].input_id is not None
+    # The journal says what each import did to the stream, in the order it happened.
+    journal = [json.loads(line) for line in (case_dir / "journal.jsonl").read_text().splitlines()]
+    streams = [
+        item["stream"]
+        for entry in journal
+        if entry["action"] == "import"
+        for item in entry["details"]["inputs"]
+    ]
+    assert [(s["verdict"], s["open_findings"]) for s in streams] == [
+        ("verified", []),
+        ("tampered", [f"BUNDLE_GAP@{gap_seq}"]),
+        ("verified", []),
+    ]
 
 
 @pytest.mark.parametrize("order", [(0, 1), (1, 0)], ids=["1-then-3", "3-then-1"])
@@ -226,3 +241,29 @@ def test_a_duplicated_data_file_is_used_nowhere(tmp_path: Path) -> None:
         assert case.db.execute(
             "SELECT count(*) FROM events WHERE file = ?", [duplicated]
         ).fetchone() == (0,)
+
+
+def test_every_moved_record_is_marked_even_past_the_findings_cap(tmp_path: Path) -> None:
+    # Records stored in reverse order: one longest increasing run of one record stays in place,
+    # every other record is moved. The verifier lists 200 RECORDS_REORDERED findings and counts
+    # the rest; the events must still be marked from what each record is, not from that list.
+    bundle = copy_bundle(STREAMS["cc-prod.audit"][0], tmp_path / "reversed")
+    edit_lines(bundle, lambda lines: lines[::-1])
+    count = int(manifest_of(bundle)["records"]["count"])
+    assert count > MAX_FINDINGS_PER_CODE + 1
+    report = verify([bundle])
+    (checked,) = report.bundles
+    moved = [f for f in checked.findings if f.code == "RECORDS_REORDERED"]
+    assert len(moved) == MAX_FINDINGS_PER_CODE
+    assert checked.suppressed["RECORDS_REORDERED"] == count - 1 - MAX_FINDINGS_PER_CODE
+    case_dir = tmp_path / "case"
+    import_all(case_dir, [[bundle]])
+    with Case.open(case_dir) as case:
+        by_status = dict(
+            case.db.execute("SELECT integrity, count(*) FROM events GROUP BY integrity").fetchall()
+        )
+        seqs = [s for (s,) in case.db.execute("SELECT seq FROM events ORDER BY seq").fetchall()]
+    assert by_status == {"verified": 1, "tampered": count - 1}
+    # Each moved record keeps the sequence number it was sealed with.
+    first = int(manifest_of(bundle)["records"]["first_seq"])
+    assert seqs == list(range(first, first + count))

@@ -116,4 +116,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
         f"wrote {case.raw.record_count:,} records: raw evidence in {args.out / 'raw'}, "
         f"{count} bundles in {args.out / 'bundles'}, sample trust store {case.truststore}"
     )
+    if args.pod_logs:
+        from auditlens.core.sample.generator import write_pod_logs
+
+        for path in write_pod_logs(case.raw, args.out / "raw" / "pods", seed=args.seed):
+            out(f"wrote the audit stream as a pod log: {path}")
     return EXIT_CODES[Verdict.VERIFIED]

@@ -28,7 +28,7 @@ from auditlens.core.formats.base import (
 )
 from auditlens.core.formats.records import AUDIT, FORM_TITLES, record_form
 from auditlens.core.formats.times import parse_time_ns
-from auditlens.core.formats.values import text
+from auditlens.core.formats.values import kubernetes_attributes, text
 
 _encode = msgspec.json.encode
 
@@ -45,8 +45,13 @@ def audit_time_ns(record: dict[str, Any]) -> int:
     return parse_time_ns(value)
 
 
-def audit_event(record: dict[str, Any], row: dict[str, Any]) -> None:
+def audit_event(
+    record: dict[str, Any], row: dict[str, Any], extra: dict[str, Any] | None = None
+) -> None:
     """Fill ``row`` with what an audit record says for certain (before the profiles).
+
+    ``extra`` attributes (of a record's wrapping, such as a pod log entry's) are added to the
+    record's own.
 
     Raises:
         InvalidInputError: the record's time is not valid.
@@ -62,6 +67,12 @@ def audit_event(record: dict[str, Any], row: dict[str, Any]) -> None:
     for key in ("type", "level"):
         if key in record:
             flat[key] = record[key]
+    kubernetes = record.get("kubernetes")
+    if type(kubernetes) is dict:
+        # Fluent Bit's Kubernetes filter with Merge_Log: the pod beside the merged record.
+        kubernetes_attributes(kubernetes, flat)
+    if extra:
+        flat.update(extra)
     row["attributes"] = _encode(flat).decode("utf-8")
 
 

@@ -71,6 +71,7 @@ class Sample:
     _value: Any = field(default=_UNREAD, repr=False)
     _error: InvalidInputError | None = field(default=None, repr=False)
     _document: Any = field(default=_UNREAD, repr=False)
+    _text_line: bytes | None = field(default=None, repr=False)
 
     @property
     def is_text(self) -> bool:
@@ -89,6 +90,12 @@ class Sample:
         if self._error is not None:
             raise self._error
         return self._value
+
+    def text_line(self) -> bytes | None:
+        """The first non-blank line of a text input (JSON or not), or None for binary input."""
+        if self.is_text:
+            return self.line
+        return self._text_line
 
     def line_error(self) -> InvalidInputError | None:
         """Why the first line alone is no strict JSON value, or None (or binary input)."""
@@ -142,6 +149,13 @@ class Sample:
         return io.BufferedReader(Prepend(self._consumed, stream), 1 << 20)
 
 
+_BYTE_ORDER_MARKS = (
+    (b"\xef\xbb\xbf", "UTF-8"),
+    (b"\xff\xfe", "UTF-16 (little-endian)"),
+    (b"\xfe\xff", "UTF-16 (big-endian)"),
+)
+
+
 def take_sample(stream: IO[bytes], path: str) -> Sample:
     """Read the start of ``stream`` (decompressed) for recognition; it reads on from there.
 
@@ -151,11 +165,26 @@ def take_sample(stream: IO[bytes], path: str) -> Sample:
     head = stream.read(64)
     if not head:
         raise InvalidInputError("file is empty", path=path)
+    for mark, what in _BYTE_ORDER_MARKS:
+        if head.startswith(mark):
+            # JSON evidence carries none (RFC 8259 §8.1) and a record is sealed as it is: say
+            # what the bytes are instead of reading them as a protobuf length prefix.
+            raise InvalidInputError(
+                f"the file starts with a {what} byte order mark ({mark.hex(' ')}): evidence is "
+                "read as UTF-8 JSON without one or as OTLP protobuf; remove the mark from a "
+                "copy and give that",
+                path=path,
+                offset=0,
+            )
     replay = io.BufferedReader(Prepend(head, stream), 1 << 20)
     sample = Sample(path, head, _stream=replay)
     if not sample.is_text:
-        sample._consumed = head
-        sample._stream = stream
+        if b"\x00" in head:
+            # Binary: protobuf framing starts with a zero byte for any message below 16 MiB.
+            sample._consumed = head
+            sample._stream = stream
+            return sample
+        _sample_text_line(sample, replay)
         return sample
     consumed = bytearray()
     for number, line in iter_lines(replay, path=path, keep_endings=True):
@@ -166,6 +195,28 @@ def take_sample(stream: IO[bytes], path: str) -> Sample:
             break
     sample._consumed = bytes(consumed)
     return sample
+
+
+MAX_TEXT_LINE = 1 << 20  # a first line of a text log longer than this is no log line
+
+
+def _sample_text_line(sample: Sample, replay: IO[bytes]) -> None:
+    """Read the first non-blank line of a text input that is not JSON (pod logs, ...)."""
+    consumed = bytearray()
+    number = 0
+    while True:
+        line = replay.readline(MAX_TEXT_LINE + 1)
+        if not line:
+            break
+        consumed += line
+        if len(line) > MAX_TEXT_LINE and not line.endswith(b"\n"):
+            break  # no line of text within the bound: the formats reading lines say so
+        number += 1
+        stripped = line.rstrip(b"\r\n")
+        if stripped.strip():
+            sample.number, sample._text_line = number, stripped
+            break
+    sample._consumed = bytes(consumed)
 
 
 class EvidenceFormat(ABC):

@@ -134,6 +134,25 @@ def strict_json_loads(
         raise InvalidInputError(f"not valid JSON: {exc}", path=path, line=line) from exc
 
 
+def json_or_none(data: bytes, *, path: str, line: int | None = None) -> Any:
+    """``data`` read strictly when it is JSON at all; ``None`` when it is not JSON (a text line).
+
+    A text that is JSON but breaks the rules (a duplicated key, a lone surrogate, NaN, a number
+    beyond a double, too deep, an integer of too many digits) is refused, never taken for text.
+
+    Raises:
+        InvalidInputError: naming ``path`` and ``line`` with the reason.
+    """
+    try:
+        return strict_json_loads(data, path=path, line=line, bounded_integers=True)
+    except InvalidInputError as exc:
+        if isinstance(exc.__cause__, json.JSONDecodeError) and not isinstance(
+            exc.__cause__.__context__, (_DuplicateKeyError, _IntegerTooLongError)
+        ):
+            return None
+        raise
+
+
 def dumps_compact(value: Any) -> bytes:
     """Serialize a record the one way the sealer stores it: compact, UTF-8, key order kept."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(

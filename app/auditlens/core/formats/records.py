@@ -13,6 +13,7 @@ OTLP = "otlp"
 SEARCH_RESPONSE = "search-response"
 HIT = "hit"
 AUDIT = "audit"
+POD_LOG = "pod-log"
 UNKNOWN = "unknown"
 
 FORM_TITLES = {
@@ -20,16 +21,18 @@ FORM_TITLES = {
     SEARCH_RESPONSE: "an OpenSearch _search response",
     HIT: "an OpenSearch hit",
     AUDIT: "an audit-logger record",
+    POD_LOG: "a pod log entry (log, stream, time)",
     UNKNOWN: "neither OTLP, audit JSON nor an OpenSearch document",
 }
 
 
 def record_form(document: Any) -> str:
-    """The form of a parsed JSON value: otlp, search-response, hit, audit or unknown.
+    """The form of a parsed JSON value: otlp, search-response, hit, audit, pod-log or unknown.
 
     An audit-logger record has a ``timestamp`` and an ``action`` or ``user_id`` (DESIGN §1); a
     JSON object with a ``timestamp`` alone is no evidence form AuditLens knows, and is refused
-    rather than guessed at.
+    rather than guessed at. A pod log entry (formats/podlogs.py) has a ``log`` (text, or the
+    JSON object the text was), a ``time`` text and a ``stream``, as Docker writes it.
     """
     if type(document) is not dict:
         return UNKNOWN
@@ -42,4 +45,10 @@ def record_form(document: Any) -> str:
         return SEARCH_RESPONSE
     if "timestamp" in document and ("action" in document or "user_id" in document):
         return AUDIT
+    if (
+        type(document.get("log")) in (str, dict)
+        and type(document.get("time")) is str
+        and "stream" in document
+    ):
+        return POD_LOG
     return UNKNOWN

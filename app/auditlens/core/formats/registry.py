@@ -17,9 +17,12 @@ from pathlib import Path
 from auditlens.core.errors import InvalidInputError, UnsupportedFormatError
 from auditlens.core.formats.audit_json import AuditJsonLines
 from auditlens.core.formats.base import EvidenceFormat, Sample, SourceRecord, take_sample
+from auditlens.core.formats.fluentbit import FluentBitFile, FluentBitJson
+from auditlens.core.formats.fluentbit_msgpack import FluentBitMsgpack
 from auditlens.core.formats.opensearch import OpenSearchNdjson, OpenSearchSearch
 from auditlens.core.formats.otlp_json import OtlpJsonDocument, OtlpJsonLines
 from auditlens.core.formats.otlp_proto import OtlpProto
+from auditlens.core.formats.podlogs import CriLog, DockerJsonLog, KubectlLog
 from auditlens.core.formats.streams import open_decompressed
 
 FORMATS: tuple[EvidenceFormat, ...] = (
@@ -27,7 +30,13 @@ FORMATS: tuple[EvidenceFormat, ...] = (
     AuditJsonLines(),
     OpenSearchNdjson(),
     OpenSearchSearch(),
+    DockerJsonLog(),
+    FluentBitJson(),
     OtlpJsonDocument(),
+    CriLog(),
+    KubectlLog(),
+    FluentBitFile(),
+    FluentBitMsgpack(),
     OtlpProto(),
 )
 

@@ -6,9 +6,9 @@ day, hour, minute or second out of range is an error, never a time days away (an
 not four days later). Digits are ASCII digits only. A leap second (``:60``) has no Unix time and
 is refused too.
 
-The audit logger writes a million times a day in one form (milliseconds and ``Z``, 24
-characters): those are answered from a cache of the minutes seen (1.3 -> 0.7 us per time,
-measured), and the days from a cache of days.
+Most times of a day's evidence fall in few minutes: a time in UTC (``Z``) whose minute was seen
+is answered from a cache of the minutes (the audit logger's milliseconds 1.3 -> 0.7 us per time,
+measured; the container runtime's nanoseconds likewise), and the days from a cache of days.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ _EPOCH_DAYS: dict[str, int] = {}  # "YYYY-MM-DD" -> Unix seconds of that day's m
 # "YYYY-MM-DDTHH:MM:" -> Unix seconds of that minute, as the general form below computed them.
 _MINUTES: dict[str, int] = {}
 _KEPT = 100_000  # entries per cache (then no more are added)
+_SECONDS_TENS = frozenset("012345")
+_SCALE = tuple(10 ** (9 - n) for n in range(10))  # nanoseconds of one unit of n fraction digits
 
 
 def parse_time_ns(text: str) -> int:
@@ -33,11 +35,20 @@ def parse_time_ns(text: str) -> int:
     Raises:
         ValueError: the text is not such a time, or a field of it is out of range.
     """
-    if len(text) == 24 and text[23] == "Z" and text[19] == "." and text[17] in "012345":
+    if text[-1:] == "Z" and text[17:18] in _SECONDS_TENS:
         minute = _MINUTES.get(text[:17])
-        digits = text[17:19] + text[20:23]  # seconds and milliseconds
-        if minute is not None and digits.isdigit() and digits.isascii():
-            return minute * 1_000_000_000 + int(digits) * 1_000_000
+        if minute is not None:
+            digits = text[17:19] + text[20:-1]  # seconds and fraction
+            size = len(text)
+            if (
+                (size == 20 or (text[19] == "." and 22 <= size <= 30))
+                and digits.isdigit()
+                and digits.isascii()
+            ):
+                fraction = text[20:-1]
+                return (minute + int(text[17:19])) * 1_000_000_000 + (
+                    int(fraction) * _SCALE[len(fraction)] if fraction else 0
+                )
     match = _RFC3339.fullmatch(text)
     if match is None:
         raise ValueError(f"not an RFC 3339 time: {text[:64]!r}")
@@ -61,6 +72,6 @@ def parse_time_ns(text: str) -> int:
             raise ValueError(f"offset out of range in {text[:64]!r}")
         offset = offset_hours * 3600 + offset_minutes * 60
         total += -offset if zone[0] == "+" else offset
-    elif len(text) == 24 and zone == "Z" and len(_MINUTES) < _KEPT:
+    elif zone == "Z" and len(_MINUTES) < _KEPT:
         _MINUTES[text[:17]] = total - seconds
     return total * 1_000_000_000 + (int(fraction.ljust(9, "0")) if fraction else 0)

@@ -49,3 +49,28 @@ def flatten(value: Any, prefix: str, out: dict[str, Any], depth: int = 0) -> Non
             flatten(item, f"{prefix}.{key}" if prefix else str(key), out, depth + 1)
     else:
         out[prefix] = value
+
+
+# Kubernetes filter keys (Fluent Bit's names) -> event attribute names (OTel's k8s.* names).
+_K8S_ATTRIBUTES = (
+    ("namespace_name", "k8s.namespace.name"),
+    ("pod_name", "k8s.pod.name"),
+    ("pod_id", "k8s.pod.uid"),
+    ("container_name", "k8s.container.name"),
+    ("restart_count", "k8s.container.restart_count"),
+    ("host", "k8s.node.name"),
+    ("container_image", "container.image.name"),
+    ("docker_id", "container.id"),
+)
+
+
+def kubernetes_attributes(kubernetes: dict[str, Any], out: dict[str, Any]) -> None:
+    """Add a Kubernetes filter's metadata to ``out`` under OTel's names (labels, annotations)."""
+    for key, name in _K8S_ATTRIBUTES:
+        if key in kubernetes:
+            out[name] = kubernetes[key]
+    for key, prefix in (("labels", "k8s.pod.label."), ("annotations", "k8s.pod.annotation.")):
+        values = kubernetes.get(key)
+        if type(values) is dict:
+            for name, value in values.items():
+                out[prefix + str(name)] = value

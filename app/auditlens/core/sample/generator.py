@@ -41,6 +41,14 @@ Streams and files (``out_dir`` relative):
    ``attributes`` {``service``, ``tenantId``, ``updated_data`` (object or null)}, ``type``
    (always ``audit_logging``), ``level`` (``INFO`` or ``WARN``).
 
+With ``--pod-logs`` (:func:`write_pod_logs`) the audit stream is also written as the audit
+logger's pod would leave it: ``pods/var/log/pods/<namespace>_<pod>_<uid>/audit-logger/0.log``
+(the container runtime's CRI format), ``pods/docker/<id>/<id>-json.log`` (Docker's json-file),
+``pods/kubectl/<pod>.log`` (``kubectl logs --timestamps``) and Fluent Bit's file output
+(``pods/fluent-bit/kube.var.log.containers.<pod>_...log`` in its default form,
+``pods/fluent-bit/plain.log`` and ``pods/fluent-bit/events.msgpack``), each line a little after
+the logger's own time. These are raw evidence only (not sealed).
+
 Audit actions used: ``CREATE``, ``READ``, ``UPDATE``, ``DELETE`` (resource ``contact``),
 ``LOGIN_SUCCESS``, ``LOGIN_FAILURE``, ``LOGOUT`` (resource ``session``; ``resource_id`` is the
 session id, or ``-`` for a failed login), ``PLAYBACK``, ``DOWNLOAD``, ``DELETE`` (resource
@@ -120,10 +128,11 @@ import random
 import struct
 from collections import deque
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, Final, NamedTuple
 
+import msgspec
 import zstandard
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import (
@@ -1859,3 +1868,102 @@ def generate_raw(
         )
     )
     return RawEvidence(streams=streams, record_count=written, incident=incident)
+
+
+# --------------------------------------------------------------------------------------------
+# Pod log forms of the audit stream (auditlens sample --pod-logs)
+# --------------------------------------------------------------------------------------------
+
+POD_NAMESPACE = "cc-prod"
+POD_NAME = "audit-logger-6d5f8b7c9-q2kxv"
+POD_UID = "0c6f1e7a-4b2d-4e8f-9a1c-3d5b7e9f2a4c"
+POD_CONTAINER = "audit-logger"
+CONTAINER_ID = "4f3a9c2e7b1d8f6a0e5c3b9d7a2f1e8c6b4d0a9f3e7c5b1d8a6f2e0c4b9d7a3f"
+RUNTIME_LINE_LIMIT = 16 * 1024  # containerd's and Docker's cut of a long line
+
+
+def _runtime_time(timestamp: str, rng: random.Random) -> tuple[int, str]:
+    """When the runtime wrote the line: a little after the logger's own time, in nanoseconds."""
+    from auditlens.core.formats.times import parse_time_ns
+
+    t_ns = parse_time_ns(timestamp) + rng.randrange(50_000, 3_000_000)
+    seconds, nanos = divmod(t_ns, 1_000_000_000)
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return t_ns, f"{text}.{nanos:09d}Z"
+
+
+def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path, ...]:
+    """Write the audit stream again as a pod's logs: CRI, Docker, kubectl, Fluent Bit.
+
+    The audit logger writes each audit line to its stdout; the container runtime keeps it as the
+    kubelet's CRI log file (``var/log/pods/<namespace>_<pod>_<uid>/<container>/0.log``), Docker
+    as a ``json-file`` log, and ``kubectl logs --timestamps`` prints it with the runtime's time;
+    Fluent Bit (tail input, CRI parser, Kubernetes filter) keeps it through its file output in
+    the default form (``TAG: [TIME, {record}]``), as plain JSON records and in its msgpack form.
+    A line longer than
+    16 KiB is cut into ``P`` parts (CRI) or entries without a newline (Docker), as the runtimes
+    do. Same arguments give byte-identical files.
+
+    Returns:
+        The six files written.
+    """
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
+    audit_files = raw.streams[2].files
+    cri = out_dir / "var" / "log" / "pods" / f"{POD_NAMESPACE}_{POD_NAME}_{POD_UID}"
+    cri = cri / POD_CONTAINER / "0.log"
+    docker = out_dir / "docker" / CONTAINER_ID / f"{CONTAINER_ID}-json.log"
+    kubectl = out_dir / "kubectl" / f"{POD_NAME}.log"
+    tag = f"kube.var.log.containers.{POD_NAME}_{POD_NAMESPACE}_{POD_CONTAINER}-{CONTAINER_ID}.log"
+    fluent_file = out_dir / "fluent-bit" / tag
+    fluent_plain = out_dir / "fluent-bit" / "plain.log"
+    fluent_msgpack = out_dir / "fluent-bit" / "events.msgpack"
+    kubernetes = {
+        "pod_name": POD_NAME,
+        "namespace_name": POD_NAMESPACE,
+        "pod_id": POD_UID,
+        "labels": {"app": POD_CONTAINER, "pod-template-hash": POD_NAME.split("-")[-2]},
+        "host": "cc-node-3",
+        "container_name": POD_CONTAINER,
+        "docker_id": CONTAINER_ID,
+        "container_image": f"registry.cc.example/{POD_CONTAINER}:9.3.0",
+    }
+    paths = (cri, docker, kubectl, fluent_file, fluent_plain, fluent_msgpack)
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        cri.open("w", encoding="utf-8", newline="\n") as cri_out,
+        docker.open("w", encoding="utf-8", newline="\n") as docker_out,
+        kubectl.open("w", encoding="utf-8", newline="\n") as kubectl_out,
+        fluent_file.open("w", encoding="utf-8", newline="\n") as fluent_file_out,
+        fluent_plain.open("w", encoding="utf-8", newline="\n") as fluent_plain_out,
+        fluent_msgpack.open("wb") as fluent_msgpack_out,
+    ):
+        for audit_file in audit_files:
+            with audit_file.open(encoding="utf-8") as lines:
+                for line in lines:
+                    text = line.rstrip("\n")
+                    when_ns, when = _runtime_time(json.loads(text)["timestamp"], rng)
+                    parts = [
+                        text[i : i + RUNTIME_LINE_LIMIT]
+                        for i in range(0, len(text), RUNTIME_LINE_LIMIT)
+                    ]
+                    for number, part in enumerate(parts, start=1):
+                        tag = "F" if number == len(parts) else "P"
+                        cri_out.write(f"{when} stdout {tag} {part}\n")
+                        end = "\n" if number == len(parts) else ""
+                        entry = {"log": part + end, "stream": "stdout", "time": when}
+                        docker_out.write(json.dumps(entry, separators=(",", ":")) + "\n")
+                    kubectl_out.write(f"{when} {text}\n")
+                    # Fluent Bit joins the parts (CRI parser, multiline cri) before its filter.
+                    record = {"time": when, "stream": "stdout", "_p": "F", "log": text}
+                    body = json.dumps({**record, "kubernetes": kubernetes}, separators=(",", ":"))
+                    seconds, nanos = divmod(when_ns, 1_000_000_000)
+                    fluent_file_out.write(f"{tag}: [{seconds}.{nanos:09d}, {body}]\n")
+                    fluent_plain_out.write(body + "\n")
+                    # Fluent Bit 2.1+ events: [[EventTime, {metadata}], {record}].
+                    stamp = msgspec.msgpack.Ext(
+                        0, seconds.to_bytes(4, "big") + nanos.to_bytes(4, "big")
+                    )
+                    event = [[stamp, {}], {**record, "kubernetes": kubernetes}]
+                    fluent_msgpack_out.write(msgspec.msgpack.encode(event))
+    return paths

@@ -28,7 +28,8 @@ from auditlens.core.formats.audit_json import audit_event
 from auditlens.core.formats.jsontext import duplicate_key, keys_unique
 from auditlens.core.formats.opensearch import hit_event
 from auditlens.core.formats.otlp_json import otlp_time
-from auditlens.core.formats.records import AUDIT, FORM_TITLES, HIT, OTLP, record_form
+from auditlens.core.formats.podlogs import pod_log_event
+from auditlens.core.formats.records import AUDIT, FORM_TITLES, HIT, OTLP, POD_LOG, record_form
 from auditlens.core.formats.values import text as _text
 from auditlens.core.schema import FIELD_NAMES, FIELDS, TASK_COLUMNS
 
@@ -687,6 +688,12 @@ class Normalizer:
         elif form == AUDIT:
             audit_event(document, row)
             self._mappers["audit"](row, {}, {}, {}, {}, document)  # ``_map`` written out
+        elif form == POD_LOG:
+            kind, view = pod_log_event(document, row)
+            if kind == AUDIT:
+                self._mappers["audit"](row, {}, {}, {}, {}, view)
+            else:
+                self._mappers["log"](row, view, {}, {}, {}, None)
         else:
             raise InvalidInputError(f"record is {FORM_TITLES[form]}")
         return _fit_built(row)

@@ -1,0 +1,346 @@
+r"""Pod logs: what a Kubernetes node keeps of a container's stdout and stderr.
+
+Three forms, one format each:
+
+* ``cri-log``: the container runtime's log files (containerd, CRI-O), as the kubelet keeps them
+  under ``/var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart>.log``:
+  ``2026-03-02T00:04:28.017123456Z stdout F {...}``. The runtime cuts a long line into partial
+  lines tagged ``P`` and ends it with one tagged ``F``; they are joined back into one entry.
+* ``docker-json-log``: Docker's ``json-file`` driver: ``{"log":"{...}\n","stream":"stdout",
+  "time":"2026-03-02T00:04:28.017123456Z"}``; a line Docker cut (16 KiB) has no ``\n`` at the
+  end of its ``log`` and is joined with the next.
+* ``kubectl-log``: ``kubectl logs --timestamps`` output: ``2026-03-02T00:04:28.017123456Z {...}``
+  (joined already; no stream).
+
+Recognised by the first non-blank line's shape (docs/case.md, "Accepted formats").
+
+Split: each entry becomes one stored line, a JSON object in the shape Docker writes and Fluent
+Bit's Kubernetes filter extends: ``{"time": <the runtime's time as written>, "stream": "stdout"
+(null for kubectl), "log": <the entry's text, joined, without its newline>, "kubernetes":
+{"namespace_name", "pod_name", "pod_id", "container_name", "restart_count"}}``, the last only
+when the file's path has the kubelet's layout. The text is kept verbatim: a JSON object as its
+own bytes (it must follow the one set of rules, formats/jsontext.py), any other text as a JSON
+string. A record's origin is the line of its last part.
+
+Event (:func:`pod_log_event`): a text that is an audit-logger record is that audit event (its
+own time; the runtime's time as the observed time), mapped by the ``audit`` profiles; any other
+text is a log event at the runtime's time with the text as its body. The stream and the
+Kubernetes metadata become the attributes ``log.iostream``, ``k8s.namespace.name``,
+``k8s.pod.name``, ``k8s.pod.uid``, ``k8s.container.name`` and ``k8s.container.restart_count``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import PurePath
+from typing import Any
+
+import msgspec
+
+from auditlens.core.errors import InvalidInputError
+from auditlens.core.formats.audit_json import audit_event, audit_time_ns
+from auditlens.core.formats.base import EvidenceFormat, Sample, SourceRecord
+from auditlens.core.formats.jsontext import MAX_JSON_LINE, json_or_none, strict_json_loads
+from auditlens.core.formats.records import AUDIT, POD_LOG, record_form
+from auditlens.core.formats.streams import iter_lines
+from auditlens.core.formats.times import parse_time_ns
+from auditlens.core.formats.values import kubernetes_attributes
+
+_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})"
+_CRI = re.compile(rf"({_TIME}) (stdout|stderr) ([PF])(?::\S*)? ?(.*)", re.ASCII | re.DOTALL)
+_KUBECTL = re.compile(rf"({_TIME}) (.*)", re.ASCII | re.DOTALL)
+# /var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart count>.log
+_POD_DIR = re.compile(r"([a-z0-9-]+)_([a-z0-9.-]+)_([0-9a-f-]{36})")
+MAX_ENTRY = MAX_JSON_LINE  # a joined entry: as long as any record line may be
+_encode = msgspec.json.encode
+
+
+def path_kubernetes(path: str) -> dict[str, Any] | None:
+    """The Kubernetes metadata the kubelet's layout of ``path`` gives, or None."""
+    parts = PurePath(path).parts
+    if len(parts) < 3 or not parts[-1].endswith(".log"):
+        return None
+    pod_dir = _POD_DIR.fullmatch(parts[-3])
+    if pod_dir is None:
+        return None
+    namespace, pod, uid = pod_dir.groups()
+    meta: dict[str, Any] = {
+        "namespace_name": namespace,
+        "pod_name": pod,
+        "pod_id": uid,
+        "container_name": parts[-2],
+    }
+    restart = parts[-1][: -len(".log")]
+    if restart.isdigit() and restart.isascii():
+        meta["restart_count"] = int(restart)
+    return meta
+
+
+def _time(text: str, path: str, line: int) -> int:
+    try:
+        return parse_time_ns(text)
+    except ValueError as exc:
+        raise InvalidInputError(f"runtime time: {exc}", path=path, line=line) from exc
+
+
+def entry_record(
+    time_text: str,
+    text: str,
+    stream: str | None,
+    kubernetes: dict[str, Any] | None,
+    path: str,
+    line: int,
+) -> SourceRecord:
+    """The stored line of one entry, with its event time (as :func:`pod_log_event` gives it).
+
+    A text that is a JSON object is stored as that object, its bytes as they were (valid JSON
+    inside JSON): the import then decodes the entry once. Any other text is a JSON string.
+    """
+    time_ns = _time(time_text, path, line)
+    data = text.encode("utf-8")
+    log = b""
+    if text[:1] == "{":
+        inner = json_or_none(data, path=path, line=line)
+        if type(inner) is dict:
+            log = data
+            if record_form(inner) == AUDIT:
+                try:
+                    time_ns = audit_time_ns(inner)
+                except ValueError as exc:
+                    raise InvalidInputError(
+                        f"the audit record in the entry: {exc}", path=path, line=line
+                    ) from exc
+    stored = b"".join(
+        (
+            b'{"time":',
+            _encode(time_text),
+            b',"stream":',
+            _encode(stream),
+            b',"log":',
+            log or _encode(text),
+            b',"kubernetes":' + _encode(kubernetes) if kubernetes is not None else b"",
+            b"}",
+        )
+    )
+    return SourceRecord(stored, time_ns, "log", path, line)
+
+
+def is_entry(value: Any) -> bool:
+    """Whether a parsed JSON value is a pod log entry: ``log`` and ``time`` texts, a ``stream``."""
+    return (
+        type(value) is dict
+        and type(value.get("log")) is str
+        and type(value.get("time")) is str
+        and "stream" in value
+    )
+
+
+def pod_log_event(entry: dict[str, Any], row: dict[str, Any]) -> tuple[str, Any]:
+    """Fill ``row`` with what a stored pod log entry says; return the profile kind and its view.
+
+    Raises:
+        InvalidInputError: the runtime's time or the wrapped audit record is not valid.
+    """
+    try:
+        runtime = parse_time_ns(entry["time"])
+    except ValueError as exc:
+        raise InvalidInputError(f"pod log entry: runtime time: {exc}") from exc
+    log = entry["log"]
+    extra: dict[str, Any] = {}
+    stream = entry.get("stream")
+    if stream is not None:
+        extra["log.iostream"] = stream
+    kubernetes = entry.get("kubernetes")
+    if type(kubernetes) is dict:
+        kubernetes_attributes(kubernetes, extra)
+    if type(log) is dict and record_form(log) == AUDIT:
+        audit_event(log, row, extra)
+        row["observed_ns"] = runtime
+        return AUDIT, log
+    row["kind"] = "log"
+    row["time_ns"] = row["observed_ns"] = runtime
+    row["body"] = (log or None) if type(log) is str else _encode(log).decode("utf-8")
+    row["attributes"] = _encode(extra).decode("utf-8")
+    return "log", extra
+
+
+class _Joiner:
+    """Joins partial entries, bounded in size; refuses an entry left open at the end."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.parts: list[str] = []
+        self.size = 0
+        self.first = 0
+
+    def add(self, text: str, line: int) -> None:
+        if not self.parts:
+            self.first = line
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > MAX_ENTRY:
+            raise InvalidInputError(
+                f"an entry joined from partial lines {self.first}-{line} exceeds {MAX_ENTRY} bytes",
+                path=self.path,
+                line=line,
+            )
+
+    def take(self) -> str:
+        text = self.parts[0] if len(self.parts) == 1 else "".join(self.parts)
+        self.parts.clear()
+        self.size = 0
+        return text
+
+    def finish(self) -> None:
+        if self.parts:
+            raise InvalidInputError(
+                f"the file ends inside an entry: partial lines from line {self.first} have no "
+                "final part (cut while the runtime was writing it?)",
+                path=self.path,
+                line=self.first,
+            )
+
+
+def _text(data: bytes, path: str, line: int) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"invalid UTF-8 at byte {exc.start} of the line", path=path, line=line
+        ) from exc
+
+
+DOCKER_KEYS = frozenset({"log", "stream", "time", "attrs"})
+
+
+def first_text_line(sample: Sample) -> str | None:
+    """The first non-blank line of a text input as text, or None (binary, not UTF-8)."""
+    line = sample.text_line()
+    if line is None:
+        return None
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+class CriLog(EvidenceFormat):
+    """The container runtime's log files (CRI), as the kubelet keeps them."""
+
+    name = "cri-log"
+    title = "container runtime (CRI) pod log: TIME STREAM P|F TEXT per line"
+
+    def recognise(self, sample: Sample) -> str | None:
+        """See :meth:`EvidenceFormat.recognise`."""
+        line = first_text_line(sample)
+        if line is None:
+            return "not a text line"
+        if _CRI.fullmatch(line) is None:
+            return f"line {sample.number} is not 'TIME stdout|stderr P|F TEXT': {line[:40]!r}"
+        return None
+
+    def split(self, sample: Sample) -> Iterator[SourceRecord]:
+        """See :meth:`EvidenceFormat.split`."""
+        path = sample.path
+        kubernetes = path_kubernetes(path)
+        joiners: dict[str, _Joiner] = {}  # stdout and stderr interleave: one each
+        for number, raw in iter_lines(sample.stream(), path=path):
+            if not raw.strip():
+                continue
+            match = _CRI.fullmatch(_text(raw, path, number))
+            if match is None:
+                raise InvalidInputError(
+                    f"not a CRI log line ('TIME stdout|stderr P|F TEXT'): {raw[:60]!r}",
+                    path=path,
+                    line=number,
+                )
+            time_text, stream, tag, content = match.groups()
+            joiner = joiners.get(stream)
+            if tag == "F" and (joiner is None or not joiner.parts):
+                yield entry_record(time_text, content, stream, kubernetes, path, number)
+                continue
+            if joiner is None:
+                joiner = joiners[stream] = _Joiner(path)
+            joiner.add(content, number)
+            if tag == "F":
+                # The entry's runtime time is its last part's: the runtime stamps each part.
+                yield entry_record(time_text, joiner.take(), stream, kubernetes, path, number)
+        for joiner in joiners.values():
+            joiner.finish()
+
+
+class DockerJsonLog(EvidenceFormat):
+    """Docker's ``json-file`` logging driver: one JSON object per line."""
+
+    name = "docker-json-log"
+    title = 'Docker json-file log: {"log": TEXT, "stream": ..., "time": ...} per line'
+
+    def recognise(self, sample: Sample) -> str | None:
+        """See :meth:`EvidenceFormat.recognise`."""
+        if not sample.is_text or not sample.line_is_json():
+            return "the first line is not a JSON object"
+        value = sample.value()
+        if record_form(value) != POD_LOG or not value.keys() <= DOCKER_KEYS:
+            return f"line {sample.number} has not Docker's log, stream and time alone"
+        return None
+
+    def split(self, sample: Sample) -> Iterator[SourceRecord]:
+        """See :meth:`EvidenceFormat.split`."""
+        path = sample.path
+        kubernetes = path_kubernetes(path)
+        joiners: dict[str, _Joiner] = {}
+        for number, raw in iter_lines(sample.stream(), path=path):
+            if not raw.strip():
+                continue
+            value = strict_json_loads(raw, path=path, line=number, bounded_integers=True)
+            if not is_entry(value):
+                raise InvalidInputError(
+                    "not a Docker json-file entry (log, stream, time)", path=path, line=number
+                )
+            stream = value["stream"]
+            if stream is not None and type(stream) is not str:
+                raise InvalidInputError("stream is not text", path=path, line=number)
+            joiner = joiners.setdefault(str(stream), _Joiner(path))
+            log = value["log"]
+            if log.endswith("\n"):
+                joiner.add(log[:-1].removesuffix("\r"), number)
+                yield entry_record(value["time"], joiner.take(), stream, kubernetes, path, number)
+            else:
+                joiner.add(log, number)  # Docker cut a long line: the rest follows
+        for joiner in joiners.values():
+            joiner.finish()
+
+
+class KubectlLog(EvidenceFormat):
+    """``kubectl logs --timestamps`` output: an RFC 3339 time, a space, the line."""
+
+    name = "kubectl-log"
+    title = "kubectl logs --timestamps output: TIME TEXT per line"
+
+    def recognise(self, sample: Sample) -> str | None:
+        """See :meth:`EvidenceFormat.recognise`."""
+        line = first_text_line(sample)
+        if line is None:
+            return "not a text line"
+        if _KUBECTL.fullmatch(line) is None:
+            return f"line {sample.number} does not start with an RFC 3339 time: {line[:40]!r}"
+        if _CRI.fullmatch(line) is not None:
+            return f"line {sample.number} has a stream and a P/F tag (cri-log)"
+        return None
+
+    def split(self, sample: Sample) -> Iterator[SourceRecord]:
+        """See :meth:`EvidenceFormat.split`."""
+        path = sample.path
+        kubernetes = path_kubernetes(path)
+        for number, raw in iter_lines(sample.stream(), path=path):
+            if not raw.strip():
+                continue
+            match = _KUBECTL.fullmatch(_text(raw, path, number))
+            if match is None:
+                raise InvalidInputError(
+                    f"not 'TIME TEXT' (kubectl logs --timestamps): {raw[:60]!r}",
+                    path=path,
+                    line=number,
+                )
+            yield entry_record(match.group(1), match.group(2), None, kubernetes, path, number)
