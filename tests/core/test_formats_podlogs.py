@@ -252,8 +252,8 @@ def test_auditlens_sample_pod_logs_writes_them(
     assert code == 0
     said = capsys.readouterr().out
     written = sorted(
-        p.relative_to(out / "raw" / "pods") for p in (out / "raw" / "pods").rglob("*.log")
+        p.relative_to(out / "raw" / "pods") for p in (out / "raw" / "pods").rglob("*.*")
     )
-    assert len(written) == 5
+    assert len(written) == 6
     for path in written:
         assert str(out / "raw" / "pods" / path) in said

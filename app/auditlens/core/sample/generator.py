@@ -45,9 +45,9 @@ With ``--pod-logs`` (:func:`write_pod_logs`) the audit stream is also written as
 logger's pod would leave it: ``pods/var/log/pods/<namespace>_<pod>_<uid>/audit-logger/0.log``
 (the container runtime's CRI format), ``pods/docker/<id>/<id>-json.log`` (Docker's json-file),
 ``pods/kubectl/<pod>.log`` (``kubectl logs --timestamps``) and Fluent Bit's file output
-(``pods/fluent-bit/kube.var.log.containers.<pod>_...log`` in its default form and
-``pods/fluent-bit/plain.log``), each line a little after the logger's own time. These are raw
-evidence only (not sealed).
+(``pods/fluent-bit/kube.var.log.containers.<pod>_...log`` in its default form,
+``pods/fluent-bit/plain.log`` and ``pods/fluent-bit/events.msgpack``), each line a little after
+the logger's own time. These are raw evidence only (not sealed).
 
 Audit actions used: ``CREATE``, ``READ``, ``UPDATE``, ``DELETE`` (resource ``contact``),
 ``LOGIN_SUCCESS``, ``LOGIN_FAILURE``, ``LOGOUT`` (resource ``session``; ``resource_id`` is the
@@ -132,6 +132,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, Final, NamedTuple
 
+import msgspec
 import zstandard
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import (
@@ -1898,12 +1899,13 @@ def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path,
     kubelet's CRI log file (``var/log/pods/<namespace>_<pod>_<uid>/<container>/0.log``), Docker
     as a ``json-file`` log, and ``kubectl logs --timestamps`` prints it with the runtime's time;
     Fluent Bit (tail input, CRI parser, Kubernetes filter) keeps it through its file output in
-    the default form (``TAG: [TIME, {record}]``) and as plain JSON records. A line longer than
+    the default form (``TAG: [TIME, {record}]``), as plain JSON records and in its msgpack form.
+    A line longer than
     16 KiB is cut into ``P`` parts (CRI) or entries without a newline (Docker), as the runtimes
     do. Same arguments give byte-identical files.
 
     Returns:
-        The five files written.
+        The six files written.
     """
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
     audit_files = raw.streams[2].files
@@ -1914,6 +1916,7 @@ def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path,
     tag = f"kube.var.log.containers.{POD_NAME}_{POD_NAMESPACE}_{POD_CONTAINER}-{CONTAINER_ID}.log"
     fluent_file = out_dir / "fluent-bit" / tag
     fluent_plain = out_dir / "fluent-bit" / "plain.log"
+    fluent_msgpack = out_dir / "fluent-bit" / "events.msgpack"
     kubernetes = {
         "pod_name": POD_NAME,
         "namespace_name": POD_NAMESPACE,
@@ -1924,7 +1927,7 @@ def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path,
         "docker_id": CONTAINER_ID,
         "container_image": f"registry.cc.example/{POD_CONTAINER}:9.3.0",
     }
-    paths = (cri, docker, kubectl, fluent_file, fluent_plain)
+    paths = (cri, docker, kubectl, fluent_file, fluent_plain, fluent_msgpack)
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
     with (
@@ -1933,6 +1936,7 @@ def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path,
         kubectl.open("w", encoding="utf-8", newline="\n") as kubectl_out,
         fluent_file.open("w", encoding="utf-8", newline="\n") as fluent_file_out,
         fluent_plain.open("w", encoding="utf-8", newline="\n") as fluent_plain_out,
+        fluent_msgpack.open("wb") as fluent_msgpack_out,
     ):
         for audit_file in audit_files:
             with audit_file.open(encoding="utf-8") as lines:
@@ -1956,4 +1960,10 @@ def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path,
                     seconds, nanos = divmod(when_ns, 1_000_000_000)
                     fluent_file_out.write(f"{tag}: [{seconds}.{nanos:09d}, {body}]\n")
                     fluent_plain_out.write(body + "\n")
+                    # Fluent Bit 2.1+ events: [[EventTime, {metadata}], {record}].
+                    stamp = msgspec.msgpack.Ext(
+                        0, seconds.to_bytes(4, "big") + nanos.to_bytes(4, "big")
+                    )
+                    event = [[stamp, {}], {**record, "kubernetes": kubernetes}]
+                    fluent_msgpack_out.write(msgspec.msgpack.encode(event))
     return paths
