@@ -54,6 +54,7 @@ lint: setup
 	$(VENV)/bin/lint-imports
 
 test: setup lint
+	bash tools/system-deps.sh --test
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: bench-verify bench-case
