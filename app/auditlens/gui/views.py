@@ -314,6 +314,11 @@ class EventsView(LazyView):
         )
         self.range_chip.clicked.connect(self.clear_time_range)
         self.range_chip.hide()
+        # Near variants of a filter that found nothing (not an error: the filter was understood).
+        self.hint_label = QLabel()
+        self.hint_label.setTextFormat(Qt.TextFormat.RichText)
+        self.hint_label.setStyleSheet(f"color: {_colour_name('warning')}")
+        self.hint_label.hide()
         self.error_label = QLabel()
         self.error_label.setTextFormat(Qt.TextFormat.RichText)
         self.error_label.setStyleSheet(f"color: {status_colour('error').name()}")  # type: ignore[union-attr]
@@ -376,6 +381,7 @@ class EventsView(LazyView):
         bar.addWidget(self.views_button)
         layout.addLayout(bar)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.hint_label)
         layout.addWidget(split, 1)
         self.apply_filter("", via="open")
 
@@ -467,6 +473,7 @@ class EventsView(LazyView):
         self.stale = False
         self.error_label.setText("")
         self.error_label.hide()
+        self.hint_label.hide()
         self.table.setEnabled(True)
         self.detail.clear()  # the selection went with the old result
         if via not in ("back", "forward", "refresh", "sort"):
@@ -474,9 +481,16 @@ class EventsView(LazyView):
         self._show_range()
         # The histogram in a worker: two more scans of the matching events (50 ms at 10^7) that
         # the table does not wait for.
+        # Nothing found: near variants that would find something, read with the histogram
+        # (issue 12: a zero must not hide a typo; the filter itself is never changed).
+        empty = self.model.rowCount() == 0 and bool(text.strip())
         self.read_in_background(
             self.session,
-            lambda reader: (*reader.overview_histogram(query), reader.gaps()),
+            lambda reader: (
+                *reader.overview_histogram(query),
+                reader.gaps(),
+                reader.suggestions(query) if empty else [],
+            ),
             self._drawn,
         )
         self.status.emit(f"{self.model.rowCount():,} events match")
@@ -491,6 +505,7 @@ class EventsView(LazyView):
         """
         text = self.filter_bar.text() if text is None else text
         self.reader.stop()  # a histogram of the old filter must not arrive after this
+        self.hint_label.hide()
         self.model.clear()
         self.table.setEnabled(False)
         self.histogram.set_data([], self.histogram.bucket_ns)
@@ -566,8 +581,13 @@ class EventsView(LazyView):
         self.filter_bar.remember(text)
         self.apply_filter(text, via=via, pivot=pivot)
 
-    def _drawn(self, read: tuple[list[tuple[int | None, int]], int, list[Any]]) -> None:
-        buckets, bucket, gaps = read
+    def _drawn(self, read: tuple[list[tuple[int | None, int]], int, list[Any], list[Any]]) -> None:
+        buckets, bucket, gaps, suggestions = read
+        if suggestions:
+            self.hint_label.setText(
+                "<br>".join(f"no events; {html.escape(s.message())}" for s in suggestions)
+            )
+            self.hint_label.show()
         self.histogram.set_data(buckets, bucket)
         self.histogram.set_gaps([(g.start_ns, g.end_ns) for g in gaps])
         self.loaded.emit()

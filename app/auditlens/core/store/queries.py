@@ -1152,7 +1152,8 @@ def integrity_overview(case: Case) -> IntegrityOverview:
         bundles,
         findings,
         raw,
-        record_marks(case),
+        # Placing records reads events: only when some finding names a record.
+        record_marks(case) if any(f["code"] in RECORD_FINDINGS for f in findings) else [],
         stream_gaps(bundles, findings),
         _record_states(case, [b["bundle_id"] for b in bundles if b["verdict"] == "tampered"]),
         stream_verdicts(case),

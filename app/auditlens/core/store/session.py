@@ -132,8 +132,12 @@ class Examination:
         return Examination(Case(self._case.folder, cursor), self.origin)
 
     def interrupt(self) -> None:
-        """Stop the statement running on this examination's connection (any thread)."""
-        self._case.db.interrupt()
+        """Stop the statement running on this examination's connection (any thread).
+
+        Nothing to stop once closed (a Cancel arriving after the job ended).
+        """
+        if not self.closed:
+            self._case.db.interrupt()
 
     def close(self) -> None:
         """Close the case (or the reader's cursor)."""
