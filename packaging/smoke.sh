@@ -8,15 +8,15 @@
 #      that every library in it finds the libraries it links to;
 #   2. runs the frozen program: its version, `verify` of the shipped sample, `import` of it into
 #      a new case, `export` of the case in each format, the workbench on that case rendered
-#      offscreen to a PNG, and a 150,000-record sample imported by spawned worker processes
-#      (the frozen program started again);
+#      offscreen to a PNG (and on an X server, Xvfb, when there is one), and a 150,000-record
+#      sample imported by spawned worker processes (the frozen program started again);
 #   3. proves that none of these opened a network connection: each runs in a new network
 #      namespace (nothing could leave) under strace, and any AF_INET, AF_INET6 or AF_PACKET
 #      socket, connect, bind or send in the trace fails the test. A deliberate connection is
 #      made first to show that the detector sees one;
 #   4. times the first window (`auditlens gui CASE --time-start`, warm cache, median of 5).
 #
-# The PNG, the traces and a short report stay in build/smoke/ to be looked at.
+# The PNGs, the traces and a short report stay in build/smoke/ to be looked at.
 # Usage: packaging/smoke.sh dist/auditlens-VERSION-linux-x86_64.tar.gz
 set -euo pipefail
 
@@ -176,6 +176,22 @@ isolated gui QT_QPA_PLATFORM=offscreen -- "$exe" gui "$work/case" --tab events \
   || fail "the screenshot is not a PNG"
 cp "$work/main-window.png" "$keep/main-window.png"
 offline gui
+
+if command -v Xvfb > /dev/null; then
+  # What a desktop runs: the xcb platform plugin and the libraries bundled for it, on a real X
+  # server (outside the namespace; the program reaches it through its socket file).
+  step "the workbench on an X server (Xvfb), as a desktop runs it"
+  Xvfb -displayfd 1 -screen 0 1600x1000x24 -nolisten tcp > "$work/display" 2> /dev/null &
+  xvfb=$!
+  for _ in $(seq 50); do [ -s "$work/display" ] && break || sleep 0.2; done
+  [ -s "$work/display" ] || fail "Xvfb did not start"
+  isolated x11 DISPLAY=":$(cat "$work/display")" -- "$exe" gui "$work/case" --tab actors \
+    --screenshot "$work/x11-window.png" 2> "$keep/x11.stderr" \
+    || fail "gui on X: $(cat "$keep/x11.stderr")"
+  kill "$xvfb"
+  cp "$work/x11-window.png" "$keep/x11-window.png"
+  offline x11
+fi
 
 step "a $LARGE_RECORDS-record sample, imported by worker processes"
 isolated sample -- "$exe" sample --out "$work/large" --records "$LARGE_RECORDS" --days 1 \
