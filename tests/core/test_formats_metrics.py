@@ -195,3 +195,32 @@ def test_the_trace_shows_the_data_point_of_its_exemplar(tmp_path: Path) -> None:
     assert [(e["kind"], e["name"]) for e in root.logs] == [
         ("metric", "http.server.request.duration")
     ]
+
+
+def test_the_sample_writes_metrics_whose_exemplars_lead_to_its_traces(tmp_path: Path) -> None:
+    from auditlens.core.sample.generator import generate_raw, minimum_records, write_metrics
+
+    raw = generate_raw(tmp_path / "raw", records=max(minimum_records(1), 3000), days=1, seed=5)
+    (metrics,) = write_metrics(raw, tmp_path / "raw")
+    assert write_metrics(raw, tmp_path / "again")[0].read_bytes() == metrics.read_bytes()
+    rows = [NORMALIZER.row(r.line) for r in read_records(metrics)]
+    assert rows and {r["kind"] for r in rows} == {"metric"}
+    assert {r["name"] for r in rows} == {"cc.audit.events"}
+    audited = [r for r in (NORMALIZER.row(x.line) for x in read_records(raw.streams[0].files[0]))]
+    counted = sum(json.loads(r["attributes"])["metric.value"] for r in rows)
+    assert counted == sum(1 for r in audited if "audit.action" in json.loads(r["attributes"]))
+    linked = [r for r in rows if r["trace_id"]]
+    assert linked
+    inputs = [*raw.streams[0].files, *raw.streams[1].files, metrics]
+    with Case.open(tmp_path / "case", create=True) as case:
+        run(import_inputs(case, inputs, TrustStore()))
+        found = queries.trace(case, linked[0]["trace_id"])
+    spans = list(found.roots)
+    owner = None
+    while spans:
+        node = spans.pop()
+        if node.span["span_id"] == linked[0]["span_id"]:
+            owner = node
+        spans.extend(node.children)
+    assert owner is not None
+    assert any(e["kind"] == "metric" and e["name"] == "cc.audit.events" for e in owner.logs)

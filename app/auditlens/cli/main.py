@@ -131,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write the audit stream as pod logs (CRI, Docker, kubectl, Fluent Bit)",
     )
+    sample.add_argument(
+        "--metrics",
+        action="store_true",
+        help="also write OTLP metrics of the audit events, with exemplars (raw/metrics)",
+    )
 
     from auditlens.cli.case_parsers import add_parsers
 
