@@ -54,6 +54,7 @@ lint: setup
 	$(VENV)/bin/lint-imports
 
 test: setup lint
+	bash tools/system-deps.sh --test
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: bench-verify bench-case
@@ -93,3 +94,21 @@ clean:
 .PHONY: bench-gui
 bench-gui: setup
 	QT_QPA_PLATFORM=offscreen $(PY) bench/bench_gui.py
+
+# The frozen desktop build for an air-gapped lab (README, Packaging): dist/auditlens/ (run
+# dist/auditlens/auditlens), dist/SHA256SUMS of it (signed into SHA256SUMS.sig with
+# SIGN_KEY=PEM, an Ed25519 key from `auditlens keygen`), and the release archive
+# dist/auditlens-VERSION-linux-x86_64.tar.gz; then packaging/smoke.sh runs the archive's program
+# from outside the tree, without Python, in a network namespace. Not part of `make test`.
+SIGN_KEY ?=
+.PHONY: dist
+dist: setup
+	bash tools/system-deps.sh --xvfb
+	$(PY) -m pip install --quiet -e '.[test,package]'
+	@start=$$(date +%s); \
+	rm -rf dist/auditlens build/pyinstaller && \
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist \
+	  --workpath build/pyinstaller packaging/auditlens.spec && \
+	echo "built dist/auditlens in $$(( $$(date +%s) - start )) s"
+	bash packaging/release.sh dist $(SIGN_KEY)
+	bash packaging/smoke.sh dist/auditlens-*-linux-x86_64.tar.gz

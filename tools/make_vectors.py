@@ -252,6 +252,91 @@ def _seal_all(out: Path) -> None:
                 pass
 
 
+# Inputs whose sealed spelling bundle-format §3 fixes: a number with a fraction or an exponent is
+# written as the shortest decimal that reads back as the same double.
+DOUBLE_INPUTS = ("1.50", "2E5", "1e-7", "0.0001", "1e16", "123456789012345.25", "0.1", "-0.0")
+SEALED_AT = {
+    "valid": ["2026-03-02T09:00:00Z", "2026-03-02T09:00:00.123456789Z"],
+    "invalid": [
+        "yesterday",
+        "2026-02-30T09:00:00Z",
+        "2026-03-02T09:00:60Z",
+        "2026-03-02T09:00:00+01:00",
+        "2026-03-02t09:00:00z",
+        "2026-03-02T09:00:00.1234567891Z",
+    ],
+}
+
+
+def _edge_vectors(out: Path) -> None:
+    """``edges/``: the decisions of bundle-format §2.1, §3, §7 as files another tool can check.
+
+    * ``edges.json``: each double input and the text the reference sealer writes for it, and
+      ``sealed_at`` values a verifier accepts and refuses;
+    * ``tiny-bundle-dot-slash.tar``: ``tiny-bundle`` as ``tar -C tiny-bundle -cf x.tar .`` packs
+      it (GNU header, ``./`` names): it verifies exactly as the folder (§2);
+    * ``sealed-at-yesterday/``: ``tiny-bundle`` whose manifest says ``"sealed_at":"yesterday"``,
+      signed again with the test key: ``MANIFEST_INVALID`` (§7.1).
+    """
+    import io
+    import tarfile
+
+    from auditlens.core.bundle.canonical import canonicalize
+    from auditlens.core.crypto.dsse import sign_envelope
+
+    edges = out / "edges"
+    if edges.exists():
+        shutil.rmtree(edges)
+    edges.mkdir()
+    key = vector_key()
+    with tempfile.TemporaryDirectory(prefix="auditlens-vectors-") as tmp:
+        attributes = ",".join(
+            f'{{"key":"v{i}","value":{{"doubleValue":{text}}}}}'
+            for i, text in enumerate(DOUBLE_INPUTS)
+        )
+        raw = Path(tmp) / "doubles.jsonl"
+        raw.write_text(
+            '{"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[{'
+            f'"timeUnixNano":"{T0}","attributes":[{attributes}]}}]}}]}}]}}\n'
+        )
+        for _ in seal([raw], key, Path(tmp) / "b", sealed_at="2026-03-02T09:00:00Z"):
+            pass
+        stored = (Path(tmp) / "b" / "data" / "00001.jsonl").read_text()
+    written = [part.split("}", 1)[0] for part in stored.split('"doubleValue":')[1:]]
+    document = {
+        "double_values": [list(pair) for pair in zip(DOUBLE_INPUTS, written, strict=True)],
+        "sealed_at": SEALED_AT,
+    }
+    (edges / "edges.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+    source = out / "tiny-bundle"
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as archive:
+        names = [".", *sorted(p.relative_to(source).as_posix() for p in source.rglob("*"))]
+        for name in names:
+            item = source / name
+            info = tarfile.TarInfo(
+                "./" if name == "." else f"./{name}" + ("/" if item.is_dir() else "")
+            )
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            if item.is_dir():
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                archive.addfile(info)
+            else:
+                data = item.read_bytes()
+                info.size, info.mode = len(data), 0o644
+                archive.addfile(info, io.BytesIO(data))
+    (edges / "tiny-bundle-dot-slash.tar").write_bytes(buffer.getvalue())
+
+    target = edges / "sealed-at-yesterday"
+    shutil.copytree(source, target)
+    manifest = json.loads((target / MANIFEST_PATH).read_bytes())
+    manifest["sealed_at"] = "yesterday"
+    data = canonicalize(manifest)
+    (target / MANIFEST_PATH).write_bytes(data)
+    (target / ENVELOPE_PATH).write_bytes(sign_envelope(PAYLOAD_TYPE, data, key))
+
+
 def _code(value: object) -> str:
     return f"`{value}`"
 
@@ -484,6 +569,7 @@ def build(out: Path) -> str:
     """Seal the vector bundles into ``out`` and return the Markdown section describing them."""
     out.mkdir(parents=True, exist_ok=True)
     _seal_all(out)
+    _edge_vectors(out)
     key = vector_key()
     lines = [
         BEGIN_MARK,

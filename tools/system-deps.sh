@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Checks (and, as root on Debian, installs) what the machine must provide before the virtual
 # environment can be built: Python >= 3.11 with venv, and the shared libraries Qt loads.
+# With --test, also the archive tools that tests/core/test_container_differential.py compares the
+# container reader with: GNU tar, bsdtar (libarchive-tools) and unzip.
 # Without root it names what is missing and stops; it never guesses.
 set -euo pipefail
 
 PYTHON=${PYTHON:-python3}
 QT_LIBS=(libgl1 libegl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3)
+if [ "${1:-}" = "--test" ]; then
+  QT_LIBS+=(tar libarchive-tools unzip)
+fi
 if [ "${1:-}" = "--xvfb" ]; then
   QT_LIBS+=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
             libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0)

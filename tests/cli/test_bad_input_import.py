@@ -445,7 +445,9 @@ def check_recorded(outcome: Outcome, case: Case, setting: Setting) -> None:
     """A bundle taken in with its verdict: the finding shown and stored, its events honest."""
     verdict = {1: Verdict.TAMPERED, 2: Verdict.INVALID}[outcome.run.code]
     shown = re.search(
-        rf"^\[{verdict.value}\] {re.escape(str(case.path))}: (\d+) events$", outcome.run.out, re.M
+        rf"^\[{verdict.value}\] {re.escape(str(case.path))}: ([\d,]+) events$",
+        outcome.run.out,
+        re.M,
     )
     assert shown, outcome.run.out
     assert finding_line(case).search(outcome.run.out), (
@@ -459,7 +461,7 @@ def check_recorded(outcome: Outcome, case: Case, setting: Setting) -> None:
         str(case.path),
         "bundle",
         verdict.value,
-        int(shown.group(1)),
+        int(shown.group(1).replace(",", "")),
     )
     assert [e for e in state.events if e[-1] != input_id] == template.events
     assert state.findings[: len(template.findings)] == template.findings

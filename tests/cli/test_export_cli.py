@@ -118,6 +118,13 @@ def test_from_to_and_tz_bound_the_export(cli: Any, sample_case: Path, tmp_path: 
     assert [
         (r["stream_id"], int(r["seq"]), int(r["time_ns"])) for r in read_export(out, "csv")
     ] == want
+    details = last_entry(sample_case)["details"]
+    # The journal names the instants selected, in UTC, and the zone they were typed in.
+    assert (details["from"], details["to"], details["tz"]) == (
+        "2026-03-03T00:00:00.000000000Z",
+        "2026-03-03T02:00:00.000000000Z",
+        "Europe/Berlin",
+    )
 
 
 def test_an_existing_file_is_never_overwritten(cli: Any, sample_case: Path, tmp_path: Path) -> None:
@@ -151,7 +158,9 @@ def test_raw_events_export_across_slices_with_input_references(
     out = tmp_path / "all.parquet"
     with Case.open(big_case.folder, read_only=True) as case:
         digest = case.scalar("SELECT sha256 FROM inputs")
-        job = export_events(case, queries.EventQuery("action:export"), out, "parquet")
+        job = export_events(
+            case, queries.EventQuery("action:export"), out, "parquet", journal=False
+        )
         progress = []
         try:
             while True:
@@ -171,7 +180,7 @@ def test_a_cancelled_export_leaves_nothing(sample_case: Path, tmp_path: Path) ->
     out = tmp_path / "cancelled.csv"
     token = CancelToken()
     with Case.open(sample_case, read_only=True) as case:
-        job = export_events(case, queries.EventQuery(), out, "csv", token)
+        job = export_events(case, queries.EventQuery(), out, "csv", token, journal=False)
         next(job)
         token.cancel()
         with pytest.raises(CancelledError):

@@ -6,8 +6,9 @@ the Kubernetes filter adds ``kubernetes`` (``pod_name``, ``namespace_name``, ``p
 ``labels``, ``annotations``, ``host``, ``container_name``, ``docker_id``, ``container_hash``,
 ``container_image``), and the file output writes, by its ``Format``: ``out_file`` (the default)
 ``TAG: [SECONDS.NANOSECONDS, {record}]``; ``plain`` the record's JSON alone; Fluent Bit's
-``json_lines`` form adds ``date`` (seconds, a double). With the filter's ``Merge_Log On`` the
-container's JSON line is also merged into the record's top level.
+``json_lines`` form adds ``date`` (seconds, a double); ``msgpack`` its event stream as it is,
+``[[EventTime, {metadata}], {record}]`` per event (Fluent Bit 2.1 and later). With the filter's
+``Merge_Log On`` the container's JSON line is also merged into the record's top level.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from auditlens.core.errors import InvalidInputError
@@ -124,3 +126,42 @@ def test_a_record_without_any_time_is_refused_with_its_line(tmp_path: Path) -> N
     with pytest.raises(InvalidInputError, match="has no time") as refused:
         list(read_records(path))
     assert refused.value.line == 2
+
+
+def event_time(seconds: int, nanos: int) -> msgspec.msgpack.Ext:
+    return msgspec.msgpack.Ext(0, seconds.to_bytes(4, "big") + nanos.to_bytes(4, "big"))
+
+
+def test_the_msgpack_form(tmp_path: Path) -> None:
+    # Fluent Bit 2.1+ writes [[EventTime, {metadata}], {record}]; earlier [EventTime, {record}].
+    first = [[event_time(1772409868, 17123456), {}], record(json.dumps(AUDIT))]
+    second = [event_time(1772409869, 0), {"log": "disk 91% full", "kubernetes": KUBERNETES}]
+    data = msgspec.msgpack.encode(first) + msgspec.msgpack.encode(second)
+    path = tmp_path / "out.msgpack"
+    path.write_bytes(data)
+    assert recognise(take_sample(path.open("rb"), str(path))).name == "fluentbit-msgpack"
+    records = list(read_records(path))
+    assert [r.origin for r in records] == [0, len(msgspec.msgpack.encode(first))]
+    audit, text = (NORMALIZER.row(r.line) for r in records)
+    assert (audit["action"], audit["observed_ns"]) == (
+        "DOWNLOAD",
+        parse_time_ns("2026-03-02T00:04:28.017123456Z"),
+    )
+    assert json.loads(audit["attributes"])["k8s.pod.label.app"] == "audit-logger"
+    assert (text["body"], text["time_ns"]) == ("disk 91% full", 1772409869 * 10**9)
+    # Cut inside the second event: refused at its offset.
+    path.write_bytes(data[:-3])
+    with pytest.raises(InvalidInputError, match="ends inside an event") as refused:
+        list(read_records(path))
+    assert refused.value.offset == len(msgspec.msgpack.encode(first))
+
+
+def test_a_msgpack_map_giving_a_key_twice_is_refused(tmp_path: Path) -> None:
+    # {"log": "a", "log": "b"} written by hand: a map of two pairs with the same key.
+    body = b"\x82" + msgspec.msgpack.encode("log") + msgspec.msgpack.encode("a")
+    body += msgspec.msgpack.encode("log") + msgspec.msgpack.encode("b")
+    path = tmp_path / "dup.msgpack"
+    path.write_bytes(b"\x92" + msgspec.msgpack.encode(event_time(1772409868, 0)) + body)
+    with pytest.raises(InvalidInputError, match="gives a key twice") as refused:
+        list(read_records(path))
+    assert refused.value.offset == 0

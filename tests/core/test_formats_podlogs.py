@@ -247,13 +247,15 @@ def test_auditlens_sample_pod_logs_writes_them(
             "--days",
             "1",
             "--pod-logs",
+            "--metrics",
         ]
     )
     assert code == 0
     said = capsys.readouterr().out
     written = sorted(
-        p.relative_to(out / "raw" / "pods") for p in (out / "raw" / "pods").rglob("*.log")
+        p.relative_to(out / "raw" / "pods") for p in (out / "raw" / "pods").rglob("*.*")
     )
-    assert len(written) == 5
+    assert len(written) == 6
     for path in written:
         assert str(out / "raw" / "pods" / path) in said
+    assert f"wrote OTLP metrics: {out / 'raw' / 'metrics' / 'metrics-2026-03-02.jsonl'}" in said

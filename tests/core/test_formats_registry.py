@@ -127,6 +127,10 @@ def test_each_input_is_recognised_by_exactly_its_format() -> None:
             + ',"stream":"stdout","_p":"F","time":"2026-03-02T00:04:28.017123456Z",'
             + '"kubernetes":{"pod_name":"audit-6d5f","namespace_name":"cc-prod"}}\n'
         ).encode(),
+        "fluentbit-msgpack": bytes.fromhex("92 92 d7 00 69 a4 d6 0c 01 05 4b 80 80 81 a3")
+        + b"log"
+        + bytes.fromhex("a2")
+        + b"hi",
     }
     for name, data in cases.items():
         assert recognised(data) == name

@@ -26,6 +26,7 @@ CASES = [
     "delete_record",
     "insert_record",
     "reorder_records",
+    "reorder_adjacent",
     "truncate_head",
     "truncate_tail",
     "splice_record",

@@ -275,12 +275,31 @@ canonical_values = st.recursive(
 
 @st.composite
 def file_entries(draw: st.DrawFn) -> FileEntry:
-    role = draw(st.sampled_from(["data", "leaves", "checkpoints"]))
-    path = draw(st.text(min_size=1, max_size=24))
+    # A data file at any path but the index files' and the manifest's (bundle-format §7.2).
+    path = draw(st.text(min_size=1, max_size=24).filter(lambda p: p not in RESERVED_PATHS))
     size, digest = draw(u64), draw(hex_text(64))
-    if role != "data":
-        return FileEntry(path, role, size, digest)
-    return FileEntry(path, role, size, digest, draw(u64), draw(u64), draw(u64))
+    return FileEntry(path, "data", size, digest, draw(u64), draw(u64), draw(u64))
+
+
+RESERVED_PATHS = {LEAVES_PATH, CHECKPOINTS_PATH, "manifest.json", "manifest.dsse.json"}
+
+
+@st.composite
+def file_lists(draw: st.DrawFn) -> tuple[FileEntry, ...]:
+    """Data files with distinct paths, then the two index files, each listed once (§7.2)."""
+    data = draw(st.lists(file_entries(), max_size=3, unique_by=lambda f: f.path))
+    index = [
+        FileEntry(LEAVES_PATH, "leaves", draw(u64), draw(hex_text(64))),
+        FileEntry(CHECKPOINTS_PATH, "checkpoints", draw(u64), draw(hex_text(64))),
+    ]
+    return tuple(data + index)
+
+
+rfc3339_times = st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31)).map(
+    lambda t: (
+        t.strftime("%Y-%m-%dT%H:%M:%S") + (f".{t.microsecond:06d}" if t.microsecond else "") + "Z"
+    )
+)
 
 
 @st.composite
@@ -290,8 +309,12 @@ def manifests(draw: st.DrawFn) -> Manifest:
     )
     return Manifest(
         bundle_id=draw(hex_text(32)),
-        sealed_at=draw(st.text(max_size=30)),
-        producer=draw(st.dictionaries(st.text(max_size=8), canonical_values, max_size=3)),
+        sealed_at=draw(rfc3339_times),
+        producer={
+            **draw(st.dictionaries(st.text(max_size=8), canonical_values, max_size=3)),
+            "name": draw(st.text(max_size=20)),
+            "version": draw(st.text(max_size=10)),
+        },
         source=draw(st.dictionaries(st.text(max_size=8), canonical_values, max_size=3)),
         stream_id=draw(st.from_regex(r"[A-Za-z0-9._:-]{1,128}", fullmatch=True)),
         epoch=draw(u64),
@@ -306,7 +329,7 @@ def manifests(draw: st.DrawFn) -> Manifest:
         merkle_size=draw(u64),
         merkle_root=draw(hex_text(64)),
         checkpoint_interval=1 << draw(st.integers(min_value=0, max_value=63)),
-        files=tuple(draw(st.lists(file_entries(), max_size=4))),
+        files=draw(file_lists()),
         signer_key_id=draw(hex_text(64)),
         signer_algorithm=draw(st.text(max_size=20)),
         signer_public_key=draw(st.text(max_size=60)),

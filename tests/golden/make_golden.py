@@ -529,6 +529,28 @@ class _Builder:
             ],
         )
 
+        def swap_neighbours(ls: list[bytes]) -> list[bytes]:
+            out = list(ls)
+            out[16], out[17] = ls[17], ls[16]
+            return out
+
+        # Two longest runs tie (one without line 17, one without line 18): the rule of
+        # docs/verification.md §2.1 keeps the run ending latest in stored order, so the record
+        # now first of the two (sealed as first+17) is the one reported moved.
+        b = copy_bundle(a1, self.case_dir("reorder_adjacent") / a1.name)
+        edit_lines(b, swap_neighbours)
+        self.add(
+            "reorder_adjacent",
+            "reorder",
+            "lines 17 and 18 swapped: a tie of longest runs, the first of the two reported",
+            [b],
+            "tampered",
+            [
+                ExpectedFinding("RECORDS_REORDERED", b, DATA, line=17, seq=f1 + 17),
+                ExpectedFinding("FILE_DIGEST_MISMATCH", b, DATA),
+            ],
+        )
+
         b = copy_bundle(a1, self.case_dir("truncate_head") / a1.name)
         edit_lines(b, lambda ls: ls[5:])
         self.add(

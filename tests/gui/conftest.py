@@ -53,23 +53,24 @@ def sample_case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def open_case():
-    """Open a case read-only; on leaving, the workers reading it end before it closes.
+    """Open an examination of a case as the workbench does; on leaving, its workers end first.
 
     Views read in workers on cursors of the case's connection, and DuckDB refuses to close a
-    connection one of them is still using.
+    connection one of them is still using. The views journal what the examiner does, so the
+    case is open for writing.
     """
     import contextlib
 
-    from auditlens.core.store.case import Case
+    from auditlens.core.store.session import Examination
 
     @contextlib.contextmanager
     def opened(folder: Path):
-        case = Case.open(folder, read_only=True)
+        session = Examination.open(folder, origin="workbench")
         try:
-            yield case
+            yield session
         finally:
             for worker in list(LIVE_WORKERS):
                 worker.wait(30_000)
-            case.close()
+            session.close()
 
     return opened

@@ -26,9 +26,7 @@ def test_event_model_passes_the_model_tester(qtmodeltester, sample_case_dir, ope
         model = EventTableModel(case)
         model.set_query(queries.EventQuery("actor_id:sup-004"))
         qtmodeltester.check(model, force_py=True)
-        assert model.rowCount() == queries.count_events(
-            case, queries.EventQuery("actor_id:sup-004")
-        )
+        assert model.rowCount() == case.count(queries.EventQuery("actor_id:sup-004"))
 
 
 def test_rows_model_passes_the_model_tester(qtmodeltester):
@@ -43,7 +41,7 @@ def test_event_model_rows_match_the_core_query_anywhere(sample_case_dir, open_ca
         total = model.rowCount()
         assert total == 6000
         for row in (0, 1999, 3000, total - 1):
-            expected = queries.events_page(case, queries.EventQuery(), offset=row, limit=1)[0]
+            expected = case.events(queries.EventQuery(), offset=row, limit=1)[0]
             assert model.event(row)["seq"] == expected["seq"]
             assert model.event(row)["stream_id"] == expected["stream_id"]
             time_column = [c for c, _ in EVENT_COLUMNS].index("time")
@@ -60,7 +58,7 @@ def test_a_new_query_drops_pages_of_the_old_one(sample_case_dir, open_case):
         generation = model.generation
         model.set_query(queries.EventQuery("kind:audit"))
         assert model.generation == generation + 1
-        assert model.rowCount() == queries.count_events(case, queries.EventQuery("kind:audit"))
+        assert model.rowCount() == case.count(queries.EventQuery("kind:audit"))
         assert {model.event(r)["kind"] for r in range(0, model.rowCount(), 97)} == {"audit"}
 
 
@@ -91,7 +89,7 @@ def test_right_click_filter_and_exclude(qtbot, sample_case_dir, open_case):
         view.add_term("actor_id", "sup-004", exclude=False)
         only = view.model.rowCount()
         assert view.filter_bar.text() == "actor_id:sup-004"
-        assert only == queries.count_events(case, queries.EventQuery("actor_id:sup-004"))
+        assert only == case.count(queries.EventQuery("actor_id:sup-004"))
         assert all(view.model.event(r)["actor_id"] == "sup-004" for r in range(only))
         view.filter_bar.set_text("")
         view.filter_bar.apply()

@@ -114,7 +114,7 @@ def test_a_new_filter_keeps_the_sort(qtbot, sample_case_dir, open_case):
             view.filter_bar.set_text("kind:log")
             view.filter_bar.apply()
         rows = all_rows(model)
-        assert len(rows) == queries.count_events(case, queries.EventQuery("kind:log"))
+        assert len(rows) == case.count(queries.EventQuery("kind:log"))
         assert {r["kind"] for r in rows} == {"log"}
         assert [r["ord"] for r in rows] == by_value(rows, "actor_id", descending=True)
 
@@ -137,7 +137,7 @@ def test_completions_are_read_off_the_gui_thread_when_first_needed(
         assert worker is not None
         with qtbot.waitSignal(worker.finished, timeout=30_000):
             pass
-        actors = {a.actor_id for a in queries.actors(case)}
+        actors = {a.actor_id for a in case.actors()}
         offered = {w.split(":", 1)[1] for w in words.stringList() if w.startswith("actor_id:")}
         assert offered == actors
 
@@ -333,20 +333,18 @@ def test_dark_screenshot_is_dark(sample_case_dir, tmp_path):
 def test_the_histogram_bucket_is_whole_minutes_and_counts_every_event(
     sample_case_dir, open_case, text
 ):
-    from auditlens.gui.views import HISTOGRAM_BUCKETS, read_histogram
+    from auditlens.core.store.queries import HISTOGRAM_BUCKETS
 
     with open_case(sample_case_dir) as case:
         query = queries.EventQuery(text)
-        where, params = query.where()
-        lo, hi = case.db.execute(
-            f"SELECT min(time_ns), max(time_ns) FROM events WHERE {where}", params
-        ).fetchall()[0]
+        rows = case.events(query, limit=queries.MAX_LIMIT)
+        lo, hi = rows[0]["time_ns"], rows[-1]["time_ns"]
         assert (hi - lo) // HISTOGRAM_BUCKETS > queries.MINUTE_NS  # the sample spans days
-        bars, bucket = read_histogram(case, query)
+        bars, bucket = case.overview_histogram(query)
         assert bucket % queries.MINUTE_NS == 0
         assert bucket >= (hi - lo) // HISTOGRAM_BUCKETS
         assert (hi - lo) // bucket <= HISTOGRAM_BUCKETS
-        assert sum(count for _, count in bars) == queries.count_events(case, query)
+        assert sum(count for _, count in bars) == case.count(query)
         starts = [start for start, _ in bars if start is not None]
         assert all(start % bucket == 0 for start in starts)
 

@@ -43,8 +43,10 @@ from auditlens.core.bundle.manifest import (
     ENVELOPE_PATH,
     LEAVES_PATH,
     MANIFEST_PATH,
+    PAYLOAD_TYPE,
 )
 from auditlens.core.bundle.seal import seal
+from auditlens.core.crypto.dsse import sign_envelope
 from auditlens.core.crypto.keys import sample_key
 
 KEY_LABEL = "bad-input-test"
@@ -802,16 +804,36 @@ def _strip_tar_end(data: bytes) -> bytes:
 @case("targz_long_header_bomb")
 def _targz_header_bomb(base: Base, out: Path) -> Case:
     head = _strip_tar_end(tar_bytes(regular(base.members()[:2])))
-    long_name = tar_info("././@LongLink", BOMB_SIZE // 3, tarfile.GNUTYPE_LONGNAME)
-    header = long_name.tobuf(tarfile.GNU_FORMAT)
+    extended = tar_info("PaxHeaders/bomb", BOMB_SIZE // 3, tarfile.XHDTYPE)
+    header = extended.tobuf(tarfile.USTAR_FORMAT)
     path = out / "b.tar.gz"
     gzip_with_zeros(path, head + header, BOMB_SIZE // 3, bytes(1024))
     return Case(
-        "tar.gz GNU long-name header of 1 GiB of zeros",
+        "tar.gz pax extended header of 1 GiB of zeros",
         path,
         "LIMIT_EXCEEDED",
         str(path),
         mentions="extended header",
+    )
+
+
+@case("tar_gnu_long_name")
+def _tar_gnu_long_name(base: Base, out: Path) -> Case:
+    # GNU's 'L' header names the next member; the spec allows ustar and pax only, and readers
+    # that do not know 'L' extract it as a file of its own.
+    members = [(tar_info(name, len(data)), data) for name, data in base.members()]
+    path = out / "b.tar"
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as archive:
+        for info, data in members:
+            archive.addfile(info, io.BytesIO(data))
+        long = tar_info("data/" + "x" * 120 + ".jsonl", 3)
+        archive.addfile(long, io.BytesIO(b"{}\n"))
+    return Case(
+        "a member named by a GNU long-name ('L') header",
+        path,
+        "ARCHIVE_CORRUPT",
+        str(path),
+        mentions="GNU long-name header",
     )
 
 
@@ -963,6 +985,196 @@ def _zip_hidden_entry(base: Base, out: Path) -> Case:
         "TRAILING_DATA",
         str(path),
         actual=str(len(hidden)),
+    )
+
+
+# --- one reading of every archive (bundle-format §2.1, issue 16 point 1) -------------------------
+
+FORGED = b'{"timestamp":"2026-03-02T08:00:09.000Z","action":"EXPORT","user_id":"forged"}\n'
+
+
+@dataclasses.dataclass(frozen=True)
+class ZipPart:
+    """One entry of a zip built byte by byte: what its headers say and what follows them."""
+
+    name: str
+    body: bytes  # the bytes after the local header (compressed data, and whatever follows)
+    method: int
+    crc: int
+    compressed: int
+    size: int
+    local_name: str | None = None
+
+
+def parts_zip(path: Path, parts: list[ZipPart]) -> Path:
+    """A zip whose central directory points at each part (offsets right whatever the bodies)."""
+    out = bytearray()
+    central = bytearray()
+    for part in parts:
+        offset = len(out)
+        local = (part.local_name or part.name).encode()
+        out += struct.pack(
+            "<4sHHHHHIIIHH",
+            b"PK\x03\x04",
+            20,
+            0,
+            part.method,
+            0,
+            0x21,
+            part.crc,
+            part.compressed,
+            part.size,
+            len(local),
+            0,
+        )
+        out += local + part.body
+        name = part.name.encode()
+        central += struct.pack(
+            "<4sHHHHHHIIIHHHHHII",
+            b"PK\x01\x02",
+            0x0314,
+            20,
+            0,
+            part.method,
+            0,
+            0x21,
+            part.crc,
+            part.compressed,
+            part.size,
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            0o100644 << 16,
+            offset,
+        )
+        central += name
+    start = len(out)
+    out += central + struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(parts), len(parts), len(central), start, 0
+    )
+    path.write_bytes(bytes(out))
+    return path
+
+
+def plain_parts(base: Base) -> list[ZipPart]:
+    """The base bundle's files as stored parts."""
+    return [
+        ZipPart(name, data, zipfile.ZIP_STORED, zlib.crc32(data), len(data), len(data))
+        for name, data in base.members()
+    ]
+
+
+@case("zip_deflate_past_size")
+def _zip_deflate_past_size(base: Base, out: Path) -> Case:
+    # The declared compressed size ends where the sealed bytes' deflate blocks end and the CRC
+    # is theirs; the stream goes on with a forged record. unzip inflates to the stream's end.
+    sealed = base.read(DATA2)
+    stream = deflate_flushed(sealed)
+    parts = [p for p in plain_parts(base) if p.name != DATA2]
+    parts.append(
+        ZipPart(
+            DATA2,
+            stream + deflate_final(FORGED),
+            zipfile.ZIP_DEFLATED,
+            zlib.crc32(sealed),
+            len(stream),
+            len(sealed),
+        )
+    )
+    path = parts_zip(out / "b.zip", parts)
+    return Case(
+        "data/00002.jsonl's deflate stream runs past its declared size into a forged record",
+        path,
+        "ARCHIVE_CORRUPT",
+        in_bundle(path, DATA2),
+        mentions="does not end at the entry's declared compressed size",
+    )
+
+
+@case("zip_bytes_between_entries")
+def _zip_between(base: Base, out: Path) -> Case:
+    parts = plain_parts(base)
+    first = parts[0]
+    parts[0] = dataclasses.replace(first, body=first.body + FORGED)
+    path = parts_zip(out / "b.zip", parts)
+    return Case(
+        "a forged record hidden between two zip entries",
+        path,
+        "TRAILING_DATA",
+        str(path),
+        actual=str(len(FORGED)),
+    )
+
+
+@case("zip_local_name_differs")
+def _zip_local_name(base: Base, out: Path) -> Case:
+    parts = [
+        dataclasses.replace(p, local_name="data/00009.jsonl") if p.name == DATA2 else p
+        for p in plain_parts(base)
+    ]
+    path = parts_zip(out / "b.zip", parts)
+    return Case(
+        "data/00002.jsonl's local header names data/00009.jsonl (streaming readers use it)",
+        path,
+        "ARCHIVE_CORRUPT",
+        in_bundle(path, DATA2),
+        mentions="local name",
+    )
+
+
+@case("zip_stored_bad_crc")
+def _zip_stored_crc(base: Base, out: Path) -> Case:
+    parts = [
+        dataclasses.replace(p, crc=p.crc ^ 1) if p.name == DATA1 else p for p in plain_parts(base)
+    ]
+    path = parts_zip(out / "b.zip", parts)
+    return Case(
+        "a stored data/00001.jsonl whose CRC-32 does not match (stored entries are checked too)",
+        path,
+        "ARCHIVE_CORRUPT",
+        in_bundle(path, DATA1),
+        mentions="Bad CRC-32",
+    )
+
+
+@case("tar_folder_with_data")
+def _tar_folder_with_data(base: Base, out: Path) -> Case:
+    # GNU tar ignores a folder's size and reads its "data" as the next header: it extracts a
+    # second data/00001.jsonl (with a forged record) that tarfile skips.
+    forged = base.read(DATA1) + FORGED
+    hidden = tar_info(DATA1, len(forged)).tobuf(tarfile.USTAR_FORMAT) + forged
+    hidden += bytes(-len(hidden) % 512)
+    folder = tar_info("data/x/", len(hidden), tarfile.DIRTYPE)
+    head = _strip_tar_end(tar_bytes(regular(base.members())))
+    path = out / "b.tar"
+    path.write_bytes(head + folder.tobuf(tarfile.USTAR_FORMAT) + hidden + bytes(10240))
+    return Case(
+        "a folder member whose size hides another data/00001.jsonl",
+        path,
+        "ARCHIVE_CORRUPT",
+        in_bundle(path, "data/x/"),
+        mentions="carries",
+    )
+
+
+@case("tar_nonzero_padding")
+def _tar_padding(base: Base, out: Path) -> Case:
+    data = bytearray(tar_bytes(regular(base.members())))
+    with tarfile.open(fileobj=io.BytesIO(bytes(data))) as archive:
+        member = archive.getmember(DATA1)
+    end = member.offset_data + member.size
+    assert member.size % 512, "the padding must exist"
+    data[end : end + len(b"hidden")] = b"hidden"
+    path = out / "b.tar"
+    path.write_bytes(bytes(data))
+    return Case(
+        "bytes hidden in the zero padding after data/00001.jsonl",
+        path,
+        "ARCHIVE_CORRUPT",
+        in_bundle(path, DATA1),
+        mentions="padding",
     )
 
 
@@ -1140,9 +1352,10 @@ def _manifest_dotdot(base: Base, out: Path) -> Case:
 
 @case("manifest_lists_absolute")
 def _manifest_absolute(base: Base, out: Path) -> Case:
-    bundle = _relisted(base, out, LEAVES_PATH, "/etc/passwd")
+    # A data file: the index files' paths are fixed (bundle-format §7.2, MANIFEST_INVALID).
+    bundle = _relisted(base, out, DATA2, "/etc/passwd")
     return Case(
-        "the manifest lists its leaf index as /etc/passwd",
+        "the manifest lists its second data file as /etc/passwd",
         bundle,
         "UNSAFE_PATH",
         in_bundle(bundle, "/etc/passwd"),
@@ -1163,7 +1376,11 @@ def _manifest_unknown_key(base: Base, out: Path) -> Case:
     der = der.replace(ed25519_oid, bytes.fromhex("06032b6563"))  # 1.3.101.99: no such key type
     body = base64.b64encode(der).decode()
     document["signer"]["public_key"] = f"{lines[0]}\n{body}\n{lines[-1]}\n"
-    bundle = manifest_variant(base, out, canonicalize(document))
+    data = canonicalize(document)
+    bundle = manifest_variant(base, out, data)
+    # The envelope carries the same manifest, so that its signer is the one judged (when the
+    # two differ, the payload's signer is: bundle-format §9.1).
+    (bundle / ENVELOPE_PATH).write_bytes(sign_envelope(PAYLOAD_TYPE, data, sample_key(KEY_LABEL)))
     return Case(
         "the manifest's signer key has an unknown algorithm OID",
         bundle,
@@ -1321,6 +1538,56 @@ def _sha256(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+# --- bounded work: lines appended after the sealed records (issue 16, point 5) -------------------
+
+BLANK_BOMB = 60 * 1024 * 1024  # newlines, below MIN_RATIO_CHECK_BYTES: deflates to ~60 KB
+
+
+@case("zip_blank_lines_bomb")
+def _zip_blank_lines(base: Base, out: Path) -> Case:
+    # Tens of MB of newlines after the sealed records, deflated to a few KB: every blank line
+    # used to be a stored record to localize (minutes, 8 GB). The verifier compares at most the
+    # sealed count and as many again; the rest is counted in one finding.
+    blank = b"\n" * (1024 * 1024)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    sealed = base.read(DATA2)
+    stream = compressor.compress(sealed)
+    crc = zlib.crc32(sealed)
+    for _ in range(BLANK_BOMB // len(blank)):
+        stream += compressor.compress(blank)
+        crc = zlib.crc32(blank, crc)
+    stream += compressor.flush()
+    size = len(sealed) + BLANK_BOMB
+    entries = [stored(name, data) for name, data in base.members() if name != DATA2]
+    entries.append(RawEntry(DATA2, zipfile.ZIP_DEFLATED, crc, len(stream), size, lambda: [stream]))
+    path = out / "b.zip"
+    write_raw_zip(path, entries)
+    return Case(
+        f"data/00002.jsonl: the sealed records then {BLANK_BOMB} newlines, deflated",
+        path,
+        "RECORD_INSERTED",
+        in_bundle(path, DATA2),
+        line=3,
+    )
+
+
+@case("dir_blank_lines")
+def _dir_blank_lines(base: Base, out: Path) -> Case:
+    bundle = copy_folder(base, out)
+    with (bundle / DATA2).open("ab") as handle:
+        handle.write(b"\n" * (1024 * 1024))
+    return Case(
+        "a folder bundle's data/00002.jsonl followed by 1 MiB of blank lines",
+        bundle,
+        "RECORD_INSERTED",
+        in_bundle(bundle, DATA2),
+        # The verifier compares 10 + max(10, 1000) stored lines: data/00001.jsonl's 8, then 2
+        # sealed and 1,000 blank ones here; the summary names the first line past them.
+        line=2 + 1000 + 1,
+        mentions="more lines from here on were never sealed",
+    )
 
 
 # --- giant lines -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Sub-commands that work on a case folder: import, queries, journal.
 
-Every command that reads the case journals itself (issue: the case, point 3): the examiner's
-queries are part of the record.
+Every command acts through the examination API (core.store.session), which journals each call
+with origin ``cli``: the examiner's queries are part of the record (docs/case.md).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from auditlens.cli.output import drive, emit, err, out, out_json
 from auditlens.core.errors import UsageError
 from auditlens.core.store import queries
-from auditlens.core.store.case import Case
+from auditlens.core.store.session import Examination
 from auditlens.core.verify.findings import EXIT_CODES, Verdict, worst
 
 FORMATS = ("table", "csv", "jsonl")
@@ -32,23 +32,17 @@ EVENT_TABLE = [
 ]
 
 
-def _journal(case_dir: Path, action: str, details: dict[str, Any]) -> None:
-    with Case.open(case_dir) as case:
-        case.journal(action, details)
+def _open(case_dir: Path, *, create: bool = False) -> Examination:
+    return Examination.open(case_dir, origin="cli", create=create)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """``auditlens import``: verify and index inputs into the case."""
     from auditlens.cli.commands import load_trust_paths
-    from auditlens.core.store.importer import import_inputs
 
     trust = load_trust_paths(args.trust)
-    created = not (args.case / "case.duckdb").exists()
-    with Case.open(args.case, create=True) as case:
-        if created:
-            case.journal("case_created", {"folder": str(args.case.resolve())})
-        report = drive(import_inputs(case, args.inputs, trust))
-        drive(_refresh(case))
+    with _open(args.case, create=True) as examination:
+        report = drive(examination.import_evidence(args.inputs, trust))
     verdicts = []
     for result in report.inputs:
         verdicts.append(result.verdict)
@@ -85,13 +79,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_CODES[worst(verdicts)] if verdicts else 0
 
 
-def _refresh(case: Case) -> Any:
-    from auditlens.core.progress import Progress
-
-    yield Progress("indexing", 0, None, "", "ordering the timeline")
-    queries.refresh_order(case)
-
-
 def _time_arg(text: str | None, name: str, tz: Any = None) -> int | None:
     """``--from``/``--to``: an ISO-8601 time, read in ``--tz`` when it has no offset."""
     if text is None:
@@ -105,10 +92,6 @@ def _time_arg(text: str | None, name: str, tz: Any = None) -> int | None:
         raise UsageError(f"{name}: {exc.reason}") from exc
 
 
-def _open(case_dir: Path) -> Case:
-    return Case.open(case_dir)
-
-
 def cmd_events(args: argparse.Namespace) -> int:
     """``auditlens events``: a page of events."""
     tz = queries.zone(args.tz)
@@ -118,23 +101,11 @@ def cmd_events(args: argparse.Namespace) -> int:
         _time_arg(args.time_to, "--to", tz),
         tz,
     )
-    with _open(args.case) as case:
-        rows = queries.events_page(case, query, offset=args.offset, limit=args.limit)
+    with _open(args.case) as examination:
+        rows = examination.events(query, offset=args.offset, limit=args.limit)
         if not rows and args.offset == 0 and args.filter.strip():
-            _say_suggestions(case, query)
-    _journal(
-        args.case,
-        "query",
-        {
-            "command": "events",
-            "filter": args.filter,
-            "from": args.time_from,
-            "to": args.time_to,
-            "offset": args.offset,
-            "limit": args.limit,
-            "rows": len(rows),
-        },
-    )
+            for suggestion in examination.suggestions(query):
+                err(f"auditlens: no events; {suggestion.message()}")
     emit(
         [queries.present_event(r, tz) for r in rows],
         list(queries.OUTPUT_FIELDS),
@@ -144,26 +115,11 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
-def _say_suggestions(case: Case, query: queries.EventQuery) -> None:
-    """On stderr: near variants of a filter that found nothing (issue 12: no silent zero)."""
-    from auditlens.core.store.suggest import suggest
-
-    for suggestion in suggest(
-        case,
-        query.filter,
-        tz=query.tz,
-        time_from_ns=query.time_from_ns,
-        time_to_ns=query.time_to_ns,
-    ):
-        err(f"auditlens: no events; {suggestion.message()}")
-
-
 def cmd_actors(args: argparse.Namespace) -> int:
     """``auditlens actors``: every actor with counts and addresses."""
     tz = queries.zone(args.tz)
-    with _open(args.case) as case:
-        found = queries.actors(case)
-    _journal(args.case, "query", {"command": "actors", "rows": len(found)})
+    with _open(args.case) as examination:
+        found = examination.actors()
     rows = [
         {
             "actor_id": a.actor_id,
@@ -188,13 +144,8 @@ def cmd_actors(args: argparse.Namespace) -> int:
 def cmd_actor(args: argparse.Namespace) -> int:
     """``auditlens actor``: one actor's timeline."""
     tz = queries.zone(args.tz)
-    with _open(args.case) as case:
-        if args.limit < 0 or args.offset < 0:
-            raise UsageError("--limit and --offset must be at least 0")
-        timeline = queries.actor_timeline(case, args.actor, limit=args.limit, offset=args.offset)
-    _journal(
-        args.case, "query", {"command": "actor", "actor": args.actor, "rows": len(timeline.events)}
-    )
+    with _open(args.case) as examination:
+        timeline = examination.actor_timeline(args.actor, limit=args.limit, offset=args.offset)
     if not timeline.events:
         err(f"no events for actor {args.actor!r}")
         return 1
@@ -269,13 +220,8 @@ def _trace_rows(node: queries.SpanNode, depth: int, tz: Any, rows: list[dict[str
 def cmd_trace(args: argparse.Namespace) -> int:
     """``auditlens trace``: the span tree with linked logs."""
     tz = queries.zone(args.tz)
-    with _open(args.case) as case:
-        found = queries.trace(case, args.trace_id)
-    _journal(
-        args.case,
-        "query",
-        {"command": "trace", "trace_id": args.trace_id, "spans": found.span_count},
-    )
+    with _open(args.case) as examination:
+        found = examination.trace(args.trace_id)
     if not found.roots and not found.orphan_logs:
         err(f"no spans or logs for trace {args.trace_id}")
         return 1
@@ -323,18 +269,8 @@ def cmd_histogram(args: argparse.Namespace) -> int:
     """``auditlens histogram``: counts per bucket."""
     tz = queries.zone(args.tz)
     bucket = queries.parse_bucket(args.bucket)
-    with _open(args.case) as case:
-        buckets = queries.histogram(case, bucket, queries.EventQuery(args.filter, tz=tz))
-    _journal(
-        args.case,
-        "query",
-        {
-            "command": "histogram",
-            "bucket": args.bucket,
-            "filter": args.filter,
-            "rows": len(buckets),
-        },
-    )
+    with _open(args.case) as examination:
+        buckets = examination.histogram(bucket, queries.EventQuery(args.filter, tz=tz))
     emit(
         [
             {"bucket": queries.format_time(b, tz) if b is not None else "(no time)", "count": c}
@@ -348,9 +284,8 @@ def cmd_histogram(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """``auditlens stats``: what the case holds."""
-    with _open(args.case) as case:
-        found = queries.stats(case)
-    _journal(args.case, "query", {"command": "stats"})
+    with _open(args.case) as examination:
+        found = examination.stats()
     found["time_first"] = queries.format_time(found.pop("time_first_ns"))
     found["time_last"] = queries.format_time(found.pop("time_last_ns"))
     if args.json:

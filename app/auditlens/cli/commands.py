@@ -121,4 +121,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
         for path in write_pod_logs(case.raw, args.out / "raw" / "pods", seed=args.seed):
             out(f"wrote the audit stream as a pod log: {path}")
+    if args.metrics:
+        from auditlens.core.sample.generator import write_metrics
+
+        for path in write_metrics(case.raw, args.out / "raw"):
+            out(f"wrote OTLP metrics: {path}")
     return EXIT_CODES[Verdict.VERIFIED]

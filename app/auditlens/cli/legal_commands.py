@@ -40,20 +40,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     with Case.open(args.case) as case:
         result = drive(export_events(case, query, args.out, args.format))
-        case.journal(
-            "export",
-            {
-                "filter": args.filter,
-                "from": args.time_from,
-                "to": args.time_to,
-                "tz": args.tz,
-                "format": result.format,
-                "output": str(result.path),
-                "rows": result.rows,
-                "size": result.size,
-                "sha256": result.sha256,
-            },
-        )
     out(
         f"exported {result.rows:,} events to {result.path} "
         f"({result.size:,} bytes, sha256 {result.sha256})"

@@ -131,10 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write the audit stream as pod logs (CRI, Docker, kubectl, Fluent Bit)",
     )
+    sample.add_argument(
+        "--metrics",
+        action="store_true",
+        help="also write OTLP metrics of the audit events, with exemplars (raw/metrics)",
+    )
 
     from auditlens.cli.case_parsers import add_parsers
 
     add_parsers(sub)
+    from auditlens.cli.analysis_commands import add_parsers as add_analysis_parsers
+
+    add_analysis_parsers(sub)
     return parser
 
 
@@ -161,7 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:
             from auditlens.cli import legal_commands
 
-            handler = getattr(legal_commands, name)
+            handler = getattr(legal_commands, name, None)
+        if handler is None:
+            from auditlens.cli import analysis_commands
+
+            handler = getattr(analysis_commands, name)
         code = int(handler(args))
         # Flush here, not at the interpreter's exit: a reader that already left must end in
         # the handler below, not in an "Exception ignored" message and exit code 120.

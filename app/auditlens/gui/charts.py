@@ -24,7 +24,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from auditlens.core.store.lanes import NOTABLE_ACTIONS
-from auditlens.core.store.queries import format_time
 
 VERDICT_COLOURS = {
     "verified": QColor("#43a047"),
@@ -39,13 +38,16 @@ VERDICT_COLOURS = {
 class HistogramWidget(QWidget):
     """Counts per time bucket; dragging across it emits the selected time range."""
 
-    range_selected = Signal(int, int)
+    # Python ints: a nanosecond time of 2026 (1.8 * 10^18) overflows the C int of Signal(int).
+    range_selected = Signal(object, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumHeight(90)
         self.buckets: list[tuple[int, int]] = []
         self.bucket_ns = 60_000_000_000
+        self.tz: ZoneInfo | None = None
+        self.gaps: list[tuple[int, int]] = []  # where a stream's evidence is missing (hatched)
         self._drag: tuple[int, int] | None = None
         self.setMouseTracking(True)
         self.setToolTip("Drag to show only that time range")
@@ -55,6 +57,38 @@ class HistogramWidget(QWidget):
         self.buckets = [(b, c) for b, c in buckets if b is not None]
         self.bucket_ns = bucket_ns
         self.update()
+
+    def set_time_zone(self, tz: ZoneInfo | None) -> None:
+        """Label the time axis in ``tz`` (UTC when None)."""
+        self.tz = tz
+        self.update()
+
+    def set_gaps(self, gaps: list[tuple[int, int]]) -> None:
+        """Mark these spans as gaps in the evidence (``(start ns, end ns)``)."""
+        self.gaps = gaps
+        self.update()
+
+    def gap_pixels(self) -> list[tuple[int, int]]:
+        """The gaps' pixel columns within the plot (those that overlap what is shown)."""
+        if not self.buckets:
+            return []
+        lo, hi = self._span()
+        area = self.rect().adjusted(2, 4, -2, -18)
+        out = []
+        for start, end in self.gaps:
+            if end <= lo or start >= hi:
+                continue
+            x0 = area.left() + int((max(start, lo) - lo) / (hi - lo) * area.width())
+            x1 = area.left() + int((min(end, hi) - lo) / (hi - lo) * area.width())
+            out.append((x0, max(x1, x0 + 2)))
+        return out
+
+    def ticks(self) -> list[tuple[int, str]]:
+        """The axis' ticks (ns) and labels, on whole steps of the wall clock in the zone shown."""
+        if not self.buckets:
+            return []
+        lo, hi = self._span()
+        return time_ticks(lo, hi, max(self.width() - 4, 1), self.tz)
 
     def _span(self) -> tuple[int, int]:
         if not self.buckets:
@@ -83,15 +117,20 @@ class HistogramWidget(QWidget):
             x1 = area.left() + int((start + self.bucket_ns - lo) / (hi - lo) * area.width())
             height = int(count / top * area.height())
             painter.fillRect(QRect(x0, area.bottom() - height, max(x1 - x0, 1), height), colour)
+        gap_brush = QBrush(palette.text().color(), Qt.BrushStyle.BDiagPattern)
+        for x0, x1 in self.gap_pixels():  # missing evidence: hatched, as on the integrity map
+            painter.fillRect(QRect(x0, area.top(), x1 - x0, area.height()), gap_brush)
         painter.setPen(palette.text().color())
-        painter.drawText(QPoint(area.left(), self.height() - 4), (format_time(lo) or "")[:19] + "Z")
-        right = (format_time(hi) or "")[:19] + "Z"
-        painter.drawText(
-            QPoint(
-                area.right() - painter.fontMetrics().horizontalAdvance(right), self.height() - 4
-            ),
-            right,
-        )
+        # The axis in the zone shown (docs: every shown time in the selected zone), the zone named.
+        metrics = painter.fontMetrics()
+        caption = f"time ({_zone_name(self.tz)})"
+        painter.drawText(QPoint(area.left(), self.height() - 4), caption)
+        skip = area.left() + metrics.horizontalAdvance(caption) + 8
+        for ns, label in self.ticks():
+            x = area.left() + int((ns - lo) / (hi - lo) * area.width())
+            painter.drawLine(x, area.bottom() + 1, x, area.bottom() + 4)
+            if x + 3 >= skip and x + 3 + metrics.horizontalAdvance(label) <= self.width():
+                painter.drawText(QPoint(x + 3, self.height() - 4), label)
         painter.drawText(QPoint(area.left() + 4, area.top() + 12), f"max {top:,} per bucket")
         if self._drag is not None:
             a, b = sorted(self._drag)
@@ -130,12 +169,31 @@ class Stretch:
     label: str
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A record a finding names, at its time on its stream's lane."""
+
+    lane: str
+    time_ns: int
+    kind: str  # modified, inserted, deleted, reordered, duplicate
+    seq: int | None
+
+
+MARK_COLOURS = {"deleted": QColor("#6a1b9a")}  # the others: the tampered red
+MARK_WIDTH = 3  # pixels: one record is drawn, visible at any zoom
+
+
 class IntegrityMapWidget(QWidget):
-    """One lane per stream: bundles and raw inputs as bars coloured by verdict, gaps in black."""
+    """One lane per stream: bundles, gaps and raw inputs as bars, the records findings name.
+
+    A bundle is drawn in the state of its records (a tampered bundle's intact records are still
+    verified), each modified, inserted or deleted record as a tick where it is in time.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.stretches: list[Stretch] = []
+        self.marks: list[Mark] = []
         self.tz: ZoneInfo | None = None
         self.setMinimumHeight(120)
 
@@ -150,6 +208,35 @@ class IntegrityMapWidget(QWidget):
         lanes = {s.lane for s in stretches}
         self.setMinimumHeight(58 + 26 * max(len(lanes), 1))
         self.update()
+
+    def set_marks(self, marks: list[Mark]) -> None:
+        """Mark these records on their lanes."""
+        self.marks = marks
+        self.update()
+
+    def mark_pixels(self) -> list[tuple[Mark, int, int]]:
+        """Each mark with its pixel column and lane row, as painted (tests look at them)."""
+        if not self.stretches:
+            return []
+        lanes = sorted({s.lane for s in self.stretches})
+        lo, hi = self._span()
+        left, right = self._plot_x()
+        out = []
+        for mark in self.marks:
+            if mark.lane in lanes:
+                x = left + int((mark.time_ns - lo) / (hi - lo) * (right - left))
+                out.append((mark, x, lanes.index(mark.lane)))
+        return out
+
+    def _span(self) -> tuple[int, int]:
+        lo = min(s.start_ns for s in self.stretches)
+        hi = max(s.end_ns for s in self.stretches)
+        return lo, (hi if hi > lo else lo + 1)
+
+    def _plot_x(self) -> tuple[int, int]:
+        lanes = {s.lane for s in self.stretches}
+        label_width = max(self.fontMetrics().horizontalAdvance(lane) for lane in lanes) + 12
+        return label_width, self.width() - 8
 
     def _brush(self, state: str) -> QBrush:
         if state == "missing":
@@ -166,11 +253,8 @@ class IntegrityMapWidget(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no evidence imported yet")
             return
         lanes = sorted({s.lane for s in self.stretches})
-        lo = min(s.start_ns for s in self.stretches)
-        hi = max(s.end_ns for s in self.stretches)
-        hi = hi if hi > lo else lo + 1
-        label_width = max(painter.fontMetrics().horizontalAdvance(lane) for lane in lanes) + 12
-        left, right = label_width, self.width() - 8
+        lo, hi = self._span()
+        left, right = self._plot_x()
         painter.setPen(palette.text().color())
         for row, lane in enumerate(lanes):
             y = 8 + row * 26
@@ -179,6 +263,11 @@ class IntegrityMapWidget(QWidget):
                 x0 = left + int((s.start_ns - lo) / (hi - lo) * (right - left))
                 x1 = left + int((s.end_ns - lo) / (hi - lo) * (right - left))
                 painter.fillRect(QRect(x0, y, max(x1 - x0, 2), 20), self._brush(s.state))
+        red = VERDICT_COLOURS["tampered"]
+        for mark, x, row in self.mark_pixels():
+            y = 8 + row * 26
+            colour = MARK_COLOURS.get(mark.kind, red)
+            painter.fillRect(QRect(x - MARK_WIDTH // 2, y - 3, MARK_WIDTH, 26), colour)
         y = 8 + len(lanes) * 26 + 4
         x = left
         painter.setPen(QPen(palette.text().color()))
@@ -190,13 +279,26 @@ class IntegrityMapWidget(QWidget):
                 painter.drawText(QPoint(tick + 3, y + 12), label)
         painter.drawText(QPoint(4, y + 12), f"time ({_zone_name(self.tz)})")
         y += 18
-        for state in ("verified", "untrusted", "unsealed", "tampered", "missing"):
+        for state, title in (
+            ("verified", "verified"),
+            ("untrusted", "untrusted"),
+            ("unsealed", "unsealed"),
+            ("tampered", "tampered"),
+            ("missing", "gap"),
+            ("record", "record modified or inserted"),
+            ("deleted", "record deleted"),
+        ):
             x += 150 if x == left else 0
-            painter.fillRect(QRect(x, y + 2, 12, 12), self._brush(state))
+            if state == "record":
+                painter.fillRect(QRect(x + 4, y, MARK_WIDTH, 16), red)
+            elif state == "deleted":
+                painter.fillRect(QRect(x + 4, y, MARK_WIDTH, 16), MARK_COLOURS["deleted"])
+            else:
+                painter.fillRect(QRect(x, y + 2, 12, 12), self._brush(state))
             if state == "missing":  # hatched: outlined, or it vanishes on a dark background
                 painter.drawRect(QRect(x, y + 2, 11, 11))
-            painter.drawText(QPoint(x + 16, y + 13), state)
-            x += 16 + painter.fontMetrics().horizontalAdvance(state) + 14
+            painter.drawText(QPoint(x + 16, y + 13), title)
+            x += 16 + painter.fontMetrics().horizontalAdvance(title) + 14
 
 
 SECOND_NS = 1_000_000_000
@@ -308,7 +410,8 @@ class _LanePixels:
 class ActorSwimlaneWidget(QWidget):
     """One lane per actor on a shared time axis; clicking a lane opens the actor's events there."""
 
-    mark_clicked = Signal(str, int)  # actor, time (ns) under the pointer
+    # Actor, time (ns) under the pointer: a Python int, as for HistogramWidget.range_selected.
+    mark_clicked = Signal(str, object)
 
     LANE = 22
     LABEL = 130

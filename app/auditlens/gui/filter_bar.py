@@ -12,13 +12,15 @@ from PySide6.QtGui import QColor, QKeyEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QCompleter, QPlainTextEdit, QTextEdit, QWidget
 
 from auditlens.core.errors import QuerySyntaxError
-from auditlens.core.query import filter_sql
+from auditlens.core.query import parse
 
 
 class FilterBar(QPlainTextEdit):
     """Emits ``filter_applied`` with valid text on Enter; shows parse errors in place."""
 
     filter_applied = Signal(str)
+    # Enter on an invalid filter: the QuerySyntaxError (the view must not keep the old result).
+    filter_rejected = Signal(object)
     # Asked once, when completion is first needed: the values seen in the case cost a scan of
     # every event (0.15-0.3 s at 10^7 events) that must not delay the window.
     completions_wanted = Signal()
@@ -65,7 +67,7 @@ class FilterBar(QPlainTextEdit):
     def _check(self) -> None:
         text = self.text()
         try:
-            filter_sql(text)
+            parse(text)  # the syntax only: compiling to SQL is the examination's
             self.error = None
             self.setExtraSelections([])
             self.setToolTip("")
@@ -151,9 +153,14 @@ class FilterBar(QPlainTextEdit):
         """Apply the filter when it parses; otherwise leave the error showing."""
         self._check()
         if self.error is not None:
+            self.filter_rejected.emit(self.error)
             return
         text = self.text().strip()
+        self.remember(text)
+        self.filter_applied.emit(text)
+
+    def remember(self, text: str) -> None:
+        """Add ``text`` to the history Up/Down walk (applied from here or put here by a pivot)."""
         if text and (not self.history or self.history[-1] != text):
             self.history.append(text)
         self._history_pos = len(self.history)
-        self.filter_applied.emit(text)

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressDialog,
+    QPushButton,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
 from auditlens import __version__
+from auditlens.core.errors import Error
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
-from auditlens.core.store.case import Case
+from auditlens.core.store.session import Examination, may_hold_sealed_bundles
 from auditlens.core.verify.trust import TrustStore, load_trust
 from auditlens.gui.views import ActorsView, EventsView, IntegrityView, TracesView
 from auditlens.gui.worker import JobWorker
@@ -34,17 +40,11 @@ def import_job(folder: Path, inputs: list[Path], trust_files: list[Path]) -> Any
     """A worker job importing ``inputs`` into the case in ``folder`` on its own connection."""
 
     def job(token: CancelToken) -> Any:
-        from auditlens.core.store.importer import Importer
-
         trust = TrustStore()
         for path in trust_files:
             load_trust(path, trust)
-        with Case.open(folder, create=True) as case:
-            token.on_cancel(case.db.interrupt)
-            report = yield from Importer(case, trust, token=token).run(inputs)
-            yield Progress("indexing", 0, None, "", "ordering the timeline")
-            queries.refresh_order(case)
-        return report
+        with Examination.open(folder, origin="workbench", create=True) as session:
+            return (yield from session.import_evidence(inputs, trust, token=token))
 
     return job
 
@@ -53,10 +53,8 @@ def order_job(folder: Path) -> Any:
     """A worker job giving the case's events their time order (after a failed import)."""
 
     def job(token: CancelToken) -> Any:
-        with Case.open(folder) as case:
-            token.on_cancel(case.db.interrupt)
-            yield Progress("indexing", 0, None, "", "ordering the timeline")
-            queries.refresh_order(case)
+        with Examination.open(folder, origin="workbench") as session:
+            yield from session.order(token=token)
 
     return job
 
@@ -67,7 +65,7 @@ class MainWindow(QMainWindow):
     def __init__(self, case_dir: Path | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings("AuditLens", "AuditLens")
-        self.case: Case | None = None
+        self.case: Examination | None = None
         self.case_dir: Path | None = None
         self.worker: JobWorker | None = None
         self.trust_files: list[Path] = []
@@ -75,9 +73,16 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setWindowTitle(f"AuditLens {__version__}")
         self.tabs = QTabWidget()
-        self.setCentralWidget(self.tabs)
+        self.empty_panel = self._empty_panel()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.empty_panel)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.placeholder = QLabel(
-            "Open a case (Ctrl+O) or create one (Ctrl+N), then import evidence."
+            "Open a case (Ctrl+O) or create one (Ctrl+N), then import evidence.\n"
+            "New here? Help > Open the sample case shows a complete examination."
         )
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.tabs.addTab(self.placeholder, "Start")
@@ -148,6 +153,9 @@ class MainWindow(QMainWindow):
         menu.addAction(self.quit_action)
         view = self.menuBar().addMenu("&View")
         view.addAction(self.refresh_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.sample_action = self._action("Open the &sample case", None, self.open_sample)
+        help_menu.addAction(self.sample_action)
         view.addAction(self.filter_action)
         for number, name in enumerate(("Integrity", "Events", "Actors", "Traces"), start=1):
             view.addAction(
@@ -174,8 +182,13 @@ class MainWindow(QMainWindow):
     def open_case(self, folder: Path, *, create: bool = False) -> None:
         """Open (or create) the case in ``folder`` and build the views."""
         try:
-            case = Case.open(folder, create=create)
-            queries.refresh_order(case)
+            case = Examination.open(folder, origin="workbench", create=create)
+            try:
+                for _ in case.order():
+                    pass
+            except BaseException:
+                case.close()
+                raise
         except Exception as exc:
             QMessageBox.warning(self, "Cannot open the case", str(exc))
             return
@@ -184,6 +197,7 @@ class MainWindow(QMainWindow):
                 view.stop_background()
             self.case.close()
         self.case, self.case_dir = case, folder
+        self.trust_files = case.trust_store()  # the case's own, chosen at an earlier import
         recent = [str(folder)] + [p for p in self.recent_cases() if p != str(folder)]
         self.settings.setValue("recent/cases", recent[:MAX_RECENT])
         self._fill_recent()
@@ -201,25 +215,74 @@ class MainWindow(QMainWindow):
         self.events.follow_actor.connect(self.follow_actor)
         self.actors.actor_activated.connect(self.follow_actor)
         self.actors.mark_clicked.connect(self.actor_around)
-        self.integrity.finding_selected.connect(self.show_record)
+        self.integrity.place_requested.connect(self.show_place)
         self.tabs.addTab(self.integrity, "Integrity")
         self.tabs.addTab(self.events, "Events")
         self.tabs.addTab(self.actors, "Actors")
         self.traces = TracesView(self.case)
         self.tabs.addTab(self.traces, "Traces")
         self.events.open_trace.connect(self.open_trace)
+        # The event columns chosen and their order, kept per case (in the settings, by folder).
+        key = self._columns_key()
+        columns = self.settings.value(key)
+        if isinstance(columns, list) and columns:
+            self.events.set_columns([str(c) for c in columns])
+        self.events.columns_changed.connect(lambda names: self.settings.setValue(key, names))
         self.set_time_zone(self.zone_box.currentText())
         # Views read the case when first shown (views.LazyView): only the current one now.
         self.tabs.setCurrentIndex(min(current, 3))
         self._show_counts()
 
+    def _empty_panel(self) -> QWidget:
+        """What an empty case shows above its views: how to bring evidence in."""
+        panel = QFrame()
+        panel.setObjectName("empty-case")
+        panel.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(panel)
+        row.addWidget(
+            QLabel("<b>This case holds no evidence yet.</b> Import sealed bundles or raw logs:")
+        )
+        for text, slot in (
+            ("Import evidence…", self._import_files),
+            ("Import folder…", self._import_folder),
+        ):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        row.addWidget(QLabel("or drop files and folders anywhere on this window."))
+        row.addStretch(1)
+        panel.hide()
+        return panel
+
+    def open_sample(self) -> JobWorker | None:
+        """Open the shipped sample as a case of its own (made and imported the first time)."""
+        from auditlens.core.resources import sample_case_dir
+
+        sample = sample_case_dir()
+        folder = (
+            Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+            / "sample-case"
+        )
+        self.open_case(folder, create=True)
+        if self.case is None or self.case.counts().inputs:
+            return None
+        trust = sample / "truststore.json"
+        self.case.set_trust_store([trust])
+        self.trust_files = [trust]
+        return self.start_import(sorted((sample / "bundles").glob("*/*")))
+
     def _show_counts(self) -> None:
         # Cheap counts only: queries.stats groups every event (0.1 s at 10^7 events).
         assert self.case is not None
-        events = int(self.case.scalar("SELECT count(*) FROM events"))
-        inputs = int(self.case.scalar("SELECT count(*) FROM inputs"))
-        findings = int(self.case.scalar("SELECT count(*) FROM findings"))
-        self.statusBar().showMessage(f"{events:,} events, {inputs} inputs, {findings} findings", 0)
+        counts = self.case.counts()
+        self.empty_panel.setVisible(counts.inputs == 0)
+        self.statusBar().showMessage(
+            f"{counts.events:,} events, {counts.inputs} inputs, {counts.findings} findings", 0
+        )
+
+    def _columns_key(self) -> str:
+        folder = str((self.case_dir or Path()).resolve())
+        return "case-columns/" + hashlib.sha256(folder.encode()).hexdigest()[:32]
 
     def _views(self) -> list[Any]:
         return [self.integrity, self.events, self.actors, self.traces]
@@ -231,7 +294,7 @@ class MainWindow(QMainWindow):
         """
         if self.case is None:
             return False
-        return queries.needs_refresh(self.case)
+        return self.case.needs_ordering()
 
     def reload(self) -> None:
         """Read the case again (after an import): the visible view now, the others when shown.
@@ -264,27 +327,41 @@ class MainWindow(QMainWindow):
     def follow_actor(self, actor: str) -> None:
         """Show the actor's events."""
         self.tabs.setCurrentWidget(self.events)
-        self.events.filter_bar.set_text(f"actor_id:{actor}")
-        self.events.filter_bar.apply()
+        self.events.show_filter(f"actor_id:{actor}", via="pivot", pivot={"actor": actor})
 
     def actor_around(self, actor: str, when_ns: int) -> None:
         """The actor's events within an hour either side of ``when_ns``."""
         hour = 3_600_000_000_000
         self.tabs.setCurrentWidget(self.events)
-        self.events.time_range = (when_ns - hour, when_ns + hour)
-        self.events.filter_bar.set_text(f"actor_id:{actor}")
-        self.events.filter_bar.apply()
+        self.events.show_filter(
+            f"actor_id:{actor}",
+            via="pivot",
+            pivot={"actor": actor, "around": queries.format_time(when_ns) or ""},
+            time_range=(when_ns - hour, when_ns + hour),
+        )
 
     def open_trace(self, trace_id: str) -> None:
         """Show a trace's waterfall."""
         self.tabs.setCurrentWidget(self.traces)
         self.traces.open_trace(trace_id)
 
+    def show_place(self, place: Any) -> None:
+        """Show the events a finding points at (views.Place), the whole time span."""
+        self.tabs.setCurrentWidget(self.events)
+        self.events.show_filter(
+            place.filter, via="pivot", pivot=place.pivot, time_range=(None, None)
+        )
+        if self.events.model.rowCount():
+            self.events.jump_to(0)
+
     def show_record(self, stream_id: str, seq: int) -> None:
         """Show the record a finding points at."""
         self.tabs.setCurrentWidget(self.events)
-        self.events.filter_bar.set_text(f'stream_id:"{stream_id}" AND seq:{seq}')
-        self.events.filter_bar.apply()
+        self.events.show_filter(
+            f'stream_id:"{stream_id}" AND seq:{seq}',
+            via="pivot",
+            pivot={"finding": f"{stream_id} seq {seq}"},
+        )
         if self.events.model.rowCount():
             self.events.jump_to(0)
 
@@ -307,7 +384,44 @@ class MainWindow(QMainWindow):
         files, _ = QFileDialog.getOpenFileNames(
             self, "Trust stores or public keys", "", "Trust stores (*.json *.pem);;All files (*)"
         )
-        self.trust_files = [Path(f) for f in files]
+        if not files:
+            return
+        paths = [Path(f) for f in files]
+        for path in paths:  # a store that does not load is said now, not mid-import
+            try:
+                load_trust(path, TrustStore())
+            except Error as exc:
+                QMessageBox.warning(self, "Not a trust store", exc.diagnostics())
+                return
+        if self.case is not None:
+            try:
+                self.case.set_trust_store(paths)  # kept with the case, journaled with digests
+            except Error as exc:
+                QMessageBox.warning(self, "Cannot keep the trust store", exc.diagnostics())
+                return
+        self.trust_files = paths
+        self.statusBar().showMessage(
+            "Trust store for this case: " + ", ".join(p.name for p in paths), 15_000
+        )
+
+    def ask_about_trust(self) -> str:
+        """Ask before importing sealed evidence without a trust store: choose, without, cancel."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("No trust store")
+        box.setText("This case has no trust store.")
+        box.setInformativeText(
+            "Sealed bundles imported without one are marked untrusted: their seals are checked, "
+            "but no key you trust vouches for the signer. Choose the trust store (or public key) "
+            "you received with the evidence, or import without one."
+        )
+        choose = box.addButton("Choose trust store…", QMessageBox.ButtonRole.AcceptRole)
+        without = box.addButton("Import without", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(choose)
+        box.exec()
+        clicked = box.clickedButton()
+        return "choose" if clicked is choose else "without" if clicked is without else "cancel"
 
     def _import_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Evidence to import")
@@ -329,6 +443,14 @@ class MainWindow(QMainWindow):
         if self.worker is not None and self.worker.is_running():
             QMessageBox.information(self, "Busy", "An import is already running.")
             return None
+        if not self.trust_files and may_hold_sealed_bundles(inputs):
+            answer = self.ask_about_trust()
+            if answer == "cancel":
+                return None
+            if answer == "choose":
+                self._choose_trust()
+                if not self.trust_files:
+                    return None
         return self._start_job(import_job(self.case_dir, inputs, self.trust_files), "Importing…")
 
     def _start_job(self, job: Any, label: str) -> JobWorker:

@@ -1,14 +1,17 @@
-"""Qt models over the case. Each reads through core queries; none holds a whole result set.
+"""Qt models over the case, read through the examination API; none holds a whole result set.
 
 :class:`EventTableModel` serves millions of rows (STYLE point 5): the row count comes from the
 view's ``COUNT``, rows are fetched a page at a time into a small cache as the view asks for them,
 and each fetch is tagged with the model's generation so an answer for an old filter is dropped.
 
-Sorting happens in SQL. Time order is the case's own (``ord``): ascending is the core view,
-descending reads it from the end. Any other column is sorted once per query in a worker thread
-(``ORDER BY column, ord`` over the matching events' ``ord`` only: 0.4-1.3 s at 10^7 events, 4 s for
-the body) into an array of positions; a page is then the rows at 200 of those positions (about
-10 ms at any offset), so the table scrolls and jumps as fast as in time order.
+Sorting happens in SQL, in core. Time order is the case's own (``ord``): ascending is the core
+view, descending reads it from the end. Any other column is sorted once per query in a worker
+thread (``queries.sorted_positions``: 0.4-1.3 s at 10^7 events, 4 s for the body) into an array
+of positions; a page is then the rows at 200 of those positions (about 10 ms at any offset), so
+the table scrolls and jumps as fast as in time order.
+
+Applying a filter, a range or a sort goes through ``Examination.apply``, which journals it once;
+the pages fetched as the table scrolls are not examiner actions and are not journaled.
 """
 
 from __future__ import annotations
@@ -18,17 +21,14 @@ from collections import OrderedDict
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyarrow
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 
-from auditlens.core.schema import FIELD_NAMES
 from auditlens.core.store import queries
-from auditlens.core.store.case import Case
+from auditlens.core.store.session import Examination
 from auditlens.gui.worker import LatestJob, query_job
 
 PAGE = 200
-FETCH_BATCH = 1_000_000  # sorted positions converted per batch in the sorting worker
 CACHE_PAGES = 64  # 12,800 rows at most in memory, whatever the case holds
 
 Index = QModelIndex | QPersistentModelIndex
@@ -82,11 +82,6 @@ def status_colour(name: str) -> QColor | None:
     return QColor(colour) if colour else None
 
 
-_ROW_SELECT = ", ".join(
-    ["ord", *(n for n in FIELD_NAMES if n != "leaf_hash"), "hex(leaf_hash) AS leaf_hash"]
-)
-
-
 class ReversedView:
     """A core event view read from its end: the case's time order, newest first."""
 
@@ -103,71 +98,12 @@ class ReversedView:
         return list(reversed(self.view.rows(start, end - start)))
 
 
-def sorted_positions(
-    cursor: Any, query: queries.EventQuery, column: str, descending: bool
-) -> pyarrow.ChunkedArray:
-    """The ``ord`` of every event matching ``query`` sorted by ``column`` (ties in time order).
-
-    Runs in a worker on its own cursor. Values are compared as DuckDB orders them; events without
-    a value come last either way.
-    """
-    if column not in FIELD_NAMES:
-        raise ValueError(f"not an event field: {column}")
-    where, params = query.where()
-    direction = "DESC" if descending else "ASC"
-    relation = cursor.sql(
-        f"SELECT ord FROM events WHERE {where} "  # noqa: S608
-        f'ORDER BY "{column}" {direction} NULLS LAST, ord',
-        params=params,
-    )
-    # A relation's Arrow reader streams without an extra copy (DuckDB 2: to_arrow_reader; 1.x:
-    # fetch_arrow_reader).
-    reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
-    reader = reader(FETCH_BATCH)
-    # In batches: converting 10^7 positions at once holds the GIL long enough to stall the GUI
-    # thread (measured: 60-130 ms), a batch at a time lets it run in between.
-    return pyarrow.chunked_array([batch.column(0) for batch in reader], type=pyarrow.int64())
-
-
-def rows_at(db: Any, positions: list[int]) -> list[dict[str, Any]]:
-    """The events at ``positions`` (``ord``), in that order."""
-    if not positions:
-        return []
-    # The range lets DuckDB skip the row groups outside it (zone maps on ord): a page sorted by
-    # a column mostly lies in a narrow stretch of the timeline (one actor's events, say).
-    found = {
-        row["ord"]: row
-        for row in queries.row_dicts(
-            db.execute(
-                f"SELECT {_ROW_SELECT} FROM events WHERE ord BETWEEN ? AND ? "  # noqa: S608
-                "AND ord = ANY(?::BIGINT[])",
-                [min(positions), max(positions), positions],
-            )
-        )
-    }
-    return [found[o] for o in positions if o in found]
-
-
 def sort_and_first_page(
-    cursor: Any, query: queries.EventQuery, column: str, descending: bool
+    reader: Examination, query: queries.EventQuery, column: str, descending: bool
 ) -> tuple[Any, list[dict[str, Any]]]:
     """The sorted positions and the rows of their first page (run in a worker)."""
-    positions = sorted_positions(cursor, query, column, descending)
-    return positions, rows_at(cursor, positions[:PAGE].to_pylist())
-
-
-class PositionsView:
-    """Events at given ``ord`` positions, in the positions' order (a sorted result)."""
-
-    def __init__(self, case: Case, positions: Any) -> None:
-        self.case = case
-        self.positions = positions
-        self.count = len(positions)
-
-    def rows(self, offset: int, limit: int) -> list[dict[str, Any]]:
-        """Rows ``offset`` .. ``offset + limit`` of the sorted result."""
-        start = max(offset, 0)
-        return rows_at(self.case.db, self.positions[start : start + max(limit, 0)].to_pylist())
+    positions = reader.sorted_positions(query, column, descending)
+    return positions, reader.rows_at(positions[:PAGE].to_pylist())
 
 
 class EventTableModel(QAbstractTableModel):
@@ -179,11 +115,11 @@ class EventTableModel(QAbstractTableModel):
     sorting = Signal(int)
     sort_failed = Signal(str)
 
-    def __init__(self, case: Case, parent: Any = None) -> None:
+    def __init__(self, session: Examination, parent: Any = None) -> None:
         super().__init__(parent)
-        self.case = case
+        self.session = session
         self.tz: ZoneInfo | None = None
-        self.view: queries.EventView | ReversedView | PositionsView | None = None
+        self.view: queries.EventView | ReversedView | queries.PositionsView | None = None
         self.query = queries.EventQuery()
         self.sort_column = -1  # -1: the case's time order
         self.sort_order = Qt.SortOrder.AscendingOrder
@@ -192,20 +128,43 @@ class EventTableModel(QAbstractTableModel):
         self._sort_key: tuple[queries.EventQuery, int, Qt.SortOrder] | None = None
         self.generation = 0
         self._pages: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
-        self.set_query(queries.EventQuery())
+        self.set_query(queries.EventQuery(), via="open")
 
-    def set_query(self, query: queries.EventQuery) -> None:
+    def sort_spec(self) -> tuple[str, bool] | None:
+        """The sort shown, as journaled: (column name, descending); None for time ascending."""
+        name = EVENT_COLUMNS[self.sort_column][0] if self.sort_column >= 0 else "time"
+        descending = self.sort_order == Qt.SortOrder.DescendingOrder
+        return None if (name, descending) == ("time", False) else (name, descending)
+
+    def set_query(
+        self,
+        query: queries.EventQuery,
+        *,
+        via: str = "filter",
+        pivot: dict[str, str] | None = None,
+    ) -> None:
         """Show the events of ``query`` (may raise the filter's QuerySyntaxError).
 
-        The current sort is kept: time order at once, another column once its worker sorted it
-        (the rows show in time order meanwhile).
+        Applied (and journaled) through the examination, ``via`` and ``pivot`` saying how. The
+        current sort is kept: time order at once, another column once its worker sorted it (the
+        rows show in time order meanwhile).
         """
-        view = queries.EventView(self.case, query)
+        view = self.session.apply(query, sort=self.sort_spec(), via=via, pivot=pivot)
         self.query, self.base = query, view
         self._show(view)
         self._apply_sort(view)
 
-    def _show(self, view: queries.EventView | ReversedView | PositionsView) -> None:
+    def clear(self) -> None:
+        """Show no rows (an invalid filter was applied): nothing stays under the new text."""
+        self.stop_sorting()
+        self._sort_key = None
+        self.beginResetModel()
+        self.generation += 1
+        self.view = None
+        self._pages.clear()
+        self.endResetModel()
+
+    def _show(self, view: queries.EventView | ReversedView | queries.PositionsView) -> None:
         self.beginResetModel()
         self.generation += 1
         self.view = view
@@ -221,7 +180,8 @@ class EventTableModel(QAbstractTableModel):
         if column >= len(EVENT_COLUMNS) or self._sort_key == (self.query, column, order):
             return
         self.sort_column, self.sort_order = column, order
-        assert self.base is not None
+        # A sort is an examiner action: applied (and journaled) with the filter it orders.
+        self.base = self.session.apply(self.query, sort=self.sort_spec(), via="sort")
         self._apply_sort(self.base)
 
     def _apply_sort(self, base: queries.EventView) -> None:
@@ -241,18 +201,18 @@ class EventTableModel(QAbstractTableModel):
         query = self.query
         self.sorter.start(
             query_job(
-                self.case.db, lambda cursor: sort_and_first_page(cursor, query, name, descending)
+                self.session, lambda reader: sort_and_first_page(reader, query, name, descending)
             ),
             self._sorted,
             self._sort_failed,
         )
         self.sorting.emit(column)
 
-    def _sorted(self, read: tuple[pyarrow.ChunkedArray, list[Any]]) -> None:
+    def _sorted(self, read: tuple[Any, list[Any]]) -> None:
         # Only the newest sort's answer arrives here (LatestJob): a newer query or sort dropped
         # the ones before.
         positions, first_page = read
-        self._show(PositionsView(self.case, positions))
+        self._show(self.session.positions_view(positions))
         self._pages[0] = first_page  # read with the sort: the table shows it without a query
         self.sorted_ready.emit(self.sort_column, self.sort_order)
 
@@ -364,6 +324,7 @@ class RowsModel(QAbstractTableModel):
         self.rows: list[dict[str, Any]] = []
         self.time_keys = time_keys  # columns holding times: their titles name the zone
         self.tz: ZoneInfo | None = None
+        self.sort_key: tuple[int, Qt.SortOrder] | None = None  # as loaded until one is asked
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:
         """Name ``tz`` in the time columns' titles (the rows are formatted by the view)."""
@@ -372,10 +333,43 @@ class RowsModel(QAbstractTableModel):
             self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
-        """Replace the rows."""
+        """Replace the rows (kept in the sort asked for last)."""
         self.beginResetModel()
         self.rows = rows
+        if self.sort_key is not None:
+            self._sort_rows(*self.sort_key)
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the loaded rows by ``column`` (a few thousand at most: sorted here, not in SQL).
+
+        Empty cells come last either way; numbers compare as numbers.
+        """
+        if not 0 <= column < len(self.columns):
+            return
+        self.layoutAboutToBeChanged.emit()
+        self.sort_key = (column, order)
+        self._sort_rows(column, order)
+        self.layoutChanged.emit()
+
+    def _sort_rows(self, column: int, order: Qt.SortOrder) -> None:
+        key = self.columns[column][0]
+        present = [r for r in self.rows if r.get(key) not in (None, "")]
+        empty = [r for r in self.rows if r.get(key) in (None, "")]
+
+        def value(row: dict[str, Any]) -> tuple[int, Any]:
+            item = row[key]
+            if isinstance(item, int | float) and not isinstance(item, bool):
+                return (0, item)
+            return (
+                1,
+                json.dumps(item, ensure_ascii=False)
+                if isinstance(item, list | dict)
+                else str(item),
+            )
+
+        present.sort(key=value, reverse=order == Qt.SortOrder.DescendingOrder)
+        self.rows = present + empty
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         """Rows loaded."""

@@ -2,31 +2,36 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMenu,
     QSplitter,
     QTableView,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from auditlens.core.errors import Error
+from auditlens.core.errors import Error, QuerySyntaxError
 from auditlens.core.schema import FIELDS
-from auditlens.core.store import lanes, queries
-from auditlens.core.store.case import Case
-from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Stretch
+from auditlens.core.store import queries
+from auditlens.core.store.session import Examination
+from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Mark, Stretch
 from auditlens.gui.filter_bar import FilterBar
 from auditlens.gui.models import (
     EVENT_COLUMNS,
@@ -37,42 +42,21 @@ from auditlens.gui.models import (
 )
 from auditlens.gui.worker import JobWorker, LatestJob, query_job
 
-HISTOGRAM_BUCKETS = 240  # bars across the histogram: the bucket follows the data's time span
 # Rows a table looks at to size its columns to their contents: every row costs seconds on a
 # table of thousands of bundles (bench/bench_gui.py: 0.2 s of the first window and the import).
 RESIZE_PRECISION = 200
 LANE_BUCKETS = 1000  # swimlane ticks per lane: about one per pixel column at the window's width
-COMPLETION_COLUMNS = ("actor_id", "action", "service", "kind", "integrity", "tenant", "outcome")
-
-
-def read_histogram(
-    case: Case, query: queries.EventQuery
-) -> tuple[list[tuple[int | None, int]], int]:
-    """The histogram of ``query``'s events and its bucket in ns (run in a worker).
-
-    About HISTOGRAM_BUCKETS bars across the matching events' own time span, a second at least.
-    """
-    where, params = query.where()
-    lo, hi = case.db.execute(
-        f"SELECT min(time_ns), max(time_ns) FROM events WHERE {where}",  # noqa: S608
-        params,
-    ).fetchall()[0]
-    bucket = max(((hi or 0) - (lo or 0)) // HISTOGRAM_BUCKETS, 1_000_000_000)
-    minute = queries.MINUTE_NS
-    if bucket > minute:  # whole minutes: the case keeps per-minute counts for those
-        bucket = -(-bucket // minute) * minute
-    return queries.histogram(case, bucket, query), bucket
 
 
 def read_traces(
-    case: Case, query: queries.EventQuery, tz: ZoneInfo | None
+    reader: Examination, query: queries.EventQuery, tz: ZoneInfo | None
 ) -> tuple[list[dict[str, Any]], queries.Trace | None]:
     """The trace list of ``query`` ready to show, and its first trace (run in a worker)."""
-    rows = queries.trace_list(case, query)
+    rows = reader.trace_list(query)
     for row in rows:
         row["start"] = queries.format_time(row["start_ns"], tz)
         row["duration_ms"] = f"{(row['duration_ns'] or 0) / 1e6:,.1f}"
-    return rows, (queries.trace(case, rows[0]["trace_id"]) if rows else None)
+    return rows, (reader.trace(rows[0]["trace_id"], via="first listed") if rows else None)
 
 
 def field_words() -> list[str]:
@@ -80,22 +64,64 @@ def field_words() -> list[str]:
     return [f.name for f in FIELDS if f.filterable] + ["time", "duration", "actor", "ip"]
 
 
-def completion_values(cursor: Any) -> list[str]:
+def completion_words(reader: Examination) -> list[str]:
     """``field:value`` words for values seen in the case (run off the GUI thread)."""
-    words = []
-    for column in COMPLETION_COLUMNS:
-        rows = cursor.execute(
-            f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL LIMIT 200"  # noqa: S608
-        ).fetchall()
-        words += [f"{column}:{quote_value(str(v))}" for (v,) in rows]
-    return words
+    return [f"{field}:{quote_value(value)}" for field, value in reader.completion_values()]
+
+
+AROUND = 10  # records shown either side of a gap or a deleted record
+RECORD_CODES = ("RECORD_MODIFIED", "RECORD_INSERTED", "RECORDS_REORDERED", "DUPLICATE_RECORD")
+ENVELOPE_FILES = ("manifest.json", "manifest.dsse.json", "leaves.bin", "checkpoints.json")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the events view goes for a finding: a filter, and what it came from (journaled)."""
+
+    filter: str
+    pivot: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """What the events view showed: the filter text and the time range (Back and Forward)."""
+
+    text: str
+    time_range: tuple[int | None, int | None]
+
+
+def short_time(ns: int, tz: ZoneInfo | None) -> str:
+    """A time to the second with its offset (``2026-03-02 09:15:00+01:00``), for labels."""
+    full = queries.format_time(ns, tz) or ""
+    return full[:10] + " " + full[11:19] + full[29:]
+
+
+def _colour_name(state: str) -> str:
+    """A verdict's colour as text, readable on the palette in use."""
+    colour = status_colour(state)
+    return colour.name() if colour is not None else "#9e9e9e"
+
+
+def _tool_button(text: str, tip: str) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setAutoRaise(True)
+    return button
 
 
 def _table(model: Any) -> QTableView:
     table = QTableView()
     table.setModel(model)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    # Several rows at once (Ctrl/Shift+click): what bookmarks and exports will take.
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    header = table.horizontalHeader()
+    header.setSectionsMovable(True)  # columns reordered by dragging their titles
+    if isinstance(model, RowsModel):
+        # Loaded tables sort by any column; no indicator until asked (the order read).
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        table.setSortingEnabled(True)
     table.setAlternatingRowColors(True)
     table.verticalHeader().setDefaultSectionSize(22)
     table.horizontalHeader().setStretchLastSection(True)
@@ -124,19 +150,20 @@ class LazyView(QWidget):
         self.stale = False
 
     def read_in_background(
-        self, case: Case, read: Callable[[Case], Any], done: Callable[[Any], None]
+        self,
+        session: Examination,
+        read: Callable[[Examination], Any],
+        done: Callable[[Any], None],
     ) -> None:
-        """``done(read(case))`` with ``read`` on a worker's own cursor: seconds at 10^7 events.
+        """``done(read(reader))`` on a reader of ``session`` in a worker: seconds at 10^7 events.
 
         A newer read replaces one still running (whose answer is dropped); a failure shows in
-        ``read_failed``.
+        ``read_failed``. Nothing is read from a case already closed (a view outliving its
+        window, shown once more while it is torn down).
         """
-        folder = case.folder
-        self.reader.start(
-            query_job(case.db, lambda cursor: read(Case(folder, cursor))),
-            done,
-            self.read_failed,
-        )
+        if session.closed:
+            return
+        self.reader.start(query_job(session, read), done, self.read_failed)
 
     def read_failed(self, message: str) -> None:
         """A read in the background failed (subclasses show it)."""
@@ -154,7 +181,8 @@ class LazyView(QWidget):
     def showEvent(self, event: Any) -> None:  # noqa: N802
         """Refresh a view that went out of date while hidden."""
         super().showEvent(event)
-        if self.stale:
+        session = getattr(self, "session", None)
+        if self.stale and not (session is not None and session.closed):
             self.refresh()
 
 
@@ -251,22 +279,52 @@ class EventsView(LazyView):
     follow_actor = Signal(str)
     open_trace = Signal(str)
     status = Signal(str)
+    # The columns shown, in their order, changed (chosen or dragged): kept per case.
+    columns_changed = Signal(object)
 
-    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.case = case
+        self.session = session
         self.tz: ZoneInfo | None = None
         self.time_range: tuple[int | None, int | None] = (None, None)
+        # What was applied, for Back and Forward (Alt+Left, Alt+Right): filters, ranges, pivots.
+        self.history: list[ViewState] = []
+        self.at = -1
         self.filter_bar = FilterBar()
         self.filter_bar.filter_applied.connect(self.apply_filter)
+        self.filter_bar.filter_rejected.connect(self.show_invalid)
         self.filter_bar.completions_wanted.connect(self.refresh_completions)
         self.filter_bar.set_completions(field_words())
         self.completion_worker: JobWorker | None = None
+        self.back_button = _tool_button("◀", "Back: the filter, range or pivot before (Alt+Left)")
+        self.back_button.clicked.connect(self.go_back)
+        self.forward_button = _tool_button("▶", "Forward again (Alt+Right)")
+        self.forward_button.clicked.connect(self.go_forward)
+        for key, slot in (("Alt+Left", self.go_back), ("Alt+Right", self.go_forward)):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        # The time range in force, shown beside the filter; clicking it removes it.
+        self.range_chip = _tool_button("", "Remove the time range: show the whole time span")
+        self.range_chip.setObjectName("range-chip")
+        self.range_chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.range_chip.setStyleSheet(
+            "QToolButton#range-chip { border: 1px solid palette(highlight); border-radius: 9px;"
+            " padding: 1px 8px; background: palette(alternate-base); }"
+        )
+        self.range_chip.clicked.connect(self.clear_time_range)
+        self.range_chip.hide()
+        # Near variants of a filter that found nothing (not an error: the filter was understood).
+        self.hint_label = QLabel()
+        self.hint_label.setTextFormat(Qt.TextFormat.RichText)
+        self.hint_label.setStyleSheet(f"color: {_colour_name('warning')}")
+        self.hint_label.hide()
         self.error_label = QLabel()
+        self.error_label.setTextFormat(Qt.TextFormat.RichText)
         self.error_label.setStyleSheet(f"color: {status_colour('error').name()}")  # type: ignore[union-attr]
         self.histogram = HistogramWidget()
         self.histogram.range_selected.connect(self._range_selected)
-        self.model = EventTableModel(case)
+        self.model = EventTableModel(session)
         self.table = _table(self.model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -275,6 +333,13 @@ class EventsView(LazyView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in enumerate((235, 50, 120, 110, 120, 70, 75, 100, 140, 115, 70, 200)):
             header.resizeSection(column, width)
+        # The time column wide enough for nine digits and an offset (+05:45): cut, a time copied
+        # from it would lose the offset that says which instant it is.
+        widest = "2026-03-02T09:15:00.000000000+05:45"
+        header.resizeSection(0, self.table.fontMetrics().horizontalAdvance(widest) + 24)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
+        header.sectionMoved.connect(lambda *_: self.columns_changed.emit(self.visible_columns()))
         # Sorting is the model's, in SQL. No indicator at first: the case's time order.
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
@@ -302,20 +367,33 @@ class EventsView(LazyView):
         self.error_label.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.filter_bar)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.back_button)
+        bar.addWidget(self.forward_button)
+        bar.addWidget(self.filter_bar, 1)
+        bar.addWidget(self.range_chip)
+        self.views_button = _tool_button("Views ▾", "Saved views of this case: save, open")
+        self.views_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.views_menu = QMenu(self.views_button)
+        self.views_menu.aboutToShow.connect(self._fill_views_menu)
+        self.views_button.setMenu(self.views_menu)
+        bar.addWidget(self.views_button)
+        layout.addLayout(bar)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.hint_label)
         layout.addWidget(split, 1)
-        self.apply_filter("")
+        self.apply_filter("", via="open")
 
     def refresh(self) -> None:
         """Read the case again (after an import): the current filter, values to complete."""
-        self.apply_filter(self.filter_bar.text())
+        self.apply_filter(self.filter_bar.text(), via="refresh")
         self.filter_bar.reset_completions(field_words())
 
     def refresh_completions(self) -> JobWorker:
         """Read the values seen in the case for the completer, off the GUI thread."""
         self._stop_completions()
-        worker = JobWorker(query_job(self.case.db, completion_values), self)
+        worker = JobWorker(query_job(self.session, completion_words), self)
         worker.finished.connect(self._completions_read)
         self.completion_worker = worker
         worker.start()
@@ -354,42 +432,264 @@ class EventsView(LazyView):
         """Show times in ``tz`` (nothing to do when it is the zone already shown)."""
         if tz == self.tz:
             return
-        self.tz = tz
+        before, self.tz = self.tz, tz
         self.model.set_time_zone(tz)
+        self.histogram.set_time_zone(tz)
         self._row_changed(self.table.currentIndex(), QModelIndex())
+        self._show_range()
+        # Times typed without an offset are read in the zone shown: a filter holding one now
+        # selects other events, and is applied again (one that does not is left as it is).
+        text = self.filter_bar.text()
+        try:
+            moved = (
+                queries.EventQuery(text, tz=before).where()
+                != queries.EventQuery(text, tz=tz).where()
+            )
+        except Error:
+            moved = False
+        if moved and not self.stale:
+            self.apply_filter(text, via="zone")
 
-    def apply_filter(self, text: str) -> None:
-        """Show the events matching ``text`` within the selected time range."""
-        query = queries.EventQuery(text, *self.time_range)
+    def apply_filter(
+        self, text: str, *, via: str = "filter", pivot: dict[str, str] | None = None
+    ) -> None:
+        """Show the events matching ``text`` within the selected time range.
+
+        Applied through the examination, which journals it once (``via`` and ``pivot`` say how
+        it was applied: typed, a range dragged, a pivot from another view...).
+        """
+        query = queries.EventQuery(text, *self.time_range, tz=self.tz)
         # A new result starts at its top: kept scrolled past its end, the view would ask for
         # the header of every row (measured: 56 s at 10^7 events, bench/bench_gui.py).
         self.table.scrollToTop()
         try:
-            self.model.set_query(query)
+            self.model.set_query(query, via=via, pivot=pivot)
+        except QuerySyntaxError as exc:
+            self.show_invalid(exc, text)
+            return
         except Error as exc:
-            self.error_label.setText(exc.diagnostics())
-            self.error_label.show()
+            self.show_invalid(None, text, exc.diagnostics())
             return
         self.stale = False
         self.error_label.setText("")
         self.error_label.hide()
+        self.hint_label.hide()
+        self.table.setEnabled(True)
+        self.detail.clear()  # the selection went with the old result
+        if via not in ("back", "forward", "refresh", "sort"):
+            self._remember(ViewState(text.strip(), self.time_range))
+        self._show_range()
         # The histogram in a worker: two more scans of the matching events (50 ms at 10^7) that
         # the table does not wait for.
-        self.read_in_background(self.case, lambda case: read_histogram(case, query), self._drawn)
+        # Nothing found: near variants that would find something, read with the histogram
+        # (issue 12: a zero must not hide a typo; the filter itself is never changed).
+        empty = self.model.rowCount() == 0 and bool(text.strip())
+        self.read_in_background(
+            self.session,
+            lambda reader: (
+                *reader.overview_histogram(query),
+                reader.gaps(),
+                reader.suggestions(query) if empty else [],
+            ),
+            self._drawn,
+        )
         self.status.emit(f"{self.model.rowCount():,} events match")
 
-    def _drawn(self, histogram: tuple[list[tuple[int | None, int]], int]) -> None:
-        self.histogram.set_data(*histogram)
+    def show_invalid(
+        self, error: QuerySyntaxError | None, text: str | None = None, message: str = ""
+    ) -> None:
+        """An invalid filter was applied: no result, and the error under the bar at its place.
+
+        The old result must not stay on screen under the new text: a count or rows there would
+        read as the answer to a question that was not understood.
+        """
+        text = self.filter_bar.text() if text is None else text
+        self.reader.stop()  # a histogram of the old filter must not arrive after this
+        self.hint_label.hide()
+        self.model.clear()
+        self.table.setEnabled(False)
+        self.histogram.set_data([], self.histogram.bucket_ns)
+        self.detail.clear()
+        self.stale = False
+        if error is not None:
+            start = max(0, min(error.start, len(text)))
+            end = max(start + 1, min(error.end, len(text)))
+            caret = " " * start + "^" * (end - start)
+            self.error_label.setText(
+                f"<b>invalid filter</b> at column {start + 1}: {html.escape(error.reason)}"
+                "<pre style='margin: 0'>"
+                f"{html.escape(text)}<br>{caret}</pre>"
+            )
+        else:
+            self.error_label.setText(f"<b>invalid filter</b>: {html.escape(message)}")
+        self.error_label.show()
+        self.status.emit("invalid filter")
+
+    def _remember(self, state: ViewState) -> None:
+        if 0 <= self.at < len(self.history) and self.history[self.at] == state:
+            return
+        del self.history[self.at + 1 :]
+        self.history.append(state)
+        self.at = len(self.history) - 1
+        self._update_steps()
+
+    def _update_steps(self) -> None:
+        self.back_button.setEnabled(self.at > 0)
+        self.forward_button.setEnabled(self.at < len(self.history) - 1)
+
+    def go_back(self) -> None:
+        """Show the filter, range or pivot applied before this one."""
+        if self.at > 0:
+            self.at -= 1
+            self._restore(self.history[self.at], "back")
+
+    def go_forward(self) -> None:
+        """Show again the filter, range or pivot Back left."""
+        if self.at < len(self.history) - 1:
+            self.at += 1
+            self._restore(self.history[self.at], "forward")
+
+    def _restore(self, state: ViewState, via: str) -> None:
+        self.time_range = state.time_range
+        self.filter_bar.set_text(state.text)
+        self.apply_filter(state.text, via=via)
+        self._update_steps()
+
+    def _show_range(self) -> None:
+        lo, hi = self.time_range
+        if lo is None and hi is None:
+            self.range_chip.hide()
+            return
+        self.range_chip.setText(
+            f"{short_time(lo, self.tz) if lo is not None else '…'} → "
+            f"{short_time(hi, self.tz) if hi is not None else '…'}  ✕"
+        )
+        self.range_chip.show()
+
+    def show_filter(
+        self,
+        text: str,
+        *,
+        via: str,
+        pivot: dict[str, str] | None = None,
+        time_range: tuple[int | None, int | None] | None = None,
+    ) -> None:
+        """Put ``text`` in the bar and apply it (a pivot from another view, say)."""
+        if time_range is not None:
+            self.time_range = time_range
+        self.filter_bar.set_text(text)
+        self.filter_bar.remember(text)
+        self.apply_filter(text, via=via, pivot=pivot)
+
+    def _drawn(self, read: tuple[list[tuple[int | None, int]], int, list[Any], list[Any]]) -> None:
+        buckets, bucket, gaps, suggestions = read
+        if suggestions:
+            self.hint_label.setText(
+                "<br>".join(f"no events; {html.escape(s.message())}" for s in suggestions)
+            )
+            self.hint_label.show()
+        self.histogram.set_data(buckets, bucket)
+        self.histogram.set_gaps([(g.start_ns, g.end_ns) for g in gaps])
         self.loaded.emit()
 
     def _range_selected(self, start_ns: int, end_ns: int) -> None:
         self.time_range = (start_ns, end_ns)
-        self.apply_filter(self.filter_bar.text())
+        self.apply_filter(self.filter_bar.text(), via="range")
 
     def clear_time_range(self) -> None:
         """Show the whole time span again."""
         self.time_range = (None, None)
-        self.apply_filter(self.filter_bar.text())
+        self.apply_filter(self.filter_bar.text(), via="range")
+
+    # -- columns and saved views ---------------------------------------------------------------
+
+    def visible_columns(self) -> list[str]:
+        """The event columns shown, in the order shown."""
+        header = self.table.horizontalHeader()
+        order = sorted(range(len(EVENT_COLUMNS)), key=header.visualIndex)
+        return [EVENT_COLUMNS[i][0] for i in order if not header.isSectionHidden(i)]
+
+    def set_columns(self, names: list[str]) -> None:
+        """Show the columns ``names`` in that order and hide the others (unknown names ignored)."""
+        keys = [key for key, _ in EVENT_COLUMNS]
+        wanted = [n for n in names if n in keys]
+        if not wanted:
+            return
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)  # one change, said once
+        try:
+            for visual, name in enumerate(wanted):
+                header.moveSection(header.visualIndex(keys.index(name)), visual)
+            for logical, key in enumerate(keys):
+                header.setSectionHidden(logical, key not in wanted)
+        finally:
+            header.blockSignals(False)
+        self.columns_changed.emit(self.visible_columns())
+
+    def set_column_visible(self, name: str, visible: bool) -> None:
+        """Show or hide one column (the last one shown stays)."""
+        shown = self.visible_columns()
+        if not visible and shown == [name]:
+            return
+        logical = [key for key, _ in EVENT_COLUMNS].index(name)
+        self.table.horizontalHeader().setSectionHidden(logical, not visible)
+        self.columns_changed.emit(self.visible_columns())
+
+    def column_menu(self) -> QMenu:
+        """A menu with a check box per column (the header's context menu)."""
+        menu = QMenu(self)
+        shown = set(self.visible_columns())
+        for key, title in EVENT_COLUMNS:
+            action = menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(key in shown)
+            action.toggled.connect(lambda on, k=key: self.set_column_visible(k, on))
+        return menu
+
+    def _column_menu(self, pos: QPoint) -> None:
+        header = self.table.horizontalHeader()
+        self.column_menu().exec(header.mapToGlobal(pos))
+
+    def save_view(self, name: str) -> queries.SavedView:
+        """Save the filter, range, zone and columns shown as ``name`` (journaled)."""
+        query = queries.EventQuery(self.filter_bar.text().strip(), *self.time_range, tz=self.tz)
+        return self.session.save_view(name, query, self.visible_columns())
+
+    def open_view(self, view: queries.SavedView) -> None:
+        """Show a saved view: its columns, then its filter and range (journaled as applied)."""
+        if view.columns:
+            self.set_columns(list(view.columns))
+        self.show_filter(
+            view.filter,
+            via="saved view",
+            pivot={"view": view.name},
+            time_range=(view.time_from_ns, view.time_to_ns),
+        )
+
+    def _fill_views_menu(self) -> None:
+        menu = self.views_menu
+        menu.clear()
+        menu.addAction("Save this view…", self._ask_view_name)
+        views = self.session.saved_views()
+        if views:
+            menu.addSeparator()
+        for view in views:
+            menu.addAction(view.name, lambda v=view: self.open_view(v))
+
+    def _ask_view_name(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save this view", "Name:")
+        if ok and name.strip():
+            try:
+                saved = self.save_view(name)
+            except Error as exc:
+                self.status.emit(f"not saved: {exc.diagnostics()}")
+                return
+            self.status.emit(f"view saved: {saved.name}")
+
+    def selected_events(self) -> list[dict[str, Any]]:
+        """The events of the selected rows, in table order (several with Ctrl/Shift+click)."""
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [e for r in rows if (e := self.model.event(r)) is not None]
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.detail.show_event(
@@ -403,7 +703,7 @@ class EventsView(LazyView):
         if event is None:
             return
         self.detail.show_event(event, self.tz)
-        self.detail.show_proof(queries.record_proof(self.case, event))
+        self.detail.show_proof(self.session.prove(event))
 
     def jump_to(self, row: int) -> None:
         """Scroll to and select ``row`` of the current view."""
@@ -459,7 +759,8 @@ class EventsView(LazyView):
 class IntegrityView(LazyView):
     """Bundles with their verdicts, the findings, and the integrity map on the time axis."""
 
-    finding_selected = Signal(str, int)  # stream id, seq: show that record
+    # A finding's place in the events: a Place (the record, the file's records, the gap).
+    place_requested = Signal(object)
 
     BUNDLE_COLUMNS: ClassVar[list[tuple[str, str]]] = [
         ("verdict", "Verdict"),
@@ -480,14 +781,15 @@ class IntegrityView(LazyView):
         ("actual", "Actual"),
     ]
 
-    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.case = case
+        self.session = session
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.map = IntegrityMapWidget()
         self.bundles = RowsModel(self.BUNDLE_COLUMNS, self)
         self.findings = RowsModel(self.FINDING_COLUMNS, self)
+        self.overview: queries.IntegrityOverview | None = None
         self.bundle_table = _table(self.bundles)
         self.finding_table = _table(self.findings)
         self.finding_table.doubleClicked.connect(self._finding_activated)
@@ -508,18 +810,12 @@ class IntegrityView(LazyView):
     def refresh(self) -> None:
         """Read bundles, inputs and findings again."""
         super().refresh()
-        db = self.case.db
-        bundles = queries.row_dicts(
-            db.execute(
-                "SELECT verdict, stream_id, first_seq, last_seq, record_count, signer_key_id, "
-                "sealed_at, "
-                "path, time_first_ns, time_last_ns FROM bundles ORDER BY stream_id, first_seq"
-            )
-        )
+        overview = self.session.integrity()
+        bundles = overview.bundles
         for row in bundles:
             row["signer"] = (row.pop("signer_key_id") or "")[:16]
         self.bundles.set_rows(bundles)
-        findings = queries.integrity_findings(self.case)
+        findings = overview.findings
         for row in findings:
             place = row["path"] or ""
             if row["line"] is not None:
@@ -528,36 +824,25 @@ class IntegrityView(LazyView):
                 place += f" seq {row['seq']}"
             row["place"] = place
         self.findings.set_rows(findings)
+        # A tampered bundle is drawn in the state of most of its records, and the records the
+        # findings name are marked where they are (issue 12: one modified record must not paint
+        # a whole day red).
         stretches = [
             Stretch(
                 b["stream_id"],
                 b["time_first_ns"] or 0,
                 b["time_last_ns"] or 0,
-                b["verdict"],
+                overview.record_states.get(b["bundle_id"], b["verdict"]),
                 f"seq {b['first_seq']}-{b['last_seq']}",
             )
             for b in bundles
         ]
-        for f in findings:
-            if f["code"] == "BUNDLE_GAP":
-                around = [b for b in bundles if b["stream_id"] == f["stream_id"]]
-                before = [b for b in around if (b["last_seq"] or 0) < (f["seq"] or 0)]
-                after = [b for b in around if (b["first_seq"] or 0) > (f["seq"] or 0)]
-                if before and after:
-                    stretches.append(
-                        Stretch(
-                            f["stream_id"],
-                            before[-1]["time_last_ns"] or 0,
-                            after[0]["time_first_ns"] or 0,
-                            "missing",
-                            "gap",
-                        )
-                    )
-        for stream, lo, hi in db.execute(
-            "SELECT stream_id, min(time_ns), max(time_ns) FROM events WHERE bundle_id IS NULL "
-            "AND time_ns IS NOT NULL GROUP BY stream_id"
-        ).fetchall():
-            stretches.append(Stretch(str(stream), int(lo), int(hi), "unsealed", "raw"))
+        for gap in overview.gaps:
+            stretches.append(Stretch(gap.stream_id, gap.start_ns, gap.end_ns, "missing", "gap"))
+        for stream, lo, hi in overview.raw_streams:
+            stretches.append(Stretch(stream, lo, hi, "unsealed", "raw"))
+        self.overview = overview
+        self.map.set_marks([Mark(m.stream_id, m.time_ns, m.kind, m.seq) for m in overview.marks])
         self.map.set_stretches(stretches)
         # Sized once, on the first rows: again after every import costs the GUI thread for
         # nothing the person asked for (and moves columns under their eyes).
@@ -578,22 +863,63 @@ class IntegrityView(LazyView):
             for colour in [INTEGRITY_COLOURS.get(verdict, "#616161")]
             for ink in ["black" if verdict == "untrusted" else "white"]
         )
+        streams = " &nbsp; ".join(
+            f"stream {html.escape(str(st['stream_id']))}: "
+            f"<span style='color:{_colour_name(str(st['verdict']))}'>"
+            f"{html.escape(str(st['verdict']))}</span>"
+            + (f" ({st['open_gaps']} open gap(s))" if st.get("open_gaps") else "")
+            for st in overview.streams
+        )
+        verdict = overview.case_verdict
         self.summary.setText(
-            f"<b>{len(bundles)} bundle(s)</b> {badges} &nbsp; "
+            (f"<b>case: {html.escape(verdict)}</b> &nbsp; " if verdict else "")
+            + f"<b>{len(bundles)} bundle(s)</b> {badges} &nbsp; "
             f"<b>{errors}</b> error finding(s), {len(findings) - errors} other"
+            + (f"<br>{streams}" if streams else "")
         )
 
     def _finding_activated(self, index: QModelIndex) -> None:
-        row = self.findings.rows[index.row()]
-        if row.get("stream_id") and row.get("seq") is not None:
-            self.finding_selected.emit(str(row["stream_id"]), int(row["seq"]))
+        place = self.place_of(self.findings.rows[index.row()])
+        if place is not None:
+            self.place_requested.emit(place)
+
+    def place_of(self, finding: dict[str, Any]) -> Place | None:
+        """Where a finding is in the events: its record, its file's records, or its gap.
+
+        None for a finding about an input with no events (an unreadable archive, say).
+        """
+        code, seq, stream = finding["code"], finding["seq"], finding["stream_id"]
+        path, line, bundle = finding["path"] or "", finding["line"], finding["bundle_id"]
+        what = {"finding": code}
+        if code == "BUNDLE_GAP" and self.overview is not None:
+            for gap in self.overview.gaps:
+                if (
+                    gap.stream_id == stream
+                    and gap.last_seq_before < (seq or 0) <= gap.first_seq_after
+                ):
+                    low, high = gap.last_seq_before - AROUND, gap.first_seq_after + AROUND - 1
+                    return Place(
+                        f"stream_id:{quote_value(stream)} AND seq:[{max(low, 0)} TO {high}]", what
+                    )
+        if code == "RECORD_DELETED" and seq is not None and stream:
+            low, high = max(seq - AROUND, 0), seq + AROUND
+            return Place(f"stream_id:{quote_value(stream)} AND seq:[{low} TO {high}]", what)
+        if "!" in path and line is not None:
+            return Place(f"file:{quote_value(path)} AND line:{line}", what)
+        if seq is not None and stream and code in RECORD_CODES:
+            return Place(f"stream_id:{quote_value(stream)} AND seq:{seq}", what)
+        if "!" in path and not path.endswith(ENVELOPE_FILES):
+            return Place(f"file:{quote_value(path)}", what)  # the file's records
+        if bundle:
+            return Place(f"bundle_id:{quote_value(bundle)}", what)
+        return None
 
 
 class ActorsView(LazyView):
     """Every actor with roles, counts, addresses, first and last seen."""
 
     actor_activated = Signal(str)
-    mark_clicked = Signal(str, int)
+    mark_clicked = Signal(str, object)  # actor, time in ns (beyond a C int)
     SWIMLANES = 40  # lanes drawn: the busiest actors (the table lists all)
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
         ("actor_id", "Actor"),
@@ -606,9 +932,9 @@ class ActorsView(LazyView):
         ("actions", "Actions"),
     ]
 
-    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.case = case
+        self.session = session
         self.tz: ZoneInfo | None = None
         self.model = RowsModel(self.COLUMNS, self, time_keys=("first_seen", "last_seen"))
         self.table = _table(self.model)
@@ -657,7 +983,7 @@ class ActorsView(LazyView):
         """Read the actor summary and the busiest actors' swimlanes again."""
         super().refresh()
         rows = []
-        for a in queries.actors(self.case):
+        for a in self.session.actors():
             rows.append(
                 {
                     "actor_id": a.actor_id,
@@ -681,8 +1007,8 @@ class ActorsView(LazyView):
         busiest = [r["actor_id"] for r in rows[: self.SWIMLANES]]
         self.swimlanes.set_lanes([], "reading the actors' timelines…")
         self.read_in_background(
-            self.case,
-            lambda case: lanes.lanes(case, busiest, buckets=LANE_BUCKETS),
+            self.session,
+            lambda reader: reader.lanes(busiest, buckets=LANE_BUCKETS),
             lambda marks: self._lanes_read(
                 [Lane(m.actor, m.sessions, m.ticks, m.address_changes) for m in marks]
             ),
@@ -710,11 +1036,11 @@ class TracesView(LazyView):
         ("trace_id", "Trace id"),
     ]
 
-    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from auditlens.gui.waterfall import TraceWaterfallView
 
-        self.case = case
+        self.session = session
         self.tz: ZoneInfo | None = None
         self._first_trace: queries.Trace | None = None  # read with the list, in the worker
         self.filter_bar = FilterBar()
@@ -755,7 +1081,7 @@ class TracesView(LazyView):
     def apply_filter(self, text: str) -> None:
         """List the traces that have an event matching ``text``."""
         self.stale = False
-        query = queries.EventQuery(text)
+        query = queries.EventQuery(text, tz=self.tz)
         try:
             query.where()  # a syntax error shows now, not after a read
         except Error as exc:
@@ -765,7 +1091,7 @@ class TracesView(LazyView):
         self.summary.setText("reading the traces…")
         tz = self.tz
         self.read_in_background(
-            self.case, lambda case: read_traces(case, query, tz), self._traces_read
+            self.session, lambda reader: read_traces(reader, query, tz), self._traces_read
         )
 
     def read_failed(self, message: str) -> None:
@@ -798,7 +1124,7 @@ class TracesView(LazyView):
         first, self._first_trace = self._first_trace, None
         trace = first if first is not None and first.trace_id == trace_id else None
         if trace is None:
-            trace = queries.trace(self.case, trace_id)
+            trace = self.session.trace(trace_id)
         self.waterfall.set_trace(trace)
         self.waterfall.select(0)  # the root span's detail, rather than an empty pane
         self.summary.setText(

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from auditlens.core.errors import CancelledError, Error
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.store.case import DATABASE
+from auditlens.core.store.session import Examination
 
 Job = Callable[[CancelToken], Generator[Progress, None, Any]]
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress updates a second reach the GUI thread
@@ -107,23 +107,22 @@ class JobWorker(QObject):
         return bool(self._thread.isRunning())
 
 
-def query_job(connection: Any, query: Callable[[Any], Any]) -> Job:
-    """A job running ``query(cursor)`` on a cursor of ``connection`` (DuckDB), off the GUI thread.
+def query_job(session: Examination, read: Callable[[Examination], Any]) -> Job:
+    """A job running ``read(reader)`` off the GUI thread on a reader of ``session``.
 
-    The cursor is the job's own connection to the same database; Cancel interrupts it. It is made
-    here, on the calling (GUI) thread: DuckDB refuses a call on a connection busy with another
-    thread's call instead of waiting, so the worker never touches ``connection`` itself.
+    The reader (``Examination.reader``) is the job's own DuckDB cursor on the same case; Cancel
+    interrupts it. It is made here, on the calling (GUI) thread: DuckDB refuses a call on a
+    connection busy with another thread's call instead of waiting, so the worker never touches
+    ``session`` itself.
     """
-    cursor = connection.cursor()
-    # A cursor starts in DuckDB's in-memory database, not in the case attached to it.
-    cursor.execute(f"USE {DATABASE}")
+    reader = session.reader()
 
     def job(token: CancelToken) -> Generator[Progress, None, Any]:
-        token.on_cancel(cursor.interrupt)
+        token.on_cancel(reader.interrupt)
         try:
-            result = query(cursor)
+            result = read(reader)
         finally:
-            cursor.close()
+            reader.close()
         return result
         yield  # a generator, as the worker drives jobs; nothing to report meanwhile
 

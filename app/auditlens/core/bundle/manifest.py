@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from auditlens.core.bundle.canonical import canonicalize
@@ -30,6 +31,16 @@ MAX_U64 = 2**64 - 1
 # Sequence numbers stay below 2**63 so they fit the case database's BIGINT and u64 arithmetic.
 MAX_SEQ = 2**63 - 1
 STREAM_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# RFC 3339 date-time in UTC (bundle-format §7.1): upper-case T and Z, fraction of 1 to 9 digits.
+_RFC3339_UTC = re.compile(
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]{1,9})?Z$"
+)
+# Members of a file entry (§7.2): exactly these, so a later version's member that changes how a
+# file is read (a compression, a second digest) can never be ignored by this one.
+_FILE_MEMBERS = {"path", "role", "size", "sha256"}
+_DATA_MEMBERS = _FILE_MEMBERS | {"first_seq", "last_seq", "count"}
+_RESERVED = {MANIFEST_PATH: "the manifest", ENVELOPE_PATH: "the envelope"}
+_INDEX_PATHS = {"leaves": LEAVES_PATH, "checkpoints": CHECKPOINTS_PATH}
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,19})$")
 
@@ -255,11 +266,32 @@ class _Fields:
     def sub(self, key: str) -> _Fields:
         return _Fields(self.raw(key), f"{self.where}.{key}", self.source)
 
-    def obj_or_empty(self, key: str) -> dict[str, Any]:
-        value = self.obj.get(key, {})
+    def object(self, key: str) -> dict[str, Any]:
+        value = self.raw(key)
         if not isinstance(value, dict):
-            raise self.fail(key, "expected an object")
+            raise self.fail(key, f"expected an object, found {type(value).__name__}")
         return value
+
+    def rfc3339(self, key: str) -> str:
+        value = self.text(key)
+        match = _RFC3339_UTC.fullmatch(value)
+        try:
+            if match is None:
+                raise ValueError("not of the form YYYY-MM-DDTHH:MM:SS[.fraction]Z")
+            year, month, day, hour, minute, second = (int(part) for part in match.groups())
+            datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        except ValueError as exc:
+            raise self.fail(key, f"{value[:80]!r} is not an RFC 3339 UTC time: {exc}") from exc
+        return value
+
+    def exactly(self, members: set[str]) -> None:
+        extra = sorted(set(self.obj) - members)
+        if extra:
+            raise InvalidInputError(
+                f"{self.where}: unknown member {extra[0]!r} (a file entry has exactly "
+                f"{', '.join(sorted(members))})",
+                path=self.source,
+            )
 
 
 def parse_manifest(data: bytes, *, source: str = MANIFEST_PATH) -> Manifest:
@@ -300,11 +332,25 @@ def parse_manifest(data: bytes, *, source: str = MANIFEST_PATH) -> Manifest:
     if not isinstance(files_raw, list):
         raise top.fail("files", "expected a list")
     files: list[FileEntry] = []
+    seen: dict[str, int] = {}
     for i, item in enumerate(files_raw):
         entry = _Fields(item, f"manifest.files[{i}]", source)
         role = entry.text("role")
         if role not in ROLES:
             raise entry.fail("role", f"unknown role {role!r}")
+        entry.exactly(_DATA_MEMBERS if role == "data" else _FILE_MEMBERS)
+        path = entry.text("path")
+        if path in seen:
+            raise entry.fail("path", f"{path[:80]!r} is listed twice (also files[{seen[path]}])")
+        seen[path] = i
+        if path in _RESERVED:
+            raise entry.fail("path", f"{path!r} is {_RESERVED[path]}, which is never listed")
+        if role in _INDEX_PATHS and path != _INDEX_PATHS[role]:
+            raise entry.fail(
+                "path", f"the {role} file is {_INDEX_PATHS[role]!r}, not {path[:80]!r}"
+            )
+        if role == "data" and path in _INDEX_PATHS.values():
+            raise entry.fail("path", f"{path!r} is an index file, not a data file")
         if role == "data":
             files.append(
                 FileEntry(
@@ -321,20 +367,25 @@ def parse_manifest(data: bytes, *, source: str = MANIFEST_PATH) -> Manifest:
             files.append(
                 FileEntry(entry.text("path"), role, entry.u64("size"), entry.hash("sha256"))
             )
+    for role, path in _INDEX_PATHS.items():
+        if path not in seen:
+            raise top.fail("files", f"does not list {path} (role {role!r})")
     redactions = top.raw("redactions")
     if not isinstance(redactions, list):
         raise top.fail("redactions", "expected a list")
     for name in ("first_seq", "last_seq", "count"):
         if records.u64(name) > MAX_SEQ:
             raise records.fail(name, f"exceeds the largest sequence number {MAX_SEQ}")
+    if checkpoints.text("path") != CHECKPOINTS_PATH:
+        raise checkpoints.fail("path", f"must be {CHECKPOINTS_PATH!r}")
     interval = checkpoints.u64("interval")
     if interval <= 0 or interval & (interval - 1):
         raise checkpoints.fail("interval", "must be a power of two")
     return Manifest(
         bundle_id=top.text("bundle_id", re.compile(r"^[0-9a-f]{32}$")),
-        sealed_at=top.text("sealed_at"),
-        producer=top.obj_or_empty("producer"),
-        source=top.obj_or_empty("source"),
+        sealed_at=top.rfc3339("sealed_at"),
+        producer=_producer(top),
+        source=top.object("source"),
         stream_id=stream.text("id", STREAM_ID_PATTERN),
         epoch=stream.u64("epoch"),
         first_seq=records.u64("first_seq"),
@@ -354,6 +405,14 @@ def parse_manifest(data: bytes, *, source: str = MANIFEST_PATH) -> Manifest:
         signer_public_key=signer.text("public_key"),
         redactions=tuple(redactions),
     )
+
+
+def _producer(top: _Fields) -> dict[str, Any]:
+    """``producer``: an object naming the sealer, with its ``name`` and ``version`` (§7.2)."""
+    producer = top.sub("producer")
+    producer.text("name")
+    producer.text("version")
+    return producer.obj
 
 
 def parse_checkpoints(

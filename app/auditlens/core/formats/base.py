@@ -149,6 +149,13 @@ class Sample:
         return io.BufferedReader(Prepend(self._consumed, stream), 1 << 20)
 
 
+_BYTE_ORDER_MARKS = (
+    (b"\xef\xbb\xbf", "UTF-8"),
+    (b"\xff\xfe", "UTF-16 (little-endian)"),
+    (b"\xfe\xff", "UTF-16 (big-endian)"),
+)
+
+
 def take_sample(stream: IO[bytes], path: str) -> Sample:
     """Read the start of ``stream`` (decompressed) for recognition; it reads on from there.
 
@@ -158,6 +165,17 @@ def take_sample(stream: IO[bytes], path: str) -> Sample:
     head = stream.read(64)
     if not head:
         raise InvalidInputError("file is empty", path=path)
+    for mark, what in _BYTE_ORDER_MARKS:
+        if head.startswith(mark):
+            # JSON evidence carries none (RFC 8259 §8.1) and a record is sealed as it is: say
+            # what the bytes are instead of reading them as a protobuf length prefix.
+            raise InvalidInputError(
+                f"the file starts with a {what} byte order mark ({mark.hex(' ')}): evidence is "
+                "read as UTF-8 JSON without one or as OTLP protobuf; remove the mark from a "
+                "copy and give that",
+                path=path,
+                offset=0,
+            )
     replay = io.BufferedReader(Prepend(head, stream), 1 << 20)
     sample = Sample(path, head, _stream=replay)
     if not sample.is_text:

@@ -8,6 +8,8 @@ Bit. Its ``file`` output writes each record in one of these forms, one format ea
 * ``fluentbit-json``: ``Format plain``, and the ``json_lines`` form of Fluent Bit's other
   outputs: the record alone as a JSON object per line (``json_lines`` adds a ``date`` key with
   the time in seconds).
+* ``fluentbit-msgpack``: ``Format msgpack``, its event stream as it is
+  (:mod:`.fluentbit_msgpack`).
 
 A record of the Kubernetes filter holds the container's line (``log``), the runtime's ``time``
 and ``stream`` (and ``_p``, the CRI tag) and ``kubernetes``: ``namespace_name``, ``pod_name``,
@@ -40,7 +42,8 @@ _OUT_FILE = re.compile(r"(\S+): \[(\d{1,12})(?:\.(\d{1,9}))?, (\{.*\})\]", re.AS
 _ENTRY_KEYS = frozenset({"log", "stream", "time", "kubernetes", "_p", "date"})
 
 
-def _rfc3339(seconds: int, nanos: int) -> str:
+def rfc3339(seconds: int, nanos: int) -> str:
+    """Unix seconds and nanoseconds as RFC 3339 text in UTC with nine fraction digits."""
     moment = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{moment}.{nanos:09d}Z"
 
@@ -48,10 +51,10 @@ def _rfc3339(seconds: int, nanos: int) -> str:
 def _date_time(value: Any) -> str | None:
     """A ``date`` (seconds, as a JSON number) as RFC 3339 text, or None."""
     if type(value) is int and value >= 0:
-        return _rfc3339(value, 0)
+        return rfc3339(value, 0)
     if type(value) is float and 0 <= value < 2**33:
         seconds = int(value)
-        return _rfc3339(seconds, round((value - seconds) * 1e6) * 1000)  # a double: microseconds
+        return rfc3339(seconds, round((value - seconds) * 1e6) * 1000)  # a double: microseconds
     return None
 
 
@@ -64,7 +67,10 @@ def is_fluentbit_record(value: Any) -> bool:
     )
 
 
-def _record(record: dict[str, Any], output_time: str | None, path: str, line: int) -> SourceRecord:
+def fluentbit_record(
+    record: dict[str, Any], output_time: str | None, path: str, line: int
+) -> SourceRecord:
+    """The pod log entry of one Fluent Bit record; ``output_time`` is the event's own time."""
     time_text = record.get("time")
     if type(time_text) is not str:
         time_text = output_time or _date_time(record.get("date"))
@@ -124,7 +130,7 @@ class FluentBitFile(EvidenceFormat):
                 body.encode("utf-8"), path=path, line=number, bounded_integers=True
             )
             nanos = int(fraction.ljust(9, "0")) if fraction else 0
-            yield _record(record, _rfc3339(int(seconds), nanos), path, number)
+            yield fluentbit_record(record, rfc3339(int(seconds), nanos), path, number)
 
 
 class FluentBitJson(EvidenceFormat):
@@ -153,4 +159,4 @@ class FluentBitJson(EvidenceFormat):
                 raise InvalidInputError(
                     "not a Fluent Bit record (log or kubernetes)", path=path, line=number
                 )
-            yield _record(record, None, path, number)
+            yield fluentbit_record(record, None, path, number)

@@ -17,7 +17,7 @@ POD_LOG = "pod-log"
 UNKNOWN = "unknown"
 
 FORM_TITLES = {
-    OTLP: "an OTLP logs or traces export request",
+    OTLP: "an OTLP logs, traces or metrics export request",
     SEARCH_RESPONSE: "an OpenSearch _search response",
     HIT: "an OpenSearch hit",
     AUDIT: "an audit-logger record",
@@ -36,7 +36,7 @@ def record_form(document: Any) -> str:
     """
     if type(document) is not dict:
         return UNKNOWN
-    if "resourceLogs" in document or "resourceSpans" in document:
+    if "resourceLogs" in document or "resourceSpans" in document or "resourceMetrics" in document:
         return OTLP
     if "_source" in document:
         return HIT

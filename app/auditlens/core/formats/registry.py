@@ -18,6 +18,7 @@ from auditlens.core.errors import InvalidInputError, UnsupportedFormatError
 from auditlens.core.formats.audit_json import AuditJsonLines
 from auditlens.core.formats.base import EvidenceFormat, Sample, SourceRecord, take_sample
 from auditlens.core.formats.fluentbit import FluentBitFile, FluentBitJson
+from auditlens.core.formats.fluentbit_msgpack import FluentBitMsgpack
 from auditlens.core.formats.opensearch import OpenSearchNdjson, OpenSearchSearch
 from auditlens.core.formats.otlp_json import OtlpJsonDocument, OtlpJsonLines
 from auditlens.core.formats.otlp_proto import OtlpProto
@@ -35,6 +36,7 @@ FORMATS: tuple[EvidenceFormat, ...] = (
     CriLog(),
     KubectlLog(),
     FluentBitFile(),
+    FluentBitMsgpack(),
     OtlpProto(),
 )
 

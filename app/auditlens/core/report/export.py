@@ -91,15 +91,19 @@ def export_events(
     out: Path,
     fmt: str,
     cancel: CancelToken | None = None,
+    *,
+    journal: bool = True,
 ) -> Generator[Progress, None, ExportResult]:
     """Write the events matching ``query`` to ``out`` in time order; a job (see progress.py).
 
     Args:
-        case: the open case.
+        case: the open case (for writing, to journal the export).
         query: the filter and time window (its ``tz`` reads the filter's times).
         out: the file to create; it must not exist.
         fmt: one of :data:`FORMATS`.
         cancel: stops the export between slices; nothing is left under ``out``.
+        journal: journal the export (action ``export``: the query, the output's path, format,
+            rows, size and SHA-256); only a read-only look (a test, a preview) leaves it out.
 
     Returns:
         The rows written and the file's size and SHA-256.
@@ -143,7 +147,25 @@ def export_events(
             raise UsageError(f"{out} appeared while exporting: not overwritten") from exc
     finally:
         partial.unlink(missing_ok=True)
-    return ExportResult(out, fmt, written, size, digest)
+    result = ExportResult(out, fmt, written, size, digest)
+    if journal:
+        case.journal("export", export_details(query, result))
+    return result
+
+
+def export_details(query: queries.EventQuery, result: ExportResult) -> dict[str, Any]:
+    """The journal entry's details of an export: what was selected and what was written."""
+    return {
+        "filter": query.filter,
+        "from": queries.format_time(query.time_from_ns),
+        "to": queries.format_time(query.time_to_ns),
+        "tz": str(query.tz) if query.tz is not None else "UTC",
+        "format": result.format,
+        "output": str(result.path),
+        "rows": result.rows,
+        "size": result.size,
+        "sha256": result.sha256,
+    }
 
 
 def _arrow(case: Case, sql: str, params: list[Any]) -> Any:
@@ -165,7 +187,7 @@ def _select(fmt: str) -> str:
         fields = ", ".join(
             f"{name} := {'attributes' if name == 'attributes' else sql}" for name, sql in COLUMNS
         )
-        return f"to_json(struct_pack({fields})) AS line"
+        return f"CAST(to_json(struct_pack({fields})) AS VARCHAR) || chr(10) AS line"
     return ", ".join(f"{sql} AS {name}" for name, sql in COLUMNS)
 
 
@@ -219,8 +241,20 @@ class _Writer:
             self.inner.write_table(table)
 
     def _jsonl(self, table: Any) -> None:
-        lines = table.column(0).to_pylist()
-        self.handle.write(("\n".join(lines) + "\n").encode("utf-8"))
+        import pyarrow as pa
+
+        # Each value already ends with its newline (see _select), and a string array keeps its
+        # values' bytes back to back: write that stretch of the data buffer as it is, with no
+        # Python object per row (to_pylist and a join took most of the export's time).
+        for chunk in table.column(0).chunks:
+            if not len(chunk):
+                continue
+            width = pa.int64() if pa.types.is_large_string(chunk.type) else pa.int32()
+            offsets = pa.Array.from_buffers(
+                width, len(chunk) + 1, [None, chunk.buffers()[1]], offset=chunk.offset
+            )
+            first, last = offsets[0].as_py(), offsets[len(chunk)].as_py()
+            self.handle.write(memoryview(chunk.buffers()[2])[first:last])
 
     def __enter__(self) -> _Writer:
         return self

@@ -45,9 +45,15 @@ With ``--pod-logs`` (:func:`write_pod_logs`) the audit stream is also written as
 logger's pod would leave it: ``pods/var/log/pods/<namespace>_<pod>_<uid>/audit-logger/0.log``
 (the container runtime's CRI format), ``pods/docker/<id>/<id>-json.log`` (Docker's json-file),
 ``pods/kubectl/<pod>.log`` (``kubectl logs --timestamps``) and Fluent Bit's file output
-(``pods/fluent-bit/kube.var.log.containers.<pod>_...log`` in its default form and
-``pods/fluent-bit/plain.log``), each line a little after the logger's own time. These are raw
-evidence only (not sealed).
+(``pods/fluent-bit/kube.var.log.containers.<pod>_...log`` in its default form,
+``pods/fluent-bit/plain.log`` and ``pods/fluent-bit/events.msgpack``), each line a little after
+the logger's own time. These are raw evidence only (not sealed).
+
+With ``--metrics`` (:func:`write_metrics`) the services' meters are written too:
+``metrics/metrics-YYYY-MM-DD.jsonl``, OTel Collector file exporter JSON Lines of the sum
+``cc.audit.events`` (per service and hour, one data point per minute, action and tenant, counting
+the log records with ``audit.action``; a point's exemplar is its first such record with trace
+context). Raw evidence only (not sealed).
 
 Audit actions used: ``CREATE``, ``READ``, ``UPDATE``, ``DELETE`` (resource ``contact``),
 ``LOGIN_SUCCESS``, ``LOGIN_FAILURE``, ``LOGOUT`` (resource ``session``; ``resource_id`` is the
@@ -132,6 +138,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, Final, NamedTuple
 
+import msgspec
 import zstandard
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import (
@@ -1898,12 +1905,13 @@ def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path,
     kubelet's CRI log file (``var/log/pods/<namespace>_<pod>_<uid>/<container>/0.log``), Docker
     as a ``json-file`` log, and ``kubectl logs --timestamps`` prints it with the runtime's time;
     Fluent Bit (tail input, CRI parser, Kubernetes filter) keeps it through its file output in
-    the default form (``TAG: [TIME, {record}]``) and as plain JSON records. A line longer than
+    the default form (``TAG: [TIME, {record}]``), as plain JSON records and in its msgpack form.
+    A line longer than
     16 KiB is cut into ``P`` parts (CRI) or entries without a newline (Docker), as the runtimes
     do. Same arguments give byte-identical files.
 
     Returns:
-        The five files written.
+        The six files written.
     """
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
     audit_files = raw.streams[2].files
@@ -1914,6 +1922,7 @@ def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path,
     tag = f"kube.var.log.containers.{POD_NAME}_{POD_NAMESPACE}_{POD_CONTAINER}-{CONTAINER_ID}.log"
     fluent_file = out_dir / "fluent-bit" / tag
     fluent_plain = out_dir / "fluent-bit" / "plain.log"
+    fluent_msgpack = out_dir / "fluent-bit" / "events.msgpack"
     kubernetes = {
         "pod_name": POD_NAME,
         "namespace_name": POD_NAMESPACE,
@@ -1924,7 +1933,7 @@ def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path,
         "docker_id": CONTAINER_ID,
         "container_image": f"registry.cc.example/{POD_CONTAINER}:9.3.0",
     }
-    paths = (cri, docker, kubectl, fluent_file, fluent_plain)
+    paths = (cri, docker, kubectl, fluent_file, fluent_plain, fluent_msgpack)
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
     with (
@@ -1933,6 +1942,7 @@ def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path,
         kubectl.open("w", encoding="utf-8", newline="\n") as kubectl_out,
         fluent_file.open("w", encoding="utf-8", newline="\n") as fluent_file_out,
         fluent_plain.open("w", encoding="utf-8", newline="\n") as fluent_plain_out,
+        fluent_msgpack.open("wb") as fluent_msgpack_out,
     ):
         for audit_file in audit_files:
             with audit_file.open(encoding="utf-8") as lines:
@@ -1956,4 +1966,117 @@ def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path,
                     seconds, nanos = divmod(when_ns, 1_000_000_000)
                     fluent_file_out.write(f"{tag}: [{seconds}.{nanos:09d}, {body}]\n")
                     fluent_plain_out.write(body + "\n")
+                    # Fluent Bit 2.1+ events: [[EventTime, {metadata}], {record}].
+                    stamp = msgspec.msgpack.Ext(
+                        0, seconds.to_bytes(4, "big") + nanos.to_bytes(4, "big")
+                    )
+                    event = [[stamp, {}], {**record, "kubernetes": kubernetes}]
+                    fluent_msgpack_out.write(msgspec.msgpack.encode(event))
     return paths
+
+
+# --------------------------------------------------------------------------------------------
+# OTLP metrics derived from the logs stream (auditlens sample --metrics)
+# --------------------------------------------------------------------------------------------
+
+AUDIT_EVENTS_METRIC = "cc.audit.events"
+_HOUR_NS = 60 * _MINUTE_NS
+
+
+def _attribute_values(items: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        value = item.get("value") or {}
+        out[item.get("key")] = value.get("stringValue")
+    return out
+
+
+def write_metrics(raw: RawEvidence, out_dir: Path) -> tuple[Path, ...]:
+    """Write what the services' meters would have counted: OTLP metrics of the audit events.
+
+    For each day of the logs stream, ``metrics/metrics-YYYY-MM-DD.jsonl`` in the Collector file
+    exporter's JSON Lines: per service and hour one ``ExportMetricsServiceRequest`` with the sum
+    ``cc.audit.events`` (delta, monotonic), one data point per minute, action and tenant,
+    counting the log records that carry ``audit.action``; the first such record of a point that
+    has trace context is its exemplar (its ``traceId`` and ``spanId``), so a data point links to
+    a trace of the sample. Same evidence in, byte-identical files out.
+
+    Returns:
+        The files written, one per day.
+    """
+    folder = out_dir / "metrics"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for logs_file in raw.streams[0].files:
+        day = logs_file.stem.removeprefix("logs-")
+        # (service, hour) -> (minute, action, tenant) -> [count, exemplar or None]
+        points: dict[tuple[str, int], dict[tuple[int, str, str], list[Any]]] = {}
+        with logs_file.open(encoding="utf-8") as lines:
+            for line in lines:
+                for resource in json.loads(line)["resourceLogs"]:
+                    service = _attribute_values(resource["resource"]["attributes"])["service.name"]
+                    for scope in resource["scopeLogs"]:
+                        for record in scope["logRecords"]:
+                            attributes = _attribute_values(record.get("attributes"))
+                            action = attributes.get("audit.action")
+                            if not action:
+                                continue
+                            t_ns = int(record["timeUnixNano"])
+                            minute = t_ns - t_ns % _MINUTE_NS
+                            hour = minute - minute % _HOUR_NS
+                            key = (minute, action, attributes.get("tenant.id") or "")
+                            point = points.setdefault((service, hour), {}).setdefault(
+                                key, [0, None]
+                            )
+                            point[0] += 1
+                            if point[1] is None and record.get("traceId"):
+                                point[1] = {
+                                    "timeUnixNano": str(t_ns),
+                                    "asInt": "1",
+                                    "spanId": record["spanId"].lower(),
+                                    "traceId": record["traceId"].lower(),
+                                }
+        path = folder / f"metrics-{day}.jsonl"
+        with path.open("w", encoding="utf-8", newline="\n") as out:
+            for (service, _hour), counted in sorted(points.items()):
+                data_points = []
+                for (minute, action, tenant), (count, exemplar) in sorted(counted.items()):
+                    point_doc: dict[str, Any] = {
+                        "attributes": [
+                            {"key": "audit.action", "value": {"stringValue": action}},
+                            {"key": "tenant.id", "value": {"stringValue": tenant}},
+                        ],
+                        "startTimeUnixNano": str(minute),
+                        "timeUnixNano": str(minute + _MINUTE_NS),
+                        "asInt": str(count),
+                    }
+                    if exemplar is not None:
+                        point_doc["exemplars"] = [exemplar]
+                    data_points.append(point_doc)
+                request = {
+                    "resourceMetrics": [
+                        {
+                            "resource": _otlp_resource_json(service),
+                            "scopeMetrics": [
+                                {
+                                    "scope": {"name": f"cc.{service}", "version": "9.3.0"},
+                                    "metrics": [
+                                        {
+                                            "name": AUDIT_EVENTS_METRIC,
+                                            "description": "Audit events recorded",
+                                            "unit": "{event}",
+                                            "sum": {
+                                                "aggregationTemporality": 1,
+                                                "isMonotonic": True,
+                                                "dataPoints": data_points,
+                                            },
+                                        }
+                                    ],
+                                }
+                            ],
+                        }
+                    ]
+                }
+                out.write(json.dumps(request, separators=(",", ":")) + "\n")
+        written.append(path)
+    return tuple(written)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,19 @@ def _events_ddl(compression: dict[str, str]) -> str:
         for f in FIELDS
     )
     return f"CREATE TABLE IF NOT EXISTS events (ord BIGINT, {columns}, input_id BIGINT)"
+
+
+# One lock per case file in this process: the workbench journals from its GUI thread, its
+# readers' threads and an import's worker, each through its own connection, and an append reads
+# the recorded head before it writes (journal.py refuses a journal that moved meanwhile).
+_JOURNAL_LOCKS: dict[str, threading.RLock] = {}
+_JOURNAL_LOCKS_GUARD = threading.Lock()
+
+
+def _journal_lock(folder: Path) -> threading.RLock:
+    key = str(folder.resolve())
+    with _JOURNAL_LOCKS_GUARD:
+        return _JOURNAL_LOCKS.setdefault(key, threading.RLock())
 
 
 # Actions whose entry names an input (``details.input_id``) committed to the database.
@@ -208,6 +222,9 @@ class Case:
     def __init__(self, folder: Path, connection: duckdb.DuckDBPyConnection) -> None:
         self.folder = folder
         self.db = connection
+        # Where the examiner acts from (``cli``, ``workbench``): every entry journaled through
+        # this case says so (docs/case.md, "What is journaled"); set by core.store.session.
+        self.origin: str | None = None
 
     @classmethod
     def open(cls, folder: Path, *, create: bool = False, read_only: bool = False) -> Case:
@@ -295,13 +312,16 @@ class Case:
         """
         from auditlens.core.store.journal import GENESIS_PREV, Journal
 
-        entry = Journal(self.folder).append(
-            action,
-            details,
-            expected_head=self.journal_head() or (0, GENESIS_PREV),
-            announce=self._announce,
-        )
-        self._record_head(entry, input_id)
+        if self.origin is not None and "origin" not in details:
+            details = {**details, "origin": self.origin}
+        with _journal_lock(self.folder):
+            entry = Journal(self.folder).append(
+                action,
+                details,
+                expected_head=self.journal_head() or (0, GENESIS_PREV),
+                announce=self._announce,
+            )
+            self._record_head(entry, input_id)
         return entry
 
     def journal_input(self, action: str, input_id: int, details: dict[str, Any]) -> None:

@@ -50,7 +50,7 @@ from auditlens.core.store.decode import (
 from auditlens.core.store.normalize import Normalizer, load_profiles
 from auditlens.core.store.queries import before_adding_events
 from auditlens.core.store.streams import store_case_verdict, update_stream
-from auditlens.core.verify.findings import Finding, Verdict
+from auditlens.core.verify.findings import MAX_FINDINGS_PER_CODE, Finding, Verdict
 from auditlens.core.verify.report import BundleReport, RecordMatches, StreamReport
 from auditlens.core.verify.trust import TrustStore
 from auditlens.core.verify.verifier import BundleVerifier
@@ -843,6 +843,7 @@ class Importer:
         # more for about 15 % less than batches of 8,000 (a task of OTLP records), measured.
         waiting: list[pa.Table] = []
         rows = 0
+        unreadable = 0
         for decoded in self._run_tasks(tasks, parallel=parallel):
             try:
                 table = read_table(decoded)
@@ -859,6 +860,9 @@ class Importer:
                 rows = 0
             count += decoded.count
             for bad in decoded.unreadable:
+                unreadable += 1
+                if unreadable > MAX_FINDINGS_PER_CODE:
+                    continue  # counted below: one finding per line would be unbounded
                 result.findings.append(
                     Finding(
                         "RECORD_UNREADABLE",
@@ -873,6 +877,16 @@ class Importer:
             yield Progress("indexing", count, manifest.count, "records")
         if waiting:
             _insert(self.case, pa.concat_tables(waiting), input_id)
+        if unreadable > MAX_FINDINGS_PER_CODE:
+            result.findings.append(
+                Finding(
+                    "RECORD_UNREADABLE",
+                    f"... and {unreadable - MAX_FINDINGS_PER_CODE:,} more records that do not "
+                    f"decode (the first {MAX_FINDINGS_PER_CODE} are listed)",
+                    path=bundle.path,
+                    stream_id=manifest.stream_id,
+                )
+            )
         return count
 
     def _task(
@@ -967,11 +981,21 @@ class Importer:
         for path, lines in matches.files:
             line = 1
             for chunk in _line_chunks(container, path):
+                if line > lines:
+                    # The verifier compared this many lines, its bound past appended ones
+                    # (steps/records.localize_bound): the rest is one finding, not events.
+                    break
                 long = chunk if isinstance(chunk, _LongLine) else None
                 if isinstance(chunk, _LongLine):
                     count = 1
                 else:
                     count = chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+                    if line + count - 1 > lines:
+                        keep = lines - line + 1
+                        end = -1
+                        for _ in range(keep):
+                            end = chunk.index(b"\n", end + 1)
+                        chunk, count = chunk[: end + 1], keep
                 seqs = tuple(matches.seq(pos + k) for k in range(count))
                 flags = bytes(matches.is_intact(pos + k) for k in range(count))
                 yield self._task(

@@ -28,6 +28,7 @@ from auditlens.core.formats.audit_json import audit_event
 from auditlens.core.formats.jsontext import duplicate_key, keys_unique
 from auditlens.core.formats.opensearch import hit_event
 from auditlens.core.formats.otlp_json import otlp_time
+from auditlens.core.formats.otlp_metrics import metric_event
 from auditlens.core.formats.podlogs import pod_log_event
 from auditlens.core.formats.records import AUDIT, FORM_TITLES, HIT, OTLP, POD_LOG, record_form
 from auditlens.core.formats.values import text as _text
@@ -711,6 +712,10 @@ class Normalizer:
         self._mappers[kind](row, attrs or {}, resource or {}, scope or {}, record or {}, document)
 
     def _otlp(self, document: dict[str, Any], row: dict[str, Any]) -> None:
+        if "resourceMetrics" in document:
+            attrs, resource, scope = metric_event(document, row, _attributes, _otlp_time, _hex)
+            self._mappers["log"](row, attrs, resource, scope, {}, document)
+            return
         is_log = "resourceLogs" in document
         try:
             if is_log:

@@ -931,3 +931,384 @@ def integrity_findings(case: Case) -> list[dict[str, Any]]:
             "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, path, seq"
         )
     )
+
+
+# --- The workbench's reads (issue 11 point 1: the GUI holds no SQL) ------------------------------
+
+HISTOGRAM_BUCKETS = 240  # bars across the events histogram: the bucket follows the time span
+COMPLETION_COLUMNS = ("actor_id", "action", "service", "kind", "integrity", "tenant", "outcome")
+COMPLETION_VALUES = 200  # distinct values per column offered by the filter bar's completer
+SORT_FETCH_BATCH = 1_000_000  # sorted positions converted per Arrow batch
+
+
+def overview_histogram(
+    case: Case, query: EventQuery, buckets: int = HISTOGRAM_BUCKETS
+) -> tuple[list[tuple[int | None, int]], int]:
+    """The histogram of ``query``'s events and its bucket in ns, for the events view.
+
+    About ``buckets`` bars across the matching events' own time span, a second at least; past a
+    minute the bucket is whole minutes, which the case keeps counts for (``minute_counts``).
+    """
+    refresh_order(case)
+    where, params = query.where()
+    lo, hi = case.db.execute(
+        f"SELECT min(time_ns), max(time_ns) FROM events WHERE {where}",  # noqa: S608
+        params,
+    ).fetchall()[0]
+    bucket = max(((hi or 0) - (lo or 0)) // buckets, 1_000_000_000)
+    if bucket > MINUTE_NS:
+        bucket = -(-bucket // MINUTE_NS) * MINUTE_NS
+    return histogram(case, bucket, query), bucket
+
+
+def completion_values(
+    case: Case, columns: tuple[str, ...] = COMPLETION_COLUMNS
+) -> list[tuple[str, str]]:
+    """``(column, value)`` pairs seen in the case, for a filter completer (a few per column)."""
+    words: list[tuple[str, str]] = []
+    for column in columns:
+        if column not in FIELD_NAMES:
+            raise UsageError(f"not an event field: {column}")
+        rows = case.db.execute(
+            f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL LIMIT ?",  # noqa: S608
+            [COMPLETION_VALUES],
+        ).fetchall()
+        words += [(column, str(v)) for (v,) in rows]
+    return words
+
+
+def sorted_positions(case: Case, query: EventQuery, column: str, descending: bool) -> Any:
+    """The ``ord`` of every event matching ``query`` sorted by ``column`` (ties in time order).
+
+    A pyarrow ``ChunkedArray``; values are compared as DuckDB orders them, events without a value
+    come last either way. Sorting is SQL's (STYLE point 5): 0.4-1.3 s at 10^7 events, run off an
+    interactive thread on a cursor that ``interrupt()`` stops.
+    """
+    import pyarrow
+
+    if column not in FIELD_NAMES:
+        raise UsageError(f"not an event field: {column}")
+    refresh_order(case)
+    where, params = query.where()
+    direction = "DESC" if descending else "ASC"
+    relation = case.db.sql(
+        f"SELECT ord FROM events WHERE {where} "  # noqa: S608
+        f'ORDER BY "{column}" {direction} NULLS LAST, ord',
+        params=params,
+    )
+    # A relation's Arrow reader streams without an extra copy (DuckDB 2: to_arrow_reader; 1.x:
+    # fetch_arrow_reader).
+    reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+    batches = reader(SORT_FETCH_BATCH)
+    # In batches: converting 10^7 positions at once holds the GIL long enough to stall a GUI
+    # thread (measured: 60-130 ms); a batch at a time lets it run in between.
+    return pyarrow.chunked_array([batch.column(0) for batch in batches], type=pyarrow.int64())
+
+
+def rows_at(case: Case, positions: list[int]) -> list[dict[str, Any]]:
+    """The events at ``positions`` (``ord``), in that order."""
+    if not positions:
+        return []
+    # The range lets DuckDB skip the row groups outside it (zone maps on ord): a page sorted by
+    # a column mostly lies in a narrow stretch of the timeline (one actor's events, say).
+    found = {
+        row["ord"]: row
+        for row in row_dicts(
+            case.db.execute(
+                f"SELECT {_SELECT} FROM events WHERE ord BETWEEN ? AND ? "  # noqa: S608
+                "AND ord = ANY(?::BIGINT[])",
+                [min(positions), max(positions), positions],
+            )
+        )
+    }
+    return [found[o] for o in positions if o in found]
+
+
+class PositionsView:
+    """Events at given ``ord`` positions, in the positions' order (a sorted result)."""
+
+    def __init__(self, case: Case, positions: Any) -> None:
+        self.case = case
+        self.positions = positions
+        self.count = len(positions)
+
+    def rows(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        """Rows ``offset`` .. ``offset + limit`` of the sorted result."""
+        start = max(offset, 0)
+        return rows_at(self.case, self.positions[start : start + max(limit, 0)].to_pylist())
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """What a status line says of a case: cheap counts only."""
+
+    events: int
+    inputs: int
+    findings: int
+
+
+def case_counts(case: Case) -> CaseCounts:
+    """Events, inputs and findings (no grouping: :func:`stats` costs 0.1 s at 10^7 events)."""
+    return CaseCounts(
+        int(case.scalar("SELECT count(*) FROM events")),
+        int(case.scalar("SELECT count(*) FROM inputs")),
+        int(case.scalar("SELECT count(*) FROM findings")),
+    )
+
+
+# Findings about single records, and what the integrity map calls them (issue 12: the map draws
+# the records, not the whole bundle).
+RECORD_FINDINGS = {
+    "RECORD_MODIFIED": "modified",
+    "RECORD_INSERTED": "inserted",
+    "RECORD_DELETED": "deleted",
+    "RECORDS_REORDERED": "reordered",
+    "DUPLICATE_RECORD": "duplicate",
+}
+
+
+@dataclass(frozen=True)
+class RecordMark:
+    """A record a finding is about, placed on the time axis of its stream.
+
+    A deleted record has no event: it is placed at the time of the last event of its stream
+    sealed before it (or the first after, when none is), where it was.
+    """
+
+    stream_id: str
+    time_ns: int
+    kind: str  # modified, inserted, deleted, reordered, duplicate
+    seq: int | None
+    code: str
+
+
+@dataclass(frozen=True)
+class StreamGap:
+    """Sequence numbers of a stream that no bundle in the case holds, between two bundles."""
+
+    stream_id: str
+    last_seq_before: int
+    first_seq_after: int
+    start_ns: int  # the last time of the bundle before
+    end_ns: int  # the first time of the bundle after
+
+
+@dataclass(frozen=True)
+class IntegrityOverview:
+    """Bundles, findings and unsealed streams of a case, as the integrity view shows them.
+
+    Attributes:
+        bundles: one dict per bundle (verdict, stream, sequence range, signer, times, path).
+        findings: one dict per finding, errors first.
+        raw_streams: ``(stream_id, first ns, last ns)`` of each stream of unsealed events.
+        marks: the records findings are about, on the time axis.
+        gaps: the gaps between bundles of each stream.
+        record_states: for each bundle with events, the integrity most of its events have (a
+            tampered bundle's intact records stay ``verified``: only the marked ones are not).
+        streams: each stream's own verdict, between its bundles (docs/verification.md §3.1).
+        case_verdict: the case's verdict, the worst of its inputs' and streams'.
+    """
+
+    bundles: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    raw_streams: list[tuple[str, int, int]]
+    marks: list[RecordMark] = field(default_factory=list)
+    gaps: list[StreamGap] = field(default_factory=list)
+    record_states: dict[str, str] = field(default_factory=dict)
+    streams: list[dict[str, Any]] = field(default_factory=list)
+    case_verdict: str | None = None
+
+
+def integrity_overview(case: Case) -> IntegrityOverview:
+    """The bundles with their verdicts, every finding, and where unsealed evidence lies."""
+    db = case.db
+    bundles = row_dicts(
+        db.execute(
+            "SELECT bundle_id, verdict, stream_id, first_seq, last_seq, record_count, "
+            "signer_key_id, sealed_at, path, time_first_ns, time_last_ns FROM bundles "
+            "ORDER BY stream_id, first_seq"
+        )
+    )
+    # Each bundle's own findings, and the open ones between bundles (docs/verification.md §3.1):
+    # a gap a later bundle filled is closed, and no longer listed.
+    findings = row_dicts(
+        db.execute(
+            "SELECT bundle_id, severity, code, path, line, seq, stream_id, message, expected, "
+            "actual FROM (SELECT bundle_id, severity, code, path, line, seq, stream_id, message, "
+            "expected, actual FROM findings UNION ALL "
+            "SELECT bundle_id, severity, code, path, NULL, seq, stream_id, message, expected, "
+            "actual FROM stream_findings WHERE closed_input_id IS NULL) ORDER BY "
+            "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, path, seq"
+        )
+    )
+    raw = [
+        (str(stream), int(lo), int(hi))
+        for stream, lo, hi in db.execute(
+            "SELECT stream_id, min(time_ns), max(time_ns) FROM events WHERE bundle_id IS NULL "
+            "AND time_ns IS NOT NULL GROUP BY stream_id ORDER BY stream_id"
+        ).fetchall()
+    ]
+    return IntegrityOverview(
+        bundles,
+        findings,
+        raw,
+        # Placing records reads events: only when some finding names a record.
+        record_marks(case) if any(f["code"] in RECORD_FINDINGS for f in findings) else [],
+        stream_gaps(bundles, findings),
+        _record_states(case, [b["bundle_id"] for b in bundles if b["verdict"] == "tampered"]),
+        stream_verdicts(case),
+        case_verdict(case),
+    )
+
+
+def record_marks(case: Case) -> list[RecordMark]:
+    """Where the records that findings name lie in time (see :class:`RecordMark`).
+
+    A finding names its record by file and line (the event read there) or, for a deleted one,
+    by stream and sequence number.
+    """
+    codes = list(RECORD_FINDINGS)
+    rows = case.db.execute(
+        "SELECT f.code, f.stream_id, f.seq, coalesce("
+        "  (SELECT min(e.time_ns) FROM events AS e WHERE f.code <> 'RECORD_DELETED' "
+        "   AND e.file = f.path AND e.line = f.line), "
+        "  (SELECT max(e.time_ns) FROM events AS e WHERE e.stream_id = f.stream_id "
+        "   AND e.seq < f.seq AND e.bundle_id IS NOT NULL), "
+        "  (SELECT min(e.time_ns) FROM events AS e WHERE e.stream_id = f.stream_id "
+        "   AND e.seq > f.seq AND e.bundle_id IS NOT NULL)) AS time_ns "
+        "FROM findings AS f WHERE list_contains(?, f.code) ORDER BY time_ns, f.seq",
+        [codes],
+    ).fetchall()
+    return [
+        RecordMark(str(stream or ""), int(when), RECORD_FINDINGS[code], seq, code)
+        for code, stream, seq, when in rows
+        if when is not None
+    ]
+
+
+def stream_gaps(bundles: list[dict[str, Any]], findings: list[dict[str, Any]]) -> list[StreamGap]:
+    """The gaps ``BUNDLE_GAP`` findings name, each between the bundles around it."""
+    gaps: list[StreamGap] = []
+    seen: set[tuple[str, int, int]] = set()
+    for finding in findings:
+        if finding["code"] != "BUNDLE_GAP" or finding["seq"] is None:
+            continue
+        around = [b for b in bundles if b["stream_id"] == finding["stream_id"]]
+        before = [b for b in around if (b["last_seq"] or 0) < finding["seq"]]
+        after = [b for b in around if (b["first_seq"] or 0) >= finding["seq"]]
+        if not before or not after:
+            continue
+        last = max(before, key=lambda b: b["last_seq"] or 0)
+        first = min(after, key=lambda b: b["first_seq"] or 0)
+        key = (str(finding["stream_id"]), int(last["last_seq"]), int(first["first_seq"]))
+        if key in seen or key[2] <= key[1] + 1:
+            continue  # said twice, or filled by a bundle imported later
+        seen.add(key)
+        gaps.append(
+            StreamGap(
+                key[0], key[1], key[2], last["time_last_ns"] or 0, first["time_first_ns"] or 0
+            )
+        )
+    return gaps
+
+
+def _record_states(case: Case, bundle_ids: list[str]) -> dict[str, str]:
+    if not bundle_ids:
+        return {}
+    rows = case.db.execute(
+        "SELECT bundle_id, arg_max(integrity, n) FROM (SELECT bundle_id, integrity, "
+        "count(*) AS n FROM events WHERE list_contains(?, bundle_id) GROUP BY ALL) "
+        "GROUP BY bundle_id",
+        [bundle_ids],
+    ).fetchall()
+    return {str(b): str(state) for b, state in rows}
+
+
+def gaps(case: Case) -> list[StreamGap]:
+    """The gaps between the bundles of each stream (for marking them on a time axis)."""
+    bundles = row_dicts(
+        case.db.execute(
+            "SELECT stream_id, first_seq, last_seq, time_first_ns, time_last_ns FROM bundles"
+        )
+    )
+    findings = row_dicts(
+        case.db.execute(
+            "SELECT code, seq, stream_id FROM stream_findings "
+            "WHERE code = 'BUNDLE_GAP' AND closed_input_id IS NULL"
+        )
+    )
+    return stream_gaps(bundles, findings)
+
+
+def trust_paths(case: Case) -> list[str]:
+    """The trust store files the examiner chose for this case (the workbench imports with them)."""
+    value = case.scalar("SELECT value FROM meta WHERE key = 'trust_paths'")
+    if not value:
+        return []
+    try:
+        paths = json.loads(value)
+    except ValueError:
+        return []
+    return [str(p) for p in paths] if isinstance(paths, list) else []
+
+
+def set_trust_paths(case: Case, paths: list[str]) -> None:
+    """Remember ``paths`` as the case's trust store."""
+    case.db.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('trust_paths', ?)", [json.dumps(list(paths))]
+    )
+
+
+@dataclass(frozen=True)
+class SavedView:
+    """A named view of the events kept in the case: filter, time range, zone, columns."""
+
+    name: str
+    filter: str
+    time_from_ns: int | None
+    time_to_ns: int | None
+    tz: str | None
+    columns: tuple[str, ...]
+
+    def query(self) -> EventQuery:
+        """The view's filter and range."""
+        return EventQuery(self.filter, self.time_from_ns, self.time_to_ns, tz=zone(self.tz))
+
+
+def saved_views(case: Case) -> list[SavedView]:
+    """The case's saved views, by name."""
+    value = case.scalar("SELECT value FROM meta WHERE key = 'saved_views'")
+    try:
+        items = json.loads(value) if value else []
+    except ValueError:
+        return []
+    views = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            views.append(
+                SavedView(
+                    item["name"],
+                    str(item.get("filter") or ""),
+                    item.get("from_ns"),
+                    item.get("to_ns"),
+                    item.get("tz"),
+                    tuple(str(c) for c in item.get("columns") or ()),
+                )
+            )
+    return sorted(views, key=lambda v: v.name.lower())
+
+
+def store_saved_views(case: Case, views: list[SavedView]) -> None:
+    """Keep ``views`` as the case's saved views."""
+    items = [
+        {
+            "name": v.name,
+            "filter": v.filter,
+            "from_ns": v.time_from_ns,
+            "to_ns": v.time_to_ns,
+            "tz": v.tz,
+            "columns": list(v.columns),
+        }
+        for v in views
+    ]
+    case.db.execute("INSERT OR REPLACE INTO meta VALUES ('saved_views', ?)", [json.dumps(items)])

@@ -136,7 +136,7 @@ class BundleVerifier:
         check.sink.stream_id = manifest.stream_id
         signer = check_signature(check, container, files, manifest, manifest_bytes)  # 3
         if signer is not None:
-            check_trust(check, manifest, signer)  # 4
+            check_trust(check, signer.manifest, signer.key_id)  # 4
         usable = check_inventory(check, container, files, manifest)  # 5
         checkpoints = check_structure(check, container, manifest, usable)  # 6
         check.report.checkpoints = checkpoints

@@ -50,6 +50,13 @@ def check_container(check: BundleCheck, container: Container) -> dict[str, Entry
                 path=check.name,
             )
         else:
-            check.add("MANIFEST_MISSING", "the bundle has no manifest.json", path=check.name)
+            nested = sorted(n for n in files if n.count("/") == 1 and n.endswith(MANIFEST_PATH))
+            hint = (
+                f" (its files are inside the folder {nested[0].split('/')[0]!r}: a bundle's "
+                "files are at the container's root, bundle-format §2)"
+                if nested
+                else ""
+            )
+            check.add("MANIFEST_MISSING", f"the bundle has no manifest.json{hint}", path=check.name)
         return None
     return dict(files)

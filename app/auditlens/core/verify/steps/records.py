@@ -35,6 +35,16 @@ MAX_SEGMENT_BYTES = 256 * 1024 * 1024
 PARALLEL_MIN_RECORDS = 100_000  # below this, spawning workers costs more than it saves.
 TASK_BYTES = 16 * 1024 * 1024  # bytes a worker hashes per task.
 READ_CHUNK = 8 * 1024 * 1024
+# Stored lines compared record by record when the data no longer match (the slow path): at most
+# the sealed count plus as many again (and 1,000). Past that, lines are only counted: work and
+# memory follow what was sealed, not what was appended (tens of MB of blank lines were tens of
+# millions of records to localize: minutes and 8 GB). docs/robustness.md, "Bounded work".
+LOCALIZE_EXTRA_MIN = 1000
+
+
+def localize_bound(manifest: Manifest) -> int:
+    """How many stored lines are compared (and become events at import), at most."""
+    return manifest.count + max(manifest.count, LOCALIZE_EXTRA_MIN)
 
 
 def check_records(
@@ -183,6 +193,9 @@ def slow_path(
 ) -> Generator[Progress, None, RecordMatches]:
     """Read every record, digest every data file and localize each difference."""
     actual = Stored()
+    bound = localize_bound(manifest)
+    beyond: tuple[str, int] | None = None  # where lines stopped being compared
+    beyond_count = 0
     for entry in manifest.data_files():
         if entry.path not in ok_files:
             continue
@@ -197,10 +210,28 @@ def slow_path(
             while chunk := handle.read(READ_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
+                if len(actual) >= bound:
+                    # Past the bound lines are only counted, at memory speed (LOCALIZE_EXTRA_MIN).
+                    lines = chunk.count(b"\n")
+                    if lines:
+                        beyond = beyond or (entry.path, line_no + 1)
+                        pending, pending_size = None, 0
+                    line_no += lines
+                    beyond_count += lines
+                    if not chunk.endswith(b"\n"):
+                        pending = pending or hashlib.sha256(b"\x00")
+                        pending_size += len(chunk) - chunk.rfind(b"\n") - 1
+                    check.token.check()
+                    continue
                 parts = chunk.split(b"\n")
                 tail = parts.pop()
                 for index, line in enumerate(parts):
                     line_no += 1
+                    if len(actual) >= bound:
+                        beyond = beyond or (entry.path, line_no)
+                        beyond_count += 1
+                        pending = None
+                        continue
                     if index == 0 and pending is not None:
                         pending.update(line)
                         leaf = pending.digest()
@@ -219,7 +250,11 @@ def slow_path(
                 yield Progress("localizing", len(actual), manifest.count, "records")
         if pending is not None:
             line_no += 1
-            actual.add(pending.digest(), entry.path, line_no)
+            if len(actual) < bound:
+                actual.add(pending.digest(), entry.path, line_no)
+            else:
+                beyond = beyond or (entry.path, line_no)
+                beyond_count += 1
             check.add(
                 "TRAILING_DATA",
                 f"{pending_size} bytes after the last newline (an unterminated line)",
@@ -236,6 +271,17 @@ def slow_path(
                 expected=f"{entry.size} bytes sha256:{entry.sha256}",
                 actual=f"{size} bytes sha256:{digest.hexdigest()}",
             )
+    if beyond is not None:
+        check.add(
+            "RECORD_INSERTED",
+            f"{beyond_count:,} more lines from here on were never sealed: the data files hold "
+            f"more than {bound:,} lines for {manifest.count:,} sealed records, so lines past "
+            "that bound are counted, not compared",
+            path=f"{check.name}!{beyond[0]}",
+            line=beyond[1],
+            expected=f"at most {manifest.count:,} lines",
+            actual=f"{bound + beyond_count:,} lines",
+        )
     actual_leaves = bytes(actual.leaves)
     expected_leaves: bytes | None = None
     if LEAVES_PATH in ok_files:

@@ -61,6 +61,17 @@ def check_structure(
             expected=f"{span} records (seq {manifest.first_seq}-{manifest.last_seq})",
             actual=f"count {manifest.count}, files {total}, merkle size {manifest.merkle_size}",
         )
+    if manifest.previous is None and manifest.first_seq != 1:
+        # A stream's first bundle starts at seq 1 (bundle-format §1): records before this one
+        # were never sealed, or their bundles were cut off from this one's chain.
+        check.add(
+            "SEQUENCE_GAP",
+            "a stream's first bundle (no chain.previous) must start at seq 1",
+            path=where,
+            seq=manifest.first_seq,
+            expected="1",
+            actual=str(manifest.first_seq),
+        )
     if manifest.previous is not None and manifest.previous.last_seq + 1 != manifest.first_seq:
         check.add(
             "SEQUENCE_GAP",

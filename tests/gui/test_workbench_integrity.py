@@ -1,0 +1,156 @@
+"""Integrity precision in the workbench (issue 12): records on the map, findings open their place.
+
+Two cases from the shipped sample's audit stream: one whose second bundle has a record modified
+(line 101, seq 533) and one deleted (line 201, seq 633), imported with its trust store; and one
+missing its second bundle (a gap of seq 433-886 between the first and the third).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from auditlens.core.store.session import Examination
+from auditlens.core.verify.trust import load_trust
+from auditlens.gui.main_window import MainWindow
+
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "contact-center"
+AUDIT = SAMPLE / "bundles" / "cc-prod.audit"
+DATA = "data/00001.jsonl"
+
+
+def build(folder: Path, bundles: list[Path]) -> Path:
+    with Examination.open(folder, origin="cli", create=True) as session:
+        job = session.import_evidence(bundles, load_trust(SAMPLE / "truststore.json"))
+        for _ in job:
+            pass
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tampered_case(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("tampered")
+    copies = []
+    for bundle in sorted(AUDIT.iterdir()):
+        copies.append(root / bundle.name)
+        shutil.copytree(bundle, copies[-1])
+    data = copies[1] / DATA
+    lines = data.read_bytes().split(b"\n")
+    assert b'"action"' in lines[100]
+    lines[100] = lines[100].replace(b'"action"', b'"acti0n"', 1)  # line 101: modified
+    del lines[200]  # line 201: deleted
+    data.write_bytes(b"\n".join(lines))
+    return build(root / "case", copies)
+
+
+@pytest.fixture(scope="module")
+def gap_case(tmp_path_factory) -> Path:
+    first, _, third = sorted(AUDIT.iterdir())
+    return build(tmp_path_factory.mktemp("gap") / "case", [first, third])
+
+
+def open_window(qtbot, settings, tmp_path, case: Path) -> MainWindow:
+    copy = tmp_path / "case"
+    shutil.copytree(case, copy)
+    window = MainWindow(copy, settings=settings)
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    window.tabs.setCurrentWidget(window.integrity)
+    return window
+
+
+def activate(qtbot, window: MainWindow, code: str) -> None:
+    rows = window.integrity.findings.rows
+    (row,) = [i for i, f in enumerate(rows) if f["code"] == code]
+    table = window.integrity.finding_table
+    table.scrollTo(window.integrity.findings.index(row, 0))
+    rect = table.visualRect(window.integrity.findings.index(row, 1))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.tabs.currentWidget() is window.events
+
+
+def shown(window: MainWindow) -> list[dict]:
+    model = window.events.model
+    return [model.event(r) for r in range(model.rowCount())]
+
+
+def test_the_map_marks_the_records_not_the_whole_bundle(qtbot, settings, tmp_path, tampered_case):
+    window = open_window(qtbot, settings, tmp_path, tampered_case)
+    integrity = window.integrity
+    verdicts = [b["verdict"] for b in integrity.bundles.rows]
+    assert verdicts == ["verified", "tampered", "verified"]  # the table keeps the bundle verdict
+    states = [s.state for s in integrity.map.stretches if s.label.startswith("seq")]
+    assert states == ["verified", "verified", "verified"]  # its intact records stay verified
+    kinds = sorted((m.kind, m.seq) for m in integrity.map.marks)
+    assert kinds == [("deleted", 633), ("modified", 533)]
+    image = integrity.map.grab().toImage()
+    marks = integrity.map.mark_pixels()
+    second = integrity.bundles.rows[1]
+    lo = min(s.start_ns for s in integrity.map.stretches)
+    hi = max(s.end_ns for s in integrity.map.stretches)
+    left, right = integrity.map._plot_x()
+    x0 = left + int((second["time_first_ns"] - lo) / (hi - lo) * (right - left))
+    x1 = left + int((second["time_last_ns"] - lo) / (hi - lo) * (right - left))
+    green = image.pixelColor((x0 + x1) // 2 + 40, 18).name()
+    for mark, x, row in marks:
+        assert x0 <= x <= x1 and row == 0
+        colour = image.pixelColor(x, 18).name()
+        assert colour == ("#6a1b9a" if mark.kind == "deleted" else "#e53935")
+    assert green == "#43a047"  # beside the marks, the bundle is its records' green
+    window.close()
+
+
+def test_each_finding_opens_its_place(qtbot, settings, tmp_path, tampered_case):
+    window = open_window(qtbot, settings, tmp_path, tampered_case)
+    path = next(f["path"] for f in window.integrity.findings.rows if f["code"] == "RECORD_MODIFIED")
+    activate(qtbot, window, "RECORD_MODIFIED")
+    (record,) = shown(window)
+    assert (record["seq"], record["line"], record["integrity"]) == (533, 101, "tampered")
+    window.tabs.setCurrentWidget(window.integrity)
+    activate(qtbot, window, "FILE_DIGEST_MISMATCH")
+    rows = shown(window)
+    assert len(rows) == 453 and {r["file"] for r in rows} == {path}  # the file's records
+    window.tabs.setCurrentWidget(window.integrity)
+    activate(qtbot, window, "RECORD_DELETED")
+    seqs = [r["seq"] for r in shown(window)]
+    assert seqs == [s for s in range(623, 644) if s != 633]  # around the deleted record
+    window.close()
+
+
+def test_a_gap_opens_with_the_events_around_it_and_is_marked_on_the_histogram(
+    qtbot, settings, tmp_path, gap_case
+):
+    window = open_window(qtbot, settings, tmp_path, gap_case)
+    gaps = [s for s in window.integrity.map.stretches if s.state == "missing"]
+    assert len(gaps) == 1
+    # Each bundle speaks of itself; the gap belongs to the stream, whose verdict says so.
+    assert {b["verdict"] for b in window.integrity.bundles.rows} == {"verified"}
+    summary = window.integrity.summary.text()
+    assert "stream cc-prod.audit:" in summary and "1 open gap(s)" in summary
+    assert [s.state for s in window.integrity.map.stretches if s.label.startswith("seq")] == [
+        "verified",
+        "verified",
+    ]
+    activate(qtbot, window, "BUNDLE_GAP")
+    seqs = [r["seq"] for r in shown(window)]
+    assert seqs == list(range(422, 433)) + list(range(887, 897))
+    with qtbot.waitSignal(window.events.loaded, timeout=30_000):
+        window.events.show_filter("", via="filter")
+    histogram = window.events.histogram
+    assert histogram.gaps == [(gaps[0].start_ns, gaps[0].end_ns)]
+    ((g0, g1),) = histogram.gap_pixels()
+    assert 0 < g0 < g1 < histogram.width()
+    # Inside the gap the histogram has no events.
+    lo, _ = histogram._span()
+    assert all(
+        not (gaps[0].start_ns < start < gaps[0].end_ns - histogram.bucket_ns)
+        for start, count in histogram.buckets
+        if count
+    )
+    assert lo <= gaps[0].start_ns
+    window.close()
