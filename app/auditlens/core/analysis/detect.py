@@ -201,8 +201,9 @@ class _Run:
                 )
             for burst, peak in _bursts(members, span, threshold):
                 explanation = (
-                    f"{peak} {what} in {minutes} by {_group_text(corr.group_by, key)} "
-                    f"({len(burst)} in this burst){baseline_text}"
+                    f"{peak} {what} in {minutes} by {_group_text(corr.group_by, key)}"
+                    + (f" ({len(burst)} in this burst)" if len(burst) != peak else "")
+                    + baseline_text
                 )
                 score = round(peak / max(p99, 1), 1) if factor else float(peak)
                 found.append(_finding(rule, burst, explanation, score=score))
