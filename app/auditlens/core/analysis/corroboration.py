@@ -46,6 +46,7 @@ def build_witnesses(case: Case) -> int:
         The number of actions (distinct keys) found.
     """
     db = case.db
+    _EXPECTED.pop(id(db), None)  # the witnesses change: the expectations with them
     # Islands: within one (actor, action, resource), a new action starts where the time since the
     # previous witness exceeds the window.
     db.execute(
@@ -86,8 +87,24 @@ class Expectation:
     covered: tuple[str, ...]
 
 
+_EXPECTED: dict[int, list[Expectation]] = {}
+
+
 def expectations(case: Case) -> list[Expectation]:
     """Which stream is expected to witness which other stream's actions, learned from the case.
+
+    Computed once per :func:`build_witnesses` of a connection (4.5 s of CPU at 10^7 events).
+    """
+    cached = _EXPECTED.get(id(case.db))
+    if cached is not None:
+        return cached
+    found = _expectations(case)
+    _EXPECTED[id(case.db)] = found
+    return found
+
+
+def _expectations(case: Case) -> list[Expectation]:
+    """:func:`expectations`, computed.
 
     Per action type, the share of ``seen``'s actions that ``expected`` also holds is taken in
     each hour, and the median over the hours is the expectation: an incident that silences a
