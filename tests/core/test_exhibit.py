@@ -291,3 +291,63 @@ def test_root_from_inclusion_matches_the_tree(size: int) -> None:
         if size > 1:
             assert root_from_inclusion(leaves[i], (i + 1) % size, size, path) != root
     assert root_from_inclusion(leaves[0], size, size, []) is None
+
+
+# --- the published vector (docs/exhibit-format.md §8) -----------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+VECTOR = REPO / "docs" / "vectors" / "exhibit-tiny"
+
+
+def independent_root(leaf: bytes, m: int, n: int, path: list[bytes]) -> bytes | None:
+    """RFC 9162 §2.1.3.2 as docs/exhibit-format.md §5 spells it, with hashlib only."""
+    if m >= n:
+        return None
+    fn, sn, r = m, n - 1, leaf
+    for p in path:
+        if sn == 0:
+            return None
+        if fn % 2 == 1 or fn == sn:
+            r = hashlib.sha256(b"\x01" + p + r).digest()
+            while fn % 2 == 0 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = hashlib.sha256(b"\x01" + r + p).digest()
+        fn, sn = fn >> 1, sn >> 1
+    return r if sn == 0 else None
+
+
+def test_the_published_vector_is_what_the_tool_writes(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(REPO / "tools"))
+    try:
+        import make_exhibit_vectors
+    finally:
+        sys.path.remove(str(REPO / "tools"))
+    make_exhibit_vectors.build(tmp_path / "v")
+    assert digests(tmp_path / "v") == digests(VECTOR)
+    doc = (REPO / "docs" / "exhibit-format.md").read_text(encoding="utf-8")
+    assert make_exhibit_vectors.section(VECTOR) in doc
+
+
+def test_the_published_vector_proves_with_independent_code() -> None:
+    folder = VECTOR / "exhibit"
+    listed = index(folder)
+    assert [r["seq"] for r in listed["records"]] == ["2", "5"]
+    for entry in listed["records"]:
+        manifest = json.loads(
+            (folder / "bundles" / entry["bundle_id"] / "manifest.json").read_bytes()
+        )
+        data = (folder / entry["record"]).read_bytes()
+        proof = json.loads((folder / entry["proof"]).read_bytes())
+        m = int(entry["seq"]) - int(manifest["records"]["first_seq"])
+        n = int(manifest["merkle"]["size"])
+        leaf = hashlib.sha256(b"\x00" + data).digest()
+        path = [bytes.fromhex(h) for h in proof["audit_path"]]
+        assert independent_root(leaf, m, n, path) == bytes.fromhex(manifest["merkle"]["root"])
+        # The record is byte for byte the bundle's line.
+        lines = (REPO / "docs" / "vectors" / "tiny-bundle" / entry["data_file"]).read_bytes()
+        assert lines.split(b"\n")[int(entry["line"]) - 1] == data
+    report = verify_exhibit(folder, load_trust(VECTOR / "truststore.json"))
+    assert report.verdict == Verdict.VERIFIED and report.proven == 2
