@@ -351,3 +351,15 @@ def test_the_published_vector_proves_with_independent_code() -> None:
         assert lines.split(b"\n")[int(entry["line"]) - 1] == data
     report = verify_exhibit(folder, load_trust(VECTOR / "truststore.json"))
     assert report.verdict == Verdict.VERIFIED and report.proven == 2
+
+
+def test_an_exhibit_of_raw_events_only_proves_nothing(case: Case, tmp_path: Path) -> None:
+    raw = queries.events_page(case, queries.EventQuery("integrity:unsealed"), limit=2)
+    digest = hashlib.sha256(RAW.read_bytes()).hexdigest()
+    result = drive(
+        make_exhibit(case, tmp_path / "ex", refs=[f"raw:{digest}#{r['line']}" for r in raw])
+    )
+    assert (result.sealed, result.unsealed, result.bundles) == (0, 2, 0)
+    assert not (tmp_path / "ex" / "records").exists()
+    report = verify_exhibit(tmp_path / "ex", trust())
+    assert report.verdict == Verdict.UNSEALED and report.proven == 0

@@ -702,7 +702,9 @@ def verify_exhibit(path: Path, trust: TrustStore) -> ExhibitReport:
 
 def _finish(report: ExhibitReport, sink: FindingSink) -> ExhibitReport:
     report.findings = list(sink.findings)
-    report.verdict = verdict_of(report.findings)
+    # Listed unsealed events never fail an exhibit (they say they are unproven), but one with
+    # no sealed record proves nothing: unsealed, as raw evidence is (docs/exhibit-format.md §6).
+    report.verdict = verdict_of(report.findings, sealed=report.sealed > 0)
     return report
 
 
