@@ -14,7 +14,8 @@
 #      namespace (nothing could leave) under strace, and any AF_INET, AF_INET6 or AF_PACKET
 #      socket, connect, bind or send in the trace fails the test. A deliberate connection is
 #      made first to show that the detector sees one;
-#   4. times the first window (`auditlens gui CASE --time-start`, warm cache, median of 5).
+#   4. times the first window (`auditlens gui CASE --time-start`, warm cache, median of 5; as
+#      root at real-time priority, so that other work on the machine does not count).
 #
 # The PNGs, the traces and a short report stay in build/smoke/ to be looked at.
 # Usage: packaging/smoke.sh dist/auditlens-VERSION-linux-x86_64.tar.gz
@@ -206,11 +207,16 @@ offline workers
 
 cp "$work"/trace.* "$keep/"
 
-step "first window, warm cache (one run to warm it, then 5)"
+# On a shared machine the wall time mostly measures the wait for a core: as root, the timed runs
+# get the CPU first (real-time priority for a second; the kernel still keeps 5% for the rest),
+# which is what an idle machine gives. The CPU time spent is printed either way.
+first=()
+[ "$(id -u)" = 0 ] && command -v chrt > /dev/null && first=(chrt --fifo 10)
+step "first window, warm cache (one run to warm it, then 5)${first:+, at real-time priority}"
 times=()
 cpu=()
 for run in 0 1 2 3 4 5; do
-  said=$("${netns[@]}" env -i PATH=/usr/bin:/bin HOME="$work/home" LANG=C.UTF-8 \
+  said=$("${first[@]}" timeout 120 "${netns[@]}" env -i PATH=/usr/bin:/bin HOME="$work/home" LANG=C.UTF-8 \
     QT_QPA_PLATFORM=offscreen "$exe" gui "$work/case" --time-start 2> /dev/null)
   [ "$run" = 0 ] && continue
   times+=("$(echo "$said" | sed -n 's/^first window: \([0-9]*\) ms.*/\1/p')")
@@ -223,7 +229,7 @@ cpu_median=$(printf '%s\n' "${cpu[@]}" | sort -n | sed -n 3p)
   echo "$name $version, $(date -u +%FT%TZ), $(uname -m), load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "archive: $(basename "$archive"), $(du -b "$archive" | cut -f1) bytes"
   echo "folder: $bytes bytes ($(du -sh "$work/$name" | cut -f1)iB), $(find "$name" -type f | wc -l) files"
-  echo "first window (ms, warm cache): ${times[*]}; median $median (target < 1500)"
-  echo "  CPU time spent by then (ms): ${cpu[*]}; median $cpu_median (the wall time of an idle machine)"
+  echo "first window (ms, warm cache${first:+, real-time priority}): ${times[*]}; median $median (target < 1500)"
+  echo "  CPU time spent by then (ms): ${cpu[*]}; median $cpu_median"
 } | tee "$keep/report.txt"
 step "passed; screenshot, traces and report in build/smoke/"

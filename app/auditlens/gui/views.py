@@ -96,6 +96,18 @@ def short_time(ns: int, tz: ZoneInfo | None) -> str:
     return full[:10] + " " + full[11:19] + full[29:]
 
 
+def _seal_time(text: Any, tz: ZoneInfo | None) -> Any:
+    """A manifest's ``sealed_at`` in the zone shown, with its offset; as written if unreadable."""
+    from auditlens.core.formats.times import parse_time_ns
+
+    if not isinstance(text, str):
+        return text
+    try:
+        return queries.format_time(parse_time_ns(text), tz)
+    except (ValueError, IndexError):
+        return text  # a tampered manifest's own words: shown as they are
+
+
 def _colour_name(state: str) -> str:
     """A verdict's colour as text, readable on the palette in use."""
     colour = status_colour(state)
@@ -787,9 +799,10 @@ class IntegrityView(LazyView):
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.map = IntegrityMapWidget()
-        self.bundles = RowsModel(self.BUNDLE_COLUMNS, self)
+        self.bundles = RowsModel(self.BUNDLE_COLUMNS, self, time_keys=("sealed_at",))
         self.findings = RowsModel(self.FINDING_COLUMNS, self)
         self.overview: queries.IntegrityOverview | None = None
+        self.tz: ZoneInfo | None = None
         self.bundle_table = _table(self.bundles)
         self.finding_table = _table(self.findings)
         self.finding_table.doubleClicked.connect(self._finding_activated)
@@ -804,8 +817,15 @@ class IntegrityView(LazyView):
         layout.addWidget(split, 1)
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:
-        """Label the integrity map's time axis in ``tz`` (nothing to read again)."""
+        """Label the integrity map's time axis and show the seal times in ``tz``."""
         self.map.set_time_zone(tz)
+        if tz != self.tz:
+            self.tz = tz
+            self.bundles.set_time_zone(tz)
+            if self.overview is not None:
+                for row in self.bundles.rows:
+                    row["sealed_at"] = _seal_time(row.get("sealed_raw"), tz)
+                self.bundles.set_rows(self.bundles.rows)
 
     def refresh(self) -> None:
         """Read bundles, inputs and findings again."""
@@ -814,6 +834,8 @@ class IntegrityView(LazyView):
         bundles = overview.bundles
         for row in bundles:
             row["signer"] = (row.pop("signer_key_id") or "")[:16]
+            row["sealed_raw"] = row["sealed_at"]
+            row["sealed_at"] = _seal_time(row["sealed_at"], self.tz)
         self.bundles.set_rows(bundles)
         findings = overview.findings
         for row in findings:
