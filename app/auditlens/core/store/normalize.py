@@ -1,4 +1,4 @@
-"""Decoding stored records and mapping them onto the normalized event (DESIGN §4).
+"""Decoding stored records and mapping them onto the normalized event (docs/architecture.md).
 
 A decoder turns one record line (OTLP/JSON log or span, audit-logger JSON, OpenSearch hit) into
 the fixed columns it knows for certain (times, ids, name, body) and a flat *source view*: every
@@ -575,9 +575,9 @@ def _generate_mapper(kind: str, columns: list[tuple[str, list[_Compiled]]]) -> A
 class Normalizer:
     """Turns record lines into rows of the normalized schema using the loaded profiles.
 
-    Hot path of the import (DESIGN §5): records are decoded with msgspec and profile keys are
-    compiled once into (namespace, key, path) lookups, so mapping a record costs a few dictionary
-    look-ups per column rather than building a namespaced copy of every field.
+    Hot path of the import (docs/architecture.md §8): records are decoded with msgspec and profile
+    keys are compiled once into (namespace, key, path) lookups, so mapping a record costs a few
+    dictionary look-ups per column rather than building a namespaced copy of every field.
     """
 
     def __init__(self, profiles: list[Profile]) -> None:
