@@ -45,6 +45,15 @@ def test_an_exhibit_of_a_filter_verifies_and_a_changed_byte_is_named(
         made.out
     )
 
+    entry = json.loads((case / "journal.jsonl").read_text().splitlines()[-1])
+    assert entry["action"] == "exhibit" and entry["details"]["origin"] == "cli"
+    assert entry["details"]["selection"] == "filter: action:LOGIN_SUCCESS"
+    assert (
+        entry["details"]["index_sha256"]
+        == hashlib.sha256((out / "exhibit.json").read_bytes()).hexdigest()
+    )
+    assert cli("journal", "verify", case).code == 0
+
     ok = cli("verify", out, "--trust", TRUST)
     assert ok.code == 0, ok.out
     assert f"{len(sealed)} of {len(sealed)} sealed record(s) proven" in ok.out

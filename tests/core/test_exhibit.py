@@ -363,3 +363,14 @@ def test_an_exhibit_of_raw_events_only_proves_nothing(case: Case, tmp_path: Path
     assert not (tmp_path / "ex" / "records").exists()
     report = verify_exhibit(tmp_path / "ex", trust())
     assert report.verdict == Verdict.UNSEALED and report.proven == 0
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 6, 7, 8, 9, 31])
+def test_paths_read_off_the_levels_are_rfc_9162_paths(size: int) -> None:
+    from auditlens.core.report.exhibit import _audit_path, _levels
+
+    leaves = [hashing.leaf_hash(f"line {i}".encode()) for i in range(size)]
+    levels = _levels(leaves)
+    assert levels[-1] == [hashing.merkle_root(leaves)]
+    for i in range(size):
+        assert _audit_path(levels, i) == hashing.inclusion_proof(leaves, i)

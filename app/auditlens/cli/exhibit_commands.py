@@ -72,6 +72,7 @@ def cmd_exhibit(args: argparse.Namespace) -> int:
 
     tz = queries.zone(args.tz)
     with Case.open(args.case) as case:
+        case.origin = "cli"  # journaled as the examination API journals a call from the CLI
         if args.events:
             if args.time_from or args.time_to:
                 raise UsageError("--event names the events: leave out --from and --to")
