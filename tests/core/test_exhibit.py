@@ -374,3 +374,23 @@ def test_paths_read_off_the_levels_are_rfc_9162_paths(size: int) -> None:
     assert levels[-1] == [hashing.merkle_root(leaves)]
     for i in range(size):
         assert _audit_path(levels, i) == hashing.inclusion_proof(leaves, i)
+
+
+def test_a_file_the_index_does_not_name_is_reported(case: Case, tmp_path: Path) -> None:
+    listed = one_record_exhibit(case, tmp_path / "ex")
+    first = tmp_path / "ex" / listed["records"][0]["record"]
+    extra = tmp_path / "ex" / "records" / "000004.json"
+    extra.write_bytes(first.read_bytes().replace(b"agent", b"AGENT", 1))
+    report = verify_exhibit(tmp_path / "ex", trust())
+    assert report.verdict == Verdict.TAMPERED
+    [finding] = [f for f in report.findings if f.severity == "error"]
+    assert finding.code == "UNLISTED_FILE" and finding.path == str(extra)
+
+
+def test_counts_that_disagree_with_the_records_are_refused(case: Case, tmp_path: Path) -> None:
+    listed = one_record_exhibit(case, tmp_path / "ex")
+    listed["counts"]["sealed"] = "4"
+    (tmp_path / "ex" / INDEX_NAME).write_text(json.dumps(listed))
+    report = verify_exhibit(tmp_path / "ex", trust())
+    assert report.verdict == Verdict.INVALID
+    assert [f.code for f in report.findings if f.severity == "error"] == ["EXHIBIT_INVALID"]

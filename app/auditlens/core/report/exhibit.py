@@ -732,7 +732,40 @@ def verify_exhibit(path: Path, trust: TrustStore) -> ExhibitReport:
         report.sealed += 1
         if _check_record(path, item, manifests, sink):
             report.proven += 1
+    counts = document.get("counts")
+    listed = {"sealed": report.sealed, "unsealed": report.unsealed}
+    if not isinstance(counts, dict) or any(_int(counts.get(k)) != v for k, v in listed.items()):
+        sink.add(
+            "EXHIBIT_INVALID",
+            "the index's counts disagree with the records it lists",
+            path=where_index,
+            expected=f"sealed {report.sealed}, unsealed {report.unsealed}",
+            actual=str(counts)[:200],
+        )
+    _check_unlisted(path, document, sink)
     return _finish(report, sink)
+
+
+def _check_unlisted(root: Path, document: dict[str, Any], sink: FindingSink) -> None:
+    """Report every file the index does not name: nothing unproven may pass for an exhibit's."""
+    named = {INDEX_NAME, README_NAME}
+    for item in document["bundles"]:
+        if isinstance(item, dict):
+            named.update(str(item.get(k)) for k in ("manifest", "envelope"))
+    for item in document["records"]:
+        if isinstance(item, dict):
+            named.update(str(item.get(k)) for k in ("record", "proof"))
+    for found in sorted(root.rglob("*")):
+        if found.is_dir() and not found.is_symlink():
+            continue
+        name = found.relative_to(root).as_posix()
+        if name not in named or found.is_symlink():
+            sink.add(
+                "UNLISTED_FILE",
+                "the exhibit holds a file its index does not name (or a link): it is not "
+                "part of what the exhibit proves",
+                path=str(found),
+            )
 
 
 def _finish(report: ExhibitReport, sink: FindingSink) -> ExhibitReport:
