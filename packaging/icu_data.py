@@ -56,7 +56,7 @@ def items(package: bytes) -> dict[str, bytes]:
     toc = header_size
     (count,) = struct.unpack_from("<I", package, toc)
     entries = [struct.unpack_from("<II", package, toc + 4 + 8 * i) for i in range(count)]
-    starts = sorted(data for _, data in entries) + [len(package) - toc]
+    starts = [*sorted(data for _, data in entries), len(package) - toc]
     found = {}
     for name_offset, data_offset in entries:
         end = package.index(b"\0", toc + name_offset)
@@ -88,9 +88,11 @@ def package(header: bytes, contents: dict[str, bytes]) -> bytes:
 def trimmed(
     library: Path, symbol: str, dropped: list[str], kept: list[str] = ()
 ) -> tuple[bytes, list[str]]:
-    """The package in ``library`` without the items whose names (after the package's own
-    ``icudtNNl/`` prefix) match a pattern of ``dropped`` and none of ``kept``; and the names
-    left out."""
+    """The package in ``library`` without some items, and the names of those left out.
+
+    An item goes when its name (after the package's own ``icudtNNl/`` prefix) matches a pattern
+    of ``dropped`` and none of ``kept``.
+    """
     data = _section(library, symbol)
     header = data[: struct.unpack_from("<H", data)[0]]
     contents = items(data)
@@ -154,8 +156,11 @@ if error <= 0:
 
 
 def probe(data_library: Path, icuuc: Path, icui18n: Path, version: str, python: str) -> None:
-    """Load ICU (``icuuc``, ``icui18n``) over ``data_library`` in a child ``python`` and check
-    that it starts, opens locales and a collator, and lacks a dropped converter.
+    """Check a trimmed data library by loading ICU over it in a child process.
+
+    The child (``python``) loads ``icuuc`` and ``icui18n`` with ``data_library`` first on the
+    library path, and checks that ICU starts, opens locales and a collator, and lacks a dropped
+    converter.
 
     Raises ``SystemExit`` with ICU's answer otherwise: a broken data library would only show
     when Qt first asks ICU for something, on the investigator's machine.

@@ -1,4 +1,4 @@
-"""The frozen program's entry point: ``auditlens.entry.main`` behind multiprocessing's freeze support.
+"""The frozen program's entry point: multiprocessing's freeze support, then the command.
 
 Verification and import spawn worker processes (``auditlens.core.workers``); in a frozen program
 the worker is this same executable started again, and ``freeze_support`` is what turns that start

@@ -1,4 +1,4 @@
-"""Render ``resources/icons/auditlens.svg`` to the PNG beside it (256 x 256), with Qt's SVG renderer.
+"""Render ``resources/icons/auditlens.svg`` to the PNG beside it (256 x 256) with Qt's renderer.
 
 Run after changing the SVG: ``.venv/bin/python packaging/render_icon.py``. The PNG is kept in
 the repository because desktop entries and some launchers read PNG only.

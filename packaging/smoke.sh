@@ -8,15 +8,16 @@
 #      that every library in it finds the libraries it links to;
 #   2. runs the frozen program: its version, `verify` of the shipped sample, `import` of it into
 #      a new case, `export` of the case in each format, the workbench on that case rendered
-#      offscreen to a PNG, and a 150,000-record sample imported by spawned worker processes
-#      (the frozen program started again);
+#      offscreen to a PNG (and on an X server, Xvfb, when there is one), and a 150,000-record
+#      sample imported by spawned worker processes (the frozen program started again);
 #   3. proves that none of these opened a network connection: each runs in a new network
 #      namespace (nothing could leave) under strace, and any AF_INET, AF_INET6 or AF_PACKET
 #      socket, connect, bind or send in the trace fails the test. A deliberate connection is
 #      made first to show that the detector sees one;
-#   4. times the first window (`auditlens gui CASE --time-start`, warm cache, median of 5).
+#   4. times the first window (`auditlens gui CASE --time-start`, warm cache, median of 5; as
+#      root at real-time priority, so that other work on the machine does not count).
 #
-# The PNG, the traces and a short report stay in build/smoke/ to be looked at.
+# The PNGs, the traces and a short report stay in build/smoke/ to be looked at.
 # Usage: packaging/smoke.sh dist/auditlens-VERSION-linux-x86_64.tar.gz
 set -euo pipefail
 
@@ -177,6 +178,22 @@ isolated gui QT_QPA_PLATFORM=offscreen -- "$exe" gui "$work/case" --tab events \
 cp "$work/main-window.png" "$keep/main-window.png"
 offline gui
 
+if command -v Xvfb > /dev/null; then
+  # What a desktop runs: the xcb platform plugin and the libraries bundled for it, on a real X
+  # server (outside the namespace; the program reaches it through its socket file).
+  step "the workbench on an X server (Xvfb), as a desktop runs it"
+  Xvfb -displayfd 1 -screen 0 1600x1000x24 -nolisten tcp > "$work/display" 2> /dev/null &
+  xvfb=$!
+  for _ in $(seq 50); do [ -s "$work/display" ] && break || sleep 0.2; done
+  [ -s "$work/display" ] || fail "Xvfb did not start"
+  isolated x11 DISPLAY=":$(cat "$work/display")" -- "$exe" gui "$work/case" --tab actors \
+    --screenshot "$work/x11-window.png" 2> "$keep/x11.stderr" \
+    || fail "gui on X: $(cat "$keep/x11.stderr")"
+  kill "$xvfb"
+  cp "$work/x11-window.png" "$keep/x11-window.png"
+  offline x11
+fi
+
 step "a $LARGE_RECORDS-record sample, imported by worker processes"
 isolated sample -- "$exe" sample --out "$work/large" --records "$LARGE_RECORDS" --days 1 \
   --seed 11 > /dev/null
@@ -190,11 +207,16 @@ offline workers
 
 cp "$work"/trace.* "$keep/"
 
-step "first window, warm cache (one run to warm it, then 5)"
+# On a shared machine the wall time mostly measures the wait for a core: as root, the timed runs
+# get the CPU first (real-time priority for a second; the kernel still keeps 5% for the rest),
+# which is what an idle machine gives. The CPU time spent is printed either way.
+first=()
+[ "$(id -u)" = 0 ] && command -v chrt > /dev/null && first=(chrt --fifo 10)
+step "first window, warm cache (one run to warm it, then 5)${first:+, at real-time priority}"
 times=()
 cpu=()
 for run in 0 1 2 3 4 5; do
-  said=$("${netns[@]}" env -i PATH=/usr/bin:/bin HOME="$work/home" LANG=C.UTF-8 \
+  said=$("${first[@]}" timeout 120 "${netns[@]}" env -i PATH=/usr/bin:/bin HOME="$work/home" LANG=C.UTF-8 \
     QT_QPA_PLATFORM=offscreen "$exe" gui "$work/case" --time-start 2> /dev/null)
   [ "$run" = 0 ] && continue
   times+=("$(echo "$said" | sed -n 's/^first window: \([0-9]*\) ms.*/\1/p')")
@@ -207,7 +229,7 @@ cpu_median=$(printf '%s\n' "${cpu[@]}" | sort -n | sed -n 3p)
   echo "$name $version, $(date -u +%FT%TZ), $(uname -m), load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "archive: $(basename "$archive"), $(du -b "$archive" | cut -f1) bytes"
   echo "folder: $bytes bytes ($(du -sh "$work/$name" | cut -f1)iB), $(find "$name" -type f | wc -l) files"
-  echo "first window (ms, warm cache): ${times[*]}; median $median (target < 1500)"
-  echo "  CPU time spent by then (ms): ${cpu[*]}; median $cpu_median (the wall time of an idle machine)"
+  echo "first window (ms, warm cache${first:+, real-time priority}): ${times[*]}; median $median (target < 1500)"
+  echo "  CPU time spent by then (ms): ${cpu[*]}; median $cpu_median"
 } | tee "$keep/report.txt"
 step "passed; screenshot, traces and report in build/smoke/"

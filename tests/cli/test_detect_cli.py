@@ -28,6 +28,8 @@ def test_detect_stores_lists_and_journals_findings(sample_case: Path, tmp_path: 
     entries = [json.loads(x) for x in (folder / "journal.jsonl").read_text().splitlines()]
     assert entries[-1]["action"] == "detect"
     assert entries[-1]["details"]["findings"] == len(rows)
+    assert entries[-1]["details"]["origin"] == "cli"
+    assert entries[-1]["details"]["digest"].startswith("sha256:")
 
     table = cli("detect", folder)
     assert table.code == 0 and table.out.splitlines()[0].startswith("SEVERITY")

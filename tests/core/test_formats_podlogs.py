@@ -247,6 +247,7 @@ def test_auditlens_sample_pod_logs_writes_them(
             "--days",
             "1",
             "--pod-logs",
+            "--metrics",
         ]
     )
     assert code == 0
@@ -257,3 +258,4 @@ def test_auditlens_sample_pod_logs_writes_them(
     assert len(written) == 6
     for path in written:
         assert str(out / "raw" / "pods" / path) in said
+    assert f"wrote OTLP metrics: {out / 'raw' / 'metrics' / 'metrics-2026-03-02.jsonl'}" in said

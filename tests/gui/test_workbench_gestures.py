@@ -198,3 +198,20 @@ def test_the_selected_zone_governs_typed_times_the_axis_and_shown_offsets(qtbot,
     for ns, label in ticks:  # each label reads the wall clock in Berlin at its tick
         moment = datetime.fromtimestamp(ns // 1_000_000_000, berlin)
         assert label.endswith(moment.strftime("%H:%M"))
+
+
+def test_a_filter_that_finds_nothing_says_what_would_match(qtbot, events_view):
+    view, session = events_view
+    with qtbot.waitSignal(view.loaded, timeout=30_000):
+        view.filter_bar.set_text("action:DOWNLAOD")
+        qtbot.keyClick(view.filter_bar, Qt.Key.Key_Return)
+    assert view.model.rowCount() == 0
+    downloads = session.count(queries.EventQuery("action:DOWNLOAD"))
+    assert downloads > 0
+    assert view.hint_label.isVisible()
+    assert "did you mean action:DOWNLOAD?" in view.hint_label.text()
+    assert f"{downloads:,} events" in view.hint_label.text()
+    assert view.filter_bar.text() == "action:DOWNLAOD"  # never changed behind the examiner's back
+    with qtbot.waitSignal(view.loaded, timeout=30_000):
+        view.show_filter("action:DOWNLOAD", via="filter")
+    assert not view.hint_label.isVisible()

@@ -154,3 +154,14 @@ def test_a_gap_opens_with_the_events_around_it_and_is_marked_on_the_histogram(
     )
     assert lo <= gaps[0].start_ns
     window.close()
+
+
+def test_seal_times_follow_the_zone(qtbot, settings, tmp_path, gap_case):
+    window = open_window(qtbot, settings, tmp_path, gap_case)
+    bundles = window.integrity.bundles
+    column = [key for key, _ in bundles.columns].index("sealed_at")
+    assert bundles.rows[0]["sealed_at"] == "2026-03-03T00:05:00.000000000Z"
+    window.zone_box.setCurrentText("Europe/Berlin")
+    assert bundles.rows[0]["sealed_at"] == "2026-03-03T01:05:00.000000000+01:00"
+    assert bundles.headerData(column, Qt.Orientation.Horizontal) == "Sealed at (Europe/Berlin)"
+    window.close()

@@ -1,4 +1,4 @@
-"""Generate hostile inputs for ``auditlens verify`` (DESIGN.md §6) from one small valid bundle.
+"""Generate hostile inputs for ``auditlens verify`` (docs/robustness.md) from one small bundle.
 
 Every case starts from a bundle sealed here (ten audit-JSON records, checkpoints every four, eight
 records per data file, so ``data/00001.jsonl`` holds lines 1-8 and ``data/00002.jsonl`` lines
@@ -55,7 +55,7 @@ CHECKPOINT_EVERY = 4
 RECORDS_PER_FILE = 8
 DATA1 = "data/00001.jsonl"
 DATA2 = "data/00002.jsonl"
-GIANT_LINE = 100 * 1024 * 1024  # DESIGN.md §6 "giant lines": a 100 MB record.
+GIANT_LINE = 100 * 1024 * 1024  # docs/robustness.md "giant lines": a 100 MB record.
 BOMB_SIZE = 3 * 1024**3  # declared/expanded size of the bombs; stays below zip64's 4 GiB.
 BOMB_UNIT = 1024 * 1024  # zeros per repeated deflate block
 
@@ -985,6 +985,196 @@ def _zip_hidden_entry(base: Base, out: Path) -> Case:
         "TRAILING_DATA",
         str(path),
         actual=str(len(hidden)),
+    )
+
+
+# --- one reading of every archive (bundle-format §2.1, issue 16 point 1) -------------------------
+
+FORGED = b'{"timestamp":"2026-03-02T08:00:09.000Z","action":"EXPORT","user_id":"forged"}\n'
+
+
+@dataclasses.dataclass(frozen=True)
+class ZipPart:
+    """One entry of a zip built byte by byte: what its headers say and what follows them."""
+
+    name: str
+    body: bytes  # the bytes after the local header (compressed data, and whatever follows)
+    method: int
+    crc: int
+    compressed: int
+    size: int
+    local_name: str | None = None
+
+
+def parts_zip(path: Path, parts: list[ZipPart]) -> Path:
+    """A zip whose central directory points at each part (offsets right whatever the bodies)."""
+    out = bytearray()
+    central = bytearray()
+    for part in parts:
+        offset = len(out)
+        local = (part.local_name or part.name).encode()
+        out += struct.pack(
+            "<4sHHHHHIIIHH",
+            b"PK\x03\x04",
+            20,
+            0,
+            part.method,
+            0,
+            0x21,
+            part.crc,
+            part.compressed,
+            part.size,
+            len(local),
+            0,
+        )
+        out += local + part.body
+        name = part.name.encode()
+        central += struct.pack(
+            "<4sHHHHHHIIIHHHHHII",
+            b"PK\x01\x02",
+            0x0314,
+            20,
+            0,
+            part.method,
+            0,
+            0x21,
+            part.crc,
+            part.compressed,
+            part.size,
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            0o100644 << 16,
+            offset,
+        )
+        central += name
+    start = len(out)
+    out += central + struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(parts), len(parts), len(central), start, 0
+    )
+    path.write_bytes(bytes(out))
+    return path
+
+
+def plain_parts(base: Base) -> list[ZipPart]:
+    """The base bundle's files as stored parts."""
+    return [
+        ZipPart(name, data, zipfile.ZIP_STORED, zlib.crc32(data), len(data), len(data))
+        for name, data in base.members()
+    ]
+
+
+@case("zip_deflate_past_size")
+def _zip_deflate_past_size(base: Base, out: Path) -> Case:
+    # The declared compressed size ends where the sealed bytes' deflate blocks end and the CRC
+    # is theirs; the stream goes on with a forged record. unzip inflates to the stream's end.
+    sealed = base.read(DATA2)
+    stream = deflate_flushed(sealed)
+    parts = [p for p in plain_parts(base) if p.name != DATA2]
+    parts.append(
+        ZipPart(
+            DATA2,
+            stream + deflate_final(FORGED),
+            zipfile.ZIP_DEFLATED,
+            zlib.crc32(sealed),
+            len(stream),
+            len(sealed),
+        )
+    )
+    path = parts_zip(out / "b.zip", parts)
+    return Case(
+        "data/00002.jsonl's deflate stream runs past its declared size into a forged record",
+        path,
+        "ARCHIVE_CORRUPT",
+        in_bundle(path, DATA2),
+        mentions="does not end at the entry's declared compressed size",
+    )
+
+
+@case("zip_bytes_between_entries")
+def _zip_between(base: Base, out: Path) -> Case:
+    parts = plain_parts(base)
+    first = parts[0]
+    parts[0] = dataclasses.replace(first, body=first.body + FORGED)
+    path = parts_zip(out / "b.zip", parts)
+    return Case(
+        "a forged record hidden between two zip entries",
+        path,
+        "TRAILING_DATA",
+        str(path),
+        actual=str(len(FORGED)),
+    )
+
+
+@case("zip_local_name_differs")
+def _zip_local_name(base: Base, out: Path) -> Case:
+    parts = [
+        dataclasses.replace(p, local_name="data/00009.jsonl") if p.name == DATA2 else p
+        for p in plain_parts(base)
+    ]
+    path = parts_zip(out / "b.zip", parts)
+    return Case(
+        "data/00002.jsonl's local header names data/00009.jsonl (streaming readers use it)",
+        path,
+        "ARCHIVE_CORRUPT",
+        in_bundle(path, DATA2),
+        mentions="local name",
+    )
+
+
+@case("zip_stored_bad_crc")
+def _zip_stored_crc(base: Base, out: Path) -> Case:
+    parts = [
+        dataclasses.replace(p, crc=p.crc ^ 1) if p.name == DATA1 else p for p in plain_parts(base)
+    ]
+    path = parts_zip(out / "b.zip", parts)
+    return Case(
+        "a stored data/00001.jsonl whose CRC-32 does not match (stored entries are checked too)",
+        path,
+        "ARCHIVE_CORRUPT",
+        in_bundle(path, DATA1),
+        mentions="Bad CRC-32",
+    )
+
+
+@case("tar_folder_with_data")
+def _tar_folder_with_data(base: Base, out: Path) -> Case:
+    # GNU tar ignores a folder's size and reads its "data" as the next header: it extracts a
+    # second data/00001.jsonl (with a forged record) that tarfile skips.
+    forged = base.read(DATA1) + FORGED
+    hidden = tar_info(DATA1, len(forged)).tobuf(tarfile.USTAR_FORMAT) + forged
+    hidden += bytes(-len(hidden) % 512)
+    folder = tar_info("data/x/", len(hidden), tarfile.DIRTYPE)
+    head = _strip_tar_end(tar_bytes(regular(base.members())))
+    path = out / "b.tar"
+    path.write_bytes(head + folder.tobuf(tarfile.USTAR_FORMAT) + hidden + bytes(10240))
+    return Case(
+        "a folder member whose size hides another data/00001.jsonl",
+        path,
+        "ARCHIVE_CORRUPT",
+        in_bundle(path, "data/x/"),
+        mentions="carries",
+    )
+
+
+@case("tar_nonzero_padding")
+def _tar_padding(base: Base, out: Path) -> Case:
+    data = bytearray(tar_bytes(regular(base.members())))
+    with tarfile.open(fileobj=io.BytesIO(bytes(data))) as archive:
+        member = archive.getmember(DATA1)
+    end = member.offset_data + member.size
+    assert member.size % 512, "the padding must exist"
+    data[end : end + len(b"hidden")] = b"hidden"
+    path = out / "b.tar"
+    path.write_bytes(bytes(data))
+    return Case(
+        "bytes hidden in the zero padding after data/00001.jsonl",
+        path,
+        "ARCHIVE_CORRUPT",
+        in_bundle(path, DATA1),
+        mentions="padding",
     )
 
 

@@ -7,8 +7,6 @@ they run. Both journal themselves: the run, its rules' digest and a digest of wh
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +51,6 @@ def add_parsers(sub: Any) -> None:
     compliance.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
 def present(finding: Any, tz: Any = None) -> dict[str, Any]:
     """A finding as the CLI prints it (``--format jsonl``)."""
     from auditlens.core.store.queries import format_time
@@ -81,26 +74,14 @@ def present(finding: Any, tz: Any = None) -> dict[str, Any]:
 
 def cmd_detect(args: argparse.Namespace) -> int:
     """``auditlens detect``: findings, worst first; exit 0 (findings are not an error)."""
-    from auditlens.core.analysis import detect
+    from auditlens.core.analysis.session import Analysis
     from auditlens.core.store import queries
-    from auditlens.core.store.case import Case
 
     tz = queries.zone(args.tz)
     folders = list(args.rules) or None
-    with Case.open(args.case) as case:
-        report = drive(detect.run(case, folders))
-        rows = [present(f, tz) for f in report.findings]
-        case.journal(
-            "detect",
-            {
-                "rules": [str(p.resolve()) for p in folders] if folders else "shipped",
-                "rule_count": report.rules,
-                "rule_digest": report.rule_digest,
-                "findings": len(rows),
-                "by_severity": report.by_severity,
-                "digest": _digest(rows),
-            },
-        )
+    with Analysis.open(args.case, origin="cli") as analysis:
+        report = drive(analysis.detect(folders))
+    rows = [present(f, tz) for f in report.findings]
     if args.format == "jsonl":
         emit(rows, list(rows[0]) if rows else [], "jsonl")
         return 0
@@ -126,18 +107,13 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 def cmd_compliance(args: argparse.Namespace) -> int:
     """``auditlens compliance``: per framework, what the evidence holds and lacks."""
-    from auditlens.core.analysis.compliance import assess, render
-    from auditlens.core.store.case import Case
+    from auditlens.core.analysis.compliance import render
+    from auditlens.core.analysis.session import Analysis
 
-    with Case.open(args.case) as case:
-        report = assess(case)
-        data = report.as_dict()
-        case.journal(
-            "compliance",
-            {"frameworks": [f["framework"] for f in data["frameworks"]], "digest": _digest(data)},
-        )
+    with Analysis.open(args.case, origin="cli") as analysis:
+        report = analysis.compliance()
     if args.json:
-        out_json(data)
+        out_json(report.as_dict())
         return 0
     for line in render(report):
         out(line)

@@ -131,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write the audit stream as pod logs (CRI, Docker, kubectl, Fluent Bit)",
     )
+    sample.add_argument(
+        "--metrics",
+        action="store_true",
+        help="also write OTLP metrics of the audit events, with exemplars (raw/metrics)",
+    )
 
     from auditlens.cli.case_parsers import add_parsers
 
@@ -138,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     from auditlens.cli.analysis_commands import add_parsers as add_analysis_parsers
 
     add_analysis_parsers(sub)
+    from auditlens.cli.exhibit_commands import add_parsers as add_exhibit_parsers
+
+    add_exhibit_parsers(sub)
     return parser
 
 
@@ -165,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from auditlens.cli import legal_commands
 
             handler = getattr(legal_commands, name, None)
+        if handler is None:
+            from auditlens.cli import exhibit_commands
+
+            handler = getattr(exhibit_commands, name, None)
         if handler is None:
             from auditlens.cli import analysis_commands
 

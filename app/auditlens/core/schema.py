@@ -26,7 +26,7 @@ class Field:
 FIELDS: tuple[Field, ...] = (
     Field("time_ns", pa.int64(), "BIGINT", "event time, Unix nanoseconds UTC (span: start)"),
     Field("observed_ns", pa.int64(), "BIGINT", "when the pipeline observed it, Unix ns"),
-    Field("kind", pa.string(), "VARCHAR", "log, span or audit"),
+    Field("kind", pa.string(), "VARCHAR", "log, span, audit or metric (a data point)"),
     Field("stream_id", pa.string(), "VARCHAR", "sealed stream, or the input file for raw evidence"),
     Field("seq", pa.int64(), "BIGINT", "sequence number in the stream (raw: line order)"),
     Field("bundle_id", pa.string(), "VARCHAR", "bundle the record came from"),

@@ -96,6 +96,18 @@ def short_time(ns: int, tz: ZoneInfo | None) -> str:
     return full[:10] + " " + full[11:19] + full[29:]
 
 
+def _seal_time(text: Any, tz: ZoneInfo | None) -> Any:
+    """A manifest's ``sealed_at`` in the zone shown, with its offset; as written if unreadable."""
+    from auditlens.core.formats.times import parse_time_ns
+
+    if not isinstance(text, str):
+        return text
+    try:
+        return queries.format_time(parse_time_ns(text), tz)
+    except (ValueError, IndexError):
+        return text  # a tampered manifest's own words: shown as they are
+
+
 def _colour_name(state: str) -> str:
     """A verdict's colour as text, readable on the palette in use."""
     colour = status_colour(state)
@@ -314,6 +326,11 @@ class EventsView(LazyView):
         )
         self.range_chip.clicked.connect(self.clear_time_range)
         self.range_chip.hide()
+        # Near variants of a filter that found nothing (not an error: the filter was understood).
+        self.hint_label = QLabel()
+        self.hint_label.setTextFormat(Qt.TextFormat.RichText)
+        self.hint_label.setStyleSheet(f"color: {_colour_name('warning')}")
+        self.hint_label.hide()
         self.error_label = QLabel()
         self.error_label.setTextFormat(Qt.TextFormat.RichText)
         self.error_label.setStyleSheet(f"color: {status_colour('error').name()}")  # type: ignore[union-attr]
@@ -376,6 +393,7 @@ class EventsView(LazyView):
         bar.addWidget(self.views_button)
         layout.addLayout(bar)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.hint_label)
         layout.addWidget(split, 1)
         self.apply_filter("", via="open")
 
@@ -467,6 +485,7 @@ class EventsView(LazyView):
         self.stale = False
         self.error_label.setText("")
         self.error_label.hide()
+        self.hint_label.hide()
         self.table.setEnabled(True)
         self.detail.clear()  # the selection went with the old result
         if via not in ("back", "forward", "refresh", "sort"):
@@ -474,9 +493,16 @@ class EventsView(LazyView):
         self._show_range()
         # The histogram in a worker: two more scans of the matching events (50 ms at 10^7) that
         # the table does not wait for.
+        # Nothing found: near variants that would find something, read with the histogram
+        # (issue 12: a zero must not hide a typo; the filter itself is never changed).
+        empty = self.model.rowCount() == 0 and bool(text.strip())
         self.read_in_background(
             self.session,
-            lambda reader: (*reader.overview_histogram(query), reader.gaps()),
+            lambda reader: (
+                *reader.overview_histogram(query),
+                reader.gaps(),
+                reader.suggestions(query) if empty else [],
+            ),
             self._drawn,
         )
         self.status.emit(f"{self.model.rowCount():,} events match")
@@ -491,6 +517,7 @@ class EventsView(LazyView):
         """
         text = self.filter_bar.text() if text is None else text
         self.reader.stop()  # a histogram of the old filter must not arrive after this
+        self.hint_label.hide()
         self.model.clear()
         self.table.setEnabled(False)
         self.histogram.set_data([], self.histogram.bucket_ns)
@@ -566,8 +593,13 @@ class EventsView(LazyView):
         self.filter_bar.remember(text)
         self.apply_filter(text, via=via, pivot=pivot)
 
-    def _drawn(self, read: tuple[list[tuple[int | None, int]], int, list[Any]]) -> None:
-        buckets, bucket, gaps = read
+    def _drawn(self, read: tuple[list[tuple[int | None, int]], int, list[Any], list[Any]]) -> None:
+        buckets, bucket, gaps, suggestions = read
+        if suggestions:
+            self.hint_label.setText(
+                "<br>".join(f"no events; {html.escape(s.message())}" for s in suggestions)
+            )
+            self.hint_label.show()
         self.histogram.set_data(buckets, bucket)
         self.histogram.set_gaps([(g.start_ns, g.end_ns) for g in gaps])
         self.loaded.emit()
@@ -767,9 +799,10 @@ class IntegrityView(LazyView):
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.map = IntegrityMapWidget()
-        self.bundles = RowsModel(self.BUNDLE_COLUMNS, self)
+        self.bundles = RowsModel(self.BUNDLE_COLUMNS, self, time_keys=("sealed_at",))
         self.findings = RowsModel(self.FINDING_COLUMNS, self)
         self.overview: queries.IntegrityOverview | None = None
+        self.tz: ZoneInfo | None = None
         self.bundle_table = _table(self.bundles)
         self.finding_table = _table(self.findings)
         self.finding_table.doubleClicked.connect(self._finding_activated)
@@ -784,8 +817,15 @@ class IntegrityView(LazyView):
         layout.addWidget(split, 1)
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:
-        """Label the integrity map's time axis in ``tz`` (nothing to read again)."""
+        """Label the integrity map's time axis and show the seal times in ``tz``."""
         self.map.set_time_zone(tz)
+        if tz != self.tz:
+            self.tz = tz
+            self.bundles.set_time_zone(tz)
+            if self.overview is not None:
+                for row in self.bundles.rows:
+                    row["sealed_at"] = _seal_time(row.get("sealed_raw"), tz)
+                self.bundles.set_rows(self.bundles.rows)
 
     def refresh(self) -> None:
         """Read bundles, inputs and findings again."""
@@ -794,6 +834,8 @@ class IntegrityView(LazyView):
         bundles = overview.bundles
         for row in bundles:
             row["signer"] = (row.pop("signer_key_id") or "")[:16]
+            row["sealed_raw"] = row["sealed_at"]
+            row["sealed_at"] = _seal_time(row["sealed_at"], self.tz)
         self.bundles.set_rows(bundles)
         findings = overview.findings
         for row in findings:

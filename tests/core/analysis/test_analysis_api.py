@@ -54,3 +54,28 @@ def test_findings_reads_back_what_the_last_run_stored(sample_case: Path, tmp_pat
 def test_the_counted_percentile_equals_the_plain_one(values: list[int]) -> None:
     for q in (0.5, 0.9, 0.99, 1.0):
         assert counted_percentile(Counter(values), q) == percentile(values, q)
+
+
+def test_the_analysis_session_journals_each_call_with_its_origin(
+    sample_case: Path, tmp_path: Path
+) -> None:
+    import json
+
+    folder = tmp_path / "case"
+    shutil.copytree(sample_case, folder)
+    with analysis.Analysis.open(folder, origin="workbench") as session:
+        report = drive(session.detect())
+        assert session.findings() == report.findings
+        assert session.profile("sup-004") is not None
+        session.compliance(as_of_ns=report.findings[0].time_first_ns)
+    entries = [json.loads(x) for x in (folder / "journal.jsonl").read_text().splitlines()][-4:]
+    assert [(e["action"], e["details"].get("command")) for e in entries] == [
+        ("detect", None),
+        ("query", "findings"),
+        ("query", "baseline"),
+        ("compliance", None),
+    ]
+    assert {e["details"]["origin"] for e in entries} == {"workbench"}
+    assert entries[0]["details"]["digest"] == entries[1]["details"]["digest"]
+    with pytest.raises(Exception, match="unknown origin"):
+        analysis.Analysis.open(folder, origin="script")

@@ -1,6 +1,8 @@
 """Detections, baselines, cross-stream corroboration and the compliance lens (docs/detections.md).
 
-The API the CLI and the workbench call:
+The API the CLI and the workbench call: :class:`Analysis` (session.py) opens a case with an origin
+and journals each call; the functions below are the same calls without journaling, for code that
+journals itself:
 
 * :func:`run_detection` runs the rules over a case and stores the findings (a progress generator);
 * :func:`findings` reads the stored findings of the last run, worst first;
@@ -20,6 +22,7 @@ from auditlens.core.analysis.detect import DetectReport
 from auditlens.core.analysis.detect import run as run_detection
 from auditlens.core.analysis.findings import EventRef, Finding
 from auditlens.core.analysis.findings import load as _load
+from auditlens.core.analysis.session import Analysis
 
 if TYPE_CHECKING:
     from auditlens.core.analysis.compliance import Report
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActorBaseline",
+    "Analysis",
     "DetectReport",
     "EventRef",
     "Finding",

@@ -269,8 +269,19 @@ def stream_silences(
                 case.scalar(
                     "SELECT count(DISTINCT key) FROM al_witness WHERE stream_id = ? "
                     "AND time_ns > ? AND time_ns < ? AND list_contains(?, action) "
-                    "AND key NOT IN (SELECT key FROM al_witness WHERE stream_id = ?)",
-                    [exp.seen, prev_t, time_ns, list(exp.covered), stream],
+                    "AND key NOT IN (SELECT key FROM al_witness WHERE stream_id = ? "
+                    "AND time_ns BETWEEN ? AND ?)",
+                    # An action's witnesses lie within LINK_WINDOW_NS of each other: the
+                    # stream's own witnesses are looked for near the gap only.
+                    [
+                        exp.seen,
+                        prev_t,
+                        time_ns,
+                        list(exp.covered),
+                        stream,
+                        int(prev_t) - 30 * LINK_WINDOW_NS,
+                        int(time_ns) + 30 * LINK_WINDOW_NS,
+                    ],
                 )
             )
             witnessed = max(witnessed, n)

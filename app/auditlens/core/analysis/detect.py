@@ -201,8 +201,9 @@ class _Run:
                 )
             for burst, peak in _bursts(members, span, threshold):
                 explanation = (
-                    f"{peak} {what} in {minutes} by {_group_text(corr.group_by, key)} "
-                    f"({len(burst)} in this burst){baseline_text}"
+                    f"{peak} {what} in {minutes} by {_group_text(corr.group_by, key)}"
+                    + (f" ({len(burst)} in this burst)" if len(burst) != peak else "")
+                    + baseline_text
                 )
                 score = round(peak / max(p99, 1), 1) if factor else float(peak)
                 found.append(_finding(rule, burst, explanation, score=score))
@@ -210,14 +211,17 @@ class _Run:
 
     def _value_count(self, rule: Rule, corr: Correlation) -> list[Finding]:
         counted = str(corr.condition.get("field", ""))
-        first = self.actions(self._base(corr))
-        acts = list(first)
         column = corr.group_by[0] if corr.group_by else ""
-        keys = sorted({str(a.get(column)) for a in first if a.get(column) is not None})
+        if not column or not counted:
+            return []
+        keys = self._value_count_candidates(corr, column, counted)
+        if not keys:
+            return []
+        restrict = f"{column} IN (SELECT unnest(?))"
+        first = self.actions(self._base(corr), restrict, [keys])
+        acts = list(first)
         for ref in corr.rules[1:]:
-            if not keys:
-                break
-            acts += self.actions(self.by_ref[ref], f"{column} IN (SELECT unnest(?))", [keys])
+            acts += self.actions(self.by_ref[ref], restrict, [keys])
         unique = {a.key: a for a in acts}
         groups = _group(list(unique.values()), corr.group_by)
         span = corr.timespan_ns or 10**19
@@ -243,6 +247,26 @@ class _Run:
                     found.append(_finding(rule, window, explanation, actor=actor))
                     break
         return found
+
+    def _value_count_candidates(self, corr: Correlation, column: str, counted: str) -> list[str]:
+        """Group values where the rules' events, over the whole case, reach the count.
+
+        One aggregate in DuckDB (``column`` and ``counted`` are validated event fields): only
+        these groups are read as actions and checked within the timespan, since a window never
+        holds more distinct values than the whole case.
+        """
+        first_sql, first_params = self._base(corr).where()
+        parts = [self.by_ref[r].where() for r in corr.rules]
+        where = " OR ".join(f"({sql})" for sql, _ in parts)
+        params = [p for _, ps in parts for p in ps]
+        rows = self.case.db.execute(
+            f"""SELECT {column} FROM events WHERE {column} IN (
+                    SELECT {column} FROM events WHERE {first_sql})
+                AND ({where})
+            GROUP BY {column} HAVING count(DISTINCT {counted}) >= ?""",  # noqa: S608
+            [*first_params, *params, _lower_bound(corr.condition)],
+        ).fetchall()
+        return sorted(str(r[0]) for r in rows if r[0] is not None)
 
     def _temporal_ordered(self, rule: Rule, corr: Correlation) -> list[Finding]:
         alias = corr.group_by[0] if corr.group_by else ""
@@ -303,12 +327,16 @@ class _Run:
         known_level = str(options.get("known_network_level", rule.level))
         firsts = baselines.first_uses(self.case, group, value_field)
         spans = baselines.group_spans(self.case, group)
+        used: dict[Any, list[tuple[int, Any]]] = defaultdict(list)
         networks: dict[str, int] = {}
-        if prefix:
-            for (_, value), (t, _n) in firsts.items():
+        for (g, value), (t, _n) in firsts.items():
+            used[g].append((t, value))
+            if prefix:
                 net = _network(str(value), prefix)
                 networks[net] = min(networks.get(net, t), t)
-        found: list[Finding] = []
+        # Per value, the novel uses: several groups new to one value at once (one address trying
+        # many accounts) are one finding.
+        novel: dict[Any, list[tuple[Act, Any, int, float, str, str]]] = defaultdict(list)
         seen: set[tuple[Any, Any]] = set()
         for act in self.actions(self._base(corr)):
             g, v = act.get(group), act.get(value_field)
@@ -319,16 +347,14 @@ class _Run:
             if first_t < act.time_ns - recent or first_t - g_first < history:
                 continue
             seen.add((g, v))
-            prior = int(
-                self.case.scalar(
-                    f"SELECT count(*) FROM events WHERE {group} = ? AND time_ns < ?",  # noqa: S608
-                    [g, first_t],
-                )
-            )
             days = (first_t - g_first) / DAY_NS
+            before = sorted(str(x) for t, x in used[g] if t < first_t)
+            known = ", ".join(before[:5]) + (
+                f" and {len(before) - 5} more" if len(before) > 5 else ""
+            )
             text = (
-                f"first use of {value_field} {v} by {group} {g} in {days:.1f} days of history "
-                f"({prior:,} earlier events"
+                f"first use of {value_field} {v} by {group} {g} after {days:.1f} days of history "
+                f"(it had used {len(before)}: {known or 'none'}"
             )
             level = rule.level
             if prefix:
@@ -341,10 +367,42 @@ class _Run:
             text += ")"
             if first_t < act.time_ns - corroboration.LINK_WINDOW_NS:
                 text += f"; first seen {_duration(act.time_ns - first_t)} earlier"
-            found.append(
-                _finding(rule, [act], f"{text}: {_describe(act)}", severity=level, score=days)
-            )
+            novel[v].append((act, g, first_t, days, level, f"{text}: {_describe(act)}"))
+        found: list[Finding] = []
+        for uses in novel.values():
+            uses.sort(key=lambda u: u[0].time_ns)
+            batch: list[tuple[Act, Any, int, float, str, str]] = []
+            for use in [*uses, None]:
+                if use is not None and (
+                    not batch or use[0].time_ns - batch[0][0].time_ns <= recent
+                ):
+                    batch.append(use)
+                    continue
+                found.append(self._first_seen_finding(rule, group, value_field, recent, batch))
+                batch = [] if use is None else [use]
         return found
+
+    @staticmethod
+    def _first_seen_finding(
+        rule: Rule,
+        group: str,
+        field: str,
+        span: int,
+        batch: list[tuple[Act, Any, int, float, str, str]],
+    ) -> Finding:
+        level = max((u[4] for u in batch), key=severity_rank)
+        if len(batch) == 1:
+            act, _g, _t, days, _level, text = batch[0]
+            return _finding(rule, [act], text, severity=level, score=round(days, 1))
+        value = batch[0][0].get(field)
+        groups = ", ".join(str(u[1]) for u in batch)
+        text = (
+            f"{len(batch)} first uses of {field} {value} within {_span_text(span)}, by "
+            f"{group} {groups}; " + " | ".join(u[5] for u in batch[:3])
+        )
+        return _finding(
+            rule, [u[0] for u in batch], text, severity=level, score=min(u[3] for u in batch)
+        )
 
     def _off_hours(self, rule: Rule, corr: Correlation) -> list[Finding]:
         options = corr.options

@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
 from auditlens.core.store.case import Case
 
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
@@ -20,6 +22,23 @@ DDL = """CREATE TABLE IF NOT EXISTS detections (
     finding_id BIGINT, rule VARCHAR, title VARCHAR, severity VARCHAR, score DOUBLE,
     actor_id VARCHAR, time_first_ns BIGINT, time_last_ns BIGINT, explanation VARCHAR,
     source VARCHAR, events JSON)"""
+
+
+_ARROW = pa.schema(
+    [
+        ("finding_id", pa.int64()),
+        ("rule", pa.string()),
+        ("title", pa.string()),
+        ("severity", pa.string()),
+        ("score", pa.float64()),
+        ("actor_id", pa.string()),
+        ("time_first_ns", pa.int64()),
+        ("time_last_ns", pa.int64()),
+        ("explanation", pa.string()),
+        ("source", pa.string()),
+        ("events", pa.string()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -97,27 +116,36 @@ def store(case: Case, found: list[Finding]) -> None:
     try:
         ensure_table(case)
         db.execute("DELETE FROM detections")
-        rows = [
-            (
-                index,
-                f.rule,
-                f.title,
-                f.severity,
-                f.score,
-                f.actor_id,
-                f.time_first_ns,
-                f.time_last_ns,
-                f.explanation,
-                f.source,
-                json.dumps(
-                    [[e.time_ns, e.stream_id, e.seq, e.ord, e.kind] for e in f.events],
-                    separators=(",", ":"),
-                ),
-            )
-            for index, f in enumerate(found)
-        ]
-        if rows:
-            db.executemany("INSERT INTO detections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # One Arrow table, one INSERT: executemany costs a statement per finding (measured on
+        # 4,108 findings of a 10^6-event case: 19 s under load).
+        table = pa.table(
+            {
+                "finding_id": pa.array(range(len(found)), pa.int64()),
+                "rule": [f.rule for f in found],
+                "title": [f.title for f in found],
+                "severity": [f.severity for f in found],
+                "score": pa.array([f.score for f in found], pa.float64()),
+                "actor_id": pa.array([f.actor_id for f in found], pa.string()),
+                "time_first_ns": pa.array([f.time_first_ns for f in found], pa.int64()),
+                "time_last_ns": pa.array([f.time_last_ns for f in found], pa.int64()),
+                "explanation": [f.explanation for f in found],
+                "source": [f.source for f in found],
+                "events": [
+                    json.dumps(
+                        [[e.time_ns, e.stream_id, e.seq, e.ord, e.kind] for e in f.events],
+                        separators=(",", ":"),
+                    )
+                    for f in found
+                ],
+            },
+            schema=_ARROW,
+        )
+        if found:
+            db.register("al_new_detections", table)
+            try:
+                db.execute("INSERT INTO detections SELECT * FROM al_new_detections")
+            finally:
+                db.unregister("al_new_detections")
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

@@ -26,6 +26,7 @@ from auditlens.core.formats.base import (
     json_lines,
 )
 from auditlens.core.formats.jsontext import dumps_compact
+from auditlens.core.formats.otlp_metrics import split_metrics
 from auditlens.core.formats.records import FORM_TITLES, OTLP, record_form
 
 _UINT64 = 1 << 64
@@ -110,8 +111,15 @@ def split_otlp(document: dict[str, Any], *, path: str, line: int) -> Iterator[So
             "span",
             "startTimeUnixNano",
         )
+    elif "resourceMetrics" in document:
+        yield from split_metrics(
+            document, path=path, line=line, refuse_duplicate=_refuse_duplicate, time_of=otlp_time
+        )
+        return
     else:
-        raise UnsupportedFormatError("not an OTLP logs or traces export", path=path, line=line)
+        raise UnsupportedFormatError(
+            "not an OTLP logs, traces or metrics export", path=path, line=line
+        )
     resources = document[outer]
     if not isinstance(resources, list):
         raise InvalidInputError(f"{outer} is not a list", path=path, line=line)

@@ -2,7 +2,8 @@
 
 Recognised by its framing: the input is binary (not JSON text) and starts with a 4-byte
 big-endian length within :data:`MAX_PROTO_MESSAGE` that the input holds, followed by that many
-bytes of an ``ExportTraceServiceRequest`` or ``ExportLogsServiceRequest``.
+bytes of an ``ExportTraceServiceRequest``, ``ExportMetricsServiceRequest`` or
+``ExportLogsServiceRequest``.
 
 Split: each message is converted to OTLP/JSON (ids as hex, enums as integers) and split like
 :mod:`auditlens.core.formats.otlp_json`; a record's origin is its message's byte offset.
@@ -66,6 +67,22 @@ def _proto_messages(stream: IO[bytes], *, path: str) -> Iterator[tuple[int, byte
         offset += 4 + size
 
 
+def _metrics(module: Any, body: bytes, decode_error: type[Exception]) -> Any:
+    """The message as metrics, when every metric has a name and data; else None.
+
+    A log record's times (fixed64) or a span's start (fixed64) do not fit a metric's fields
+    (messages), so neither reads as metrics; a metric needs its name and one kind of data.
+    """
+    try:
+        metrics = module.ExportMetricsServiceRequest.FromString(body)
+    except decode_error:
+        return None
+    found = [m for r in metrics.resource_metrics for sc in r.scope_metrics for m in sc.metrics]
+    if found and all(m.name and m.WhichOneof("data") for m in found):
+        return metrics
+    return None
+
+
 class OtlpProto(EvidenceFormat):
     """The Collector file exporter's ``format: proto``: length-prefixed protobuf messages."""
 
@@ -91,6 +108,7 @@ class OtlpProto(EvidenceFormat):
         from google.protobuf import json_format
         from google.protobuf.message import DecodeError
         from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+        from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
         from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
         path = sample.path
@@ -105,6 +123,8 @@ class OtlpProto(EvidenceFormat):
                     message = trace
             except DecodeError:
                 pass  # a logs request's wire types need not fit the trace schema at all
+            if message is None:
+                message = _metrics(metrics_service_pb2, body, DecodeError)
             if message is None:
                 try:
                     message = logs_service_pb2.ExportLogsServiceRequest.FromString(body)

@@ -17,7 +17,7 @@ POD_LOG = "pod-log"
 UNKNOWN = "unknown"
 
 FORM_TITLES = {
-    OTLP: "an OTLP logs or traces export request",
+    OTLP: "an OTLP logs, traces or metrics export request",
     SEARCH_RESPONSE: "an OpenSearch _search response",
     HIT: "an OpenSearch hit",
     AUDIT: "an audit-logger record",
@@ -29,14 +29,14 @@ FORM_TITLES = {
 def record_form(document: Any) -> str:
     """The form of a parsed JSON value: otlp, search-response, hit, audit, pod-log or unknown.
 
-    An audit-logger record has a ``timestamp`` and an ``action`` or ``user_id`` (DESIGN §1); a
+    An audit-logger record has a ``timestamp`` and an ``action`` or ``user_id`` (docs/case.md); a
     JSON object with a ``timestamp`` alone is no evidence form AuditLens knows, and is refused
     rather than guessed at. A pod log entry (formats/podlogs.py) has a ``log`` (text, or the
     JSON object the text was), a ``time`` text and a ``stream``, as Docker writes it.
     """
     if type(document) is not dict:
         return UNKNOWN
-    if "resourceLogs" in document or "resourceSpans" in document:
+    if "resourceLogs" in document or "resourceSpans" in document or "resourceMetrics" in document:
         return OTLP
     if "_source" in document:
         return HIT

@@ -1,6 +1,6 @@
 """Deterministic synthetic raw evidence of a contact-center platform, with a planted incident.
 
-`generate_raw` writes the three raw (unsealed) streams that the platform exports (DESIGN.md §1),
+`generate_raw` writes the three raw (unsealed) streams that the platform exports (docs/case.md),
 one file per stream per UTC day, for tests, demos and the benchmarks in ``bench/``.
 
 Invariants (tests in ``tests/core/test_sample_generator.py`` hold us to them):
@@ -48,6 +48,12 @@ logger's pod would leave it: ``pods/var/log/pods/<namespace>_<pod>_<uid>/audit-l
 (``pods/fluent-bit/kube.var.log.containers.<pod>_...log`` in its default form,
 ``pods/fluent-bit/plain.log`` and ``pods/fluent-bit/events.msgpack``), each line a little after
 the logger's own time. These are raw evidence only (not sealed).
+
+With ``--metrics`` (:func:`write_metrics`) the services' meters are written too:
+``metrics/metrics-YYYY-MM-DD.jsonl``, OTel Collector file exporter JSON Lines of the sum
+``cc.audit.events`` (per service and hour, one data point per minute, action and tenant, counting
+the log records with ``audit.action``; a point's exemplar is its first such record with trace
+context). Raw evidence only (not sealed).
 
 Audit actions used: ``CREATE``, ``READ``, ``UPDATE``, ``DELETE`` (resource ``contact``),
 ``LOGIN_SUCCESS``, ``LOGIN_FAILURE``, ``LOGOUT`` (resource ``session``; ``resource_id`` is the
@@ -383,7 +389,7 @@ class _LogWriter:
 
     def _flush(self) -> None:
         rng = self._rng
-        # A few lines use the other legal spellings (DESIGN.md §1): bare int64 numbers and
+        # A few lines use the other legal spellings (docs/case.md): bare int64 numbers and
         # upper-case hex ids, as in the official OTLP examples.
         bare = rng.random() < 0.03
         upper = rng.random() < 0.03
@@ -1967,3 +1973,110 @@ def write_pod_logs(raw: RawEvidence, out_dir: Path, *, seed: int) -> tuple[Path,
                     event = [[stamp, {}], {**record, "kubernetes": kubernetes}]
                     fluent_msgpack_out.write(msgspec.msgpack.encode(event))
     return paths
+
+
+# --------------------------------------------------------------------------------------------
+# OTLP metrics derived from the logs stream (auditlens sample --metrics)
+# --------------------------------------------------------------------------------------------
+
+AUDIT_EVENTS_METRIC = "cc.audit.events"
+_HOUR_NS = 60 * _MINUTE_NS
+
+
+def _attribute_values(items: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        value = item.get("value") or {}
+        out[item.get("key")] = value.get("stringValue")
+    return out
+
+
+def write_metrics(raw: RawEvidence, out_dir: Path) -> tuple[Path, ...]:
+    """Write what the services' meters would have counted: OTLP metrics of the audit events.
+
+    For each day of the logs stream, ``metrics/metrics-YYYY-MM-DD.jsonl`` in the Collector file
+    exporter's JSON Lines: per service and hour one ``ExportMetricsServiceRequest`` with the sum
+    ``cc.audit.events`` (delta, monotonic), one data point per minute, action and tenant,
+    counting the log records that carry ``audit.action``; the first such record of a point that
+    has trace context is its exemplar (its ``traceId`` and ``spanId``), so a data point links to
+    a trace of the sample. Same evidence in, byte-identical files out.
+
+    Returns:
+        The files written, one per day.
+    """
+    folder = out_dir / "metrics"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for logs_file in raw.streams[0].files:
+        day = logs_file.stem.removeprefix("logs-")
+        # (service, hour) -> (minute, action, tenant) -> [count, exemplar or None]
+        points: dict[tuple[str, int], dict[tuple[int, str, str], list[Any]]] = {}
+        with logs_file.open(encoding="utf-8") as lines:
+            for line in lines:
+                for resource in json.loads(line)["resourceLogs"]:
+                    service = _attribute_values(resource["resource"]["attributes"])["service.name"]
+                    for scope in resource["scopeLogs"]:
+                        for record in scope["logRecords"]:
+                            attributes = _attribute_values(record.get("attributes"))
+                            action = attributes.get("audit.action")
+                            if not action:
+                                continue
+                            t_ns = int(record["timeUnixNano"])
+                            minute = t_ns - t_ns % _MINUTE_NS
+                            hour = minute - minute % _HOUR_NS
+                            key = (minute, action, attributes.get("tenant.id") or "")
+                            point = points.setdefault((service, hour), {}).setdefault(
+                                key, [0, None]
+                            )
+                            point[0] += 1
+                            if point[1] is None and record.get("traceId"):
+                                point[1] = {
+                                    "timeUnixNano": str(t_ns),
+                                    "asInt": "1",
+                                    "spanId": record["spanId"].lower(),
+                                    "traceId": record["traceId"].lower(),
+                                }
+        path = folder / f"metrics-{day}.jsonl"
+        with path.open("w", encoding="utf-8", newline="\n") as out:
+            for (service, _hour), counted in sorted(points.items()):
+                data_points = []
+                for (minute, action, tenant), (count, exemplar) in sorted(counted.items()):
+                    point_doc: dict[str, Any] = {
+                        "attributes": [
+                            {"key": "audit.action", "value": {"stringValue": action}},
+                            {"key": "tenant.id", "value": {"stringValue": tenant}},
+                        ],
+                        "startTimeUnixNano": str(minute),
+                        "timeUnixNano": str(minute + _MINUTE_NS),
+                        "asInt": str(count),
+                    }
+                    if exemplar is not None:
+                        point_doc["exemplars"] = [exemplar]
+                    data_points.append(point_doc)
+                request = {
+                    "resourceMetrics": [
+                        {
+                            "resource": _otlp_resource_json(service),
+                            "scopeMetrics": [
+                                {
+                                    "scope": {"name": f"cc.{service}", "version": "9.3.0"},
+                                    "metrics": [
+                                        {
+                                            "name": AUDIT_EVENTS_METRIC,
+                                            "description": "Audit events recorded",
+                                            "unit": "{event}",
+                                            "sum": {
+                                                "aggregationTemporality": 1,
+                                                "isMonotonic": True,
+                                                "dataPoints": data_points,
+                                            },
+                                        }
+                                    ],
+                                }
+                            ],
+                        }
+                    ]
+                }
+                out.write(json.dumps(request, separators=(",", ":")) + "\n")
+        written.append(path)
+    return tuple(written)

@@ -1,4 +1,4 @@
-"""Decoding stored records and mapping them onto the normalized event (DESIGN §4).
+"""Decoding stored records and mapping them onto the normalized event (docs/architecture.md).
 
 A decoder turns one record line (OTLP/JSON log or span, audit-logger JSON, OpenSearch hit) into
 the fixed columns it knows for certain (times, ids, name, body) and a flat *source view*: every
@@ -28,6 +28,7 @@ from auditlens.core.formats.audit_json import audit_event
 from auditlens.core.formats.jsontext import duplicate_key, keys_unique
 from auditlens.core.formats.opensearch import hit_event
 from auditlens.core.formats.otlp_json import otlp_time
+from auditlens.core.formats.otlp_metrics import metric_event
 from auditlens.core.formats.podlogs import pod_log_event
 from auditlens.core.formats.records import AUDIT, FORM_TITLES, HIT, OTLP, POD_LOG, record_form
 from auditlens.core.formats.values import text as _text
@@ -574,9 +575,9 @@ def _generate_mapper(kind: str, columns: list[tuple[str, list[_Compiled]]]) -> A
 class Normalizer:
     """Turns record lines into rows of the normalized schema using the loaded profiles.
 
-    Hot path of the import (DESIGN §5): records are decoded with msgspec and profile keys are
-    compiled once into (namespace, key, path) lookups, so mapping a record costs a few dictionary
-    look-ups per column rather than building a namespaced copy of every field.
+    Hot path of the import (docs/architecture.md §8): records are decoded with msgspec and profile
+    keys are compiled once into (namespace, key, path) lookups, so mapping a record costs a few
+    dictionary look-ups per column rather than building a namespaced copy of every field.
     """
 
     def __init__(self, profiles: list[Profile]) -> None:
@@ -711,6 +712,10 @@ class Normalizer:
         self._mappers[kind](row, attrs or {}, resource or {}, scope or {}, record or {}, document)
 
     def _otlp(self, document: dict[str, Any], row: dict[str, Any]) -> None:
+        if "resourceMetrics" in document:
+            attrs, resource, scope = metric_event(document, row, _attributes, _otlp_time, _hex)
+            self._mappers["log"](row, attrs, resource, scope, {}, document)
+            return
         is_log = "resourceLogs" in document
         try:
             if is_log:

@@ -58,8 +58,17 @@ def digest(value: Any) -> str:
 
 
 def _events_digest(rows: Sequence[dict[str, Any]]) -> str:
-    """The digest of events as the CLI prints them (``ord`` left out: it moves with imports)."""
-    return digest([queries.present_event(r) for r in rows])
+    """The digest of which records a call returned, in order: each one's place in the evidence.
+
+    Stream, sequence number, leaf hash, file and line name a record whatever the case (``ord``
+    moves with imports); hashing them rather than whole rows keeps a 100,000-row page cheap.
+    """
+    return digest(
+        [
+            (r.get("stream_id"), r.get("seq"), r.get("leaf_hash"), r.get("file"), r.get("line"))
+            for r in rows
+        ]
+    )
 
 
 def zone_name(tz: tzinfo) -> str:
@@ -132,8 +141,12 @@ class Examination:
         return Examination(Case(self._case.folder, cursor), self.origin)
 
     def interrupt(self) -> None:
-        """Stop the statement running on this examination's connection (any thread)."""
-        self._case.db.interrupt()
+        """Stop the statement running on this examination's connection (any thread).
+
+        Nothing to stop once closed (a Cancel arriving after the job ended).
+        """
+        if not self.closed:
+            self._case.db.interrupt()
 
     def close(self) -> None:
         """Close the case (or the reader's cursor)."""

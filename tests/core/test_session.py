@@ -1,0 +1,105 @@
+"""The examination API journals each examiner call itself, once, with its origin (issue 11.1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditlens.core.errors import UsageError
+from auditlens.core.store.case import read_journal_record
+from auditlens.core.store.journal import JournalStatus, verify_journal
+from auditlens.core.store.queries import EventQuery
+from auditlens.core.store.session import Examination
+from auditlens.core.verify.trust import load_trust
+
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "contact-center"
+
+
+def entries(folder: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in (folder / "journal.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("session") / "case"
+    bundles = sorted((SAMPLE / "bundles" / "cc-prod.audit").iterdir())
+    with Examination.open(folder, origin="cli", create=True) as session:
+        for _ in session.import_evidence(bundles, load_trust(SAMPLE / "truststore.json")):
+            pass
+    return folder
+
+
+def test_an_unknown_origin_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        Examination.open(tmp_path / "case", origin="script", create=True)
+    assert not (tmp_path / "case").exists()
+
+
+def test_creation_and_imports_are_journaled_with_the_origin(case_dir: Path) -> None:
+    journal = entries(case_dir)
+    assert [e["action"] for e in journal[:4]] == ["case_created", "import", "import", "import"]
+    assert {e["details"]["origin"] for e in journal} == {"cli"}
+
+
+def test_each_call_is_one_entry_and_pages_are_none(case_dir: Path) -> None:
+    before = len(entries(case_dir))
+    with Examination.open(case_dir, origin="workbench") as session:
+        view = session.apply(EventQuery("action:READ"), via="filter")
+        for offset in range(0, view.count, 50):  # scrolling
+            view.rows(offset, 50)
+        session.apply(EventQuery("action:READ"), sort=("actor_id", True), via="sort")
+        actors = session.actors()
+        session.trace("0" * 32)
+        overview = session.integrity()
+        session.stats()
+        session.overview_histogram(EventQuery("action:READ"))  # drawn with the filter: no entry
+        session.completion_values()  # typing help: no entry
+    added = entries(case_dir)[before:]
+    assert [(e["action"], e["details"].get("command")) for e in added] == [
+        ("query", "filter"),
+        ("query", "filter"),
+        ("query", "actors"),
+        ("query", "trace"),
+        ("query", "integrity"),
+        ("query", "stats"),
+    ]
+    assert {e["details"]["origin"] for e in added} == {"workbench"}
+    first, sort = added[0]["details"], added[1]["details"]
+    assert (first["filter"], first["via"], first["matches"]) == (
+        "action:READ",
+        "filter",
+        view.count,
+    )
+    assert sort["sort"] == {"column": "actor_id", "descending": True}
+    assert added[2]["details"]["rows"] == len(actors)
+    assert added[4]["details"]["bundles"] == len(overview.bundles) == 3
+    assert all(e["details"].get("digest", "sha256:").startswith("sha256:") for e in added)
+
+
+def test_a_proof_is_journaled_with_its_outcome_and_the_journal_verifies(case_dir: Path) -> None:
+    with Examination.open(case_dir, origin="workbench") as session:
+        (event,) = session.events(EventQuery("seq:500"), limit=1)
+        proof = session.prove(event)
+    assert proof.verified
+    last = entries(case_dir)[-1]
+    assert last["action"] == "prove"
+    assert (last["details"]["seq"], last["details"]["verified"]) == (500, True)
+    assert last["details"]["root"] == proof.root
+    record = read_journal_record(case_dir)
+    assert record is not None
+    report = verify_journal(
+        case_dir, expected_head=record.head, announced=record.announced, case_empty=record.empty
+    )
+    assert report.status is JournalStatus.INTACT
+
+
+def test_a_reader_works_on_its_own_cursor_and_closes_alone(case_dir: Path) -> None:
+    with Examination.open(case_dir, origin="workbench") as session:
+        reader = session.reader()
+        assert reader.counts() == session.counts()
+        reader.close()
+        reader.interrupt()  # closed: nothing to stop, no error
+        assert session.counts().events > 0  # the examination's own connection is untouched
