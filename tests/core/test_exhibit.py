@@ -126,6 +126,9 @@ def test_a_filters_records_are_written_as_sealed_bytes_with_proofs_and_verify(
     assert "that the content of a record is true" in listed["statement"]
     readme = (tmp_path / "ex" / "README.txt").read_text()
     assert "What it does not prove" in readme and "not proven" in readme
+    for entry in listed["records"]:
+        digest = entry.get("sha256") or entry["input_sha256"]
+        assert f"{int(entry['number']):06d}  {entry['ref']}  {entry['status']}  {digest}" in readme
 
     report = verify_exhibit(tmp_path / "ex", trust())
     assert report.verdict == Verdict.VERIFIED, [f.to_json() for f in report.findings]

@@ -66,12 +66,12 @@ MAX_RECORD_BYTES = 64 * 1024 * 1024
 MAX_PROOF_BYTES = 64 * 1024  # 64 hashes of 64 hex characters and a few members
 
 STATEMENT = (
-    "What this exhibit proves: each sealed record below is, byte for byte, a record that the "
-    "holder of the signing key sealed, at the stated stream and sequence number, in the bundle "
+    "What this exhibit proves: each sealed record it lists is, byte for byte, a record that "
+    "the holder of the signing key sealed, at the stated stream and sequence number, in the bundle "
     "whose signed manifest is included (the inclusion proof leads from the record's bytes to "
     "the Merkle root that the manifest signs). What it does not prove: that the content of a "
-    "record is true, that the signer's key belongs to whom the verifier trusts it to belong "
-    "(that comes from the verifier's trust store), that nothing was lost or changed before "
+    "record is true, who holds the signing key (that comes from the trust store the verifier "
+    "uses), that nothing was lost or changed before "
     "sealing, or anything about the records of the bundles that are not included. Events "
     "listed as unsealed come from raw evidence without a seal: they are named by their input "
     "file's SHA-256 and line and are not proven at all."
@@ -497,7 +497,7 @@ def make_exhibit(
         }
     )
     files[INDEX_NAME] = index
-    files[README_NAME] = _readme(selection, created, sealed_count, unsealed_count, bundles)
+    files[README_NAME] = _readme(selection, created, sealed_count, unsealed_count, bundles, records)
     index_sha256 = hashlib.sha256(index).hexdigest()
     _write_folder(out, files)
     refs_listed = [str(r["ref"]) for r in records]
@@ -537,7 +537,12 @@ def _raw_inputs(case: Case, refs: list[str]) -> dict[str, str]:
 
 
 def _readme(
-    selection: str, created: str, sealed: int, unsealed: int, bundles: list[dict[str, Any]]
+    selection: str,
+    created: str,
+    sealed: int,
+    unsealed: int,
+    bundles: list[dict[str, Any]],
+    records: list[dict[str, Any]],
 ) -> bytes:
     lines = [
         "AuditLens exhibit",
@@ -559,6 +564,13 @@ def _readme(
         "Files: exhibit.json (the index), records/ (the exact sealed bytes of each record, no",
         "line end), proofs/ (one inclusion proof per record), bundles/BUNDLE_ID/ (the signed",
         "manifest.json and manifest.dsse.json of each bundle, exactly as sealed).",
+        "",
+        "Records (number, reference, status, SHA-256 of the record file or of the raw input):",
+        *(
+            f"{int(r['number']):06d}  {r['ref']}  {r['status']}  "
+            f"{r.get('sha256') or r.get('input_sha256')}"
+            for r in records
+        ),
         "",
     ]
     return "\n".join(lines).encode("utf-8")
