@@ -9,8 +9,8 @@ and seq 5, alone in the last segment and the second data file) is written with a
 
 The Markdown printed (or spliced into the doc with ``--update-doc``) walks each record's proof
 step by step, so that an implementation of RFC 9162 §2.1.3.2 can be checked value by value.
-tests/core/test_exhibit.py checks the committed files against a fresh run and recomputes every
-proof with its own code.
+tests/core/report/test_exhibit.py checks the committed files against a fresh run and
+recomputes every proof with its own code.
 
 Usage::
 

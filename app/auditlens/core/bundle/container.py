@@ -10,7 +10,7 @@ Invariants:
       reader (GNU tar, bsdtar, unzip, Python, Java's streaming reader) would extract exactly
       the bytes verified: every byte belongs to a listed entry or to the format's structures,
       headers that describe an entry twice agree, and a compressed stream ends exactly where
-      its headers say. ``tests/core/test_container_differential.py`` holds this against the
+      its headers say. ``tests/core/bundle/test_container_differential.py`` holds this against the
       real tools.
     * Every container is hostile until verified (docs/robustness.md): listing and reading are
       bounded in memory and work (entry count, header size, decompression ratio, tail scan), and

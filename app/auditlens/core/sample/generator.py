@@ -3,7 +3,7 @@
 `generate_raw` writes the three raw (unsealed) streams that the platform exports (docs/case.md),
 one file per stream per UTC day, for tests, demos and the benchmarks in ``bench/``.
 
-Invariants (tests in ``tests/core/test_sample_generator.py`` hold us to them):
+Invariants (tests in ``tests/core/sample/test_sample_generator.py`` hold us to them):
 
 * Determinism: the output depends only on ``(records, days, seed, start)``. All randomness comes
   from ``random.Random`` seeded from ``seed``; no wall clock, no hash-ordered iteration; files

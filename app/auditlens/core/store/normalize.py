@@ -234,7 +234,7 @@ _encode = msgspec.json.encode
 # the record takes the untyped path; every leaf value whose meaning depends on its JSON type is
 # ``Any`` (decoded exactly as the untyped decoder would); presence checks use ``UNSET``; and
 # ``Normalizer.row`` falls back whenever the record is not one plain resource/scope/record.
-# tests/core/test_normalize_typed.py compares both paths column by column.
+# tests/core/store/test_normalize_typed.py compares both paths column by column.
 
 
 class _AnyValue(msgspec.Struct, gc=False, omit_defaults=True):
@@ -478,7 +478,7 @@ _fit_schema = _generate_fit_schema()
 # and the profile mapper: set from literals, ``_text``, ``_hex``, ``str.lower`` or a JSON
 # encoding, or only by the mapper (which writes ``str`` or ``_text``). ``severity`` and ``name``
 # are copied from the record as they are and stay checked, as do the integer columns.
-# tests/core/test_normalize_compiled.py feeds every field odd types to hold this to account.
+# tests/core/store/test_normalize_compiled.py feeds every field odd types to hold this to account.
 _BUILT_TEXT = frozenset(
     {"kind", "trace_id", "span_id", "parent_span_id", "body", "attributes"}
     | (set(PROFILE_COLUMNS) - {"severity"})

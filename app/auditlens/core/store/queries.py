@@ -227,7 +227,7 @@ def _order(case: Case) -> None:
 def _build_lookups(case: Case) -> None:
     """The lookup tables, each the stored answer of the direct query it replaces.
 
-    Tests compare each against its direct query (tests/core/test_queries.py). Rows are stored
+    Tests compare each against its direct query (tests/core/store/test_queries.py). Rows are stored
     sorted by actor so that zone maps find one actor's rows without an index.
     """
     db = case.db

@@ -28,7 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SPEC = REPO / "docs" / "bundle-format.md"
 VERIFICATION = REPO / "docs" / "verification.md"
 VECTORS = REPO / "docs" / "vectors"
@@ -561,7 +561,7 @@ def test_regenerating_the_vectors_gives_identical_files_and_section(tmp_path: Pa
     tool = _load_tool()
     section = tool.build(tmp_path)
     # docs/vectors/exhibit-tiny is written by tools/make_exhibit_vectors.py and checked by
-    # tests/core/test_exhibit.py.
+    # tests/core/report/test_exhibit.py.
     published = {
         p.relative_to(VECTORS).as_posix(): p.read_bytes()
         for p in VECTORS.rglob("*")

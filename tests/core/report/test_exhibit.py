@@ -298,7 +298,7 @@ def test_root_from_inclusion_matches_the_tree(size: int) -> None:
 
 # --- the published vector (docs/exhibit-format.md §8) -----------------------------------------
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 VECTOR = REPO / "docs" / "vectors" / "exhibit-tiny"
 
 
