@@ -1,7 +1,7 @@
 """Benchmark: ``auditlens verify`` against ``sha256sum`` over the same sealed bundle.
 
-DESIGN.md §5 sets the target: verifying a sealed bundle takes at most 3x the time ``sha256sum``
-takes over the same files. This script, in one run:
+docs/architecture.md §8 sets the target: verifying a sealed bundle takes at most 3x the time
+``sha256sum`` takes over the same files. This script, in one run:
 
 1. builds (or reuses from ``--workdir``) a sealed sample of ``--records`` records: the synthetic
    raw evidence of ``auditlens sample --days 1``, then ONE directory bundle sealed over all of
@@ -46,7 +46,7 @@ RUNS = 3
 SAMPLE_EVERY_S = 0.05
 MB = 1_000_000
 
-# Targets (DESIGN.md §5 and the benchmark brief).
+# Targets (docs/architecture.md §8 and the benchmark brief).
 TARGET_RATIO = 3.0  # verify wall time / sha256sum wall time over the same files
 TARGET_RSS_MB = 500.0  # summed RSS of the verify process tree
 TARGET_CPU_PER_WALL = 1.3  # above 1 means more than one core worked

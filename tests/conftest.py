@@ -64,7 +64,7 @@ def small_sample(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return drive(build_sample(tmp_path_factory.mktemp("sample") / "case", records=400, days=2))
 
 
-# --- case fixtures (tests/core/test_importer.py, tests/core/test_queries.py,
+# --- case fixtures (tests/core/store/test_importer.py, tests/core/store/test_queries.py,
 # --- tests/cli/test_case_cli.py) -------------------------------------------------------------
 
 BIG_CASE_RECORDS = 150_000

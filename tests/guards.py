@@ -1,4 +1,4 @@
-"""Reusable guards for two promises of DESIGN.md: evidence is only ever read (§4, §6) and the
+"""Reusable guards for two promises of docs/architecture.md §7: evidence is only ever read and the
 application makes no network connection (§6).
 
 Plain Python, no pytest, so the same code also runs inside child processes. The fixtures in

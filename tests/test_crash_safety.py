@@ -1,4 +1,4 @@
-"""Crash safety of ``auditlens import`` (docs/case.md "One transaction per input", DESIGN.md §6).
+"""Crash safety of ``auditlens import`` (docs/case.md "One transaction per input").
 
 An import may die anywhere: killed with SIGKILL (with its decoding workers; or only they die, or
 only it does), or starved of disk (RLIMIT_FSIZE, and a tmpfs too small for the case). Afterwards

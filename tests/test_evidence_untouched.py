@@ -1,4 +1,4 @@
-"""Evidence is only ever read (DESIGN.md §4: "Evidence is never written: it is opened read-only";
+"""Evidence is only ever read (docs/architecture.md §7: "Evidence is only ever read";
 docs/case.md: "Evidence is only ever read").
 
 Each command runs over a copy of the shipped sample (so a failure cannot damage the repository)

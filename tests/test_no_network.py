@@ -1,4 +1,4 @@
-"""The air gap (DESIGN.md §6: "The application makes no network connection").
+"""The air gap (docs/architecture.md §7: "the application opens no network connection, ever").
 
 Every command runs with the network guard of tests/guards.py: each socket connection, datagram
 and name lookup raises and is recorded; the tests assert nothing was attempted. In-process runs

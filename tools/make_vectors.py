@@ -10,7 +10,7 @@ its genesis value and ``chain.previous`` link are exercised). Everything is fixe
 The Markdown section printed (or spliced into the doc with ``--update-doc``) lists every value an
 implementer needs to check a sealer of their own: record lines, leaf and chain hashes with
 preimages, checkpoints, segment roots, the Merkle root, the exact manifest bytes, the DSSE PAE and
-the signature. tests/core/test_spec_vectors.py recomputes all of it independently.
+the signature. tests/core/bundle/test_spec_vectors.py recomputes all of it independently.
 
 Usage::
 

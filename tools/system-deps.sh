@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks (and, as root on Debian, installs) what the machine must provide before the virtual
 # environment can be built: Python >= 3.11 with venv, and the shared libraries Qt loads.
-# With --test, also the archive tools that tests/core/test_container_differential.py compares the
+# With --test, also the archive tools that tests/core/bundle/test_container_differential.py compares the
 # container reader with: GNU tar, bsdtar (libarchive-tools) and unzip.
 # Without root it names what is missing and stops; it never guesses.
 set -euo pipefail

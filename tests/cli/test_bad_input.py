@@ -1,4 +1,4 @@
-"""Bad input reaching ``auditlens verify`` (DESIGN.md §6).
+"""Bad input reaching ``auditlens verify`` (docs/robustness.md).
 
 Every hostile case of ``tests/hostile/make_hostile.py`` goes through the real command line in a
 subprocess, with its address space and CPU time capped, so that a regression (a bomb expanding, a
@@ -49,7 +49,8 @@ from hostile.make_hostile import (
 )
 
 AUDITLENS = Path(sys.executable).with_name("auditlens")  # the console script of this venv
-MEMORY_CAP = 1536 * 1024 * 1024  # DESIGN.md §5: peak memory under 1.5 GB whatever the input
+# docs/architecture.md §8: peak memory under 1.5 GB whatever the input.
+MEMORY_CAP = 1536 * 1024 * 1024
 CPU_SECONDS = 60  # a hang or a quadratic blow-up dies here instead of stalling the suite
 HANG_GUARD_SECONDS = 600  # backstop for a process blocked without using CPU (never asserted)
 

@@ -1,9 +1,9 @@
 """Property tests: every reader of hostile evidence returns or raises the project's own errors.
 
-DESIGN §6: every input is hostile until verified, and each gets a clear error or finding, never a
-crash. For arbitrary bytes and for valid documents with random mutations, the manifest and
-checkpoint parsers, the raw-evidence readers, the record normalizer, the DSSE envelope parser, the
-trust store loader and the container reader either return or raise an
+docs/robustness.md: every input is hostile until verified, and each gets a clear error or
+finding, never a crash. For arbitrary bytes and for valid documents with random mutations, the
+manifest and checkpoint parsers, the raw-evidence readers, the record normalizer, the DSSE envelope
+parser, the trust store loader and the container reader either return or raise an
 :class:`auditlens.core.errors.Error`; anything else (``KeyError``, ``TypeError``,
 ``RecursionError``, ``UnicodeError``, a third-party library's exception...) fails the test.
 

@@ -1,8 +1,8 @@
 """Coverage-guided fuzzing (atheris / libFuzzer) of the bundle verifier and the importers.
 
-DESIGN §6: every input is hostile until verified and gets a clear error or finding, never a crash
-and never a partial case. The two targets check exactly that on inputs libFuzzer derives from
-small valid seeds:
+docs/robustness.md: every input is hostile until verified and gets a clear error or finding,
+never a crash and never a partial case. The two targets check exactly that on inputs libFuzzer
+derives from small valid seeds:
 
 ``verify``
     The first byte picks what the rest of the input becomes: a bundle ``.zip``, ``.tar.gz`` or

@@ -4,11 +4,11 @@ Usage: ``python tests/golden/make_golden.py OUT_DIR`` (writes ``OUT_DIR/golden.j
 index), or ``make_golden(out_dir)`` from a test.
 
 Every tampered bundle is a *copy* of a sealed original (the originals under ``sample/`` are never
-modified), changed the way the tamper class of DESIGN.md §3 says. Each :class:`GoldenCase` records
-which paths are verified together, with which trust file(s), the expected verdict and the expected
-findings with their place. The places are derived from what the tamper did ("deleted line 17 of a
-bundle whose first sequence number is f -> seq f + 16, sealed line 17"), never from running the
-verifier, so the cases can catch a verifier that reports the wrong place.
+modified), changed the way its tamper class (docs/verification.md) says. Each :class:`GoldenCase`
+records which paths are verified together, with which trust file(s), the expected verdict and the
+expected findings with their place. The places are derived from what the tamper did ("deleted line
+17 of a bundle whose first sequence number is f -> seq f + 16, sealed line 17"), never from running
+the verifier, so the cases can catch a verifier that reports the wrong place.
 
 Keys: the sample's THROWAWAY key (derivable by anyone, see ``sample_key``) seals everything that is
 meant to be genuine, trusted through ``trust/sealer.json`` (a plain trust store for tests, not

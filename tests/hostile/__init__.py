@@ -1,1 +1,1 @@
-"""Hostile inputs for ``auditlens verify`` (DESIGN.md §6), made by ``make_hostile``."""
+"""Hostile inputs for ``auditlens verify`` (docs/robustness.md), made by ``make_hostile``."""

@@ -1,4 +1,4 @@
-"""Generate hostile inputs for ``auditlens verify`` (DESIGN.md §6) from one small valid bundle.
+"""Generate hostile inputs for ``auditlens verify`` (docs/robustness.md) from one small bundle.
 
 Every case starts from a bundle sealed here (ten audit-JSON records, checkpoints every four, eight
 records per data file, so ``data/00001.jsonl`` holds lines 1-8 and ``data/00002.jsonl`` lines
@@ -55,7 +55,7 @@ CHECKPOINT_EVERY = 4
 RECORDS_PER_FILE = 8
 DATA1 = "data/00001.jsonl"
 DATA2 = "data/00002.jsonl"
-GIANT_LINE = 100 * 1024 * 1024  # DESIGN.md §6 "giant lines": a 100 MB record.
+GIANT_LINE = 100 * 1024 * 1024  # docs/robustness.md "giant lines": a 100 MB record.
 BOMB_SIZE = 3 * 1024**3  # declared/expanded size of the bombs; stays below zip64's 4 GiB.
 BOMB_UNIT = 1024 * 1024  # zeros per repeated deflate block
 

@@ -98,6 +98,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     trust = load_trust_paths(args.trust)
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    from auditlens.core.report.exhibit import is_exhibit
+
+    exhibits = [p for p in args.paths if is_exhibit(p)]
+    if exhibits:
+        # An exhibit folder (docs/exhibit-format.md) is proven record by record, not as a bundle.
+        from auditlens.cli.exhibit_commands import verify_exhibits
+
+        if len(exhibits) < len(args.paths):
+            raise UsageError("verify exhibit folders and bundles in separate runs")
+        verdict, data = verify_exhibits(exhibits, trust, as_json=args.json)
+        if args.json:
+            out_json({"verdict": verdict.value, "exhibits": data})
+        return EXIT_CODES[verdict]
     report = drive(verify_paths(args.paths, trust, workers=args.workers), quiet=args.json)
     if args.json:
         out_json(report.to_json())

@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     from auditlens.cli.analysis_commands import add_parsers as add_analysis_parsers
 
     add_analysis_parsers(sub)
+    from auditlens.cli.exhibit_commands import add_parsers as add_exhibit_parsers
+
+    add_exhibit_parsers(sub)
     return parser
 
 
@@ -170,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from auditlens.cli import legal_commands
 
             handler = getattr(legal_commands, name, None)
+        if handler is None:
+            from auditlens.cli import exhibit_commands
+
+            handler = getattr(exhibit_commands, name, None)
         if handler is None:
             from auditlens.cli import analysis_commands
 

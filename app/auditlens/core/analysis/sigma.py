@@ -9,7 +9,7 @@ docs/detections.md ("Rule format" and "Why our own Sigma reader"). Invariants:
   ``attributes.KEY`` (a key of the attributes JSON); any other name is refused, so a rule never
   silently matches nothing because of a typo.
 * Every value reaches DuckDB as a bound parameter; the SQL text holds only column names from the
-  schema and operators (DESIGN §4, the filter language does the same).
+  schema and operators (docs/architecture.md, the filter language does the same).
 """
 
 from __future__ import annotations

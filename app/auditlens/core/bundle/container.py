@@ -10,13 +10,13 @@ Invariants:
       reader (GNU tar, bsdtar, unzip, Python, Java's streaming reader) would extract exactly
       the bytes verified: every byte belongs to a listed entry or to the format's structures,
       headers that describe an entry twice agree, and a compressed stream ends exactly where
-      its headers say. ``tests/core/test_container_differential.py`` holds this against the
+      its headers say. ``tests/core/bundle/test_container_differential.py`` holds this against the
       real tools.
-    * Every container is hostile until verified (DESIGN.md §6): listing and reading are bounded in
-      memory and work (entry count, header size, decompression ratio, tail scan), and every
-      failure while listing or reading is an :class:`InvalidInputError` naming the archive and,
-      when known, the entry. A listing that stopped early (truncated or corrupt archive, a limit)
-      keeps what it read in ``entries`` and makes :meth:`Container.files` raise, so a caller
+    * Every container is hostile until verified (docs/robustness.md): listing and reading are
+      bounded in memory and work (entry count, header size, decompression ratio, tail scan), and
+      every failure while listing or reading is an :class:`InvalidInputError` naming the archive
+      and, when known, the entry. A listing that stopped early (truncated or corrupt archive, a
+      limit) keeps what it read in ``entries`` and makes :meth:`Container.files` raise, so a caller
       can report the entries seen but can never mistake a partial listing for the whole bundle.
 """
 
@@ -46,7 +46,8 @@ MAX_TAR_HEADER_BYTES = 1024 * 1024
 # After a tar's end-of-archive marker only zero padding may follow (at most one 10 KiB record
 # from common writers). Scanning stops here: a longer tail is hidden data whatever it holds.
 MAX_TAIL_SCAN = 64 * 1024 * 1024
-ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # DESIGN.md §2: stored or deflated.
+# docs/bundle-format.md: stored or deflated only.
+ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 SCAN_CHUNK = 1024 * 1024
 
 # What reading an archive stream can raise besides our own errors: a failing disk or file system.

@@ -1,4 +1,4 @@
-"""The platform's audit-logger JSON Lines (DESIGN §1): one audit record per line.
+"""The platform's audit-logger JSON Lines (docs/case.md): one audit record per line.
 
 Recognised by the first record: a JSON object with a ``timestamp`` and an ``action`` or
 ``user_id`` (:func:`~auditlens.core.formats.records.record_form`).

@@ -1,4 +1,4 @@
-"""Fluent Bit's file output: the platform's logs as its log shipper keeps them (DESIGN §1).
+"""Fluent Bit's file output: the platform's logs as its log shipper keeps them (docs/case.md).
 
 The platform ships pod logs (tail input, CRI or Docker parser, Kubernetes filter) through Fluent
 Bit. Its ``file`` output writes each record in one of these forms, one format each:

@@ -1,4 +1,4 @@
-"""OpenSearch exports: ``_search`` responses and NDJSON of hits (DESIGN §1).
+"""OpenSearch exports: ``_search`` responses and NDJSON of hits (docs/case.md).
 
 Hits of Data Prepper's span indexes (``otel-v1-apm-span-*``), log indexes (``logs-otel-v1*``)
 and the platform's ``audit_log_index``.

@@ -29,7 +29,7 @@ FORM_TITLES = {
 def record_form(document: Any) -> str:
     """The form of a parsed JSON value: otlp, search-response, hit, audit, pod-log or unknown.
 
-    An audit-logger record has a ``timestamp`` and an ``action`` or ``user_id`` (DESIGN §1); a
+    An audit-logger record has a ``timestamp`` and an ``action`` or ``user_id`` (docs/case.md); a
     JSON object with a ``timestamp`` alone is no evidence form AuditLens knows, and is refused
     rather than guessed at. A pod log entry (formats/podlogs.py) has a ``log`` (text, or the
     JSON object the text was), a ``time`` text and a ``stream``, as Docker writes it.

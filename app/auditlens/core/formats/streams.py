@@ -20,7 +20,7 @@ from auditlens.core.formats.jsontext import MAX_JSON_LINE
 
 MAX_DECOMPRESSED = 64 * 1024 * 1024 * 1024  # 64 GiB: stops a decompression bomb.
 # The ratio limit of an archive's entries (bundle/container.py, which sits above this package):
-# tests/core/test_formats.py holds the two equal.
+# tests/core/formats/test_formats.py holds the two equal.
 MAX_COMPRESSION_RATIO = 200  # JSON compresses ~10-20x; a ratio beyond this is a bomb.
 MIN_RATIO_CHECK_BYTES = 64 * 1024 * 1024  # tiny inputs may compress absurdly well; don't care.
 

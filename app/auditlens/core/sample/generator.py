@@ -1,9 +1,9 @@
 """Deterministic synthetic raw evidence of a contact-center platform, with a planted incident.
 
-`generate_raw` writes the three raw (unsealed) streams that the platform exports (DESIGN.md §1),
+`generate_raw` writes the three raw (unsealed) streams that the platform exports (docs/case.md),
 one file per stream per UTC day, for tests, demos and the benchmarks in ``bench/``.
 
-Invariants (tests in ``tests/core/test_sample_generator.py`` hold us to them):
+Invariants (tests in ``tests/core/sample/test_sample_generator.py`` hold us to them):
 
 * Determinism: the output depends only on ``(records, days, seed, start)``. All randomness comes
   from ``random.Random`` seeded from ``seed``; no wall clock, no hash-ordered iteration; files
@@ -389,7 +389,7 @@ class _LogWriter:
 
     def _flush(self) -> None:
         rng = self._rng
-        # A few lines use the other legal spellings (DESIGN.md §1): bare int64 numbers and
+        # A few lines use the other legal spellings (docs/case.md): bare int64 numbers and
         # upper-case hex ids, as in the official OTLP examples.
         bare = rng.random() < 0.03
         upper = rng.random() < 0.03

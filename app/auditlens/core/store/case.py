@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 DB_NAME = "case.duckdb"
-# DuckDB's share of the 1.5 GB import budget (DESIGN §5); the decoding workers and Python take
-# the rest (measured at 10^7 events: 1.54 GB peak with 1 GB here). Beyond it DuckDB spills to
-# the case's temporary folder.
+# DuckDB's share of the 1.5 GB import budget (docs/architecture.md §8); the decoding workers and
+# Python take the rest (measured at 10^7 events: 1.54 GB peak with 1 GB here). Beyond it DuckDB
+# spills to the case's temporary folder.
 MEMORY_LIMIT = "640MB"
 # The case database is attached to an in-memory DuckDB under this name (and made the default
 # with USE): only ATTACH takes a row group size. A cursor of the connection starts in the

@@ -30,9 +30,9 @@ from auditlens.core.store.normalize import Normalizer, load_profiles
 
 _HASH = 32
 # A stored record line longer than this is not decoded: the importer hashes it as a stream and
-# keeps only its first RECORD_PREVIEW_BYTES as the event's body (DESIGN §5: bounded memory
-# whatever the input). A sealed line is one record of a raw line, which the sealer refuses past
-# jsontext.MAX_JSON_LINE, so no record sealed by AuditLens is longer.
+# keeps only its first RECORD_PREVIEW_BYTES as the event's body (bounded memory whatever
+# the input: docs/architecture.md §8). A sealed line is one record of a raw line, which the sealer
+# refuses past jsontext.MAX_JSON_LINE, so no record sealed by AuditLens is longer.
 MAX_RECORD_LINE = MAX_JSON_LINE
 RECORD_PREVIEW_BYTES = 4096
 

@@ -897,7 +897,7 @@ class Importer:
             bundle_id=manifest.bundle_id,
             file_label=f"{bundle.path}!{member}",
             profile_dirs=self.profile_dirs,
-            # docs/case.md "Accepted formats": only lines a trusted key says AuditLens's sealer
+            # docs/case.md: only lines a trusted key says AuditLens's sealer
             # wrote are known free of duplicated JSON keys (its reader refuses them).
             check_keys=not (
                 bundle.verdict is Verdict.VERIFIED and manifest.producer.get("name") == SEALER_NAME

@@ -1,4 +1,4 @@
-"""The examiner's journal: a hash-chained, append-only log of every action on a case (DESIGN §4).
+"""The examiner's journal: a hash-chained, append-only log of every action on a case.
 
 A case folder holds ``case.duckdb`` and ``journal.jsonl``. The journal is UTF-8 JSON Lines: each
 line is the RFC 8785 canonical form of one entry followed by a newline. An entry is an object with

@@ -1,4 +1,4 @@
-"""Decoding stored records and mapping them onto the normalized event (DESIGN §4).
+"""Decoding stored records and mapping them onto the normalized event (docs/architecture.md).
 
 A decoder turns one record line (OTLP/JSON log or span, audit-logger JSON, OpenSearch hit) into
 the fixed columns it knows for certain (times, ids, name, body) and a flat *source view*: every
@@ -234,7 +234,7 @@ _encode = msgspec.json.encode
 # the record takes the untyped path; every leaf value whose meaning depends on its JSON type is
 # ``Any`` (decoded exactly as the untyped decoder would); presence checks use ``UNSET``; and
 # ``Normalizer.row`` falls back whenever the record is not one plain resource/scope/record.
-# tests/core/test_normalize_typed.py compares both paths column by column.
+# tests/core/store/test_normalize_typed.py compares both paths column by column.
 
 
 class _AnyValue(msgspec.Struct, gc=False, omit_defaults=True):
@@ -478,7 +478,7 @@ _fit_schema = _generate_fit_schema()
 # and the profile mapper: set from literals, ``_text``, ``_hex``, ``str.lower`` or a JSON
 # encoding, or only by the mapper (which writes ``str`` or ``_text``). ``severity`` and ``name``
 # are copied from the record as they are and stay checked, as do the integer columns.
-# tests/core/test_normalize_compiled.py feeds every field odd types to hold this to account.
+# tests/core/store/test_normalize_compiled.py feeds every field odd types to hold this to account.
 _BUILT_TEXT = frozenset(
     {"kind", "trace_id", "span_id", "parent_span_id", "body", "attributes"}
     | (set(PROFILE_COLUMNS) - {"severity"})
@@ -575,9 +575,9 @@ def _generate_mapper(kind: str, columns: list[tuple[str, list[_Compiled]]]) -> A
 class Normalizer:
     """Turns record lines into rows of the normalized schema using the loaded profiles.
 
-    Hot path of the import (DESIGN §5): records are decoded with msgspec and profile keys are
-    compiled once into (namespace, key, path) lookups, so mapping a record costs a few dictionary
-    look-ups per column rather than building a namespaced copy of every field.
+    Hot path of the import (docs/architecture.md §8): records are decoded with msgspec and profile
+    keys are compiled once into (namespace, key, path) lookups, so mapping a record costs a few
+    dictionary look-ups per column rather than building a namespaced copy of every field.
     """
 
     def __init__(self, profiles: list[Profile]) -> None:

@@ -2,8 +2,9 @@
 
 All queries read ``events``, where ``ord`` is each event's position in (time, stream, sequence)
 order over the whole case. Each input's rows are stored in time order, so DuckDB's zone maps make
-"row k of the timeline" and time ranges cheap (DESIGN §5: plain OFFSET paging is the measured
-trap). ``ord`` is refreshed after imports (:func:`refresh_order`) and checked before queries.
+"row k of the timeline" and time ranges cheap (plain OFFSET paging is the measured trap:
+docs/architecture.md §8). ``ord`` is refreshed after imports (:func:`refresh_order`) and checked
+before queries.
 
 Filtered pages at a large offset use block counts: one scan counts matches per block of ``ord``,
 the block holding the wanted row is found, and only that block is read with a small offset. The
@@ -50,11 +51,6 @@ LOOKUP_TABLES = (
     "trace_bounds",
 )
 VIEW_CACHE = 32  # filters whose block counts an open case keeps
-# ART indexes on ``events`` that earlier releases built with the ordering; dropped when events
-# are added or the lookup tables rebuilt. They no longer pay (measured at 10^7 events): the
-# actor queries run as fast without ``events_actor`` (1.3 s to build), and ``trace_bounds``
-# (0.5 s) finds a trace as fast as ``events_trace`` did (2.7 s), 2-7 ms.
-LEGACY_INDEXES = ("events_trace", "events_actor")
 
 # Names of the event fields as the CLI prints them (issue: the case, point 4).
 OUTPUT_FIELDS: tuple[str, ...] = (
@@ -191,15 +187,14 @@ def _currency(case: Case, events: int) -> tuple[bool, bool]:
 
 
 def before_adding_events(case: Case) -> None:
-    """Forget the order and drop earlier releases' indexes, in the transaction adding events.
+    """Forget the order, in the transaction adding events.
 
-    DuckDB keeps an ART index it inserts into in memory: adding 10^6 events to a 10^7-event case
-    with them present ran out of case.MEMORY_LIMIT (measured). Forgetting the ordered row count
-    makes :func:`refresh_order` (run after every import) order the timeline again and rebuild the
+    ``events`` has no ART index on purpose: DuckDB keeps an index it inserts into in memory, and
+    adding 10^6 events to a 10^7-event case with one ran out of case.MEMORY_LIMIT (measured); the
+    lookup tables serve the queries an index would. Forgetting the ordered row count makes
+    :func:`refresh_order` (run after every import) order the timeline again and rebuild the
     lookup tables, even when nothing is added. A transaction rolled back keeps all of it.
     """
-    for index in LEGACY_INDEXES:
-        case.db.execute(f"DROP INDEX IF EXISTS {index}")
     case.db.execute("DELETE FROM meta WHERE key = 'ordered_rows'")
 
 
@@ -232,12 +227,10 @@ def _order(case: Case) -> None:
 def _build_lookups(case: Case) -> None:
     """The lookup tables, each the stored answer of the direct query it replaces.
 
-    Tests compare each against its direct query (tests/core/test_queries.py). Rows are stored
+    Tests compare each against its direct query (tests/core/store/test_queries.py). Rows are stored
     sorted by actor so that zone maps find one actor's rows without an index.
     """
     db = case.db
-    for index in LEGACY_INDEXES:  # an earlier release's (every reordering rebuilds these)
-        db.execute(f"DROP INDEX IF EXISTS {index}")
     db.execute(
         "CREATE OR REPLACE TABLE actor_summary AS SELECT actor_id, "
         "any_value(actor_name) AS name, "

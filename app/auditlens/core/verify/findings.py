@@ -276,6 +276,19 @@ CODES: dict[str, Code] = {
         BUNDLE,
         "Trusted only through a sample trust store with a public key.",
     ),
+    # Exhibits (docs/exhibit-format.md §6).
+    "EXHIBIT_INVALID": Code(
+        "input",
+        "error",
+        BUNDLE,
+        "An exhibit's index is malformed or contradicts its signed manifests.",
+    ),
+    "PROOF_INVALID": Code(
+        "integrity",
+        "error",
+        RECORD,
+        "An exhibit record's inclusion proof does not lead to the signed Merkle root.",
+    ),
 }
 
 

@@ -45,7 +45,7 @@ def hash_region(data: bytes, count: int, first_seq: int, start_chain: bytes) -> 
 
     This is the verifier's hot loop: the three hash layouts of :mod:`hashing` are inlined here
     (leaf 0x00, link 0x02, node 0x01) because a Python call per hash costs as much as the hash.
-    tests/core/test_segments.py checks it against the reference functions.
+    tests/core/verify/test_segments.py checks it against the reference functions.
     """
     sha = hashlib.sha256
     pack = _U64.pack

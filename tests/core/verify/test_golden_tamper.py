@@ -1,4 +1,4 @@
-"""The golden tamper set: every tamper class of DESIGN.md §3 gives its exact code and place.
+"""The golden tamper set: every tamper class of docs/verification.md gives its exact code and place.
 
 The set is built once per session by ``tests/golden/make_golden.py``; the expected findings come
 from what each tamper did, never from the verifier (see that module).
@@ -68,7 +68,7 @@ CASES = [
     "clock_regression_between_bundles",
 ]
 
-# DESIGN.md §3, "Tamper classes to detect and localize".
+# docs/verification.md, "Tamper classes to detect and localize".
 TAMPER_CLASSES = {
     "modify",
     "delete",

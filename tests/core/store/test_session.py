@@ -15,7 +15,7 @@ from auditlens.core.store.queries import EventQuery
 from auditlens.core.store.session import Examination
 from auditlens.core.verify.trust import load_trust
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "contact-center"
+SAMPLE = Path(__file__).resolve().parents[3] / "resources" / "samples" / "contact-center"
 
 
 def entries(folder: Path) -> list[dict[str, Any]]:

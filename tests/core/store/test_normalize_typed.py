@@ -27,7 +27,7 @@ from auditlens.core.store.normalize import Normalizer, load_profiles
 from auditlens.core.verify.trust import load_trust
 
 SAMPLE = sample_case_dir()
-COMPAT = Path(__file__).resolve().parents[1] / "data" / "otlp-examples"
+COMPAT = Path(__file__).resolve().parents[2] / "data" / "otlp-examples"
 
 
 def normalizers() -> tuple[Normalizer, Normalizer]:

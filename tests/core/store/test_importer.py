@@ -43,7 +43,7 @@ SAMPLE_TRUST = SAMPLE / "truststore.json"
 AUDIT_BUNDLES = sorted((SAMPLE / "bundles" / "cc-prod.audit").iterdir())
 LOGS_BUNDLES = sorted((SAMPLE / "bundles" / "cc-prod.otel-logs").iterdir())
 TRACES_BUNDLES = sorted((SAMPLE / "bundles" / "cc-prod.otel-traces").iterdir())
-COMPAT = Path(__file__).resolve().parents[1] / "data" / "otlp-examples"
+COMPAT = Path(__file__).resolve().parents[2] / "data" / "otlp-examples"
 
 T0 = 1_772_445_600_123_456_789  # 2026-03-02T10:00:00.123456789Z
 

@@ -315,7 +315,7 @@ def test_double_values_are_written_in_their_shortest_round_trip_form(tmp_path):
 
 # --- the published edge vectors (docs/vectors/edges, tools/make_vectors.py) ---------------------
 
-EDGES = Path(__file__).resolve().parents[2] / "docs" / "vectors" / "edges"
+EDGES = Path(__file__).resolve().parents[3] / "docs" / "vectors" / "edges"
 VECTOR_BUNDLE = EDGES.parent / "tiny-bundle"
 
 

@@ -1,6 +1,6 @@
 """The strict container reader's own rules, one by one (docs/bundle-format.md §2.1).
 
-tests/core/test_container_differential.py holds the reader against the real tools; these pin
+tests/core/bundle/test_container_differential.py holds the reader against the real tools; these pin
 the rules that no tool disagreement shows: limits checked before parsing, the CRC of stored
 entries read in place, the pax keys allowed.
 """

@@ -13,7 +13,7 @@ from auditlens.core.errors import InvalidInputError, LimitExceededError, Unsuppo
 from auditlens.core.formats.registry import read_records
 from auditlens.core.formats.times import parse_time_ns
 
-COMPAT = Path(__file__).resolve().parents[1] / "data" / "otlp-examples"
+COMPAT = Path(__file__).resolve().parents[2] / "data" / "otlp-examples"
 
 
 def log_record(i, upper=False):

@@ -1,0 +1,131 @@
+"""``auditlens exhibit`` (issue 14, point 4), and the verification of exhibit folders.
+
+An exhibit is written by :mod:`auditlens.core.report.exhibit` (docs/exhibit-format.md); this
+module only reads the arguments, calls core and prints. ``auditlens verify`` hands any folder
+holding ``exhibit.json`` to :func:`verify_exhibits` here.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from auditlens.cli.output import drive, out
+from auditlens.core.errors import UsageError
+from auditlens.core.store import queries
+from auditlens.core.store.case import Case
+from auditlens.core.verify.findings import Verdict
+from auditlens.core.verify.trust import TrustStore
+
+_TIME_HELP = (
+    "ISO-8601 date or time (2026-03-01, 2026-03-01T10:15, ...T10:15:30.5+02:00), "
+    "read in --tz when it has no offset"
+)
+
+
+def add_parsers(sub: Any) -> None:
+    """Register ``exhibit``."""
+    exhibit = sub.add_parser(
+        "exhibit",
+        help="write selected records as their exact sealed bytes with inclusion proofs and "
+        "signed manifests, checkable with 'auditlens verify DIR' (journaled)",
+    )
+    exhibit.add_argument("case", type=Path, metavar="CASE_DIR", help="the case folder")
+    chosen = exhibit.add_mutually_exclusive_group(required=True)
+    chosen.add_argument(
+        "--filter",
+        metavar="Q",
+        help="filter query whose events to include, e.g. 'actor_id:sup-004 AND action:EXPORT' "
+        "(see docs/case.md, The filter language)",
+    )
+    chosen.add_argument(
+        "--event",
+        dest="events",
+        action="append",
+        metavar="REF",
+        help="an event reference, stream:STREAM#SEQ (sealed) or raw:SHA256#LINE (raw), as "
+        "'export' and 'bookmarks' print them (repeatable)",
+    )
+    exhibit.add_argument(
+        "--from", dest="time_from", metavar="T", help="with --filter, first time: " + _TIME_HELP
+    )
+    exhibit.add_argument(
+        "--to", dest="time_to", metavar="T", help="with --filter, end time: " + _TIME_HELP
+    )
+    exhibit.add_argument(
+        "--tz", default="UTC", help="IANA time zone of times typed without an offset"
+    )
+    exhibit.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="a new or empty folder for the exhibit, outside the evidence",
+    )
+
+
+def cmd_exhibit(args: argparse.Namespace) -> int:
+    """``auditlens exhibit``: selected records with their proofs, into a new folder."""
+    from auditlens.cli.legal_commands import time_arg
+    from auditlens.core.report.exhibit import make_exhibit
+
+    tz = queries.zone(args.tz)
+    with Case.open(args.case) as case:
+        case.origin = "cli"  # journaled as the examination API journals a call from the CLI
+        if args.events:
+            if args.time_from or args.time_to:
+                raise UsageError("--event names the events: leave out --from and --to")
+            result = drive(make_exhibit(case, args.out, refs=args.events))
+        else:
+            query = queries.EventQuery(
+                args.filter or "",
+                time_arg(args.time_from, "--from", tz),
+                time_arg(args.time_to, "--to", tz),
+                tz,
+            )
+            result = drive(make_exhibit(case, args.out, query=query))
+    unsealed = (
+        f", {result.unsealed:,} unsealed event(s) listed without proof" if result.unsealed else ""
+    )
+    out(
+        f"exhibit {result.path}: {result.sealed:,} sealed record(s) with proofs from "
+        f"{result.bundles} bundle(s){unsealed}; index sha256 {result.index_sha256}"
+    )
+    out(f"check it with: auditlens verify {result.path} --trust TRUSTSTORE")
+    return 0
+
+
+def verify_exhibits(paths: list[Path], trust: TrustStore, *, as_json: bool) -> tuple[Verdict, Any]:
+    """Verify exhibit folders; print them unless ``as_json``; the worst verdict and the JSON."""
+    from auditlens.core.report.exhibit import verify_exhibit
+    from auditlens.core.verify.findings import worst
+
+    reports = [verify_exhibit(path, trust) for path in paths]
+    if not as_json:
+        for report in reports:
+            out(f"exhibit verdict: {report.verdict.value.upper()}  {report.path}")
+            out(
+                f"  {report.proven:,} of {report.sealed:,} sealed record(s) proven against "
+                f"{report.bundles} signed manifest(s); {report.unsealed:,} unsealed event(s) "
+                "listed, not proven"
+            )
+            if report.findings:
+                out(f"findings ({len(report.findings)}):")
+            for finding in report.findings:
+                out(f"  {finding.severity.upper():7} {finding.code}: {finding.message}")
+                out(f"          at {finding.place()}")
+                detail = [
+                    f"{label} {value}"
+                    for label, value in (("expected", finding.expected), ("actual", finding.actual))
+                    if value is not None
+                ]
+                if detail:
+                    out("          " + "  ".join(detail))
+            if report.verdict in (Verdict.VERIFIED, Verdict.UNTRUSTED):
+                out(
+                    "  proven: the signer's key sealed exactly these bytes at these places; "
+                    "not proven: that their content is true, nor that nothing was lost before "
+                    "sealing (see the exhibit's README.txt)"
+                )
+    return worst([r.verdict for r in reports]), [r.to_json() for r in reports]
