@@ -233,7 +233,7 @@ def test_main_window_opens_the_sample_case_with_its_views(
     assert all(lane.actions for lane in lanes)
     window.follow_actor("sup-004")
     assert window.tabs.currentWidget() is window.events
-    assert window.events.filter_bar.text() == "actor_id:sup-004"
+    assert window.events.filter_bar.text() == 'actor_id="sup-004"'
     image = window.grab().toImage()
     assert image.width() > 600 and image.height() > 400
     assert window.recent_cases()[0] == str(case_dir)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from auditlens.core.store import queries
 from auditlens.gui.main_window import MainWindow
-from auditlens.gui.views import EventsView
+from auditlens.gui.views import EventsView, actor_term
 
 HOUR_NS = 3_600_000_000_000
 MARCH_2026_NS = 1_772_323_200_000_000_000  # 2026-03-01T00:00:00Z
@@ -80,11 +80,11 @@ def test_clicking_an_actor_lane_opens_their_events_around_that_time(qtbot, windo
     y = 4 + lanes.LANE // 2
     qtbot.mouseClick(lanes, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
     assert window.tabs.currentWidget() is window.events
-    assert window.events.filter_bar.text() == f"actor_id:{lane.actor}"
+    assert window.events.filter_bar.text() == actor_term(lane.actor)
     lo, hi = window.events.time_range
     assert lo is not None and hi is not None
     assert hi - lo == 2 * HOUR_NS and lo < first_ns < hi and lo > MARCH_2026_NS
-    expected = window.case.count(queries.EventQuery(f"actor_id:{lane.actor}", lo, hi))
+    expected = window.case.count(queries.EventQuery(actor_term(lane.actor), lo, hi))
     assert expected > 0
     assert window.events.model.rowCount() == expected
     assert {window.events.model.event(r)["actor_id"] for r in range(expected)} == {lane.actor}

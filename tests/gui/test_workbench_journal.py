@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from auditlens.core.store.case import read_journal_record
 from auditlens.core.store.journal import JournalStatus, verify_journal
 from auditlens.gui.main_window import MainWindow
+from auditlens.gui.views import actor_term
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "contact-center"
 
@@ -64,7 +65,7 @@ def test_the_workbench_journals_what_the_examiner_does(qtbot, settings, tmp_path
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.tabs.currentWidget() is window.events
-    assert window.events.filter_bar.text() == f"actor_id:{actor}"
+    assert window.events.filter_bar.text() == actor_term(actor)
 
     # Open a trace from an event (the context menu's "Open trace waterfall").
     window.tabs.setCurrentWidget(window.events)
@@ -95,7 +96,7 @@ def test_the_workbench_journals_what_the_examiner_does(qtbot, settings, tmp_path
     partial = [q for q in filters if q["filter"] and "action:EXPORT".startswith(q["filter"])]
     assert partial == typed  # nothing per keystroke
     pivots = [q for q in filters if q["via"] == "pivot"]
-    assert [(q["filter"], q["pivot"]) for q in pivots] == [(f"actor_id:{actor}", {"actor": actor})]
+    assert [(q["filter"], q["pivot"]) for q in pivots] == [(actor_term(actor), {"actor": actor})]
     assert any(q["command"] == "actors" and q["rows"] > 10 for q in queries)
     traces = [q for q in queries if q["command"] == "trace"]
     assert trace_id in [q["trace_id"] for q in traces]

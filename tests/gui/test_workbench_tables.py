@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from auditlens.gui import main_window
 from auditlens.gui.main_window import MainWindow
+from auditlens.gui.views import actor_term
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "contact-center"
 DEFAULT_COLUMNS = [
@@ -72,7 +73,7 @@ def test_every_table_sorts_by_a_clicked_column(qtbot, case_copy, settings):
     # Double-clicking a row after sorting follows the actor shown in it.
     shown = actors.rows[0]["actor_id"]
     window.actors.actor_activated.emit(actors.rows[0]["actor_id"])
-    assert window.events.filter_bar.text() == f"actor_id:{shown}"
+    assert window.events.filter_bar.text() == actor_term(shown)
     with qtbot.waitSignal(window.traces.loaded, timeout=30_000):
         window.tabs.setCurrentWidget(window.traces)
     traces = window.traces.model

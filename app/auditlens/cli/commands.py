@@ -98,7 +98,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     trust = load_trust_paths(args.trust)
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    from auditlens.core.report.exhibit import is_exhibit
+    from auditlens.core.report.exhibit_index import is_exhibit
 
     exhibits = [p for p in args.paths if is_exhibit(p)]
     if exhibits:

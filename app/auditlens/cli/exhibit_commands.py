@@ -13,8 +13,6 @@ from typing import Any
 
 from auditlens.cli.output import drive, out
 from auditlens.core.errors import UsageError
-from auditlens.core.store import queries
-from auditlens.core.store.case import Case
 from auditlens.core.verify.findings import Verdict
 from auditlens.core.verify.trust import TrustStore
 
@@ -67,8 +65,12 @@ def add_parsers(sub: Any) -> None:
 
 def cmd_exhibit(args: argparse.Namespace) -> int:
     """``auditlens exhibit``: selected records with their proofs, into a new folder."""
+    # Imported here: the parser of every command imports this module, and verifying a bundle
+    # must not load the case's DuckDB and pyarrow.
     from auditlens.cli.legal_commands import time_arg
     from auditlens.core.report.exhibit import make_exhibit
+    from auditlens.core.store import queries
+    from auditlens.core.store.case import Case
 
     tz = queries.zone(args.tz)
     with Case.open(args.case) as case:

@@ -30,7 +30,7 @@ from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination, may_hold_sealed_bundles
 from auditlens.core.verify.trust import TrustStore, load_trust
-from auditlens.gui.views import ActorsView, EventsView, IntegrityView, TracesView
+from auditlens.gui.views import ActorsView, EventsView, IntegrityView, TracesView, actor_term
 from auditlens.gui.worker import JobWorker
 
 MAX_RECENT = 8
@@ -327,14 +327,14 @@ class MainWindow(QMainWindow):
     def follow_actor(self, actor: str) -> None:
         """Show the actor's events."""
         self.tabs.setCurrentWidget(self.events)
-        self.events.show_filter(f"actor_id:{actor}", via="pivot", pivot={"actor": actor})
+        self.events.show_filter(actor_term(actor), via="pivot", pivot={"actor": actor})
 
     def actor_around(self, actor: str, when_ns: int) -> None:
         """The actor's events within an hour either side of ``when_ns``."""
         hour = 3_600_000_000_000
         self.tabs.setCurrentWidget(self.events)
         self.events.show_filter(
-            f"actor_id:{actor}",
+            actor_term(actor),
             via="pivot",
             pivot={"actor": actor, "around": queries.format_time(when_ns) or ""},
             time_range=(when_ns - hour, when_ns + hour),

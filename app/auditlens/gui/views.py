@@ -199,10 +199,24 @@ class LazyView(QWidget):
 
 
 def quote_value(value: str) -> str:
-    """A filter-language value for ``value``: bare when safe, else a quoted phrase."""
-    if value and all(c.isalnum() or c in "-_.@/" for c in value):
+    """A filter-language value for ``value``: bare when safe, else a quoted phrase.
+
+    A bare value that starts with ``/`` would be read as a ``/regex/`` (docs/case.md "The filter
+    language"), so such a value is quoted too.
+    """
+    if value and not value.startswith("/") and all(c.isalnum() or c in "-_.@/" for c in value):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def actor_term(actor: str) -> str:
+    """The filter selecting exactly one actor's events.
+
+    A pivot names one actor: ``field:value`` ignores case and a bare value stops at a space, so
+    ``actor_id:{actor}`` could select another actor's events too, or a body word. ``=`` with a
+    quoted value matches the id exactly as stored.
+    """
+    return 'actor_id="' + actor.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class DetailPane(QTreeWidget):

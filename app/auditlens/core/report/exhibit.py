@@ -44,6 +44,7 @@ from auditlens.core.errors import Error, InvalidInputError, UsageError
 from auditlens.core.formats.jsontext import strict_json_loads
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.report.bookmarks import JOURNAL_REFS, _resolve, refs_of_query
+from auditlens.core.report.exhibit_index import INDEX_NAME
 from auditlens.core.report.refs import parse_ref
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
@@ -57,7 +58,6 @@ from auditlens.core.verify.trust import TrustStore
 FORMAT = "auditlens-exhibit"
 PROOF_FORMAT = "auditlens-exhibit-proof"
 VERSION = 1
-INDEX_NAME = "exhibit.json"
 README_NAME = "README.txt"
 # One exhibit holds at most this many events: the same bound as one bookmark.
 MAX_EXHIBIT_EVENTS = 100_000
@@ -654,11 +654,6 @@ class ExhibitReport:
             "findings": [f.to_json() for f in self.findings],
             "statement": STATEMENT,
         }
-
-
-def is_exhibit(path: Path) -> bool:
-    """Whether ``path`` is an exhibit folder (it holds ``exhibit.json``)."""
-    return path.is_dir() and (path / INDEX_NAME).is_file()
 
 
 def _read_file(root: Path, name: Any, limit: int) -> bytes | None:

@@ -1,0 +1,16 @@
+"""How an exhibit folder is recognised (docs/exhibit-format.md), apart from the exhibit itself.
+
+``auditlens verify`` asks this of every path before choosing how to verify it: kept free of the
+case's imports (DuckDB, pyarrow), which verifying a bundle does not need.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+INDEX_NAME = "exhibit.json"
+
+
+def is_exhibit(path: Path) -> bool:
+    """Whether ``path`` is an exhibit folder (it holds ``exhibit.json``)."""
+    return path.is_dir() and (path / INDEX_NAME).is_file()
