@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,7 +114,7 @@ class _Run:
             params,
         )
         cols = ", ".join(f"e.{c}" for c in _COLUMNS)
-        rows = db.execute(
+        cursor = db.execute(
             f"""WITH mk AS (SELECT m.ord, coalesce(w.key, m.ord) AS key
                             FROM al_m m LEFT JOIN al_witness w ON w.ord = m.ord),
             keys AS (SELECT DISTINCT key FROM mk),
@@ -124,10 +124,12 @@ class _Run:
                 wit.ord IN (SELECT ord FROM al_m) AS matched, {cols}
             FROM wit JOIN events e ON e.ord = wit.ord
             ORDER BY wit.key, matched DESC, e.time_ns, e.ord"""  # noqa: S608
-        ).fetchall()
+        )
         acts: list[Act] = []
         current: Act | None = None
-        for row in rows:
+        # In batches: the rows and the actions made of them are never all held twice (at 10^7
+        # events a rule matches 10^5 actions, each with its witnesses).
+        for row in iter_rows(cursor):
             key, ord_, time_ns, stream, seq, kind, _matched = row[:7]
             ref = EventRef(int(time_ns or 0), str(stream), int(seq or 0), int(ord_), kind)
             if current is None or current.key != key:
@@ -481,6 +483,12 @@ class _Run:
         return [
             _renamed(f, rule) for f in corroboration.missing_witnesses(self.case, level=rule.level)
         ]
+
+
+def iter_rows(cursor: Any, size: int = 8192) -> Iterator[tuple[Any, ...]]:
+    """The rows of a DuckDB result, fetched ``size`` at a time."""
+    while batch := cursor.fetchmany(size):
+        yield from batch
 
 
 def _one_per_action(found: list[Finding]) -> list[Finding]:
