@@ -79,7 +79,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_CODES[worst(verdicts)] if verdicts else 0
 
 
-def _time_arg(text: str | None, name: str, tz: Any = None) -> int | None:
+def time_arg(text: str | None, name: str, tz: Any = None) -> int | None:
     """``--from``/``--to``: an ISO-8601 time, read in ``--tz`` when it has no offset."""
     if text is None:
         return None
@@ -97,8 +97,8 @@ def cmd_events(args: argparse.Namespace) -> int:
     tz = queries.zone(args.tz)
     query = queries.EventQuery(
         args.filter,
-        _time_arg(args.time_from, "--from", tz),
-        _time_arg(args.time_to, "--to", tz),
+        time_arg(args.time_from, "--from", tz),
+        time_arg(args.time_to, "--to", tz),
         tz,
     )
     with _open(args.case) as examination:

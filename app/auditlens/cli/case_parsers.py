@@ -22,6 +22,29 @@ _TIME_HELP = (
 )
 
 
+def add_selection_arguments(parser: argparse.ArgumentParser, filter_help: str) -> None:
+    """Add the events a command acts on: a ``--filter`` window or ``--event`` references."""
+    chosen = parser.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--filter", metavar="Q", help=filter_help)
+    chosen.add_argument(
+        "--event",
+        dest="events",
+        action="append",
+        metavar="REF",
+        help="an event reference, stream:STREAM#SEQ (sealed) or raw:SHA256#LINE (raw), as "
+        "'export' and 'bookmarks' print them (repeatable)",
+    )
+    parser.add_argument(
+        "--from", dest="time_from", metavar="T", help="with --filter, first time: " + _TIME_HELP
+    )
+    parser.add_argument(
+        "--to", dest="time_to", metavar="T", help="with --filter, end time: " + _TIME_HELP
+    )
+    parser.add_argument(
+        "--tz", default="UTC", help="IANA time zone of times typed without an offset"
+    )
+
+
 def add_parsers(sub: Any) -> None:
     """Register the case sub-commands on the top-level sub-parser."""
     imp = sub.add_parser("import", help="import evidence into a case folder")
@@ -135,25 +158,7 @@ def add_parsers(sub: Any) -> None:
         help="bookmark events (a filter's, or by reference) with tags and a note, journaled",
     )
     bookmark.add_argument("case", type=Path, metavar="CASE_DIR", help=_CASE_HELP)
-    chosen = bookmark.add_mutually_exclusive_group(required=True)
-    chosen.add_argument("--filter", metavar="Q", help=filter_help)
-    chosen.add_argument(
-        "--event",
-        dest="events",
-        action="append",
-        metavar="REF",
-        help="an event reference, stream:STREAM#SEQ (sealed) or raw:SHA256#LINE (raw), as "
-        "'export' and 'bookmarks' print them (repeatable)",
-    )
-    bookmark.add_argument(
-        "--from", dest="time_from", metavar="T", help="with --filter, first time: " + _TIME_HELP
-    )
-    bookmark.add_argument(
-        "--to", dest="time_to", metavar="T", help="with --filter, end time: " + _TIME_HELP
-    )
-    bookmark.add_argument(
-        "--tz", default="UTC", help="IANA time zone of times typed without an offset"
-    )
+    add_selection_arguments(bookmark, filter_help)
     bookmark.add_argument(
         "--tag", dest="tags", action="append", default=[], metavar="T", help="a tag (repeatable)"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from auditlens.cli.output import drive, err, out, out_json
+from auditlens.cli.output import drive, err, out, out_findings, out_json
 from auditlens.core.errors import UsageError
 from auditlens.core.verify.findings import EXIT_CODES, Verdict
 from auditlens.core.verify.report import VerifyReport
@@ -79,18 +79,7 @@ def print_report(report: VerifyReport) -> None:
             f"  [{stream.verdict.value}] stream {stream.stream_id} epoch {stream.epoch}: "
             f"{len(stream.bundles)} bundle(s), seq {stream.first_seq}-{stream.last_seq}"
         )
-    if report.findings:
-        out(f"findings ({len(report.findings)}):")
-    for finding in report.findings:
-        out(f"  {finding.severity.upper():7} {finding.code}: {finding.message}")
-        out(f"          at {finding.place()}")
-        detail = [
-            f"{label} {value}"
-            for label, value in (("expected", finding.expected), ("actual", finding.actual))
-            if value is not None
-        ]
-        if detail:
-            out("          " + "  ".join(detail))
+    out_findings(report.findings)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -11,15 +11,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from auditlens.cli.output import drive, out
+from auditlens.cli.case_parsers import add_selection_arguments
+from auditlens.cli.output import drive, out, out_findings
 from auditlens.core.errors import UsageError
 from auditlens.core.verify.findings import Verdict
 from auditlens.core.verify.trust import TrustStore
-
-_TIME_HELP = (
-    "ISO-8601 date or time (2026-03-01, 2026-03-01T10:15, ...T10:15:30.5+02:00), "
-    "read in --tz when it has no offset"
-)
 
 
 def add_parsers(sub: Any) -> None:
@@ -30,29 +26,10 @@ def add_parsers(sub: Any) -> None:
         "signed manifests, checkable with 'auditlens verify DIR' (journaled)",
     )
     exhibit.add_argument("case", type=Path, metavar="CASE_DIR", help="the case folder")
-    chosen = exhibit.add_mutually_exclusive_group(required=True)
-    chosen.add_argument(
-        "--filter",
-        metavar="Q",
-        help="filter query whose events to include, e.g. 'actor_id:sup-004 AND action:EXPORT' "
+    add_selection_arguments(
+        exhibit,
+        "filter query whose events to include, e.g. 'actor_id:sup-004 AND action:EXPORT' "
         "(see docs/case.md, The filter language)",
-    )
-    chosen.add_argument(
-        "--event",
-        dest="events",
-        action="append",
-        metavar="REF",
-        help="an event reference, stream:STREAM#SEQ (sealed) or raw:SHA256#LINE (raw), as "
-        "'export' and 'bookmarks' print them (repeatable)",
-    )
-    exhibit.add_argument(
-        "--from", dest="time_from", metavar="T", help="with --filter, first time: " + _TIME_HELP
-    )
-    exhibit.add_argument(
-        "--to", dest="time_to", metavar="T", help="with --filter, end time: " + _TIME_HELP
-    )
-    exhibit.add_argument(
-        "--tz", default="UTC", help="IANA time zone of times typed without an offset"
     )
     exhibit.add_argument(
         "--out",
@@ -67,7 +44,7 @@ def cmd_exhibit(args: argparse.Namespace) -> int:
     """``auditlens exhibit``: selected records with their proofs, into a new folder."""
     # Imported here: the parser of every command imports this module, and verifying a bundle
     # must not load the case's DuckDB and pyarrow.
-    from auditlens.cli.legal_commands import time_arg
+    from auditlens.cli.case_commands import time_arg
     from auditlens.core.report.exhibit import make_exhibit
     from auditlens.core.store import queries
     from auditlens.core.store.case import Case
@@ -112,18 +89,7 @@ def verify_exhibits(paths: list[Path], trust: TrustStore, *, as_json: bool) -> t
                 f"{report.bundles} signed manifest(s); {report.unsealed:,} unsealed event(s) "
                 "listed, not proven"
             )
-            if report.findings:
-                out(f"findings ({len(report.findings)}):")
-            for finding in report.findings:
-                out(f"  {finding.severity.upper():7} {finding.code}: {finding.message}")
-                out(f"          at {finding.place()}")
-                detail = [
-                    f"{label} {value}"
-                    for label, value in (("expected", finding.expected), ("actual", finding.actual))
-                    if value is not None
-                ]
-                if detail:
-                    out("          " + "  ".join(detail))
+            out_findings(report.findings)
             if report.verdict in (Verdict.VERIFIED, Verdict.UNTRUSTED):
                 out(
                     "  proven: the signer's key sealed exactly these bytes at these places; "

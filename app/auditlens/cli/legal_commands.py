@@ -7,24 +7,12 @@ examiner's record shows exactly which events left the case and in which file.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
+from auditlens.cli.case_commands import time_arg
 from auditlens.cli.output import drive, out
-from auditlens.core.errors import QuerySyntaxError, UsageError
+from auditlens.core.errors import UsageError
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
-
-
-def time_arg(text: str | None, name: str, tz: Any) -> int | None:
-    """``--from``/``--to``: an ISO-8601 time, read in ``--tz`` when it has no offset."""
-    if text is None:
-        return None
-    from auditlens.core.query.values import parse_time
-
-    try:
-        return parse_time(text, 0, len(text), tz)[0]
-    except QuerySyntaxError as exc:
-        raise UsageError(f"{name}: {exc.reason}") from exc
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any, TypeVar
 
 from auditlens.core.progress import Progress
@@ -111,3 +111,19 @@ def emit(
         csv_rows(rows, columns)
     else:
         table(rows, table_columns or columns)
+
+
+def out_findings(findings: Sequence[Any]) -> None:
+    """Print verification findings, each with its place and expected and actual values."""
+    if findings:
+        out(f"findings ({len(findings)}):")
+    for finding in findings:
+        out(f"  {finding.severity.upper():7} {finding.code}: {finding.message}")
+        out(f"          at {finding.place()}")
+        detail = [
+            f"{label} {value}"
+            for label, value in (("expected", finding.expected), ("actual", finding.actual))
+            if value is not None
+        ]
+        if detail:
+            out("          " + "  ".join(detail))
