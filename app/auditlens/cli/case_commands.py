@@ -92,6 +92,24 @@ def time_arg(text: str | None, name: str, tz: Any = None) -> int | None:
         raise UsageError(f"{name}: {exc.reason}") from exc
 
 
+def selection_query(args: argparse.Namespace, tz: Any) -> queries.EventQuery | None:
+    """The query of ``--filter``, ``--from`` and ``--to``; None when ``--event`` names events.
+
+    The two are one choice (case_parsers.add_selection_arguments); a window beside references
+    would be ignored, so it is refused.
+    """
+    if args.events:
+        if args.time_from or args.time_to:
+            raise UsageError("--event names the events: leave out --from and --to")
+        return None
+    return queries.EventQuery(
+        args.filter or "",
+        time_arg(args.time_from, "--from", tz),
+        time_arg(args.time_to, "--to", tz),
+        tz,
+    )
+
+
 def cmd_events(args: argparse.Namespace) -> int:
     """``auditlens events``: a page of events."""
     tz = queries.zone(args.tz)

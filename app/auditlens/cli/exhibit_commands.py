@@ -13,7 +13,6 @@ from typing import Any
 
 from auditlens.cli.case_parsers import add_selection_arguments
 from auditlens.cli.output import drive, out, out_findings
-from auditlens.core.errors import UsageError
 from auditlens.core.verify.findings import Verdict
 from auditlens.core.verify.trust import TrustStore
 
@@ -44,7 +43,7 @@ def cmd_exhibit(args: argparse.Namespace) -> int:
     """``auditlens exhibit``: selected records with their proofs, into a new folder."""
     # Imported here: the parser of every command imports this module, and verifying a bundle
     # must not load the case's DuckDB and pyarrow.
-    from auditlens.cli.case_commands import time_arg
+    from auditlens.cli.case_commands import selection_query
     from auditlens.core.report.exhibit import make_exhibit
     from auditlens.core.store import queries
     from auditlens.core.store.case import Case
@@ -52,17 +51,10 @@ def cmd_exhibit(args: argparse.Namespace) -> int:
     tz = queries.zone(args.tz)
     with Case.open(args.case) as case:
         case.origin = "cli"  # journaled as the examination API journals a call from the CLI
-        if args.events:
-            if args.time_from or args.time_to:
-                raise UsageError("--event names the events: leave out --from and --to")
+        query = selection_query(args, tz)
+        if query is None:
             result = drive(make_exhibit(case, args.out, refs=args.events))
         else:
-            query = queries.EventQuery(
-                args.filter or "",
-                time_arg(args.time_from, "--from", tz),
-                time_arg(args.time_to, "--to", tz),
-                tz,
-            )
             result = drive(make_exhibit(case, args.out, query=query))
     unsealed = (
         f", {result.unsealed:,} unsealed event(s) listed without proof" if result.unsealed else ""

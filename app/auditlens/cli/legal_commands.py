@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from auditlens.cli.case_commands import time_arg
+from auditlens.cli.case_commands import selection_query, time_arg
 from auditlens.cli.output import drive, out
-from auditlens.core.errors import UsageError
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 
@@ -41,17 +40,10 @@ def cmd_bookmark(args: argparse.Namespace) -> int:
 
     tz = queries.zone(args.tz)
     with Case.open(args.case) as case:
-        if args.events:
-            if args.filter is not None or args.time_from or args.time_to:
-                raise UsageError("--event names the events: leave out --filter, --from and --to")
+        query = selection_query(args, tz)
+        if query is None:
             mark = add_bookmark(case, refs=args.events, tags=args.tags, note=args.note)
         else:
-            query = queries.EventQuery(
-                args.filter or "",
-                time_arg(args.time_from, "--from", tz),
-                time_arg(args.time_to, "--to", tz),
-                tz,
-            )
             mark = add_bookmark(case, query=query, tags=args.tags, note=args.note)
     tags = f" tagged {', '.join(mark.tags)}" if mark.tags else ""
     out(f"bookmark {mark.bookmark_id}: {len(mark.refs):,} events{tags}")

@@ -22,7 +22,6 @@ from auditlens.core.errors import UsageError
 from auditlens.core.report.exhibit import (
     INDEX_NAME,
     make_exhibit,
-    root_from_inclusion,
     verify_exhibit,
 )
 from auditlens.core.resources import sample_case_dir
@@ -290,10 +289,10 @@ def test_root_from_inclusion_matches_the_tree(size: int) -> None:
     root = hashing.merkle_root(leaves)
     for i in range(size):
         path = hashing.inclusion_proof(leaves, i)
-        assert root_from_inclusion(leaves[i], i, size, path) == root
+        assert hashing.root_from_inclusion(leaves[i], i, size, path) == root
         if size > 1:
-            assert root_from_inclusion(leaves[i], (i + 1) % size, size, path) != root
-    assert root_from_inclusion(leaves[0], size, size, []) is None
+            assert hashing.root_from_inclusion(leaves[i], (i + 1) % size, size, path) != root
+    assert hashing.root_from_inclusion(leaves[0], size, size, []) is None
 
 
 # --- the published vector (docs/exhibit-format.md §8) -----------------------------------------

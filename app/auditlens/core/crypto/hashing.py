@@ -144,17 +144,19 @@ def inclusion_proof(hashes: Sequence[bytes], index: int) -> list[bytes]:
     return proof
 
 
-def verify_inclusion(
-    leaf: bytes, index: int, size: int, proof: Iterable[bytes], root: bytes
-) -> bool:
-    """Check an RFC 9162 §2.1.3.2 inclusion proof of ``leaf`` at ``index`` in a tree of ``size``."""
+def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Iterable[bytes]) -> bytes | None:
+    """The root an RFC 9162 §2.1.3.2 inclusion proof leads to, or ``None`` if it is malformed.
+
+    Equal to the signed root means the leaf is at ``index`` of the tree of ``size`` leaves with
+    that root; a caller that reports a mismatch shows the root it reached.
+    """
     if not 0 <= index < size:
-        return False
+        return None
     fn, sn = index, size - 1
     value = leaf
     for sibling in proof:
         if sn == 0:
-            return False
+            return None
         if fn & 1 or fn == sn:
             value = node_hash(sibling, value)
             while not fn & 1 and fn != 0:
@@ -164,4 +166,11 @@ def verify_inclusion(
             value = node_hash(value, sibling)
         fn >>= 1
         sn >>= 1
-    return sn == 0 and value == root
+    return value if sn == 0 else None
+
+
+def verify_inclusion(
+    leaf: bytes, index: int, size: int, proof: Iterable[bytes], root: bytes
+) -> bool:
+    """Check an RFC 9162 §2.1.3.2 inclusion proof of ``leaf`` at ``index`` in a tree of ``size``."""
+    return root_from_inclusion(leaf, index, size, proof) == root

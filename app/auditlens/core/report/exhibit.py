@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,31 +115,6 @@ class _BundleWork:
 
 def _u64(value: int) -> str:
     return str(int(value))
-
-
-def root_from_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes | None:
-    """The root an RFC 9162 §2.1.3.2 inclusion proof leads to, or ``None`` if it is malformed.
-
-    Compare the result with the signed root: equal means the leaf is at ``index`` of the tree
-    of ``size`` leaves with that root (docs/exhibit-format.md §5).
-    """
-    if not 0 <= index < size:
-        return None
-    fn, sn = index, size - 1
-    value = leaf
-    for sibling in path:
-        if sn == 0:
-            return None
-        if fn & 1 or fn == sn:
-            value = hashing.node_hash(sibling, value)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            value = hashing.node_hash(value, sibling)
-        fn >>= 1
-        sn >>= 1
-    return value if sn == 0 else None
 
 
 # -- making an exhibit --------------------------------------------------------------------------
@@ -328,7 +303,7 @@ def _prove_bundle(work: _BundleWork) -> tuple[bytes, bytes, Manifest, list[dict[
         path = inner + _audit_path(root_levels, segment.index)
         leaf = hashing.leaf_hash(raw)
         index = wanted.seq - manifest.first_seq
-        if root_from_inclusion(leaf, index, manifest.merkle_size, path) != signed_root:
+        if hashing.root_from_inclusion(leaf, index, manifest.merkle_size, path) != signed_root:
             bad.append(f"{wanted.ref} ({member}:{line})")
             continue
         wanted.line_bytes = raw
@@ -928,7 +903,7 @@ def _check_record(
             actual=f"leaf {proof_index} of {proof_size}",
         )
         return False
-    computed = root_from_inclusion(
+    computed = hashing.root_from_inclusion(
         leaf, leaf_index, manifest.merkle_size, [h for h in audit_path if h is not None]
     )
     proves = computed is not None and computed.hex() == manifest.merkle_root
