@@ -85,8 +85,11 @@ def install(kill_at, mode, trace, case_dir):
         tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
         found = []
         for pid in pids + ([tracker] if tracker else []):
-            with open(f"/proc/{pid}/stat") as stat:
-                found.append([pid, int(stat.read().rsplit(")", 1)[1].split()[19])])
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    found.append([pid, int(stat.read().rsplit(")", 1)[1].split()[19])])
+            except FileNotFoundError:  # ended between the listing and the read: not alive now
+                pass
         return found
 
     def point(call, detail):
@@ -96,8 +99,10 @@ def install(kill_at, mode, trace, case_dir):
             largest, total = sizes()
             log.write(json.dumps([count, call, detail[:80], largest, total]) + "\\n")
         if log is not None and (count == kill_at or call == "rollback"):
+            # Listed before the file is opened: a failure while listing must not leave it empty.
+            listed = json.dumps(helpers())
             with open(trace + ".helpers", "w") as out:
-                out.write(json.dumps(helpers()))
+                out.write(listed)
         if count != kill_at:
             return
         if mode == "group":  # the import and its worker processes, as a power cut or OOM
