@@ -1252,6 +1252,44 @@ def set_trust_paths(case: Case, paths: list[str]) -> None:
     )
 
 
+def record_trust(case: Case, keys: list[dict[str, Any]]) -> None:
+    """Add ``keys`` (one dict per trusted key, see :func:`trust_used`) to the case's record.
+
+    The case keeps every key a trust store gave an import, so that a report can say which keys
+    vouched for its bundles and how each was obtained (docs/report.md, "Trust store"). A key
+    given again keeps its first entry and gains the new trust store file in ``sources``.
+    """
+    known = {k["key_id"]: k for k in trust_used(case)}
+    for key in keys:
+        entry = known.setdefault(key["key_id"], {**key, "sources": []})
+        for source in key.get("sources", []):
+            if source not in entry["sources"]:
+                entry["sources"].append(source)
+    case.db.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('trust_used', ?)",
+        [json.dumps(list(known.values()), sort_keys=True)],
+    )
+
+
+def trust_used(case: Case) -> list[dict[str, Any]]:
+    """The trusted keys the case's imports were given, in the order first given.
+
+    Each: ``key_id``, ``algorithm``, ``owner``, ``obtained`` (as the trust store says; empty when
+    it says nothing), ``not_before``, ``not_after``, ``revoked_at`` (RFC 3339 or None),
+    ``revocation_reason``, ``sample``, ``public_key`` (PEM) and ``sources`` (each trust store
+    file: ``path`` and ``sha256`` when it was read). Empty for a case imported before the record
+    was kept, or only ever without a trust store.
+    """
+    value = case.scalar("SELECT value FROM meta WHERE key = 'trust_used'")
+    if not value:
+        return []
+    try:
+        keys = json.loads(value)
+    except ValueError:
+        return []
+    return [k for k in keys if isinstance(k, dict) and "key_id" in k] if isinstance(keys, list) else []
+
+
 @dataclass(frozen=True)
 class SavedView:
     """A named view of the events kept in the case: filter, time range, zone, columns."""

@@ -179,6 +179,12 @@ class Examination:
 
         token = token or CancelToken()
         token.on_cancel(self.interrupt)
+        # Absolute paths: a report recomputes each input's digest from its recorded path
+        # (docs/report.md, "Evidence inventory"), and a relative one names a file only together
+        # with a working folder the case does not record.
+        inputs = [Path(p).absolute() for p in inputs]
+        if trust.keys:
+            queries.record_trust(self._case, trust_record(trust))
         report = yield from Importer(self._case, trust, token=token).run(inputs)
         yield from self.order(token=token)
         return report
@@ -482,6 +488,40 @@ class Examination:
             },
         )
         return proof
+
+
+def trust_record(trust: TrustStore) -> list[dict[str, Any]]:
+    """The keys of ``trust`` as the case records them (queries.trust_used), with each file's
+    SHA-256 read now (a file that cannot be read again is listed without one)."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    digests: dict[str, str | None] = {}
+    for source in trust.sources:
+        try:
+            digests[source] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+        except OSError:
+            digests[source] = None
+    return [
+        {
+            "key_id": key.key_id,
+            "algorithm": key.algorithm,
+            "owner": key.owner,
+            "obtained": key.obtained,
+            "not_before": queries.format_time(key.not_before_ns),
+            "not_after": queries.format_time(key.not_after_ns),
+            "revoked_at": queries.format_time(key.revoked_at_ns),
+            "revocation_reason": key.revocation_reason,
+            "sample": key.sample,
+            "public_key": key.public.public_bytes(*pem).decode("ascii"),
+            "sources": [
+                {"path": str(Path(key.source).absolute()), "sha256": digests.get(key.source)}
+            ]
+            if key.source
+            else [],
+        }
+        for key in trust.keys.values()
+    ]
 
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
