@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditlens.core.errors import InvalidInputError, UsageError
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.store import queries
+from auditlens.core.store import metrics, queries
 from auditlens.core.store.case import DATABASE, DB_NAME, Case
 
 if TYPE_CHECKING:
@@ -418,6 +418,7 @@ class Examination:
                 "spans": found.span_count,
                 "events": len(rows),
                 "missing_parents": len(found.missing_parents),
+                "exemplars": len(found.exemplars),
                 "digest": _events_digest(sorted(rows, key=lambda r: r.get("ord") or 0)),
             },
         )
@@ -438,6 +439,46 @@ class Examination:
             },
         )
         return rows
+
+    # -- metrics ------------------------------------------------------------------------------
+
+    def metric_names(self) -> list[metrics.MetricName]:
+        """The metrics the case holds, offered for the chart (not journaled: a list of names)."""
+        return metrics.metric_names(self._case)
+
+    def chart_metric(
+        self,
+        name: str,
+        time_from_ns: int | None = None,
+        time_to_ns: int | None = None,
+        *,
+        tz: tzinfo | None = None,
+    ) -> metrics.MetricPoints:
+        """Chart metric ``name`` over ``[time_from_ns, time_to_ns)``: the examiner chose it.
+
+        Journaled with the metric, the range, the zone the chart is drawn in, the points in the
+        range and the digest of those returned. Drawing the chosen metric again as the events
+        view's range or zone changes reads :meth:`metric_points` (not journaled: it serves the
+        range applied, which is journaled itself).
+        """
+        found = metrics.metric_points(self._case, name, time_from_ns, time_to_ns)
+        details: dict[str, Any] = {
+            "metric": name,
+            "from": queries.format_time(time_from_ns),
+            "to": queries.format_time(time_to_ns),
+            "points": found.count,
+            "digest": digest([(p.time_ns, p.value, p.series) for p in found.points]),
+        }
+        if tz is not None:
+            details["zone"] = zone_name(tz)
+        self._query("metric_chart", details)
+        return found
+
+    def metric_points(
+        self, name: str, time_from_ns: int | None = None, time_to_ns: int | None = None
+    ) -> metrics.MetricPoints:
+        """The data points of a chosen metric in a range, to draw it again (not journaled)."""
+        return metrics.metric_points(self._case, name, time_from_ns, time_to_ns)
 
     # -- integrity, statistics, proof -----------------------------------------------------------
 
