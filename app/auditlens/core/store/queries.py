@@ -1385,7 +1385,9 @@ def trust_used(case: Case) -> list[dict[str, Any]]:
         keys = json.loads(value)
     except ValueError:
         return []
-    return [k for k in keys if isinstance(k, dict) and "key_id" in k] if isinstance(keys, list) else []
+    if not isinstance(keys, list):
+        return []
+    return [k for k in keys if isinstance(k, dict) and "key_id" in k]
 
 
 @dataclass(frozen=True)

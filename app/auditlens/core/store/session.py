@@ -532,8 +532,11 @@ class Examination:
 
 
 def trust_record(trust: TrustStore) -> list[dict[str, Any]]:
-    """The keys of ``trust`` as the case records them (queries.trust_used), with each file's
-    SHA-256 read now (a file that cannot be read again is listed without one)."""
+    """The keys of ``trust`` as the case records them (``queries.trust_used``).
+
+    Each trust store file is listed with its SHA-256, read now; a file that cannot be read
+    again is listed without one.
+    """
     from cryptography.hazmat.primitives import serialization
 
     pem = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
