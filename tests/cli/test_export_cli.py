@@ -158,9 +158,7 @@ def test_raw_events_export_across_slices_with_input_references(
     out = tmp_path / "all.parquet"
     with Case.open(big_case.folder, read_only=True) as case:
         digest = case.scalar("SELECT sha256 FROM inputs")
-        job = export_events(
-            case, queries.EventQuery("action:export"), out, "parquet", journal=False
-        )
+        job = export_events(case, queries.EventQuery("action:export"), out, "parquet")
         progress = []
         try:
             while True:
@@ -180,7 +178,7 @@ def test_a_cancelled_export_leaves_nothing(sample_case: Path, tmp_path: Path) ->
     out = tmp_path / "cancelled.csv"
     token = CancelToken()
     with Case.open(sample_case, read_only=True) as case:
-        job = export_events(case, queries.EventQuery(), out, "csv", token, journal=False)
+        job = export_events(case, queries.EventQuery(), out, "csv", token)
         next(job)
         token.cancel()
         with pytest.raises(CancelledError):

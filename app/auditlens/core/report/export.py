@@ -18,8 +18,8 @@ Invariants:
   same instant as an integer. Exports are in UTC whatever zone the investigator views: a file
   handed on must not depend on a display setting.
 
-The result (:class:`ExportResult`) holds the row count and the file's SHA-256, which the caller
-journals with the query (``auditlens export`` does).
+The result (:class:`ExportResult`) holds the row count and the file's SHA-256, which the legal
+API (``Legal.export`` in :mod:`auditlens.core.report.session`) journals with the query.
 """
 
 from __future__ import annotations
@@ -91,19 +91,15 @@ def export_events(
     out: Path,
     fmt: str,
     cancel: CancelToken | None = None,
-    *,
-    journal: bool = True,
 ) -> Generator[Progress, None, ExportResult]:
     """Write the events matching ``query`` to ``out`` in time order; a job (see progress.py).
 
     Args:
-        case: the open case (for writing, to journal the export).
+        case: the open case.
         query: the filter and time window (its ``tz`` reads the filter's times).
         out: the file to create; it must not exist.
         fmt: one of :data:`FORMATS`.
         cancel: stops the export between slices; nothing is left under ``out``.
-        journal: journal the export (action ``export``: the query, the output's path, format,
-            rows, size and SHA-256); only a read-only look (a test, a preview) leaves it out.
 
     Returns:
         The rows written and the file's size and SHA-256.
@@ -147,10 +143,7 @@ def export_events(
             raise UsageError(f"{out} appeared while exporting: not overwritten") from exc
     finally:
         partial.unlink(missing_ok=True)
-    result = ExportResult(out, fmt, written, size, digest)
-    if journal:
-        case.journal("export", export_details(query, result))
-    return result
+    return ExportResult(out, fmt, written, size, digest)
 
 
 def export_details(query: queries.EventQuery, result: ExportResult) -> dict[str, Any]:
