@@ -1186,21 +1186,42 @@ def _methods(f: _Facts) -> list[Block]:
         ),
         Heading("The examiner's actions", 2),
     ]
-    entries = list(_journal_rows(f))
-    queries_total = sum(1 for _, is_query in entries if is_query)
+    # One pass, bounded: the rows listed in order (queries included, while there are few
+    # enough of them to list) and the rows of actions alone, each at most MAX_ROWS.
+    mixed: list[tuple[Cell, ...]] = []
+    actions: list[tuple[Cell, ...]] = []
+    per: dict[str, int] = {}
+    total = 0
+    for entry in _journal_entries(f.folder):
+        total += 1
+        details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
+        assert isinstance(details, dict)
+        is_query = entry.get("action") == "query"
+        if is_query:
+            name = str(details.get("command"))
+            per[name] = per.get(name, 0) + 1
+        few = sum(per.values()) <= MAX_JOURNAL_QUERIES
+        if (few and len(mixed) < MAX_ROWS) or (not is_query and len(actions) < MAX_ROWS):
+            row = (
+                _c(entry.get("index")),
+                _c(entry.get("time"), mono=True),
+                _c(details.get("origin", "")),
+                _c(command_of(entry), mono=True),
+            )
+            if few and len(mixed) < MAX_ROWS:
+                mixed.append(row)
+            if not is_query and len(actions) < MAX_ROWS:
+                actions.append(row)
+    queries_total = sum(per.values())
     list_queries = queries_total <= MAX_JOURNAL_QUERIES
-    shown = [row for row, is_query in entries if list_queries or not is_query][:MAX_ROWS]
+    shown = mixed if list_queries else actions
+    listed_total = total if list_queries else total - queries_total
     note = (
-        "Every entry of the journal, as the command that does the same ('CASE' is the case "
+        "The journal's entries, each as the command that does the same ('CASE' is the case "
         f"folder, {f.folder}); the workbench's actions that have no command are described in "
         "words."
     )
     if not list_queries:
-        per: dict[str, int] = {}
-        for entry in _journal_entries(f.folder):
-            if entry.get("action") == "query" and isinstance(entry.get("details"), dict):
-                name = str(entry["details"].get("command"))
-                per[name] = per.get(name, 0) + 1
         note += (
             f" The {queries_total:,} queries (reads that change nothing) are counted, not "
             "listed: " + ", ".join(f"{name} {n:,}" for name, n in sorted(per.items())) + "."
@@ -1213,11 +1234,7 @@ def _methods(f: _Facts) -> list[Block]:
             ("#", "Time (UTC)", "From", "Command"),
             tuple(shown),
             (0.5, 1.9, 0.9, 6),
-            caption=_more(
-                len(entries) if list_queries else len(entries) - queries_total,
-                len(shown),
-                "the journal file",
-            ),
+            caption=_more(listed_total, len(shown), "the journal file"),
         )
     )
     blocks += [
@@ -1235,21 +1252,6 @@ def _methods(f: _Facts) -> list[Block]:
         ),
     ]
     return blocks
-
-
-def _journal_rows(f: _Facts) -> Iterator[tuple[tuple[Cell, ...], bool]]:
-    for entry in _journal_entries(f.folder):
-        details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
-        assert isinstance(details, dict)
-        yield (
-            (
-                _c(entry.get("index")),
-                _c(entry.get("time"), mono=True),
-                _c(details.get("origin", "")),
-                _c(command_of(entry), mono=True),
-            ),
-            entry.get("action") == "query",
-        )
 
 
 # -- writing and journaling -----------------------------------------------------------------
