@@ -87,3 +87,16 @@ def cmd_bookmarks(args: argparse.Namespace) -> int:
     ]
     emit(rows, columns, args.format)
     return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``auditlens report``: the examination report as PDF or HTML, journaled after writing."""
+    tz = None if args.tz == "UTC" else queries.zone(args.tz)
+    with Legal.open(args.case, origin="cli") as legal:
+        result = drive(legal.report(args.out, tz=tz))
+    out(
+        f"report written to {result.path} ({result.size:,} bytes, sha256 {result.sha256}); "
+        f"journaled as entry {result.journal_head[0]}, after the head it names "
+        f"({result.journal_head[0]}:{result.journal_head[1]})"
+    )
+    return 0

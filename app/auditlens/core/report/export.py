@@ -109,7 +109,7 @@ def export_events(
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
-    out = _destination(case, out)
+    out = destination(case, out)
     token = cancel or CancelToken()
     queries.refresh_order(case)
     where, params = query.where()
@@ -136,7 +136,7 @@ def export_events(
                     written += table.num_rows
                     yield Progress("exporting", written, total, "events")
         token.check()
-        digest, size = _sha256(partial)
+        digest, size = file_sha256(partial)
         try:
             os.link(partial, out)
         except FileExistsError as exc:
@@ -184,11 +184,14 @@ def _select(fmt: str) -> str:
     return ", ".join(f"{sql} AS {name}" for name, sql in COLUMNS)
 
 
-def _destination(case: Case, out: Path) -> Path:
-    """The output path, checked: new, in an existing folder, not inside imported evidence."""
+def destination(case: Case, out: Path, *, what: str = "an export") -> Path:
+    """The output path, checked: new, in an existing folder, not inside imported evidence.
+
+    ``what`` names the file in the refusal (``an export``, ``a report``).
+    """
     out = out.expanduser().absolute()
     if out.exists() or out.is_symlink():
-        raise UsageError(f"{out} exists: an export never overwrites a file; choose a new name")
+        raise UsageError(f"{out} exists: {what} never overwrites a file; choose a new name")
     if not out.parent.is_dir():
         raise UsageError(f"{out.parent} is not a folder")
     resolved = out.parent.resolve() / out.name
@@ -199,7 +202,8 @@ def _destination(case: Case, out: Path) -> Path:
     return out
 
 
-def _sha256(path: Path) -> tuple[str, int]:
+def file_sha256(path: Path) -> tuple[str, int]:
+    """The hex SHA-256 and size of the file at ``path``, read in chunks."""
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as handle:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from auditlens.core.errors import UsageError
 from auditlens.core.progress import CancelToken, Progress
@@ -29,6 +30,7 @@ from auditlens.core.report import bookmarks as marks
 from auditlens.core.report.bookmarks import Bookmark, BookmarkedEvent
 from auditlens.core.report.exhibit import ExhibitResult, make_exhibit
 from auditlens.core.report.export import ExportResult, export_details, export_events
+from auditlens.core.report.report import ReportResult, report_details, write_report
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 from auditlens.core.store.session import ORIGINS, Examination, digest
@@ -173,4 +175,26 @@ class Legal:
             "index_sha256": result.index_sha256,
         }
         self.case.journal("exhibit", details)
+        return result
+
+    # -- the examination report (docs/report.md) -----------------------------------------------
+
+    def report(
+        self,
+        out: Path,
+        *,
+        tz: ZoneInfo | None = None,
+        signer: Any = None,
+        token: CancelToken | None = None,
+    ) -> Generator[Progress, None, ReportResult]:
+        """Write the examination report to the new file ``out`` (``.pdf`` or ``.html``); a job.
+
+        Journaled once the file is written, since the entry holds its digest (docs/report.md,
+        "The report in the journal"): the entry (``report``) names the output path, format,
+        size, SHA-256, the journal head printed in the report (the head before this entry),
+        the number of exhibits and whether it is signed. A refused or cancelled report writes
+        nothing and no entry.
+        """
+        result = yield from write_report(self.case, out, tz=tz, signer=signer, token=token)
+        self.case.journal("report", report_details(result))
         return result

@@ -1,0 +1,50 @@
+"""``auditlens report CASE_DIR --out FILE.pdf|FILE.html`` (issue 14, point 3)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from auditlens.core.resources import sample_case_dir
+
+SAMPLE = sample_case_dir()
+RAW = sorted((SAMPLE / "raw" / "audit").glob("*.jsonl"))
+
+
+def make_case(cli: Any, tmp_path: Path) -> Path:
+    raw = tmp_path / RAW[0].name
+    shutil.copyfile(RAW[0], raw)
+    result = cli("import", tmp_path / "case", raw)
+    assert result.code == 3, result.err  # raw evidence: unsealed
+    return tmp_path / "case"
+
+
+def test_report_writes_the_html_and_journals_its_digest(cli: Any, tmp_path: Path) -> None:
+    case = make_case(cli, tmp_path)
+    out = tmp_path / "report.html"
+    result = cli("report", case, "--out", out, "--tz", "Europe/Lisbon")
+    assert result.code == 0, result.err
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert digest in result.out
+    entry = json.loads((case / "journal.jsonl").read_text().splitlines()[-1])
+    assert entry["action"] == "report" and entry["details"]["sha256"] == digest
+    assert entry["details"]["origin"] == "cli" and entry["details"]["format"] == "html"
+    # Times in the zone asked for, with their offset (Lisbon is UTC+00:00 in March).
+    assert "+00:00" in out.read_text("utf-8")
+
+
+def test_report_refuses_an_existing_file_and_an_unknown_suffix(cli: Any, tmp_path: Path) -> None:
+    case = make_case(cli, tmp_path)
+    existing = tmp_path / "old.html"
+    existing.write_text("keep me")
+    before = (case / "journal.jsonl").read_bytes()
+    refused = cli("report", case, "--out", existing)
+    assert refused.code == 2 and "never overwrites" in refused.err
+    wrong = cli("report", case, "--out", tmp_path / "report.txt")
+    assert wrong.code == 2 and "FILE.pdf or FILE.html" in wrong.err
+    assert existing.read_text() == "keep me"
+    assert not (tmp_path / "report.txt").exists()
+    assert (case / "journal.jsonl").read_bytes() == before
