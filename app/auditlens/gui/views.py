@@ -33,6 +33,7 @@ from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
 from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Mark, Stretch
 from auditlens.gui.filter_bar import FilterBar
+from auditlens.gui.metric_chart import MetricChartPanel, histogram_span
 from auditlens.gui.models import (
     EVENT_COLUMNS,
     INTEGRITY_COLOURS,
@@ -220,7 +221,14 @@ def actor_term(actor: str) -> str:
 
 
 class DetailPane(QTreeWidget):
-    """The selected event: normalized fields, attributes as a tree, integrity and place."""
+    """The selected event: normalized fields, attributes as a tree, integrity and place.
+
+    A trace id (the event's ``trace_id``, an exemplar's ``traceId``) is a link: activating it
+    (double-click, Enter) emits ``trace_requested`` with the id.
+    """
+
+    trace_requested = Signal(str)
+    TRACE_KEYS = ("trace_id", "traceId")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -228,6 +236,22 @@ class DetailPane(QTreeWidget):
         self.setHeaderLabels(["Field", "Value"])
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.setAlternatingRowColors(True)
+        self.itemActivated.connect(self._item_activated)
+
+    def _item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item.text(0) in self.TRACE_KEYS and item.text(1):
+            self.trace_requested.emit(item.text(1).lower())
+
+    def trace_items(self) -> list[QTreeWidgetItem]:
+        """The items holding a trace id, in the order shown (each opens its trace)."""
+        found = []
+        stack = [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
+        while stack:
+            item = stack.pop(0)
+            if item.text(0) in self.TRACE_KEYS and item.text(1):
+                found.append(item)
+            stack[:0] = [item.child(i) for i in range(item.childCount())]
+        return found
 
     def show_event(self, event: dict[str, Any] | None, tz: ZoneInfo | None) -> None:
         """Fill the tree from one event."""
@@ -253,6 +277,10 @@ class DetailPane(QTreeWidget):
         proof = QTreeWidgetItem(self, ["Integrity"])
         for key in ("integrity", "bundle_id", "stream_id", "seq", "file", "line", "leaf_hash"):
             QTreeWidgetItem(proof, [key, "" if event.get(key) is None else str(event.get(key))])
+        link = self.palette().link()
+        for item in self.trace_items():
+            item.setForeground(1, link)
+            item.setToolTip(1, "Double-click to open this trace")
         self.expandAll()
 
     def show_proof(self, proof: queries.RecordProof) -> None:
@@ -350,6 +378,9 @@ class EventsView(LazyView):
         self.error_label.setStyleSheet(f"color: {status_colour('error').name()}")  # type: ignore[union-attr]
         self.histogram = HistogramWidget()
         self.histogram.range_selected.connect(self._range_selected)
+        # A metric's data points on the histogram's time axis (hidden without metrics).
+        self.metric_chart = MetricChartPanel(session)
+        self.metric_chart.refresh_names()
         self.model = EventTableModel(session)
         self.table = _table(self.model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -375,6 +406,7 @@ class EventsView(LazyView):
         self.model.sorted_ready.connect(self._sorted)
         self.model.sort_failed.connect(self._sort_failed)
         self.detail = DetailPane()
+        self.detail.trace_requested.connect(self.open_trace)
         from PySide6.QtWidgets import QPushButton
 
         self.proof_button = QPushButton("Read the record from the evidence and prove it (Ctrl+P)")
@@ -387,11 +419,12 @@ class EventsView(LazyView):
         detail_layout.addWidget(self.detail)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.histogram)
+        split.addWidget(self.metric_chart)
         split.addWidget(self.table)
         split.addWidget(detail_box)
-        split.setStretchFactor(1, 4)
-        split.setStretchFactor(2, 2)
-        split.setSizes([110, 520, 240])
+        split.setStretchFactor(2, 4)
+        split.setStretchFactor(3, 2)
+        split.setSizes([110, 140, 520, 240])
         self.error_label.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -417,6 +450,7 @@ class EventsView(LazyView):
         """Read the case again (after an import): the current filter, values to complete."""
         self.apply_filter(self.filter_bar.text(), via="refresh")
         self.filter_bar.reset_completions(field_words())
+        self.metric_chart.refresh_names()
 
     def refresh_completions(self) -> JobWorker:
         """Read the values seen in the case for the completer, off the GUI thread."""
@@ -449,6 +483,7 @@ class EventsView(LazyView):
         super().stop_background()
         self.model.stop_sorting(wait=True)
         self._stop_completions()
+        self.metric_chart.stop_background()
 
     def _stop_completions(self) -> None:
         worker, self.completion_worker = self.completion_worker, None
@@ -463,6 +498,7 @@ class EventsView(LazyView):
         before, self.tz = self.tz, tz
         self.model.set_time_zone(tz)
         self.histogram.set_time_zone(tz)
+        self.metric_chart.set_time_zone(tz)
         self._row_changed(self.table.currentIndex(), QModelIndex())
         self._show_range()
         # Times typed without an offset are read in the zone shown: a filter holding one now
@@ -537,6 +573,7 @@ class EventsView(LazyView):
         self.model.clear()
         self.table.setEnabled(False)
         self.histogram.set_data([], self.histogram.bucket_ns)
+        self.metric_chart.follow(None, self.time_range, self.tz)
         self.detail.clear()
         self.stale = False
         if error is not None:
@@ -618,6 +655,7 @@ class EventsView(LazyView):
             self.hint_label.show()
         self.histogram.set_data(buckets, bucket)
         self.histogram.set_gaps([(g.start_ns, g.end_ns) for g in gaps])
+        self.metric_chart.follow(histogram_span(buckets, bucket), self.time_range, self.tz)
         self.loaded.emit()
 
     def _range_selected(self, start_ns: int, end_ns: int) -> None:
@@ -776,7 +814,12 @@ class EventsView(LazyView):
             menu.addAction(f"Follow actor {actor}", lambda: self.follow_actor.emit(actor))
         if event.get("trace_id"):
             trace_id = str(event["trace_id"])
-            menu.addAction("Open trace waterfall", lambda: self.open_trace.emit(trace_id))
+            menu.addAction(
+                "Open the trace of this exemplar"
+                if event.get("kind") == "metric"
+                else "Open trace waterfall",
+                lambda: self.open_trace.emit(trace_id),
+            )
             menu.addAction(
                 "Show this trace's events",
                 lambda: self.add_term("trace_id", trace_id, exclude=False),
@@ -1079,6 +1122,7 @@ class TracesView(LazyView):
 
     def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        from auditlens.gui.trace_exemplars import ExemplarTable
         from auditlens.gui.waterfall import TraceWaterfallView
 
         self.session = session
@@ -1092,12 +1136,18 @@ class TracesView(LazyView):
         self.table.selectionModel().currentRowChanged.connect(self._trace_changed)
         self.waterfall = TraceWaterfallView()
         self.waterfall.span_selected.connect(self._span_selected)
+        # The metric exemplars pointing into the trace; one activated shows its data point.
+        self.exemplars = ExemplarTable()
+        self.exemplars.exemplar_activated.connect(self.show_exemplar)
+        self.waterfall.exemplar_activated.connect(self.show_exemplar)
         self.detail = DetailPane()
+        self.detail.trace_requested.connect(self.open_trace)
         self.summary = QLabel()
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.waterfall)
+        right.addWidget(self.exemplars)
         right.addWidget(self.detail)
-        right.setSizes([520, 260])
+        right.setSizes([440, 120, 240])
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(right)
@@ -1113,6 +1163,7 @@ class TracesView(LazyView):
         if tz != self.tz:
             self.tz = tz
             self.model.set_time_zone(tz)
+            self.exemplars.set_time_zone(tz)
             self.invalidate()
 
     def refresh(self) -> None:
@@ -1160,6 +1211,7 @@ class TracesView(LazyView):
     def _trace_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
             self.waterfall.set_trace(None)
+            self.exemplars.set_trace(None)
             return
         trace_id = self.model.rows[current.row()]["trace_id"]
         first, self._first_trace = self._first_trace, None
@@ -1167,12 +1219,19 @@ class TracesView(LazyView):
         if trace is None:
             trace = self.session.trace(trace_id)
         self.waterfall.set_trace(trace)
+        self.exemplars.set_trace(trace)
         self.waterfall.select(0)  # the root span's detail, rather than an empty pane
         self.summary.setText(
             f"trace {trace.trace_id}: {trace.span_count} span(s), "
             f"{len(trace.orphan_logs)} orphan log(s), {len(trace.missing_parents)} missing "
-            "parent(s). Ctrl+wheel zooms, drag pans."
+            f"parent(s), {len(trace.exemplars)} metric exemplar(s). Ctrl+wheel zooms, drag pans."
         )
 
     def _span_selected(self, span: dict[str, Any]) -> None:
         self.detail.show_event(span, self.tz)
+
+    def show_exemplar(self, exemplar: queries.Exemplar) -> None:
+        """Show an exemplar's data point, ringed on the waterfall and selected in the list."""
+        self.waterfall.show_exemplar(exemplar)
+        self.exemplars.select(exemplar)
+        self.detail.show_event(exemplar.point, self.tz)
