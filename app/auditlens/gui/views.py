@@ -1045,7 +1045,8 @@ class ActorsView(LazyView):
             QLabel(
                 "Double-click an actor to see their events. Timeline: sessions (shaded), actions "
                 "(ticks; exports, downloads, deletes and role changes in red), address changes "
-                "(triangles). Click a lane to open that actor's events around that time."
+                "(triangles), findings (diamonds, in their severity's colour). Click a lane to "
+                "open that actor's events around that time."
             )
         )
         layout.addWidget(split, 1)
