@@ -48,3 +48,16 @@ def test_report_refuses_an_existing_file_and_an_unknown_suffix(cli: Any, tmp_pat
     assert existing.read_text() == "keep me"
     assert not (tmp_path / "report.txt").exists()
     assert (case / "journal.jsonl").read_bytes() == before
+
+
+def test_report_writes_a_pdf_journaled_with_its_digest(cli: Any, tmp_path: Path) -> None:
+    case = make_case(cli, tmp_path)
+    out = tmp_path / "report.pdf"
+    result = cli("report", case, "--out", out)
+    assert result.code == 0, result.err
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    entry = json.loads((case / "journal.jsonl").read_text().splitlines()[-1])
+    assert entry["details"]["format"] == "pdf"
+    assert entry["details"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert entry["details"]["size"] == len(data)

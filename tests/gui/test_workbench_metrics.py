@@ -189,3 +189,17 @@ def test_the_metric_chart_plots_the_points_of_the_histograms_range_and_follows_i
         queries.format_time(lo),
         queries.format_time(hi),
     )
+
+
+def test_a_case_without_metrics_shows_no_metric_chart(qtbot, sample_case_dir, settings, tmp_path):
+    case_dir = tmp_path / "case"
+    shutil.copytree(sample_case_dir, case_dir)
+    window = MainWindow(case_dir, settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    window.tabs.setCurrentWidget(window.events)
+    panel = window.events.metric_chart
+    with qtbot.waitSignal(panel.names_read, timeout=30_000):
+        panel.refresh_names()
+    assert panel.metric_names() == [] and not panel.isVisible()
+    window.close()

@@ -45,6 +45,7 @@ STEP_TYPES = ("sum", "histogram", "exponentialHistogram", "summary")
 LEGEND_SERIES = 5  # series named in the legend; the others counted
 CHOOSE = "choose a metric…"
 SUMMED = "all series (sum)"
+HEADROOM = 18  # pixels above the highest value: the caption's line
 
 
 def series_colour(series: str) -> QColor:
@@ -151,7 +152,9 @@ class MetricChartWidget(QWidget):
             if point.value is None or not self.lo <= point.time_ns <= self.hi:
                 continue
             x = area.left() + int((point.time_ns - self.lo) / (self.hi - self.lo) * area.width())
-            y = area.bottom() - int((point.value - low) / (high - low) * area.height())
+            # Values below the caption line (HEADROOM): the highest dot is not cut or covered.
+            height = area.height() - HEADROOM
+            y = area.bottom() - int((point.value - low) / (high - low) * height)
             out.append((point, x, y))
         return out
 
@@ -174,6 +177,9 @@ class MetricChartWidget(QWidget):
         for ns, _ in ticks:
             x = area.left() + int((ns - self.lo) / (self.hi - self.lo) * area.width())
             painter.drawLine(x, area.top(), x, area.bottom())
+        low, high = self._range()
+        zero = area.bottom() - int(-low / (high - low) * (area.height() - HEADROOM))
+        painter.drawLine(area.left(), zero, area.right(), zero)  # the value 0
         by_series: dict[str, list[tuple[int, int, int]]] = {}
         for point, x, y in pixels:
             by_series.setdefault(point.series, []).append((point.time_ns, x, y))
@@ -250,6 +256,7 @@ class MetricChartPanel(QWidget):
     """
 
     drawn = Signal()
+    names_read = Signal()  # the metrics the case holds were read (and offered)
 
     def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -312,6 +319,7 @@ class MetricChartPanel(QWidget):
                 self.metric = None
                 self.chart.set_points(None)
         self.setVisible(bool(names))
+        self.names_read.emit()
 
     def metric_names(self) -> list[str]:
         """The metrics offered, in order."""

@@ -265,6 +265,10 @@ def test_the_journal_reads_as_commands(tmp_path: Path, evidence: Path) -> None:
     case = import_case(tmp_path / "case", [evidence / RAW[0].name])
     entries = [json.loads(x) for x in (case / "journal.jsonl").read_text().splitlines()]
     assert command_of(entries[1]) == f"auditlens import CASE {evidence / RAW[0].name}"
+    journal = next(t for t in tables(document(case)) if "Command" in t.columns)
+    assert column(journal, "#") == [str(e["index"]) for e in entries]
+    assert column(journal, "Command")[1] == command_of(entries[1])
+    assert set(column(journal, "From")) == {"cli"}
     bookmark = {
         "action": "bookmark",
         "details": {"selection": "filter: actor:'a b'", "tags": ["x y"], "note": "n", "count": 2},

@@ -169,7 +169,7 @@ def actor_swimlanes(case: Case, tz: tzinfo | None = None, *, limit: int = MAX_LA
     everyone = queries.actors(case)
     chosen = [a.actor_id for a in everyone[:limit]]
     marks = lanes.lanes(case, chosen, buckets=LANE_BUCKETS) if chosen else []
-    figure, ax = _figure(max(1.6, 0.28 * len(marks) + 0.9))
+    figure, ax = _figure(max(1.6, 0.22 * len(marks) + 0.9))
     if not marks:
         _empty(figure, ax, "no event names an actor")
     else:

@@ -10,16 +10,24 @@ written into the placeholder. ISO 32000-1 §12.8.1 and §12.8.3.3 (adbe.pkcs7.de
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from auditlens.core.crypto.keys import MIN_RSA_BITS
+from auditlens.core.crypto.keys import (
+    ALGORITHM_ALIASES,
+    MIN_RSA_BITS,
+    RSA_PSS_SALT,
+    generate,
+    load_private,
+)
 from auditlens.core.errors import SigningKeyError
 
 if TYPE_CHECKING:
@@ -125,13 +133,23 @@ def fill_byte_range(body: bytearray, length: int) -> tuple[int, int]:
     return start, end
 
 
+def _rsa_padding(signer: ReportSigner) -> padding.PSS | None:
+    # RSA signs with PSS as every RSA key of AuditLens does (core/crypto/keys.py): a trust store
+    # pins an RSA key to rsa-pss-sha256, so a report signed with it says the same.
+    if isinstance(signer.key, rsa.RSAPrivateKey):
+        return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=RSA_PSS_SALT)
+    return None
+
+
 def sign_byte_ranges(out: bytearray, signer: ReportSigner, start: int, end: int) -> None:
     """Sign everything but the /Contents hex string ``out[start:end]``; write the signature in."""
     covered = bytes(out[:start]) + bytes(out[end:])
     cms = (
         pkcs7.PKCS7SignatureBuilder()
         .set_data(covered)
-        .add_signer(signer.certificate, signer.key, hashes.SHA256())
+        .add_signer(
+            signer.certificate, signer.key, hashes.SHA256(), rsa_padding=_rsa_padding(signer)
+        )
         .sign(
             serialization.Encoding.DER,
             # Detached: the PDF holds the data. Binary: sign the bytes as they are (no MIME
@@ -148,3 +166,130 @@ def sign_byte_ranges(out: bytearray, signer: ReportSigner, start: int, end: int)
             f"the signature takes {len(cms)} bytes, more than the {SIGNATURE_SPACE} reserved"
         )
     out[start + 1 : start + 1 + 2 * len(cms)] = cms.hex().upper().encode("ascii")
+
+
+# -- the examiner's key and certificate ---------------------------------------------------------
+
+EXAMINER_KEY = "examiner-key.pem"
+EXAMINER_PUBLIC = "examiner-key.pub.pem"
+EXAMINER_CERTIFICATE = "examiner-cert.pem"
+MAX_CERTIFICATE_FILE = 64 * 1024  # a PEM certificate is a few KiB
+# Extended key usage id-kp-documentSigning (RFC 9336): the certificate signs documents.
+DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+
+
+@dataclass(frozen=True)
+class ExaminerFiles:
+    """What ``auditlens keygen --examiner`` wrote."""
+
+    key: Path
+    public: Path
+    certificate: Path
+    key_id: str
+
+
+def examiner_certificate(
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    name: str,
+    *,
+    valid_from: datetime,
+    days: int = 3 * 365,
+) -> x509.Certificate:
+    """A self-signed certificate naming the examiner ``name`` as the key's holder.
+
+    Self-signed: it says who the examiner claims to be; whether the key is believed is the
+    trust store's answer (docs/report-signature.md, "Trust").
+    """
+    subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
+    public = key.public_key()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(valid_from)
+        .not_valid_after(valid_from + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def write_examiner_files(out_dir: Path, name: str, algorithm: str = "ecdsa-p256") -> ExaminerFiles:
+    """Make an examiner key (private file mode 0600), its public key and a certificate.
+
+    Raises:
+        SigningKeyError: for an algorithm a report cannot be signed with (Ed25519), an empty
+            name, or when a file would be overwritten (a lost key is not undoable).
+    """
+    if not name.strip():
+        raise SigningKeyError("the examiner's name is empty")
+    if ALGORITHM_ALIASES.get(algorithm) == "ed25519":
+        raise SigningKeyError(
+            "Ed25519 cannot sign a PDF report (neither cryptography's CMS builder nor PDF "
+            "validators take it); use ecdsa-p256 or rsa-pss-3072"
+        )
+    signing = generate(algorithm)
+    private = signing.private
+    assert isinstance(private, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)  # not Ed25519
+    certificate = examiner_certificate(private, name, valid_from=datetime.now(UTC))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = ExaminerFiles(
+        out_dir / EXAMINER_KEY, out_dir / EXAMINER_PUBLIC, out_dir / EXAMINER_CERTIFICATE, ""
+    )
+    for path in (files.key, files.public, files.certificate):
+        if path.exists():
+            raise SigningKeyError("refusing to overwrite an existing file", path=str(path))
+    fd = os.open(files.key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(signing.private_pem())
+    files.public.write_bytes(signing.public_pem())
+    files.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return ExaminerFiles(files.key, files.public, files.certificate, signing.key_id)
+
+
+def load_signer(key_path: Path, certificate_path: Path, *, reason: str = "") -> ReportSigner:
+    """The examiner's signer from their key file and certificate file.
+
+    Raises:
+        SigningKeyError: when either cannot be read, or they do not belong together.
+    """
+    signing = load_private(key_path)
+    try:
+        if certificate_path.stat().st_size > MAX_CERTIFICATE_FILE:
+            raise SigningKeyError(
+                f"larger than {MAX_CERTIFICATE_FILE} bytes", path=str(certificate_path)
+            )
+        certificate = x509.load_pem_x509_certificate(certificate_path.read_bytes())
+    except OSError as exc:
+        raise SigningKeyError(
+            f"cannot read certificate: {exc.strerror}", path=str(certificate_path)
+        ) from exc
+    except ValueError as exc:
+        raise SigningKeyError(f"not a PEM certificate: {exc}", path=str(certificate_path)) from exc
+    private = signing.private
+    if not isinstance(private, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise SigningKeyError(
+            "an Ed25519 key cannot sign a PDF report; make an examiner key with "
+            "'auditlens keygen --examiner NAME'",
+            path=str(key_path),
+        )
+    if reason:
+        return ReportSigner(private, certificate, reason=reason)
+    return ReportSigner(private, certificate)

@@ -24,7 +24,6 @@ Invariants:
 from __future__ import annotations
 
 import getpass
-import importlib
 import json
 import os
 import platform
@@ -36,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from auditlens import __version__
@@ -60,6 +59,9 @@ from auditlens.core.report.document import (
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 from auditlens.core.store.journal import GENESIS_PREV, JOURNAL_NAME, verify_journal
+
+if TYPE_CHECKING:
+    from auditlens.core.report.pdfsign import ReportSigner
 
 FORMATS = ("pdf", "html")
 MAX_ROWS = 2_000  # rows of a findings or journal table; beyond, counted and pointed to
@@ -488,7 +490,6 @@ def build_report(
 def _title(f: _Facts) -> list[Block]:
     verdict = f.overview.case_verdict
     return [
-        Heading(f"Examination report: {f.name}", 1, "title"),
         Paragraph(f"Case folder: {f.folder}", mono=True),
         Paragraph(
             f"Written {f.generated} by {_user()} with AuditLens {__version__}. Times are "
@@ -505,7 +506,6 @@ def _title(f: _Facts) -> list[Block]:
             "file's SHA-256 and size), appended after the file was written: the head above is "
             "the head before that entry."
         ),
-        PageBreak(),
     ]
 
 
@@ -578,7 +578,7 @@ def _summary(f: _Facts) -> list[Block]:
     return [
         Heading("1. Case summary", 1, "summary"),
         Table(
-            ("", ""),
+            ("", "In this case"),
             tuple((_c(k), _c(v, tones.get(k, "plain"))) for k, v in rows),
             (1, 3),
         ),
@@ -810,7 +810,7 @@ def _verification(f: _Facts) -> list[Block]:
                     )
                     for b in o.bundles
                 ),
-                (2.2, 1.6, 1.2, 0.9, 1.4, 1.8, 1),
+                (2.2, 2, 1.1, 0.8, 1.5, 2, 1),
                 caption="Signer keys are shortened to their first 16 hex digits; section 5 "
                 "gives them whole.",
             )
@@ -949,7 +949,6 @@ def _trust(f: _Facts) -> list[Block]:
                 "AuditLens does not check it."
             )
         )
-        rows = []
         for key in f.trust:
             limits = ", ".join(
                 f"{label} {key[name]}"
@@ -960,41 +959,38 @@ def _trust(f: _Facts) -> list[Block]:
                 )
                 if key.get(name)
             )
-            obtained = key.get("obtained") or "not recorded in the trust store"
+            if key.get("revocation_reason"):
+                limits += f" ({key['revocation_reason']})"
             sources = "; ".join(
-                f"{s.get('path')} (sha256 {s.get('sha256') or 'not read'})"
+                f"{s.get('path')} (SHA-256 {s.get('sha256') or 'not read'})"
                 for s in key.get("sources", [])
             )
-            rows.append(
+            sample = " This is a SAMPLE key: never for real evidence." if key.get("sample") else ""
+            rows = (
+                (_c("Key id"), _c(key["key_id"], mono=True)),
+                (_c("Algorithm"), _c(key.get("algorithm"))),
                 (
-                    _c(key["key_id"], mono=True),
-                    _c(key.get("algorithm")),
-                    _c(key.get("owner") or "not recorded", "plain" if key.get("owner") else "warn"),
+                    _c("Owner"),
                     _c(
-                        obtained
-                        + (" (a SAMPLE key: never for real evidence)" if key.get("sample") else ""),
-                        "warn" if key.get("sample") or not key.get("obtained") else "plain",
+                        key.get("owner") or "not recorded in the trust store",
+                        "plain" if key.get("owner") else "warn",
                     ),
-                    _c(limits or "no limits"),
-                    _c(sources or "not recorded", mono=True),
-                    _c(_count(len(signers.get(key["key_id"], [])), "bundle")),
-                )
-            )
-        blocks.append(
-            Table(
-                (
-                    "Key id",
-                    "Algorithm",
-                    "Owner",
-                    "How obtained",
-                    "Validity",
-                    "Trust store file",
-                    "Signed",
                 ),
-                tuple(rows),
-                (2.6, 1, 1.6, 1.6, 1.2, 2, 0.8),
+                (
+                    _c("How obtained"),
+                    _c(
+                        (key.get("obtained") or "not recorded in the trust store") + sample,
+                        "warn" if sample or not key.get("obtained") else "plain",
+                    ),
+                ),
+                (_c("Validity"), _c(limits or "no limits recorded")),
+                (_c("Trust store file"), _c(sources or "not recorded", mono=True)),
+                (
+                    _c("Bundles it signed"),
+                    _c(f"{len(signers.get(key['key_id'], [])):,} in this case"),
+                ),
             )
-        )
+            blocks.append(Table(("Trusted key", _short(key["key_id"])), rows, (1, 4)))
     else:
         blocks.append(
             Paragraph(
@@ -1084,7 +1080,7 @@ def _bookmarks(f: _Facts) -> list[Block]:
         Table(
             ("Exhibit", "Time", "Event", "Reference", "Tags", "Notes"),
             tuple(rows),
-            (0.7, 1.7, 3, 1.8, 1, 1.8),
+            (0.8, 2.5, 2.8, 2, 1.1, 1.5),
         )
     )
     return blocks
@@ -1156,7 +1152,7 @@ def _detections(f: _Facts) -> list[Block]:
         Table(
             ("Severity", "Finding (rule)", "Actor", "When", "Why", "Rests on"),
             tuple(rows),
-            (0.9, 2, 1.1, 1.8, 3, 1.2),
+            (1.05, 2, 1.1, 2, 3, 1.2),
             caption=_more(len(worst_first), len(rows), "auditlens findings CASE"),
         )
     )
@@ -1186,21 +1182,42 @@ def _methods(f: _Facts) -> list[Block]:
         ),
         Heading("The examiner's actions", 2),
     ]
-    entries = list(_journal_rows(f))
-    queries_total = sum(1 for _, is_query in entries if is_query)
+    # One pass, bounded: the rows listed in order (queries included, while there are few
+    # enough of them to list) and the rows of actions alone, each at most MAX_ROWS.
+    mixed: list[tuple[Cell, ...]] = []
+    actions: list[tuple[Cell, ...]] = []
+    per: dict[str, int] = {}
+    total = 0
+    for entry in _journal_entries(f.folder):
+        total += 1
+        details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
+        assert isinstance(details, dict)
+        is_query = entry.get("action") == "query"
+        if is_query:
+            name = str(details.get("command"))
+            per[name] = per.get(name, 0) + 1
+        few = sum(per.values()) <= MAX_JOURNAL_QUERIES
+        if (few and len(mixed) < MAX_ROWS) or (not is_query and len(actions) < MAX_ROWS):
+            row = (
+                _c(entry.get("index")),
+                _c(entry.get("time"), mono=True),
+                _c(details.get("origin", "")),
+                _c(command_of(entry), mono=True),
+            )
+            if few and len(mixed) < MAX_ROWS:
+                mixed.append(row)
+            if not is_query and len(actions) < MAX_ROWS:
+                actions.append(row)
+    queries_total = sum(per.values())
     list_queries = queries_total <= MAX_JOURNAL_QUERIES
-    shown = [row for row, is_query in entries if list_queries or not is_query][:MAX_ROWS]
+    shown = mixed if list_queries else actions
+    listed_total = total if list_queries else total - queries_total
     note = (
-        "Every entry of the journal, as the command that does the same ('CASE' is the case "
+        "The journal's entries, each as the command that does the same ('CASE' is the case "
         f"folder, {f.folder}); the workbench's actions that have no command are described in "
         "words."
     )
     if not list_queries:
-        per: dict[str, int] = {}
-        for entry in _journal_entries(f.folder):
-            if entry.get("action") == "query" and isinstance(entry.get("details"), dict):
-                name = str(entry["details"].get("command"))
-                per[name] = per.get(name, 0) + 1
         note += (
             f" The {queries_total:,} queries (reads that change nothing) are counted, not "
             "listed: " + ", ".join(f"{name} {n:,}" for name, n in sorted(per.items())) + "."
@@ -1212,12 +1229,8 @@ def _methods(f: _Facts) -> list[Block]:
         Table(
             ("#", "Time (UTC)", "From", "Command"),
             tuple(shown),
-            (0.5, 1.9, 0.9, 6),
-            caption=_more(
-                len(entries) if list_queries else len(entries) - queries_total,
-                len(shown),
-                "the journal file",
-            ),
+            (0.45, 2.3, 0.7, 6),
+            caption=_more(listed_total, len(shown), "the journal file"),
         )
     )
     blocks += [
@@ -1235,21 +1248,6 @@ def _methods(f: _Facts) -> list[Block]:
         ),
     ]
     return blocks
-
-
-def _journal_rows(f: _Facts) -> Iterator[tuple[tuple[Cell, ...], bool]]:
-    for entry in _journal_entries(f.folder):
-        details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
-        assert isinstance(details, dict)
-        yield (
-            (
-                _c(entry.get("index")),
-                _c(entry.get("time"), mono=True),
-                _c(details.get("origin", "")),
-                _c(command_of(entry), mono=True),
-            ),
-            entry.get("action") == "query",
-        )
 
 
 # -- writing and journaling -----------------------------------------------------------------
@@ -1287,7 +1285,7 @@ def write_report(
     out: Path,
     *,
     tz: ZoneInfo | None = None,
-    signer: Any = None,
+    signer: ReportSigner | None = None,
     token: CancelToken | None = None,
 ) -> Generator[Progress, None, ReportResult]:
     """Write the report of ``case`` to the new file ``out`` (a job; ``Legal.report`` journals it).
@@ -1307,12 +1305,7 @@ def write_report(
     out = destination(case, out, what="a report")
     token = token or CancelToken()
     if fmt == "pdf":
-        try:
-            pdf: Any = importlib.import_module("auditlens.core.report.pdf")
-        except ImportError as exc:
-            raise UsageError("this build writes no PDF yet: write FILE.html") from exc
-
-        renderer = "PDF"
+        renderer = "PDF (AuditLens's own writer, core/report/pdf.py)"
         signed = signer is not None
     else:
         renderer = "HTML (self-contained)"
@@ -1323,7 +1316,9 @@ def write_report(
     head = case.journal_head() or (0, GENESIS_PREV)
     yield Progress("writing", 0, None, "", f"writing {out.name}")
     if fmt == "pdf":
-        data = pdf.render_pdf(doc, signer=signer)
+        from auditlens.core.report.pdf import render_pdf
+
+        data = render_pdf(doc, signer=signer)
     else:
         from auditlens.core.report.html import render_html
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from auditlens.core.errors import UsageError
@@ -34,6 +34,9 @@ from auditlens.core.report.report import ReportResult, report_details, write_rep
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 from auditlens.core.store.session import ORIGINS, Examination, digest
+
+if TYPE_CHECKING:
+    from auditlens.core.report.pdfsign import ReportSigner
 
 
 class Legal:
@@ -184,7 +187,7 @@ class Legal:
         out: Path,
         *,
         tz: ZoneInfo | None = None,
-        signer: Any = None,
+        signer: ReportSigner | None = None,
         token: CancelToken | None = None,
     ) -> Generator[Progress, None, ReportResult]:
         """Write the examination report to the new file ``out`` (``.pdf`` or ``.html``); a job.
