@@ -300,12 +300,12 @@ class FindingsView(LazyView):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        layout.addWidget(
-            QLabel(
-                "Double-click (or Enter on) a finding to see exactly its events. Select one of "
-                "its events to see the action's witnesses; a missing witness is flagged in red."
-            )
+        hint = QLabel(
+            "Double-click (or Enter on) a finding to see exactly its events. Select one of "
+            "its events to see the action's witnesses; a missing witness is flagged in red."
         )
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
         layout.addWidget(split, 1)
 
     # -- reading -------------------------------------------------------------------------------
