@@ -16,7 +16,8 @@ Invariants (docs/case.md, "What is journaled"):
   or the statistics, importing. Reads that only serve an action already journaled are not
   entries of their own: the pages of an applied view as it scrolls (``EventView.rows``), the
   histogram and the sorted positions of the applied filter, the actors' swimlanes, the values
-  the filter bar offers to complete, the counts of the status line.
+  the filter bar offers to complete, the metrics offered to chart and a chosen metric's points
+  read again as the range or zone changes, the counts of the status line.
 * A long job (import, ordering the timeline) is a generator of :class:`Progress` honouring a
   :class:`CancelToken`; cancelling interrupts the running DuckDB statement.
 * :meth:`Examination.reader` gives an examination on its own DuckDB cursor, for one read off the
