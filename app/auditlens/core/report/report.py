@@ -810,7 +810,7 @@ def _verification(f: _Facts) -> list[Block]:
                     )
                     for b in o.bundles
                 ),
-                (2.2, 2, 1.1, 0.8, 1.5, 2, 1),
+                (2.1, 1.9, 1.1, 0.95, 1.5, 2.2, 1),
                 caption="Signer keys are shortened to their first 16 hex digits; section 5 "
                 "gives them whole.",
             )
@@ -878,7 +878,7 @@ def _verification(f: _Facts) -> list[Block]:
                     )
                     for h in f.stream_history[:MAX_ROWS]
                 ),
-                (1.6, 1.5, 0.9, 3, 0.9, 0.9),
+                (1.6, 1.5, 1.1, 3, 0.9, 0.9),
                 caption="Findings between bundles with their history: a gap filled by a bundle "
                 "imported later is closed by that input. "
                 + _more(len(f.stream_history), min(len(f.stream_history), MAX_ROWS), ""),
@@ -1080,7 +1080,7 @@ def _bookmarks(f: _Facts) -> list[Block]:
         Table(
             ("Exhibit", "Time", "Event", "Reference", "Tags", "Notes"),
             tuple(rows),
-            (0.8, 2.5, 2.8, 2, 1.1, 1.5),
+            (1, 2.5, 2.8, 2, 1.1, 1.5),
         )
     )
     return blocks
@@ -1095,8 +1095,14 @@ def _charts(case: Case, f: _Facts) -> list[Block]:
             '"Charts").'
         ),
     ]
-    for draw in (charts.activity_histogram, charts.actor_swimlanes, charts.integrity_map):
-        chart = draw(case, f.tz)
+    bookmarked_actors = [
+        str(e.event["actor_id"]) for e in f.marked if e.event and e.event.get("actor_id")
+    ]
+    for chart in (
+        charts.activity_histogram(case, f.tz),
+        charts.actor_swimlanes(case, f.tz, first=bookmarked_actors),
+        charts.integrity_map(case, f.tz),
+    ):
         blocks.append(Image(chart.png, chart.width_px, chart.height_px, chart.dpi, chart.caption))
     return blocks
 
