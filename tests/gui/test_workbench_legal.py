@@ -228,3 +228,23 @@ def test_an_exhibit_of_the_view_holds_its_events(
     assert entry["details"]["count"] == shown
     assert entry["details"]["selection"] == "filter: actor_id:sup-004 AND action:EXPORT"
     assert cli("verify", out, "--trust", SAMPLE / "truststore.json").code == 0
+
+
+def test_the_report_is_written_from_the_workbench_and_journaled(
+    qtbot: Any, window: Any, case_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window.zone_box.setCurrentText("Europe/Berlin")
+    target = tmp_path / "examination"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "HTML (*.html)")
+    )
+    wait_job(qtbot, window.legal.ask_report())
+    written = tmp_path / "examination.html"
+    data = written.read_bytes()
+    assert b"<html" in data[:400].lower()
+    assert b"+01:00" in data  # March 2026 in Berlin: the zone shown is the report's
+    (entry,) = entries(case_copy, "report")
+    details = entry["details"]
+    assert details["origin"] == "workbench"
+    assert details["sha256"] == hashlib.sha256(data).hexdigest()
+    assert details["sha256"] in window.legal.message and str(written) in window.legal.message
