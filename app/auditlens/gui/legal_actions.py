@@ -27,8 +27,9 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QTabWidget
 
-from auditlens.core.errors import Error
+from auditlens.core.errors import Error, UsageError
 from auditlens.core.progress import CancelToken, Progress
+from auditlens.core.report.bookmarks import MAX_BOOKMARK_EVENTS
 from auditlens.core.report.export import FORMATS
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
@@ -173,10 +174,19 @@ class LegalActions(QObject):
     # -- bookmarks -------------------------------------------------------------------------------
 
     def selected_positions(self) -> list[int] | None:
-        """The timeline positions of the selected rows; None when some are not read yet."""
+        """The timeline positions of the selected rows; None when some are not read yet.
+
+        Raises:
+            UsageError: when more rows are selected than one bookmark may hold.
+        """
         if self.events is None:
             return []
         selected = self.events.table.selectionModel().selectedRows()
+        if len(selected) > MAX_BOOKMARK_EVENTS:
+            raise UsageError(
+                f"{len(selected):,} rows are selected, more than the {MAX_BOOKMARK_EVENTS:,} one "
+                "bookmark or exhibit may hold: narrow the filter"
+            )
         found = self.events.selected_events()
         if len(found) != len(selected):
             return None
@@ -184,7 +194,11 @@ class LegalActions(QObject):
 
     def bookmark_selected(self) -> BookmarkDialog | None:
         """Ask tags and a note for the selected rows; bookmark them when the dialog is accepted."""
-        positions = self.selected_positions()
+        try:
+            positions = self.selected_positions()
+        except UsageError as exc:
+            self._say(exc.diagnostics())
+            return None
         if positions is None:
             self._say("some selected rows are not read yet: scroll through them first")
             return None
@@ -272,7 +286,11 @@ class LegalActions(QObject):
 
     def ask_exhibit(self) -> JobWorker | None:
         """Choose the selected rows or the view's events, and a new folder; write the exhibit."""
-        positions = self.selected_positions()
+        try:
+            positions = self.selected_positions()
+        except UsageError as exc:
+            self._say(exc.diagnostics())
+            return None
         query = self.applied_query()
         if positions is None:
             self._say("some selected rows are not read yet: scroll through them first")
@@ -389,7 +407,14 @@ class LegalActions(QObject):
         if self.worker is not None and self.worker.is_running():
             self._say("an export or report is already running")
             return None
-        worker = JobWorker(job, self)
+        produced: list[Any] = []
+
+        def recorded(token: CancelToken) -> Generator[Progress, None, Any]:
+            result = yield from job(token)
+            produced.append(result)
+            return result
+
+        worker = JobWorker(recorded, self)
         dialog = QProgressDialog(label, "Cancel", 0, 0, self.window)
         dialog.setWindowTitle(label.rstrip("…"))
         dialog.setMinimumDuration(500)
@@ -404,8 +429,15 @@ class LegalActions(QObject):
 
         worker.finished.connect(lambda result: ended(lambda: done(result)))
         worker.failed.connect(lambda message: ended(lambda: self._warn("Not written", message)))
+        # Cancel pressed as the job ended: the file is written and journaled, and is said so.
         worker.cancelled.connect(
-            lambda: ended(lambda: self._say("cancelled: nothing was written, nothing journaled"))
+            lambda: ended(
+                lambda: (
+                    done(produced[0])
+                    if produced
+                    else self._say("cancelled: nothing was written, nothing journaled")
+                )
+            )
         )
         self.worker = worker
         worker.start()
