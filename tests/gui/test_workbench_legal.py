@@ -228,3 +228,55 @@ def test_an_exhibit_of_the_view_holds_its_events(
     assert entry["details"]["count"] == shown
     assert entry["details"]["selection"] == "filter: actor_id:sup-004 AND action:EXPORT"
     assert cli("verify", out, "--trust", SAMPLE / "truststore.json").code == 0
+
+
+def test_the_report_is_written_from_the_workbench_and_journaled(
+    qtbot: Any, window: Any, case_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window.zone_box.setCurrentText("Europe/Berlin")
+    target = tmp_path / "examination"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "HTML (*.html)")
+    )
+    wait_job(qtbot, window.legal.ask_report())
+    written = tmp_path / "examination.html"
+    data = written.read_bytes()
+    assert b"<html" in data[:400].lower()
+    assert b"+01:00" in data  # March 2026 in Berlin: the zone shown is the report's
+    (entry,) = entries(case_copy, "report")
+    details = entry["details"]
+    assert details["origin"] == "workbench"
+    assert details["sha256"] == hashlib.sha256(data).hexdigest()
+    assert details["sha256"] in window.legal.message and str(written) in window.legal.message
+
+
+def test_a_cancelled_export_writes_nothing_and_journals_nothing(
+    qtbot: Any, window: Any, case_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditlens.core.report import export as export_module
+
+    # Slices of 64 positions: the 6,000 events take about 94 of them, each a point to stop at.
+    monkeypatch.setattr(export_module, "SLICE", 64)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "all.parquet"
+    worker = window.legal.export_view(out, "parquet")
+    with qtbot.waitSignal(worker.cancelled, timeout=60_000):
+        worker.cancel()  # what the progress dialog's Cancel does
+    worker.wait()
+    assert list(folder.iterdir()) == []  # no file, no partial file
+    assert entries(case_copy, "export") == []
+    assert "nothing was written" in window.legal.message
+
+
+def test_more_rows_than_a_bookmark_holds_are_refused(
+    window: Any, case_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditlens.gui import legal_actions
+
+    monkeypatch.setattr(legal_actions, "MAX_BOOKMARK_EVENTS", 4)
+    window.tabs.setCurrentWidget(window.events)
+    window.events.table.selectAll()
+    assert window.legal.bookmark_selected() is None
+    assert "6,000 rows are selected" in window.legal.message
+    assert entries(case_copy, "bookmark") == []

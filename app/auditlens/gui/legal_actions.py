@@ -1,4 +1,4 @@
-"""The workbench's legal actions (issue 14): bookmark, export the view, export an exhibit.
+"""The workbench's legal actions (issue 14): bookmarks, exports, exhibits and the report.
 
 Each goes through the legal API (``Legal`` in core/report/session.py), on the window's
 examination or, for the long jobs, on a reader of it in a worker (``Legal.of``), so every action
@@ -13,6 +13,8 @@ journaled, and from where"). This module holds no SQL and no state of the case.
   wrote and the file's SHA-256.
 * **Export exhibit** (Evidence > Export exhibit…): the selected rows or the view's events, into a
   new folder that ``auditlens verify DIR`` checks.
+* **Report** (Evidence > Report…): the examination report (docs/report.md) as a new PDF or HTML
+  file, times in the zone shown, written by a worker; the window says where and its SHA-256.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QTabWidget
 
-from auditlens.core.errors import Error
+from auditlens.core.errors import Error, UsageError
 from auditlens.core.progress import CancelToken, Progress
+from auditlens.core.report.bookmarks import MAX_BOOKMARK_EVENTS
 from auditlens.core.report.export import FORMATS
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
@@ -45,6 +48,9 @@ EXPORT_FILTERS = {
     "jsonl": "JSON lines (*.jsonl)",
     "parquet": "Parquet (*.parquet)",
 }
+
+
+REPORT_FILTERS = {"pdf": "PDF (*.pdf)", "html": "HTML (*.html)"}
 
 
 def export_format(path: Path, chosen_filter: str = "") -> tuple[Path, str]:
@@ -101,6 +107,7 @@ class LegalActions(QObject):
         )
         self.export_action = self._action("&Export view…", "Ctrl+E", self.ask_export)
         self.exhibit_action = self._action("Export e&xhibit…", "Ctrl+Shift+E", self.ask_exhibit)
+        self.report_action = self._action("&Report…", None, self.ask_report)
         self.bookmarks_tab_action = self._action("Show &bookmarks", None, self.show_bookmarks)
         menu = window.menuBar().addMenu("E&vidence")
         menu.addAction(self.bookmark_action)
@@ -108,6 +115,8 @@ class LegalActions(QObject):
         menu.addSeparator()
         menu.addAction(self.export_action)
         menu.addAction(self.exhibit_action)
+        menu.addSeparator()
+        menu.addAction(self.report_action)
         self.menu = menu
         self._enable(False)
 
@@ -123,6 +132,7 @@ class LegalActions(QObject):
             self.bookmark_action,
             self.export_action,
             self.exhibit_action,
+            self.report_action,
             self.bookmarks_tab_action,
         ):
             action.setEnabled(on)
@@ -164,10 +174,19 @@ class LegalActions(QObject):
     # -- bookmarks -------------------------------------------------------------------------------
 
     def selected_positions(self) -> list[int] | None:
-        """The timeline positions of the selected rows; None when some are not read yet."""
+        """The timeline positions of the selected rows; None when some are not read yet.
+
+        Raises:
+            UsageError: when more rows are selected than one bookmark may hold.
+        """
         if self.events is None:
             return []
         selected = self.events.table.selectionModel().selectedRows()
+        if len(selected) > MAX_BOOKMARK_EVENTS:
+            raise UsageError(
+                f"{len(selected):,} rows are selected, more than the {MAX_BOOKMARK_EVENTS:,} one "
+                "bookmark or exhibit may hold: narrow the filter"
+            )
         found = self.events.selected_events()
         if len(found) != len(selected):
             return None
@@ -175,7 +194,11 @@ class LegalActions(QObject):
 
     def bookmark_selected(self) -> BookmarkDialog | None:
         """Ask tags and a note for the selected rows; bookmark them when the dialog is accepted."""
-        positions = self.selected_positions()
+        try:
+            positions = self.selected_positions()
+        except UsageError as exc:
+            self._say(exc.diagnostics())
+            return None
         if positions is None:
             self._say("some selected rows are not read yet: scroll through them first")
             return None
@@ -263,7 +286,11 @@ class LegalActions(QObject):
 
     def ask_exhibit(self) -> JobWorker | None:
         """Choose the selected rows or the view's events, and a new folder; write the exhibit."""
-        positions = self.selected_positions()
+        try:
+            positions = self.selected_positions()
+        except UsageError as exc:
+            self._say(exc.diagnostics())
+            return None
         query = self.applied_query()
         if positions is None:
             self._say("some selected rows are not read yet: scroll through them first")
@@ -334,13 +361,60 @@ class LegalActions(QObject):
 
         return self._start(legal_job(self.session, run), "Writing the exhibit…", done)
 
+    def ask_report(self) -> JobWorker | None:
+        """Choose a new PDF or HTML file and write the examination report to it."""
+        name, chosen = QFileDialog.getSaveFileName(
+            self.window,
+            "Write the examination report to a new file",
+            "report.pdf",
+            ";;".join(REPORT_FILTERS.values()),
+            options=QFileDialog.Option.DontConfirmOverwrite,  # the core never replaces a file
+        )
+        if not name:
+            return None
+        out = Path(name)
+        if out.suffix.lower() not in (".pdf", ".html", ".htm"):
+            fmt = next((f for f, n in REPORT_FILTERS.items() if n == chosen), "pdf")
+            out = out.with_name(f"{out.name}.{fmt}")
+        return self.write_report(out)
+
+    def write_report(self, out: Path) -> JobWorker | None:
+        """Write the examination report to the new file ``out`` (``.pdf``, ``.html``) in a worker.
+
+        Times in the report are in the zone the window shows. Not signed from here: signing
+        takes the examiner's key (docs/report-signature.md).
+        """
+        if self.session is None:
+            return None
+        tz = self.events.tz if self.events is not None else None
+
+        def run(legal: Legal, token: CancelToken) -> Generator[Progress, None, Any]:
+            return legal.report(out, tz=tz, token=token)
+
+        def done(result: Any) -> None:
+            self._tell(
+                "Report written",
+                f"Report written to\n{result.path}\n({result.size:,} bytes, {result.format})"
+                f"\n\nSHA-256: {result.sha256}\n\nIt names the journal's head (entry "
+                f"{result.journal_head[0]}); the journal records the file and this digest.",
+            )
+
+        return self._start(legal_job(self.session, run), "Writing the report…", done)
+
     # -- the worker and what the person is told ------------------------------------------------
 
     def _start(self, job: Job, label: str, done: Callable[[Any], None]) -> JobWorker | None:
         if self.worker is not None and self.worker.is_running():
-            self._say("an export is already running")
+            self._say("an export or report is already running")
             return None
-        worker = JobWorker(job, self)
+        produced: list[Any] = []
+
+        def recorded(token: CancelToken) -> Generator[Progress, None, Any]:
+            result = yield from job(token)
+            produced.append(result)
+            return result
+
+        worker = JobWorker(recorded, self)
         dialog = QProgressDialog(label, "Cancel", 0, 0, self.window)
         dialog.setWindowTitle(label.rstrip("…"))
         dialog.setMinimumDuration(500)
@@ -355,8 +429,15 @@ class LegalActions(QObject):
 
         worker.finished.connect(lambda result: ended(lambda: done(result)))
         worker.failed.connect(lambda message: ended(lambda: self._warn("Not written", message)))
+        # Cancel pressed as the job ended: the file is written and journaled, and is said so.
         worker.cancelled.connect(
-            lambda: ended(lambda: self._say("cancelled: nothing was written, nothing journaled"))
+            lambda: ended(
+                lambda: (
+                    done(produced[0])
+                    if produced
+                    else self._say("cancelled: nothing was written, nothing journaled")
+                )
+            )
         )
         self.worker = worker
         worker.start()
