@@ -259,6 +259,12 @@ def test_charts_draw_2026_nanosecond_times_in_place(tmp_path: Path) -> None:
         assert chart.width_px == charts.WIDTH_IN * charts.DPI
     assert made[0].caption.startswith("Activity: 4 events")
     assert made[1].caption.startswith("Actor swimlanes: all 3 actors")
+    assert made[1].rows[0] == "agent-1"  # the busiest first
+    with Case.open(case) as db:
+        # The bookmarked events' actors come first, then the busiest, up to the limit.
+        lanes = charts.actor_swimlanes(db, first=["sup-004"], limit=2)
+    assert lanes.rows == ("sup-004", "agent-1")
+    assert "the 1 of the bookmarked events first" in lanes.caption
 
 
 def test_the_journal_reads_as_commands(tmp_path: Path, evidence: Path) -> None:
