@@ -138,4 +138,6 @@ def render_html(doc: Document) -> bytes:
 </body>
 </html>
 """
-    return page.encode("utf-8")
+    # A name from a hostile archive may hold lone surrogates (os.fsdecode of bytes that are not
+    # UTF-8): written as escapes, never a failed report.
+    return page.encode("utf-8", "backslashreplace")
