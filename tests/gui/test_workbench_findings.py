@@ -359,3 +359,29 @@ def test_tooltip_over_a_histogram_flag(qtbot, window: MainWindow):
     assert histogram.event(event)
     qtbot.waitUntil(QToolTip.isVisible, timeout=5_000)
     assert mark.title in QToolTip.text()
+
+
+def test_screenshot_of_a_findings_witnesses(detected_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    folder = tmp_path / "case"
+    shutil.copytree(detected_dir, folder)
+    out = tmp_path / "findings.png"
+    args = ["gui", str(folder), "--tab", "findings", "--finding", "missing-witness"]
+    result = subprocess.run(
+        [sys.executable, "-m", "auditlens.entry", *args, "--screenshot", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1400, 900)
+    # The finding was selected and its first event's witnesses read before the picture.
+    asked = [e["details"] for e in entries(folder) if e["details"].get("command") == "witnesses"]
+    assert [d["missing"] for d in asked] == [["cc-prod.audit"]]
