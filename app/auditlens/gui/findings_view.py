@@ -269,8 +269,8 @@ class FindingsView(LazyView):
         self.model = FindingsModel(self.COLUMNS, self, time_keys=("first", "last"))
         self.table = _table(self.model)
         self.table.setSelectionMode(self.table.SelectionMode.SingleSelection)
+        # Enter, or a double-click (the style's activation): one pivot, journaled once.
         self.table.activated.connect(self._activated)
-        self.table.doubleClicked.connect(self._activated)
         self.table.selectionModel().currentRowChanged.connect(self._finding_changed)
         self.explanation = QTextBrowser()
         self.explanation.setOpenLinks(False)
