@@ -131,7 +131,6 @@ def render_html(doc: Document) -> bytes:
 <body>
 <header class="running">{_text(doc.header)}</header>
 <main>
-<h1 class="title">{_text(doc.title)}</h1>
 {body}
 </main>
 <footer class="running mono">{_text(doc.footer)}</footer>
