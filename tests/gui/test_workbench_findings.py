@@ -328,6 +328,12 @@ def test_severity_filter_and_sorting(qtbot, window: MainWindow):
     view.table.sortByColumn(first, Qt.SortOrder.DescendingOrder)
     times = [r["first_ns"] for r in view.model.rows]
     assert times == sorted(times, reverse=True)
+    score = next(c for c, (key, _t) in enumerate(view.COLUMNS) if key == "score")
+    view.table.sortByColumn(score, Qt.SortOrder.DescendingOrder)
+    scores = [r["score"] for r in view.model.rows]
+    scored = [s for s in scores if s is not None]
+    assert scored and scored == sorted(scored, reverse=True)
+    assert scores == scored + [None] * (len(scores) - len(scored))  # unscored rules last
 
 
 def test_compliance_shows_what_the_cli_prints(qtbot, window: MainWindow, cli):

@@ -232,6 +232,7 @@ class FindingsView(LazyView):
         ("first", "First"),
         ("last", "Last"),
         ("events", "Events"),
+        ("score", "Score"),
         ("explanation", "Explanation"),
     ]
     EVENT_COLUMNS: ClassVar[list[tuple[str, str]]] = [
@@ -362,6 +363,7 @@ class FindingsView(LazyView):
                 "last": queries.format_time(f.time_last_ns, tz),
                 "first_ns": f.time_first_ns,
                 "events": len(f.events),
+                "score": f.score,  # how far from normal (docs/detections.md, "Scores")
                 "explanation": f.explanation,
                 "finding": f,
             }
