@@ -232,6 +232,7 @@ class FindingsView(LazyView):
         ("first", "First"),
         ("last", "Last"),
         ("events", "Events"),
+        ("score", "Score"),
         ("explanation", "Explanation"),
     ]
     EVENT_COLUMNS: ClassVar[list[tuple[str, str]]] = [
@@ -269,8 +270,8 @@ class FindingsView(LazyView):
         self.model = FindingsModel(self.COLUMNS, self, time_keys=("first", "last"))
         self.table = _table(self.model)
         self.table.setSelectionMode(self.table.SelectionMode.SingleSelection)
+        # Enter, or a double-click (the style's activation): one pivot, journaled once.
         self.table.activated.connect(self._activated)
-        self.table.doubleClicked.connect(self._activated)
         self.table.selectionModel().currentRowChanged.connect(self._finding_changed)
         self.explanation = QTextBrowser()
         self.explanation.setOpenLinks(False)
@@ -362,6 +363,7 @@ class FindingsView(LazyView):
                 "last": queries.format_time(f.time_last_ns, tz),
                 "first_ns": f.time_first_ns,
                 "events": len(f.events),
+                "score": f.score,  # how far from normal (docs/detections.md, "Scores")
                 "explanation": f.explanation,
                 "finding": f,
             }
