@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -231,6 +232,7 @@ class FindingsView(LazyView):
         ("first", "First"),
         ("last", "Last"),
         ("events", "Events"),
+        ("score", "Score"),
         ("explanation", "Explanation"),
     ]
     EVENT_COLUMNS: ClassVar[list[tuple[str, str]]] = [
@@ -268,8 +270,8 @@ class FindingsView(LazyView):
         self.model = FindingsModel(self.COLUMNS, self, time_keys=("first", "last"))
         self.table = _table(self.model)
         self.table.setSelectionMode(self.table.SelectionMode.SingleSelection)
+        # Enter, or a double-click (the style's activation): one pivot, journaled once.
         self.table.activated.connect(self._activated)
-        self.table.doubleClicked.connect(self._activated)
         self.table.selectionModel().currentRowChanged.connect(self._finding_changed)
         self.explanation = QTextBrowser()
         self.explanation.setOpenLinks(False)
@@ -361,6 +363,7 @@ class FindingsView(LazyView):
                 "last": queries.format_time(f.time_last_ns, tz),
                 "first_ns": f.time_first_ns,
                 "events": len(f.events),
+                "score": f.score,  # how far from normal (docs/detections.md, "Scores")
                 "explanation": f.explanation,
                 "finding": f,
             }
@@ -451,6 +454,14 @@ class FindingsView(LazyView):
         """The finding shown in ``row``."""
         return self.model.rows[row]["finding"]  # type: ignore[no-any-return]
 
+    def select_rule(self, rule: str) -> bool:
+        """Select the first listed finding of ``rule`` (its events and witnesses show)."""
+        for row, r in enumerate(self.model.rows):
+            if r["rule"] == rule:
+                self.table.selectRow(row)
+                return True
+        return False
+
     def _activated(self, index: QModelIndex) -> None:
         if index.isValid():
             self.open_events(self.finding_at(index.row()))
@@ -466,7 +477,8 @@ class FindingsView(LazyView):
         self.explanation.setHtml(
             f"<b style='color:{finding_marks.colour(f.severity).name()}'>"
             f"{html.escape(f.severity)}</b> <b>{html.escape(f.title)}</b> "
-            f"<i>({html.escape(f.rule)}, {html.escape(f.source)})</i><br>"
+            # The rule file by name (its folder is the shipped rules' or the one given).
+            f"<i>({html.escape(f.rule)}, {html.escape(Path(f.source).name or f.source)})</i><br>"
             f"{html.escape(f.explanation)}"
         )
         self.event_model.set_rows(
@@ -481,6 +493,9 @@ class FindingsView(LazyView):
                 for e in f.events
             ]
         )
+        if f.events and not self.event_table.property("sized"):  # once, on the first rows
+            self.event_table.setProperty("sized", True)
+            self.event_table.resizeColumnsToContents()
         if f.events:
             self.event_table.selectRow(0)
         else:
