@@ -60,7 +60,7 @@ from auditlens.core.progress import CancelToken
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
 from auditlens.gui import finding_marks
-from auditlens.gui.models import RowsModel
+from auditlens.gui.models import RowsModel, status_colour
 from auditlens.gui.views import LazyView, _table
 from auditlens.gui.worker import JobWorker, LatestJob, query_job
 
@@ -300,12 +300,12 @@ class FindingsView(LazyView):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        layout.addWidget(
-            QLabel(
-                "Double-click (or Enter on) a finding to see exactly its events. Select one of "
-                "its events to see the action's witnesses; a missing witness is flagged in red."
-            )
+        hint = QLabel(
+            "Double-click (or Enter on) a finding to see exactly its events. Select one of "
+            "its events to see the action's witnesses; a missing witness is flagged in red."
         )
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
         layout.addWidget(split, 1)
 
     # -- reading -------------------------------------------------------------------------------
@@ -557,6 +557,8 @@ class ComplianceDialog(QDialog):
                 shade = STATUS_SEVERITY.get(c.status)
                 if shade is not None:
                     item.setForeground(1, QBrush(finding_marks.colour(shade)))
+                elif c.status == "held" and (held := status_colour("verified")) is not None:
+                    item.setForeground(1, QBrush(held))
         gaps = QTreeWidgetItem(self.tree, ["Audit trail gaps", str(len(report.gaps))])
         for gap in report.gaps:
             item = QTreeWidgetItem(gaps, ["", "gap", gap])

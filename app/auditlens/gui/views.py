@@ -1046,13 +1046,14 @@ class ActorsView(LazyView):
         split.setSizes([420, 380])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(
-            QLabel(
-                "Double-click an actor to see their events. Timeline: sessions (shaded), actions "
-                "(ticks; exports, downloads, deletes and role changes in red), address changes "
-                "(triangles). Click a lane to open that actor's events around that time."
-            )
+        hint = QLabel(
+            "Double-click an actor to see their events. Timeline: sessions (shaded), actions "
+            "(ticks; exports, downloads, deletes and role changes in red), address changes "
+            "(triangles), findings (diamonds, in their severity's colour). Click a lane to "
+            "open that actor's events around that time."
         )
+        hint.setWordWrap(True)  # a long line would widen the window past the screen
+        layout.addWidget(hint)
         layout.addWidget(split, 1)
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:

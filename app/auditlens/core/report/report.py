@@ -343,6 +343,15 @@ def _t(ns: int | None, tz: ZoneInfo | None) -> str:
     return queries.format_time(ns, tz) or "(no time)"
 
 
+def _spaced(time: str) -> str:
+    """An RFC 3339 time with a space for the ``T`` (RFC 3339 §5.6 allows it).
+
+    A narrow table column then breaks it between the date and the time of day, not inside the
+    digits.
+    """
+    return time.replace("T", " ", 1) if len(time) > 10 and time[10] == "T" else time
+
+
 def _c(text: Any, tone: Tone = "plain", *, mono: bool = False) -> Cell:
     return Cell("" if text is None else str(text), tone, mono)
 
@@ -1065,7 +1074,7 @@ def _bookmarks(f: _Facts) -> list[Block]:
                 text += f"; body: {body}"
             text += f"; integrity {event.get('integrity')}"
             what = _c(text, _state_tone(event.get("integrity")))
-            when = _c(_t(event.get("time_ns"), f.tz), mono=True)
+            when = _c(_spaced(_t(event.get("time_ns"), f.tz)), mono=True)
         rows.append(
             (
                 _c(f"E-{n}"),
@@ -1080,7 +1089,7 @@ def _bookmarks(f: _Facts) -> list[Block]:
         Table(
             ("Exhibit", "Time", "Event", "Reference", "Tags", "Notes"),
             tuple(rows),
-            (1, 2.5, 2.8, 2, 1.1, 1.5),
+            (0.95, 2.5, 2.8, 2.1, 1.1, 1.5),
         )
     )
     return blocks
@@ -1149,7 +1158,10 @@ def _detections(f: _Facts) -> list[Block]:
                 _c(finding.severity, _detection_tone(finding.severity)),
                 _c(f"{finding.title} ({finding.rule})"),
                 _c(finding.actor_id or ""),
-                _c(f"{_t(finding.time_first_ns, f.tz)} to {_t(finding.time_last_ns, f.tz)}"),
+                _c(
+                    f"{_spaced(_t(finding.time_first_ns, f.tz))} to "
+                    f"{_spaced(_t(finding.time_last_ns, f.tz))}"
+                ),
                 _c(finding.explanation),
                 _c(events),
             )
@@ -1206,7 +1218,7 @@ def _methods(f: _Facts) -> list[Block]:
         if (few and len(mixed) < MAX_ROWS) or (not is_query and len(actions) < MAX_ROWS):
             row = (
                 _c(entry.get("index")),
-                _c(entry.get("time"), mono=True),
+                _c(_spaced(str(entry.get("time"))), mono=True),
                 _c(details.get("origin", "")),
                 _c(command_of(entry), mono=True),
             )
