@@ -337,3 +337,30 @@ def test_the_html_writes_a_name_that_is_not_utf8_as_an_escape() -> None:
     name = "evidence-\udcff.jsonl"  # os.fsdecode of the byte 0xff
     page = render_html(Document("t", "h", blocks=[Paragraph(name)]))
     assert b"evidence-\\udcff.jsonl" in page
+
+
+def test_past_the_limit_queries_are_counted_per_command_and_actions_still_listed(
+    tmp_path: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditlens.core.report import report as report_module
+    from auditlens.core.store.queries import EventQuery
+
+    case = import_case(tmp_path / "case", [evidence / RAW[0].name])
+    with Examination.open(case, origin="workbench") as session:
+        session.count(EventQuery("action:EXPORT"))
+        session.count(EventQuery("action:LOGIN"))
+        session.stats()
+    with Legal.open(case, origin="cli") as legal:
+        legal.bookmark(query=EventQuery("action:EXPORT"), tags=["after the queries"])
+    monkeypatch.setattr(report_module, "MAX_JOURNAL_QUERIES", 2)
+    doc = document(case)
+    journal = next(t for t in tables(doc) if "Command" in t.columns)
+    commands = column(journal, "Command")
+    assert not any(c.startswith(("auditlens events", "auditlens stats")) for c in commands)
+    assert commands[-1].startswith("auditlens bookmark CASE --filter action:EXPORT")
+    assert any(
+        "The 3 queries (reads that change nothing) are counted, not listed: count 2, "
+        "stats 1." in b.text
+        for b in doc.blocks
+        if isinstance(b, Paragraph)
+    )
