@@ -226,6 +226,32 @@ def test_the_title_is_the_file_title_not_drawn(tmp_path: Path) -> None:
     assert "Examination report" not in _run("pdftotext", path, "-").stdout
 
 
+def test_headings_make_the_outline_with_their_pages(tmp_path: Path) -> None:
+    doc = Document("Outline", "h", "f")
+    doc.add(
+        Heading("1. Summary"),
+        Paragraph("text"),
+        Heading("1.1 Zoë Ørsted's case", level=2),
+        PageBreak(),
+        Heading("2. Inventory"),
+        Heading("2.1 Files", level=2),
+        Heading("2.2 Streams", level=2),
+    )
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render_pdf(doc))
+    xml = _run("pdftohtml", "-xml", "-stdout", "-i", "-q", path).stdout
+    outline = xml[xml.index("<outline>") : xml.rindex("</outline>") + len("</outline>")]
+    assert re.sub(r"\s+", "", outline) == re.sub(
+        r"\s+",
+        "",
+        """<outline><item page="1">1. Summary</item>
+        <outline><item page="1">1.1 Zoë Ørsted's case</item></outline>
+        <item page="2">2. Inventory</item>
+        <outline><item page="2">2.1 Files</item><item page="2">2.2 Streams</item></outline>
+        </outline>""",
+    )
+
+
 def test_page_break_and_heading_start_a_page(tmp_path: Path) -> None:
     doc = Document("Breaks", "h", "f")
     doc.add(Paragraph("first page"), PageBreak(), Heading("Second", level=2))

@@ -104,6 +104,8 @@ class _Canvas:
         self.pages: list[list[str]] = []
         self.current = -1  # the page emit() draws on
         self.images: list[tuple[str, bytes]] = []  # resource name, PNG bytes
+        # Headings for the document outline: level, text, page index, top of the heading.
+        self.outline: list[tuple[int, str, int, float]] = []
 
     def new_page(self) -> None:
         self.pages.append([])
@@ -262,6 +264,7 @@ class _Layout:
         self.need(before + height + 3 * BODY_SIZE * LEADING)
         if not self.at_top:
             self.y -= before
+        self.canvas.outline.append((block.level, block.text, self.canvas.current, self.y))
         for line in lines:
             self.canvas.text(MARGIN_X, self.y - size, line, "bold", size, BLACK)
             self.y -= size * LEADING
@@ -611,6 +614,54 @@ def _image_object(objects: _Objects, png: bytes, where: str) -> int:
     )
 
 
+def _outline(objects: _Objects, canvas: _Canvas, page_refs: list[int]) -> int | None:
+    """The document outline (ISO 32000-1 §12.3.3): sections, their subsections beneath.
+
+    A reader of a long report finds a section from the viewer's panel; sections start closed.
+    """
+    if not canvas.outline:
+        return None
+    root = objects.reserve()
+    # Each entry: object number, its parent's, and the numbers of its children.
+    entries: list[tuple[int, int, int, str, float, list[int]]] = []
+    top: list[int] = []
+    current_section: int | None = None
+    for level, text, page, y in canvas.outline:
+        number = objects.reserve()
+        if level <= 1 or current_section is None:
+            parent = root
+            top.append(number)
+            current_section = len(entries)
+        else:
+            parent = entries[current_section][0]
+            entries[current_section][5].append(number)
+        entries.append((number, parent, page, text, y, []))
+    siblings: dict[int, list[int]] = {root: top}
+    for number, _parent, _page, _text, _y, children in entries:
+        siblings[number] = children
+    for number, parent, page, text, y, children in entries:
+        row = siblings[parent]
+        at = row.index(number)
+        links = [f"/Parent {parent} 0 R"]
+        if at > 0:
+            links.append(f"/Prev {row[at - 1]} 0 R")
+        if at + 1 < len(row):
+            links.append(f"/Next {row[at + 1]} 0 R")
+        if children:
+            links.append(
+                f"/First {children[0]} 0 R /Last {children[-1]} 0 R /Count -{len(children)}"
+            )
+        objects.put(
+            number,
+            f"<< /Title {_text_string(text)} {' '.join(links)} "
+            f"/Dest [{page_refs[page]} 0 R /XYZ 0 {_num(y + 6)} null] >>",
+        )
+    objects.put(
+        root, f"<< /Type /Outlines /First {top[0]} 0 R /Last {top[-1]} 0 R /Count {len(top)} >>"
+    )
+    return root
+
+
 def _write(canvas: _Canvas, doc: Document, signer: ReportSigner | None) -> bytes:
     objects = _Objects()
     catalog = objects.reserve()
@@ -652,6 +703,9 @@ def _write(canvas: _Canvas, doc: Document, signer: ReportSigner | None) -> bytes
         f"<< /Type /Pages /Kids [{' '.join(f'{r} 0 R' for r in page_refs)}] "
         f"/Count {len(page_refs)} >>",
     )
+    outline = _outline(objects, canvas, page_refs)
+    if outline is not None:
+        catalog_extra += f" /Outlines {outline} 0 R /PageMode /UseOutlines"
     objects.put(catalog, f"<< /Type /Catalog /Pages {pages} 0 R{catalog_extra} >>")
     body = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []

@@ -291,8 +291,10 @@ def command_of(entry: dict[str, Any]) -> str:
     if action == "compliance":
         return "auditlens compliance CASE"
     if action == "report":
-        return f"auditlens report CASE --out {_q(details.get('output'))}  # sha256 " + str(
-            details.get("sha256")
+        signed = " --sign KEY" if details.get("signed") else ""
+        return (
+            f"auditlens report CASE --out {_q(details.get('output'))}{signed}  # sha256 "
+            f"{details.get('sha256')}"
         )
     if action == "prove":
         ref = f"stream:{details.get('stream_id')}#{details.get('seq')}"
@@ -498,7 +500,9 @@ def build_report(
 
 def _title(f: _Facts) -> list[Block]:
     verdict = f.overview.case_verdict
+    # The document's title is the file's title; on the page its first heading says it.
     return [
+        Heading(f"Examination report: {f.name}", 1, "title"),
         Paragraph(f"Case folder: {f.folder}", mono=True),
         Paragraph(
             f"Written {f.generated} by {_user()} with AuditLens {__version__}. Times are "
@@ -587,7 +591,7 @@ def _summary(f: _Facts) -> list[Block]:
     return [
         Heading("1. Case summary", 1, "summary"),
         Table(
-            ("", "In this case"),
+            ("", ""),
             tuple((_c(k), _c(v, tones.get(k, "plain"))) for k, v in rows),
             (1, 3),
         ),
@@ -1159,8 +1163,9 @@ def _detections(f: _Facts) -> list[Block]:
                 _c(f"{finding.title} ({finding.rule})"),
                 _c(finding.actor_id or ""),
                 _c(
-                    f"{_spaced(_t(finding.time_first_ns, f.tz))} to "
-                    f"{_spaced(_t(finding.time_last_ns, f.tz))}"
+                    f"{_spaced(_t(finding.time_first_ns, f.tz))}\n"
+                    f"to {_spaced(_t(finding.time_last_ns, f.tz))}",
+                    mono=True,
                 ),
                 _c(finding.explanation),
                 _c(events),
@@ -1170,7 +1175,7 @@ def _detections(f: _Facts) -> list[Block]:
         Table(
             ("Severity", "Finding (rule)", "Actor", "When", "Why", "Rests on"),
             tuple(rows),
-            (1.05, 2, 1.1, 2, 3, 1.2),
+            (1.05, 1.9, 1.1, 2.5, 2.7, 1.2),
             caption=_more(len(worst_first), len(rows), "auditlens findings CASE"),
         )
     )
