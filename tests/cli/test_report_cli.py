@@ -61,3 +61,22 @@ def test_report_writes_a_pdf_journaled_with_its_digest(cli: Any, tmp_path: Path)
     assert entry["details"]["format"] == "pdf"
     assert entry["details"]["sha256"] == hashlib.sha256(data).hexdigest()
     assert entry["details"]["size"] == len(data)
+
+
+def test_a_signed_pdf_report_verifies_with_the_examiners_key(cli: Any, tmp_path: Path) -> None:
+    from auditlens.core.report.pdfsign import write_examiner_files
+
+    case = make_case(cli, tmp_path)
+    files = write_examiner_files(tmp_path / "keys", "Ana Examiner (test key, throwaway)")
+    out = tmp_path / "signed.pdf"
+    result = cli("report", case, "--out", out, "--sign", files.key)
+    assert result.code == 0, result.err
+    assert "signed by Ana Examiner" in result.out
+    entry = json.loads((case / "journal.jsonl").read_text().splitlines()[-1])
+    assert entry["details"]["signed"] is True
+    assert entry["details"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    checked = cli("verify", out, "--trust", files.public)
+    assert checked.code == 0, checked.out + checked.err
+    # An HTML report is not signed: refused before anything is written or journaled.
+    refused = cli("report", case, "--out", tmp_path / "r.html", "--sign", files.key)
+    assert refused.code == 2 and not (tmp_path / "r.html").exists()

@@ -180,6 +180,19 @@ def add_parsers(sub: Any) -> None:
     report.add_argument(
         "--tz", default="UTC", help="IANA time zone the report's times are shown in (default UTC)"
     )
+    report.add_argument(
+        "--sign",
+        type=Path,
+        metavar="KEY",
+        help="sign the PDF with the examiner's key (auditlens keygen --examiner NAME makes one; "
+        "docs/report-signature.md)",
+    )
+    report.add_argument(
+        "--cert",
+        type=Path,
+        metavar="CERT",
+        help="the examiner's certificate for --sign (default: examiner-cert.pem beside KEY)",
+    )
 
     bookmarks = query_parser("bookmarks", "list the bookmarked events in time order")
     del bookmarks  # CASE_DIR, --format and --tz are all it takes

@@ -91,12 +91,25 @@ def cmd_bookmarks(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``auditlens report``: the examination report as PDF or HTML, journaled after writing."""
+    from auditlens.core.errors import UsageError
+
     tz = None if args.tz == "UTC" else queries.zone(args.tz)
+    signer = None
+    if args.cert is not None and args.sign is None:
+        raise UsageError("--cert goes with --sign KEY")
+    if args.sign is not None:
+        from auditlens.core.report.pdfsign import load_signer
+
+        if args.out.suffix.lower() != ".pdf":
+            raise UsageError("only a PDF report is signed: --out FILE.pdf with --sign")
+        signer = load_signer(args.sign, args.cert or args.sign.parent / "examiner-cert.pem")
     with Legal.open(args.case, origin="cli") as legal:
-        result = drive(legal.report(args.out, tz=tz))
+        result = drive(legal.report(args.out, tz=tz, signer=signer))
     out(
         f"report written to {result.path} ({result.size:,} bytes, sha256 {result.sha256}); "
         f"journaled as entry {result.journal_head[0]}, after the head it names "
         f"({result.journal_head[0]}:{result.journal_head[1]})"
     )
+    if signer is not None:
+        out(f"signed by {signer.name}: 'auditlens verify {result.path.name}' checks it")
     return 0

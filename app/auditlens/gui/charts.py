@@ -162,8 +162,13 @@ class HistogramWidget(QWidget):
             if x + 3 >= skip and x + 3 + metrics.horizontalAdvance(label) <= self.width():
                 painter.drawText(QPoint(x + 3, self.height() - 4), label)
         painter.drawText(QPoint(area.left() + 4, area.top() + 12), f"max {top:,} per bucket")
-        for mark, x, y in self.finding_pixels():
+        pixels = self.finding_pixels()
+        for mark, x, y in pixels:
             finding_marks.flag(painter, x, y - 4, area.bottom(), mark.severity)
+        if pixels:
+            finding_marks.legend(
+                painter, area.right(), area.top(), palette.base().color(), palette.text().color()
+            )
         if self._drag is not None:
             a, b = sorted(self._drag)
             painter.fillRect(QRect(a, 0, max(b - a, 1), self.height()), QColor(33, 150, 243, 70))
@@ -371,6 +376,10 @@ class IntegrityMapWidget(QWidget):
                 painter.drawRect(QRect(x, y + 2, 11, 11))
             painter.drawText(QPoint(x + 16, y + 13), title)
             x += 16 + painter.fontMetrics().horizontalAdvance(title) + 14
+        if self.findings:
+            finding_marks.diamond(painter, x + 6, y + 8, "high")
+            painter.setPen(QPen(palette.text().color()))
+            painter.drawText(QPoint(x + 16, y + 13), "finding (its severity's colour)")
 
 
 SECOND_NS = 1_000_000_000

@@ -19,14 +19,15 @@ from PySide6.QtGui import QColor, QPainter, QPen, QPolygon
 from auditlens.core.analysis.findings import SEVERITIES, Finding, severity_rank
 from auditlens.core.store import queries
 
-# One hue per severity, from grey (informational) to dark red (critical), readable on the light
-# and the dark palette alike.
+# One hue per severity, readable on the light and the dark palette alike, and none the colour of
+# what the marks are drawn over: the histogram's bars are the palette's highlight blue, the
+# integrity map's lanes the verdicts' green, yellow, grey and red (charts.VERDICT_COLOURS).
 SEVERITY_COLOURS = {
-    "informational": QColor("#78909c"),
-    "low": QColor("#1e88e5"),
+    "informational": QColor("#90a4ae"),
+    "low": QColor("#8e6fd0"),
     "medium": QColor("#fb8c00"),
     "high": QColor("#e53935"),
-    "critical": QColor("#b0003a"),
+    "critical": QColor("#ec407a"),
 }
 NEAR_PX = 5  # how close the pointer must be to a mark for its tooltip
 
@@ -108,6 +109,16 @@ def diamond(painter: QPainter, x: int, y: int, severity: str) -> None:
     painter.setBrush(Qt.BrushStyle.NoBrush)
 
 
-def legend_items() -> list[tuple[str, QColor]]:
-    """The severities and their colours, for a legend."""
-    return [(s, SEVERITY_COLOURS[s]) for s in SEVERITIES]
+def legend(painter: QPainter, right: int, top: int, background: QColor, text: QColor) -> None:
+    """``findings:`` and each severity in its colour, ending at ``right`` (worst first)."""
+    metrics = painter.fontMetrics()
+    words = [("findings:", None), *((s, SEVERITY_COLOURS[s]) for s in reversed(SEVERITIES))]
+    width = sum(metrics.horizontalAdvance(w) + 8 for w, _ in words)
+    x = right - width
+    shade = QColor(background)
+    shade.setAlpha(210)
+    painter.fillRect(x - 4, top, width + 4, metrics.height() + 2, shade)
+    for word, ink in words:
+        painter.setPen(ink if ink is not None else text)
+        painter.drawText(QPoint(x, top + metrics.ascent()), word)
+        x += metrics.horizontalAdvance(word) + 8

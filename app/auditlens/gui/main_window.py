@@ -31,6 +31,7 @@ from auditlens.core.store import queries
 from auditlens.core.store.session import Examination, may_hold_sealed_bundles
 from auditlens.core.verify.trust import TrustStore, load_trust
 from auditlens.gui.findings_view import FindingsView
+from auditlens.gui.legal_actions import LegalActions
 from auditlens.gui.views import ActorsView, EventsView, IntegrityView, TracesView, actor_term
 from auditlens.gui.worker import JobWorker
 
@@ -154,6 +155,7 @@ class MainWindow(QMainWindow):
         menu.addAction(self.quit_action)
         view = self.menuBar().addMenu("&View")
         view.addAction(self.refresh_action)
+        self.legal = LegalActions(self)  # the Evidence menu: bookmarks, exports, exhibits
         help_menu = self.menuBar().addMenu("&Help")
         self.sample_action = self._action("Open the &sample case", None, self.open_sample)
         help_menu.addAction(self.sample_action)
@@ -226,6 +228,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.traces, "Traces")
         self.events.open_trace.connect(self.open_trace)
         self._build_findings()
+        self.bookmarks = self.legal.attach(self.case, self.tabs, self.events)
         # The event columns chosen and their order, kept per case (in the settings, by folder).
         key = self._columns_key()
         columns = self.settings.value(key)
@@ -315,7 +318,14 @@ class MainWindow(QMainWindow):
         return "case-columns/" + hashlib.sha256(folder.encode()).hexdigest()[:32]
 
     def _views(self) -> list[Any]:
-        return [self.integrity, self.events, self.actors, self.traces, self.findings]
+        return [
+            self.integrity,
+            self.events,
+            self.actors,
+            self.traces,
+            self.findings,
+            self.bookmarks,
+        ]
 
     def needs_ordering(self) -> bool:
         """Whether the time order or a lookup table is out of date, to be refreshed in a worker.
@@ -354,6 +364,7 @@ class MainWindow(QMainWindow):
             self.actors.set_time_zone(self.tz)
             self.traces.set_time_zone(self.tz)
             self.findings.set_time_zone(self.tz)
+            self.bookmarks.set_time_zone(self.tz)
 
     def follow_actor(self, actor: str) -> None:
         """Show the actor's events."""
@@ -579,6 +590,7 @@ class MainWindow(QMainWindow):
         if self.worker is not None and self.worker.is_running():
             self.worker.cancel()
             self.worker.wait()
+        self.legal.stop()
         if self.case is not None:
             for view in self._views():
                 view.stop_background()

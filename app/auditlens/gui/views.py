@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -384,6 +384,8 @@ class EventsView(LazyView):
         self.table = _table(self.model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
+        # Actions on the selected rows that other modules add (bookmark, exhibit: legal_actions).
+        self.row_actions: list[QAction] = []
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -821,6 +823,9 @@ class EventsView(LazyView):
                 "Show this trace's events",
                 lambda: self.add_term("trace_id", trace_id, exclude=False),
             )
+        if self.row_actions:
+            menu.addSeparator()
+            menu.addActions(self.row_actions)
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
 
@@ -1040,13 +1045,14 @@ class ActorsView(LazyView):
         split.setSizes([420, 380])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(
-            QLabel(
-                "Double-click an actor to see their events. Timeline: sessions (shaded), actions "
-                "(ticks; exports, downloads, deletes and role changes in red), address changes "
-                "(triangles). Click a lane to open that actor's events around that time."
-            )
+        hint = QLabel(
+            "Double-click an actor to see their events. Timeline: sessions (shaded), actions "
+            "(ticks; exports, downloads, deletes and role changes in red), address changes "
+            "(triangles), findings (diamonds, in their severity's colour). Click a lane to "
+            "open that actor's events around that time."
         )
+        hint.setWordWrap(True)  # a long line would widen the window past the screen
+        layout.addWidget(hint)
         layout.addWidget(split, 1)
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:

@@ -7,6 +7,7 @@ The PDF is read back with poppler's tools (pdftotext, pdfinfo, pdffonts, pdfimag
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import struct
 import subprocess
@@ -189,6 +190,66 @@ def test_control_characters_are_shown_not_dropped(tmp_path: Path) -> None:
     path = tmp_path / "report.pdf"
     path.write_bytes(render_pdf(doc))
     assert "bell\x07end" in _run("pdftotext", path, "-").stdout
+
+
+def test_header_words_are_not_cut_in_narrow_columns(tmp_path: Path) -> None:
+    rows = tuple((Cell(f"E-{i}"), Cell("note " * 30)) for i in range(3))
+    doc = Document("T", "h", "f", [Table(("Exhibit", "Algorithm of the note"), rows, (0.2, 10))])
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render_pdf(doc))
+    words = _run("pdftotext", path, "-").stdout.split()
+    assert "Exhibit" in words and "Algorithm" in words
+
+
+def test_a_table_without_column_names_draws_no_header_row(tmp_path: Path) -> None:
+    rows = tuple((Cell(f"name {i}"), Cell(f"value {i}")) for i in range(200))
+    doc = Document("T", "h", "f", [Table(("", ""), rows)])
+    data = render_pdf(doc)
+    streams = [
+        zlib.decompress(data[m.end() : data.index(b"\nendstream", m.end())])
+        for m in re.finditer(rb">>\nstream\n", data)
+    ]
+    pages = [s for s in streams if b" Tj" in s]
+    assert len(pages) >= 2
+    assert all(b"0.88 0.89 0.91 rg" not in page for page in pages)  # HEADER_FILL
+    path = tmp_path / "report.pdf"
+    path.write_bytes(data)
+    text = "".join(_pages_text(path))
+    assert "name 199" in text and "value 0" in text
+
+
+def test_the_title_is_the_file_title_not_drawn(tmp_path: Path) -> None:
+    doc = Document("Examination report: case 2026-11", "h", "f", [Paragraph("body")])
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render_pdf(doc))
+    assert "Title:           Examination report: case 2026-11" in _run("pdfinfo", path).stdout
+    assert "Examination report" not in _run("pdftotext", path, "-").stdout
+
+
+def test_headings_make_the_outline_with_their_pages(tmp_path: Path) -> None:
+    doc = Document("Outline", "h", "f")
+    doc.add(
+        Heading("1. Summary"),
+        Paragraph("text"),
+        Heading("1.1 Zoë Ørsted's case", level=2),
+        PageBreak(),
+        Heading("2. Inventory"),
+        Heading("2.1 Files", level=2),
+        Heading("2.2 Streams", level=2),
+    )
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render_pdf(doc))
+    xml = _run("pdftohtml", "-xml", "-stdout", "-i", "-q", path).stdout
+    outline = xml[xml.index("<outline>") : xml.rindex("</outline>") + len("</outline>")]
+    assert re.sub(r"\s+", "", outline) == re.sub(
+        r"\s+",
+        "",
+        """<outline><item page="1">1. Summary</item>
+        <outline><item page="1">1.1 Zoë Ørsted's case</item></outline>
+        <item page="2">2. Inventory</item>
+        <outline><item page="2">2.1 Files</item><item page="2">2.2 Streams</item></outline>
+        </outline>""",
+    )
 
 
 def test_page_break_and_heading_start_a_page(tmp_path: Path) -> None:

@@ -10,11 +10,12 @@ import shutil
 import stat
 import subprocess
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from auditlens.core.crypto.keys import load_public_pem
 from auditlens.core.errors import SigningKeyError
@@ -30,10 +31,15 @@ from auditlens.core.verify.findings import Verdict
 from auditlens.core.verify.trust import TrustStore, load_trust, truststore_document
 
 
-@dataclass
 class Signed:
-    files: ExaminerFiles
-    pdf: bytes
+    """A signed report and its examiner's files (a plain class: hypothesis prints it short)."""
+
+    def __init__(self, files: ExaminerFiles, pdf: bytes) -> None:
+        self.files = files
+        self.pdf = pdf
+
+    def __repr__(self) -> str:  # hypothesis prints a failing case's arguments: not 40 KB of PDF
+        return f"Signed({self.files.key_id}, {len(self.pdf)} bytes)"
 
 
 def _document() -> Document:
@@ -182,6 +188,59 @@ def test_an_incremental_update_is_not_covered(signed: Signed, tmp_path: Path) ->
     # poppler reads the update: the signature of the signed revision holds, the whole does not.
     report = _pdfsig(changed, tmp_path)
     assert "Not total document signed" in report
+
+
+def test_every_changed_digit_of_the_signature_is_caught(signed: Signed, tmp_path: Path) -> None:
+    # Not only the bytes the signature covers: every hex digit of the DER SignedData (versions,
+    # algorithm identifiers, the certificate, lengths) and the padding after it.
+    start, end = _contents(signed.pdf)
+    der_digits = len(signed.pdf[start:end].rstrip(b"0"))
+    trust = _trust(signed.files)
+    missed = []
+    for at in range(start, start + der_digits + 4):
+        data = bytearray(signed.pdf)
+        data[at] = ord("0") if data[at] != ord("0") else ord("F")
+        check = _check(tmp_path, bytes(data), trust)
+        codes = set(_codes(check))
+        if check.verdict is not Verdict.TAMPERED or not codes <= {
+            "REPORT_BAD_SIGNATURE",
+            "REPORT_DIGEST_MISMATCH",
+        }:
+            missed.append((at - start, check.verdict.value, sorted(codes)))
+    assert der_digits > 1_000
+    assert missed == []
+
+
+def test_a_renamed_certificate_is_caught(signed: Signed, tmp_path: Path) -> None:
+    # "Zoë" -> "Yoë" wherever the name is in the signature (certificate subject and issuer, the
+    # signer's issuer name): the DER still reads, the key and the signature over the document
+    # are untouched, but the certificate's own signature no longer binds that name to the key.
+    start, end = _contents(signed.pdf)
+    hexed = signed.pdf[start:end]
+    name = "Zoë".encode().hex().upper().encode()
+    assert hexed.count(name) == 3
+    data = (
+        signed.pdf[:start]
+        + hexed.replace(name, "Yoë".encode().hex().upper().encode())
+        + signed.pdf[end:]
+    )
+    check = _check(tmp_path, data, _trust(signed.files))
+    assert check.verdict is Verdict.TAMPERED
+    assert _codes(check) == ["REPORT_BAD_SIGNATURE"]
+    assert "not self-signed by its key" in check.findings[0].message
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(keep=st.integers(min_value=0))
+def test_a_cut_short_report_is_caught_never_a_crash(
+    signed: Signed, tmp_path: Path, keep: int
+) -> None:
+    data = signed.pdf[: keep % len(signed.pdf)]
+    check = _check(tmp_path, data, _trust(signed.files))
+    assert check.verdict in (Verdict.TAMPERED, Verdict.INVALID, Verdict.UNSEALED)
+    assert check.findings
 
 
 def test_an_unsigned_report_says_so(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ from auditlens.core.store.case import Case
 
 DPI = 150
 WIDTH_IN = 7.0  # the text width of an A4 page with 2 cm margins, so a chart is drawn at 1:1
-MAX_LANES = 30  # swimlanes drawn: the busiest actors (the report's tables name all of them)
+MAX_LANES = 20  # swimlanes drawn (with the histogram, one A4 page); the tables name all actors
 LANE_BUCKETS = 600  # ticks per lane: about one per pixel column at 150 dpi across 7 inches
 MAX_LABEL = 28  # characters of an evidence label on an axis before it is cut
 
@@ -55,13 +55,17 @@ GAP_STYLE = ("#c62828", "////")
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart as PNG bytes with its size in pixels and what it shows, in words."""
+    """A chart as PNG bytes with its size in pixels, what it shows in words, and its rows.
+
+    ``rows`` names the rows from top to bottom (actors, streams) where the chart has rows.
+    """
 
     png: bytes
     width_px: int
     height_px: int
     dpi: int
     caption: str
+    rows: tuple[str, ...] = ()
 
 
 def _times(values: Sequence[int]) -> Any:
@@ -94,13 +98,13 @@ def _zone_name(tz: tzinfo | None) -> str:
     return "UTC" if tz is None else str(getattr(tz, "key", None) or tz)
 
 
-def _png(figure: Figure, caption: str) -> Chart:
+def _png(figure: Figure, caption: str, rows: Sequence[str] = ()) -> Chart:
     canvas = FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     # Fixed metadata: the same case gives the same bytes (no software version or time stamp).
     canvas.print_png(buffer, metadata={"Software": None})  # type: ignore[no-untyped-call]
     width, height = canvas.get_width_height()
-    return Chart(buffer.getvalue(), int(width), int(height), DPI, caption)
+    return Chart(buffer.getvalue(), int(width), int(height), DPI, caption, tuple(rows))
 
 
 def _figure(height_in: float) -> tuple[Figure, Any]:
@@ -153,21 +157,32 @@ def activity_histogram(case: Case, tz: tzinfo | None = None) -> Chart:
         ax.set_xlabel(f"time ({_zone_name(tz)})", fontsize=8)
     total = sum(c for _, c in timed)
     caption = (
-        f"Activity: {total:,} events with a time, in buckets of {_duration(bucket_ns)}"
-        + (f"; {untimed:,} events have no time and are not drawn" if untimed else "")
-        + (f"; {len(gaps)} gap(s) between bundles hatched" if gaps else "")
+        f"Activity: {_plural(total, 'event')} with a time, in buckets of {_duration(bucket_ns)}"
+        + (f"; {_plural(untimed, 'event')} without a time, not drawn" if untimed else "")
+        + (f"; {_plural(len(gaps), 'gap')} between bundles hatched" if gaps else "")
         + "."
     )
     return _png(figure, caption)
 
 
-def actor_swimlanes(case: Case, tz: tzinfo | None = None, *, limit: int = MAX_LANES) -> Chart:
-    """The busiest actors' lanes: sessions as bars, events as ticks, notable actions in red.
+def actor_swimlanes(
+    case: Case,
+    tz: tzinfo | None = None,
+    *,
+    first: Sequence[str] = (),
+    limit: int = MAX_LANES,
+) -> Chart:
+    """Actors' lanes: sessions as bars, events as ticks, notable actions in red.
 
-    The marks are the workbench's (``lanes.lanes``), bucketed to :data:`LANE_BUCKETS` per lane.
+    The actors in ``first`` (the report passes those of the bookmarked events) come first, then
+    the busiest, up to ``limit`` lanes. The marks are the workbench's (``lanes.lanes``),
+    bucketed to :data:`LANE_BUCKETS` per lane.
     """
     everyone = queries.actors(case)
-    chosen = [a.actor_id for a in everyone[:limit]]
+    known = {a.actor_id for a in everyone}
+    wanted = [a for a in dict.fromkeys(first) if a in known][:limit]
+    chosen = wanted + [a.actor_id for a in everyone if a.actor_id not in wanted]
+    chosen = chosen[:limit]
     marks = lanes.lanes(case, chosen, buckets=LANE_BUCKETS) if chosen else []
     figure, ax = _figure(max(1.6, 0.22 * len(marks) + 0.9))
     if not marks:
@@ -224,12 +239,21 @@ def actor_swimlanes(case: Case, tz: tzinfo | None = None, *, limit: int = MAX_LA
             frameon=False,
         )
     shown = len(marks)
+    marked = len(wanted)
+    if len(everyone) <= shown:
+        chosen_words = f"all {shown} actors"
+    elif marked:
+        chosen_words = (
+            f"{shown} of {len(everyone):,} actors: the {marked} of the bookmarked events "
+            "first, then the busiest"
+        )
+    else:
+        chosen_words = f"the {shown} busiest of {len(everyone):,} actors"
     caption = (
-        f"Actor swimlanes: the {shown} busiest of {len(everyone):,} actors"
-        if len(everyone) > shown
-        else f"Actor swimlanes: all {shown} actors"
-    ) + ", busiest first (each lane's marks grouped per 1/600 of the time span)."
-    return _png(figure, caption)
+        f"Actor swimlanes: {chosen_words} (each lane's marks grouped per 1/{LANE_BUCKETS} of "
+        "the time span)."
+    )
+    return _png(figure, caption, [m.actor for m in marks])
 
 
 def integrity_map(case: Case, tz: tzinfo | None = None) -> Chart:
@@ -264,13 +288,14 @@ def integrity_map(case: Case, tz: tzinfo | None = None) -> Chart:
             colour, hatch = STATE_STYLE.get(state, STATE_STYLE["invalid"])
             used.add(state if state in STATE_STYLE else "invalid")
             start, end = _times([first, max(last, first + 1_000_000_000)])
+            outlined = bundle["verdict"] == "tampered"
             ax.broken_barh(
                 [(start, end - start)],
                 (y_of[str(bundle["stream_id"])] - 0.3, 0.6),
                 facecolors=colour,
                 hatch=hatch,
-                edgecolors="white",
-                linewidth=0.6,
+                edgecolors=STATE_STYLE["tampered"][0] if outlined else "white",
+                linewidth=1.6 if outlined else 0.6,
             )
         for stream, first, last in overview.raw_streams:
             start, end = _times([first, max(last, first + 1_000_000_000)])
@@ -333,11 +358,21 @@ def integrity_map(case: Case, tz: tzinfo | None = None) -> Chart:
             frameon=False,
         )
     caption = (
-        f"Integrity map: {len(overview.bundles)} bundle(s) over "
-        f"{len(rows)} stream(s); {len(overview.gaps)} gap(s), "
-        f"{len(overview.marks)} record(s) named by findings."
+        f"Integrity map: {_plural(len(overview.bundles), 'bundle')} over "
+        f"{_plural(len(rows), 'stream')}; {_plural(len(overview.gaps), 'gap')}, "
+        f"{_plural(len(overview.marks), 'record')} named by findings."
+        + (
+            " A bundle with tampered records is outlined in red and drawn in the state most of "
+            "its records have; the records themselves are marked."
+            if any(b["verdict"] == "tampered" for b in overview.bundles)
+            else ""
+        )
     )
-    return _png(figure, caption)
+    return _png(figure, caption, rows)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _duration(ns: int) -> str:

@@ -104,6 +104,8 @@ class _Canvas:
         self.pages: list[list[str]] = []
         self.current = -1  # the page emit() draws on
         self.images: list[tuple[str, bytes]] = []  # resource name, PNG bytes
+        # Headings for the document outline: level, text, page index, top of the heading.
+        self.outline: list[tuple[int, str, int, float]] = []
 
     def new_page(self) -> None:
         self.pages.append([])
@@ -253,13 +255,6 @@ class _Layout:
 
     # -- blocks -------------------------------------------------------------------------------
 
-    def title(self, text: str) -> None:
-        size = 17.0
-        for line in self.wrap(text, "bold", size, TEXT_W):
-            self.canvas.text(MARGIN_X, self.y - size, line, "bold", size, BLACK)
-            self.y -= size * 1.25
-        self.y -= 10
-
     def heading(self, block: Heading) -> None:
         size = 14.0 if block.level <= 1 else 11.5
         before = 12.0 if block.level <= 1 else 8.0
@@ -269,6 +264,7 @@ class _Layout:
         self.need(before + height + 3 * BODY_SIZE * LEADING)
         if not self.at_top:
             self.y -= before
+        self.canvas.outline.append((block.level, block.text, self.canvas.current, self.y))
         for line in lines:
             self.canvas.text(MARGIN_X, self.y - size, line, "bold", size, BLACK)
             self.y -= size * LEADING
@@ -320,19 +316,23 @@ class _Layout:
         widths = block.widths if len(block.widths) == columns else (1.0,) * columns
         if any(w <= 0 for w in widths):
             raise ValueError(f"table widths must be positive, found {widths}")
-        total = sum(widths)
-        col_w = [TEXT_W * w / total for w in widths]
+        col_w = self._column_widths(block.columns, widths)
         col_x = [MARGIN_X + sum(col_w[:i]) for i in range(columns)]
         header = tuple(Cell(text) for text in block.columns)
         header_lines = self._cell_lines(header, col_w, bold=True)
         leading = TABLE_SIZE * LEADING
         header_h = max(len(lines) for lines in header_lines) * leading + 2 * CELL_PAD
+        if not any(block.columns):
+            header_h = 0.0  # a table of names and values has no header row to draw
+        if header_h > (BODY_TOP - BODY_BOTTOM) / 2:
+            # It is repeated on every page: a header this tall would leave no room for rows.
+            raise ValueError(f"table header of {header_h:.0f} pt is taller than half a page")
         if block.caption:
             self.need(TABLE_SIZE * LEADING + header_h + 2 * leading)
             self.caption(block.caption)
             self.y -= 2
         self.need(header_h + leading + 2 * CELL_PAD)
-        self._row(header, header_lines, col_x, col_w, header_h, header=True)
+        self._header(header, header_lines, col_x, col_w, header_h)
         for number, row in enumerate(block.rows):
             if len(row) != columns:
                 raise ValueError(
@@ -347,17 +347,63 @@ class _Layout:
                 fits = int((self.y - BODY_BOTTOM - 2 * CELL_PAD) // leading)
                 if fits < 1 or not self._just_headed:
                     self.new_page()
-                    self._row(header, header_lines, col_x, col_w, header_h, header=True)
+                    self._header(header, header_lines, col_x, col_w, header_h)
                     continue
                 # A row taller than a page: as many of its lines as fit, the rest overleaf.
                 head = [cell[:fits] for cell in lines]
                 self._row(row, head, col_x, col_w, fits * leading + 2 * CELL_PAD)
                 lines = [cell[fits:] for cell in lines]
                 self.new_page()
-                self._row(header, header_lines, col_x, col_w, header_h, header=True)
+                self._header(header, header_lines, col_x, col_w, header_h)
         self.y -= 8
 
     _just_headed = False
+
+    def _column_widths(self, columns: tuple[str, ...], widths: tuple[float, ...]) -> list[float]:
+        """Widths in points: relative ``widths``, each wide enough for its header's longest word.
+
+        A header word cut between letters ("Exhibi t") reads badly; the room is taken from the
+        columns that have more than they need, in proportion. When the words cannot all fit, the
+        relative widths stand.
+        """
+        total = sum(widths)
+        col_w = [TEXT_W * w / total for w in widths]
+        need = [
+            max((self.fonts.width(w, "bold", TABLE_SIZE) for w in text.split()), default=0.0)
+            + 2 * CELL_PAD
+            + 0.5
+            for text in columns
+        ]
+        if sum(need) > TEXT_W:
+            return col_w
+        for _ in range(len(columns)):
+            short = [i for i, w in enumerate(col_w) if w < need[i]]
+            if not short:
+                break
+            missing = sum(need[i] - col_w[i] for i in short)
+            spare = [i for i in range(len(col_w)) if i not in short]
+            room = sum(col_w[i] - need[i] for i in spare)
+            if room <= 0:
+                break
+            take = min(1.0, missing / room)
+            for i in spare:
+                col_w[i] -= (col_w[i] - need[i]) * take
+            for i in short:
+                col_w[i] = need[i]
+        return col_w
+
+    def _header(
+        self,
+        header: tuple[Cell, ...],
+        lines: list[list[str]],
+        col_x: list[float],
+        col_w: list[float],
+        height: float,
+    ) -> None:
+        if height:
+            self._row(header, lines, col_x, col_w, height, header=True)
+        else:
+            self._just_headed = True
 
     def _cell_lines(
         self, row: tuple[Cell, ...], col_w: list[float], *, bold: bool
@@ -446,7 +492,8 @@ def render_pdf(doc: Document, *, signer: ReportSigner | None = None) -> bytes:
     """
     canvas = _Canvas(_font_set())
     layout = _Layout(canvas)
-    layout.title(doc.title)
+    # The title is the file's /Title; on the page the document's own first heading says it, as
+    # in the HTML form (html.py), so it is not drawn twice.
     for block in doc.blocks:
         if isinstance(block, Heading):
             layout.heading(block)
@@ -567,6 +614,54 @@ def _image_object(objects: _Objects, png: bytes, where: str) -> int:
     )
 
 
+def _outline(objects: _Objects, canvas: _Canvas, page_refs: list[int]) -> int | None:
+    """The document outline (ISO 32000-1 §12.3.3): sections, their subsections beneath.
+
+    A reader of a long report finds a section from the viewer's panel; sections start closed.
+    """
+    if not canvas.outline:
+        return None
+    root = objects.reserve()
+    # Each entry: object number, its parent's, and the numbers of its children.
+    entries: list[tuple[int, int, int, str, float, list[int]]] = []
+    top: list[int] = []
+    current_section: int | None = None
+    for level, text, page, y in canvas.outline:
+        number = objects.reserve()
+        if level <= 1 or current_section is None:
+            parent = root
+            top.append(number)
+            current_section = len(entries)
+        else:
+            parent = entries[current_section][0]
+            entries[current_section][5].append(number)
+        entries.append((number, parent, page, text, y, []))
+    siblings: dict[int, list[int]] = {root: top}
+    for number, _parent, _page, _text, _y, children in entries:
+        siblings[number] = children
+    for number, parent, page, text, y, children in entries:
+        row = siblings[parent]
+        at = row.index(number)
+        links = [f"/Parent {parent} 0 R"]
+        if at > 0:
+            links.append(f"/Prev {row[at - 1]} 0 R")
+        if at + 1 < len(row):
+            links.append(f"/Next {row[at + 1]} 0 R")
+        if children:
+            links.append(
+                f"/First {children[0]} 0 R /Last {children[-1]} 0 R /Count -{len(children)}"
+            )
+        objects.put(
+            number,
+            f"<< /Title {_text_string(text)} {' '.join(links)} "
+            f"/Dest [{page_refs[page]} 0 R /XYZ 0 {_num(y + 6)} null] >>",
+        )
+    objects.put(
+        root, f"<< /Type /Outlines /First {top[0]} 0 R /Last {top[-1]} 0 R /Count {len(top)} >>"
+    )
+    return root
+
+
 def _write(canvas: _Canvas, doc: Document, signer: ReportSigner | None) -> bytes:
     objects = _Objects()
     catalog = objects.reserve()
@@ -608,6 +703,9 @@ def _write(canvas: _Canvas, doc: Document, signer: ReportSigner | None) -> bytes
         f"<< /Type /Pages /Kids [{' '.join(f'{r} 0 R' for r in page_refs)}] "
         f"/Count {len(page_refs)} >>",
     )
+    outline = _outline(objects, canvas, page_refs)
+    if outline is not None:
+        catalog_extra += f" /Outlines {outline} 0 R /PageMode /UseOutlines"
     objects.put(catalog, f"<< /Type /Catalog /Pages {pages} 0 R{catalog_extra} >>")
     body = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []

@@ -7,12 +7,14 @@ The checks read like the steps of the document, each reporting into a finding si
 3. Its /ByteRange covers the whole file but the /Contents hex string: it starts at byte 0,
    skips exactly the hex string, ends at the file's end (else ``REPORT_NOT_COVERED``: bytes
    appended after %%EOF, an incremental update, are not what was signed).
-4. /Contents is a DER CMS SignedData (RFC 5652 §5) with one signer, a SHA-256 digest and signed
-   attributes, and the certificate of that signer (else ``REPORT_BAD_SIGNATURE``).
+4. /Contents is a DER CMS SignedData (RFC 5652 §5) in the one form AuditLens writes: one
+   signer, SHA-256, signed attributes, the signer's certificate alone, nothing unsigned beside
+   them (else ``REPORT_BAD_SIGNATURE``), so that a changed byte anywhere in it is caught.
 5. The signed ``messageDigest`` is the SHA-256 of the signed bytes (else
    ``REPORT_DIGEST_MISMATCH``).
 6. The signature over the DER SET of signed attributes (RFC 5652 §5.4) verifies with the
-   certificate's key, under the algorithm that key allows (core/crypto/keys.py), else
+   certificate's key, under the algorithm that key allows (core/crypto/keys.py), and the
+   self-signed certificate's own signature verifies (it binds the name shown to the key), else
    ``REPORT_BAD_SIGNATURE``.
 7. Trust: the key (its id, the SHA-256 of its SubjectPublicKeyInfo, as for a bundle signer) is
    in the trust store, not revoked, and the claimed signing time lies within its validity
@@ -32,7 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from auditlens.core.crypto.keys import algorithm_of, verify_signature
 from auditlens.core.errors import SigningKeyError
@@ -71,6 +75,25 @@ OID_CONTENT_TYPE = _oid("1.2.840.113549.1.9.3")
 OID_MESSAGE_DIGEST = _oid("1.2.840.113549.1.9.4")
 OID_SIGNING_TIME = _oid("1.2.840.113549.1.9.5")
 OID_SHA256 = _oid("2.16.840.1.101.3.4.2.1")
+_VERSION_1 = b"\x02\x01\x01"
+_DATA_TLV = b"\x06" + bytes([len(OID_DATA)]) + OID_DATA
+_SHA256_ID = b"\x06" + bytes([len(OID_SHA256)]) + OID_SHA256
+# AlgorithmIdentifier of SHA-256, with its NULL parameters or without (RFC 5754 §2).
+_SHA256_ALGORITHMS = (b"\x30\x0d" + _SHA256_ID + b"\x05\x00", b"\x30\x0b" + _SHA256_ID)
+# The signature algorithm each key type signs a report with (pdfsign.py): ECDSA with SHA-256
+# (RFC 5758 §3.2), and RSASSA-PSS with SHA-256, MGF1-SHA-256 and a salt of 32 (RFC 4055 §3.1).
+_ECDSA_SHA256 = b"\x30\x0a\x06\x08" + _oid("1.2.840.10045.4.3.2")
+_MGF1 = b"\x06\x09" + _oid("1.2.840.113549.1.1.8")
+_RSA_PSS_SHA256 = (
+    b"\x30\x41\x06\x09"
+    + _oid("1.2.840.113549.1.1.10")
+    + b"\x30\x34\xa0\x0f"
+    + _SHA256_ALGORITHMS[0]
+    + b"\xa1\x1c\x30\x1a"
+    + _MGF1
+    + _SHA256_ALGORITHMS[0]
+    + b"\xa2\x03\x02\x01\x20"
+)
 
 
 class _DerError(ValueError):
@@ -109,6 +132,8 @@ def _read(data: bytes, at: int, limit: int, what: str) -> _Tlv:
         if count > 4 or body + count > limit:
             raise _DerError(f"{what}: length of {count} bytes at byte {at}")
         length = int.from_bytes(data[body : body + count], "big")
+        if length < 0x80 or data[body] == 0:
+            raise _DerError(f"{what}: length not in its shortest form (DER) at byte {at}")
         body += count
     if body + length > limit:
         raise _DerError(f"{what}: {length} bytes at byte {at} run past the end")
@@ -136,15 +161,20 @@ class _SignedData:
     """What step 4 reads of the CMS: the signer's certificate and signed attributes."""
 
     certificate: x509.Certificate
-    digest_oid: bytes
     message_digest: bytes
     signed_attributes: bytes  # DER, re-tagged as a SET (RFC 5652 §5.4)
+    signature_algorithm: bytes  # the AlgorithmIdentifier, DER
     signature: bytes
     signing_time: datetime | None
 
 
 def _parse_cms(data: bytes) -> _SignedData:
-    """Step 4: the one SignerInfo of a detached SignedData, and its certificate."""
+    """Step 4: the SignedData in the one form AuditLens writes (docs/report-signature.md §5).
+
+    Every byte of it is either checked here against that form, signed (the signed attributes),
+    the signature itself, the certificate (whose own signature is checked), or zero padding:
+    so a changed byte anywhere in /Contents is caught, not only one the signature covers.
+    """
     info = _expect(_read(data, 0, len(data), "ContentInfo"), 0x30, "ContentInfo")
     if any(data[info.end :]):
         raise _DerError(f"non-zero bytes after the SignedData (byte {info.end})")
@@ -153,25 +183,38 @@ def _parse_cms(data: bytes) -> _SignedData:
         raise _DerError("the CMS content is not SignedData")
     (signed,) = _children(data, _expect(explicit, 0xA0, "content"), "content")
     fields = _children(data, _expect(signed, 0x30, "SignedData"), "SignedData")
-    if len(fields) < 4:
-        raise _DerError(f"SignedData has {len(fields)} fields")
-    encapsulated = _children(data, _expect(fields[2], 0x30, "encapContentInfo"), "encap")
-    if len(encapsulated) != 1 or encapsulated[0].content(data) != OID_DATA:
+    if len(fields) != 5:
+        raise _DerError(
+            f"SignedData has {len(fields)} fields; expected version, digest algorithms, "
+            "content, certificates, signer infos (RFC 5652 §5.1)"
+        )
+    version, digests, encapsulated, certificates, signer_infos = fields
+    if version.raw(data) != _VERSION_1:
+        raise _DerError("SignedData version is not 1")
+    encapsulated_fields = _children(data, _expect(encapsulated, 0x30, "encap"), "encap")
+    if len(encapsulated_fields) != 1 or encapsulated_fields[0].raw(data) != _DATA_TLV:
         raise _DerError("the signature is not detached over plain data (RFC 5652 §5.2)")
-    certificates: list[x509.Certificate] = []
-    for item in fields[3:-1]:
-        if item.tag == 0xA0:
-            for cert in _children(data, item, "certificates"):
-                certificates.append(x509.load_der_x509_certificate(cert.raw(data)))
-    signer_infos = _children(data, _expect(fields[-1], 0x31, "signerInfos"), "signerInfos")
-    if len(signer_infos) != 1:
-        raise _DerError(f"{len(signer_infos)} signers; a report has exactly one")
-    parts = _children(data, _expect(signer_infos[0], 0x30, "SignerInfo"), "SignerInfo")
-    if len(parts) < 6:
-        raise _DerError(f"SignerInfo has {len(parts)} fields")
-    sid, digest_algorithm, attributes, _signature_algorithm, signature = parts[1:6]
-    certificate = _signer_certificate(data, sid, certificates)
-    digest_oid = _children(data, _expect(digest_algorithm, 0x30, "digestAlgorithm"), "alg")[0]
+    certs = _children(data, _expect(certificates, 0xA0, "certificates"), "certificates")
+    if len(certs) != 1:
+        raise _DerError(f"{len(certs)} certificates; a report carries its signer's only")
+    certificate = _certificate(certs[0].raw(data))
+    infos = _children(data, _expect(signer_infos, 0x31, "signerInfos"), "signerInfos")
+    if len(infos) != 1:
+        raise _DerError(f"{len(infos)} signers; a report has exactly one")
+    parts = _children(data, _expect(infos[0], 0x30, "SignerInfo"), "SignerInfo")
+    if len(parts) != 6:
+        raise _DerError(
+            f"SignerInfo has {len(parts)} fields; expected version, sid, digest algorithm, "
+            "signed attributes, signature algorithm, signature (no unsigned attributes)"
+        )
+    info_version, sid, digest_algorithm, attributes, signature_algorithm, signature = parts
+    if info_version.raw(data) != _VERSION_1:
+        raise _DerError("SignerInfo version is not 1")
+    _signer_certificate(data, sid, certificate)
+    if digest_algorithm.raw(data) not in _SHA256_ALGORITHMS or digests.raw(
+        data
+    ) != b"\x31" + _length(digest_algorithm.raw(data)) + digest_algorithm.raw(data):
+        raise _DerError("the digest algorithm is not SHA-256 alone")
     _expect(attributes, 0xA0, "signedAttrs")
     message_digest = b""
     signing_time = None
@@ -193,26 +236,50 @@ def _parse_cms(data: bytes) -> _SignedData:
         raise _DerError("no messageDigest among the signed attributes")
     return _SignedData(
         certificate=certificate,
-        digest_oid=digest_oid.content(data),
         message_digest=message_digest,
         signed_attributes=b"\x31" + attributes.raw(data)[1:],
+        signature_algorithm=signature_algorithm.raw(data),
         signature=_expect(signature, 0x04, "signature").content(data),
         signing_time=signing_time,
     )
 
 
-def _signer_certificate(
-    data: bytes, sid: _Tlv, certificates: list[x509.Certificate]
-) -> x509.Certificate:
-    """The certificate that ``sid`` (issuer and serial number, RFC 5652 §5.3) names."""
+def _certificate(der: bytes) -> x509.Certificate:
+    """The certificate, with every part the checks read parsed now.
+
+    cryptography parses a certificate's names and key when they are first asked for; a damaged
+    one must fail here, as a finding, not later in the middle of a report.
+    """
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+        certificate.public_key()
+        certificate.subject.rfc4514_string()
+        certificate.issuer.public_bytes()
+        _ = certificate.serial_number, certificate.signature_hash_algorithm
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise _DerError(f"the certificate cannot be read: {exc}") from exc
+    return certificate
+
+
+def _length(content: bytes) -> bytes:
+    """The DER length octets of ``content`` (X.690 §8.1.3, definite form)."""
+    size = len(content)
+    if size < 0x80:
+        return bytes([size])
+    octets = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(octets)]) + octets
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    return bytes([tag]) + _length(content) + content
+
+
+def _signer_certificate(data: bytes, sid: _Tlv, certificate: x509.Certificate) -> None:
+    """``sid`` (issuer and serial number, RFC 5652 §5.3) names ``certificate``."""
     issuer, serial = _children(data, _expect(sid, 0x30, "IssuerAndSerialNumber"), "sid")
     number = int.from_bytes(_expect(serial, 0x02, "serialNumber").content(data), "big", signed=True)
-    for certificate in certificates:
-        if certificate.serial_number == number and certificate.issuer.public_bytes() == issuer.raw(
-            data
-        ):
-            return certificate
-    raise _DerError("the signer's certificate is not in the signature")
+    if certificate.serial_number != number or certificate.issuer.public_bytes() != issuer.raw(data):
+        raise _DerError("the signer is not the certificate in the signature")
 
 
 def _time(content: bytes, tag: int) -> datetime | None:
@@ -342,7 +409,7 @@ def verify_report_pdf(path: Path, trust: TrustStore) -> ReportSignatureCheck:
     signed = data[first : first + length1] + data[second : second + length2]
     try:
         cms = _parse_cms(bytes.fromhex(contents.decode("ascii")))
-    except (_DerError, ValueError) as exc:
+    except (_DerError, ValueError, IndexError) as exc:
         sink.add(
             "REPORT_BAD_SIGNATURE",
             f"the signature is not a readable CMS SignedData: {exc}",
@@ -352,15 +419,6 @@ def verify_report_pdf(path: Path, trust: TrustStore) -> ReportSignatureCheck:
         return check
     _describe_signer(check, cms)
     # Step 5: the signed digest is the digest of the signed bytes.
-    if cms.digest_oid != OID_SHA256:
-        sink.add(
-            "REPORT_BAD_SIGNATURE",
-            "the signature's digest algorithm is not SHA-256",
-            path=where,
-            expected=OID_SHA256.hex(),
-            actual=cms.digest_oid.hex(),
-        )
-        return check
     actual = hashlib.sha256(signed).digest()
     if cms.message_digest != actual:
         sink.add(
@@ -370,24 +428,43 @@ def verify_report_pdf(path: Path, trust: TrustStore) -> ReportSignatureCheck:
             expected=cms.message_digest.hex(),
             actual=actual.hex(),
         )
-    # Step 6: the signature over the signed attributes.
-    public = cms.certificate.public_key()
-    try:
-        algorithm = algorithm_of(public)  # type: ignore[arg-type]
-    except (SigningKeyError, TypeError) as exc:
-        sink.add("REPORT_BAD_SIGNATURE", f"the signer's key is not allowed: {exc}", path=where)
-        return check
-    if not verify_signature(public, algorithm, cms.signature, cms.signed_attributes):  # type: ignore[arg-type]
-        sink.add(
-            "REPORT_BAD_SIGNATURE",
-            f"the signature does not verify with the certificate's key ({algorithm})",
-            path=where,
-            actual=check.key_id,
-        )
+    # Step 6: the signature over the signed attributes, and the certificate's own signature.
+    problem = _step6_signature(cms)
+    if problem:
+        sink.add("REPORT_BAD_SIGNATURE", problem, path=where, actual=check.key_id)
         return check
     # Step 7: trust.
     _step7_trust(check, trust, sink, where)
     return check
+
+
+def _step6_signature(cms: _SignedData) -> str:
+    """Step 6: what is wrong with the signature, or "" when it verifies."""
+    public = cms.certificate.public_key()
+    if not isinstance(public, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        return f"the signer's key is a {type(public).__name__}, not ECDSA P-256 or RSA"
+    try:
+        algorithm = algorithm_of(public)
+    except SigningKeyError as exc:
+        return f"the signer's key is not allowed: {exc.message}"
+    expected = _ECDSA_SHA256 if algorithm == "ecdsa-p256-sha256" else _RSA_PSS_SHA256
+    if cms.signature_algorithm != expected:
+        return (
+            f"the signature algorithm is not the one a {algorithm} key signs reports with "
+            f"(found {cms.signature_algorithm.hex()})"
+        )
+    if not verify_signature(public, algorithm, cms.signature, cms.signed_attributes):
+        return f"the signature does not verify with the certificate's key ({algorithm})"
+    # The examiner's certificate is self-signed (pdfsign.examiner_certificate): its own
+    # signature binds the name shown as the signer to the key, so a changed name is caught.
+    try:
+        cms.certificate.verify_directly_issued_by(cms.certificate)
+    except (ValueError, TypeError, InvalidSignature) as exc:
+        return (
+            "the certificate is not self-signed by its key, so the name in it is not bound to "
+            f"the key: {exc or type(exc).__name__}"
+        )
+    return ""
 
 
 def _step3_coverage(

@@ -291,8 +291,10 @@ def command_of(entry: dict[str, Any]) -> str:
     if action == "compliance":
         return "auditlens compliance CASE"
     if action == "report":
-        return f"auditlens report CASE --out {_q(details.get('output'))}  # sha256 " + str(
-            details.get("sha256")
+        signed = " --sign KEY" if details.get("signed") else ""
+        return (
+            f"auditlens report CASE --out {_q(details.get('output'))}{signed}  # sha256 "
+            f"{details.get('sha256')}"
         )
     if action == "prove":
         ref = f"stream:{details.get('stream_id')}#{details.get('seq')}"
@@ -341,6 +343,15 @@ def _journal_entries(folder: Path) -> Iterator[dict[str, Any]]:
 
 def _t(ns: int | None, tz: ZoneInfo | None) -> str:
     return queries.format_time(ns, tz) or "(no time)"
+
+
+def _spaced(time: str) -> str:
+    """An RFC 3339 time with a space for the ``T`` (RFC 3339 §5.6 allows it).
+
+    A narrow table column then breaks it between the date and the time of day, not inside the
+    digits.
+    """
+    return time.replace("T", " ", 1) if len(time) > 10 and time[10] == "T" else time
 
 
 def _c(text: Any, tone: Tone = "plain", *, mono: bool = False) -> Cell:
@@ -489,7 +500,9 @@ def build_report(
 
 def _title(f: _Facts) -> list[Block]:
     verdict = f.overview.case_verdict
+    # The document's title is the file's title; on the page its first heading says it.
     return [
+        Heading(f"Examination report: {f.name}", 1, "title"),
         Paragraph(f"Case folder: {f.folder}", mono=True),
         Paragraph(
             f"Written {f.generated} by {_user()} with AuditLens {__version__}. Times are "
@@ -578,7 +591,7 @@ def _summary(f: _Facts) -> list[Block]:
     return [
         Heading("1. Case summary", 1, "summary"),
         Table(
-            ("", "In this case"),
+            ("", ""),
             tuple((_c(k), _c(v, tones.get(k, "plain"))) for k, v in rows),
             (1, 3),
         ),
@@ -810,7 +823,7 @@ def _verification(f: _Facts) -> list[Block]:
                     )
                     for b in o.bundles
                 ),
-                (2.2, 2, 1.1, 0.8, 1.5, 2, 1),
+                (2.1, 1.9, 1.1, 0.95, 1.5, 2.2, 1),
                 caption="Signer keys are shortened to their first 16 hex digits; section 5 "
                 "gives them whole.",
             )
@@ -878,7 +891,7 @@ def _verification(f: _Facts) -> list[Block]:
                     )
                     for h in f.stream_history[:MAX_ROWS]
                 ),
-                (1.6, 1.5, 0.9, 3, 0.9, 0.9),
+                (1.6, 1.5, 1.1, 3, 0.9, 0.9),
                 caption="Findings between bundles with their history: a gap filled by a bundle "
                 "imported later is closed by that input. "
                 + _more(len(f.stream_history), min(len(f.stream_history), MAX_ROWS), ""),
@@ -1065,7 +1078,7 @@ def _bookmarks(f: _Facts) -> list[Block]:
                 text += f"; body: {body}"
             text += f"; integrity {event.get('integrity')}"
             what = _c(text, _state_tone(event.get("integrity")))
-            when = _c(_t(event.get("time_ns"), f.tz), mono=True)
+            when = _c(_spaced(_t(event.get("time_ns"), f.tz)), mono=True)
         rows.append(
             (
                 _c(f"E-{n}"),
@@ -1080,7 +1093,7 @@ def _bookmarks(f: _Facts) -> list[Block]:
         Table(
             ("Exhibit", "Time", "Event", "Reference", "Tags", "Notes"),
             tuple(rows),
-            (0.8, 2.5, 2.8, 2, 1.1, 1.5),
+            (0.95, 2.5, 2.8, 2.1, 1.1, 1.5),
         )
     )
     return blocks
@@ -1095,8 +1108,14 @@ def _charts(case: Case, f: _Facts) -> list[Block]:
             '"Charts").'
         ),
     ]
-    for draw in (charts.activity_histogram, charts.actor_swimlanes, charts.integrity_map):
-        chart = draw(case, f.tz)
+    bookmarked_actors = [
+        str(e.event["actor_id"]) for e in f.marked if e.event and e.event.get("actor_id")
+    ]
+    for chart in (
+        charts.activity_histogram(case, f.tz),
+        charts.actor_swimlanes(case, f.tz, first=bookmarked_actors),
+        charts.integrity_map(case, f.tz),
+    ):
         blocks.append(Image(chart.png, chart.width_px, chart.height_px, chart.dpi, chart.caption))
     return blocks
 
@@ -1143,7 +1162,11 @@ def _detections(f: _Facts) -> list[Block]:
                 _c(finding.severity, _detection_tone(finding.severity)),
                 _c(f"{finding.title} ({finding.rule})"),
                 _c(finding.actor_id or ""),
-                _c(f"{_t(finding.time_first_ns, f.tz)} to {_t(finding.time_last_ns, f.tz)}"),
+                _c(
+                    f"{_spaced(_t(finding.time_first_ns, f.tz))}\n"
+                    f"to {_spaced(_t(finding.time_last_ns, f.tz))}",
+                    mono=True,
+                ),
                 _c(finding.explanation),
                 _c(events),
             )
@@ -1152,7 +1175,7 @@ def _detections(f: _Facts) -> list[Block]:
         Table(
             ("Severity", "Finding (rule)", "Actor", "When", "Why", "Rests on"),
             tuple(rows),
-            (1.05, 2, 1.1, 2, 3, 1.2),
+            (1.05, 1.9, 1.1, 2.5, 2.7, 1.2),
             caption=_more(len(worst_first), len(rows), "auditlens findings CASE"),
         )
     )
@@ -1200,7 +1223,7 @@ def _methods(f: _Facts) -> list[Block]:
         if (few and len(mixed) < MAX_ROWS) or (not is_query and len(actions) < MAX_ROWS):
             row = (
                 _c(entry.get("index")),
-                _c(entry.get("time"), mono=True),
+                _c(_spaced(str(entry.get("time"))), mono=True),
                 _c(details.get("origin", "")),
                 _c(command_of(entry), mono=True),
             )
