@@ -269,6 +269,9 @@ class MetricChartPanel(QWidget):
         self.tz: ZoneInfo | None = None
         self.points: metrics.MetricPoints | None = None
         self._defaulted_for: str | None = None  # the metric the series mode was last set for
+        # The metrics offered are read with the first histogram drawn, and again after an
+        # import: a scan of the events' kinds, not made before the events view is shown.
+        self.names_stale = True
         self.chooser = QComboBox()
         self.chooser.setMinimumContentsLength(28)
         self.chooser.setToolTip("Chart a metric's data points over the histogram's time range")
@@ -297,8 +300,13 @@ class MetricChartPanel(QWidget):
 
     # -- the metrics offered -------------------------------------------------------------------
 
+    def invalidate_names(self) -> None:
+        """The case changed (an import): read the metrics it holds with the next histogram."""
+        self.names_stale = True
+
     def refresh_names(self) -> None:
-        """Read the metrics the case holds (after opening or an import), in a worker."""
+        """Read the metrics the case holds, in a worker."""
+        self.names_stale = False
         if not self.session.closed:
             self.names_reader.start(
                 query_job(self.session, lambda reader: reader.metric_names()),
@@ -357,6 +365,8 @@ class MetricChartPanel(QWidget):
         """
         self.span, self.time_range = span, time_range
         self.set_time_zone(tz)
+        if self.names_stale:
+            self.refresh_names()
         self._read(journal=False)
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:

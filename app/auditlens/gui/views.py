@@ -380,7 +380,6 @@ class EventsView(LazyView):
         self.histogram.range_selected.connect(self._range_selected)
         # A metric's data points on the histogram's time axis (hidden without metrics).
         self.metric_chart = MetricChartPanel(session)
-        self.metric_chart.refresh_names()
         self.model = EventTableModel(session)
         self.table = _table(self.model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -450,7 +449,7 @@ class EventsView(LazyView):
         """Read the case again (after an import): the current filter, values to complete."""
         self.apply_filter(self.filter_bar.text(), via="refresh")
         self.filter_bar.reset_completions(field_words())
-        self.metric_chart.refresh_names()
+        self.metric_chart.invalidate_names()
 
     def refresh_completions(self) -> JobWorker:
         """Read the values seen in the case for the completer, off the GUI thread."""
