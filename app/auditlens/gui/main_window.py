@@ -198,6 +198,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open the case", str(exc))
             return
         if self.case is not None:
+            self.legal.stop()  # an export runs on a cursor of the case about to close
             for view in self._views():
                 view.stop_background()
             self.case.close()
