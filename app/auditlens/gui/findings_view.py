@@ -195,10 +195,14 @@ class WitnessesPane(QTreeWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, (w["stream_id"], w["seq"]))
         red = QBrush(finding_marks.colour("high"))
         for m in found.missing:
-            item = QTreeWidgetItem(top, ["✗ missing", m.stream_id, "", "", m.reason])
-            item.setToolTip(4, m.reason)
-            for column in range(5):
-                item.setForeground(column, red)
+            item = QTreeWidgetItem(top, ["✗ missing", m.stream_id, "", "", "expected, absent"])
+            # The reason on a line of its own, as wide as the pane: it is the point of the row.
+            reason = QTreeWidgetItem(item, [m.reason])
+            reason.setFirstColumnSpanned(True)
+            for row in (item, reason):
+                row.setToolTip(0, m.reason)
+                for column in range(5):
+                    row.setForeground(column, red)
         self.expandAll()
 
     def missing_rows(self) -> list[tuple[str, str]]:
@@ -374,8 +378,11 @@ class FindingsView(LazyView):
         if rows and not self.table.property("sized"):
             self.table.setProperty("sized", True)
             self.table.resizeColumnsToContents()
-            for column in range(self.model.columnCount()):
-                self.table.setColumnWidth(column, min(self.table.columnWidth(column), 320))
+            # The explanation, last, takes the room the others leave.
+            widest = {"title": 300, "score": 60, "events": 60}
+            for column, (key, _title) in enumerate(self.COLUMNS):
+                cap = widest.get(key, 320)
+                self.table.setColumnWidth(column, min(self.table.columnWidth(column), cap))
         self.explanation.clear()
         self.event_model.set_rows([])
         self.witnesses.clear()
