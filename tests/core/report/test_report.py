@@ -181,6 +181,11 @@ def test_without_stored_detections_the_report_says_so(tmp_path: Path, evidence: 
         isinstance(b, Paragraph) and b.text.startswith("No detection findings are stored")
         for b in doc.blocks
     )
+    # Raw evidence only: no signature vouches for anything, and the report says so.
+    assert any(
+        isinstance(b, Paragraph) and b.text.startswith("No bundle of this case is verified")
+        for b in doc.blocks
+    )
 
 
 def test_the_report_is_journaled_after_it_is_written_with_its_digest(
