@@ -31,6 +31,10 @@ def entries(case: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (case / "journal.jsonl").read_text().splitlines()]
 
 
+def pivots(case: Path) -> list[dict[str, Any]]:
+    return [e["details"] for e in entries(case) if e["details"].get("via") == "pivot"]
+
+
 @pytest.fixture(scope="module")
 def incident(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     # The shipped sample is `auditlens sample --records 6000 --days 3 --seed 7` (Makefile).
@@ -161,9 +165,11 @@ def test_activating_a_finding_shows_exactly_its_events(qtbot, window: MainWindow
         row = row_of(view, rule)
         finding: Finding = view.finding_at(row)
         rect = view.table.visualRect(view.model.index(row, 2))
+        pivots_before = len(pivots(window.case_dir))
         qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         assert window.tabs.currentWidget() is window.events
+        assert len(pivots(window.case_dir)) == pivots_before + 1  # one double-click, one pivot
         model = window.events.model
         assert model.rowCount() == len(finding.events)
         shown = [model.event(r) for r in range(model.rowCount())]
@@ -322,6 +328,12 @@ def test_severity_filter_and_sorting(qtbot, window: MainWindow):
     view.table.sortByColumn(first, Qt.SortOrder.DescendingOrder)
     times = [r["first_ns"] for r in view.model.rows]
     assert times == sorted(times, reverse=True)
+    score = next(c for c, (key, _t) in enumerate(view.COLUMNS) if key == "score")
+    view.table.sortByColumn(score, Qt.SortOrder.DescendingOrder)
+    scores = [r["score"] for r in view.model.rows]
+    scored = [s for s in scores if s is not None]
+    assert scored and scored == sorted(scored, reverse=True)
+    assert scores == scored + [None] * (len(scores) - len(scored))  # unscored rules last
 
 
 def test_compliance_shows_what_the_cli_prints(qtbot, window: MainWindow, cli):
@@ -359,3 +371,29 @@ def test_tooltip_over_a_histogram_flag(qtbot, window: MainWindow):
     assert histogram.event(event)
     qtbot.waitUntil(QToolTip.isVisible, timeout=5_000)
     assert mark.title in QToolTip.text()
+
+
+def test_screenshot_of_a_findings_witnesses(detected_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    folder = tmp_path / "case"
+    shutil.copytree(detected_dir, folder)
+    out = tmp_path / "findings.png"
+    args = ["gui", str(folder), "--tab", "findings", "--finding", "missing-witness"]
+    result = subprocess.run(
+        [sys.executable, "-m", "auditlens.entry", *args, "--screenshot", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1400, 900)
+    # The finding was selected and its first event's witnesses read before the picture.
+    asked = [e["details"] for e in entries(folder) if e["details"].get("command") == "witnesses"]
+    assert [d["missing"] for d in asked] == [["cc-prod.audit"]]

@@ -280,3 +280,53 @@ def test_more_rows_than_a_bookmark_holds_are_refused(
     assert window.legal.bookmark_selected() is None
     assert "6,000 rows are selected" in window.legal.message
     assert entries(case_copy, "bookmark") == []
+
+
+def test_export_exhibit_asks_selected_or_view_then_a_new_folder(
+    qtbot: Any, window: Any, case_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    window.tabs.setCurrentWidget(window.events)
+    window.events.show_filter("action:EXPORT", via="filter")
+    click_rows(qtbot, window, [0, 1, 2])
+    out = tmp_path / "three"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    offered: list[str] = []
+
+    def choose_selected() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        offered.extend(b.text() for b in box.buttons())
+        box.buttons()[[b.text() for b in box.buttons()].index("The 3 selected")].click()
+
+    QTimer.singleShot(0, choose_selected)
+    wait_job(qtbot, window.legal.ask_exhibit())
+    assert f"All {window.events.model.rowCount():,} of the view" in offered
+    (entry,) = entries(case_copy, "exhibit")
+    assert entry["details"]["count"] == 3 and entry["details"]["selection"].startswith("events")
+    assert (out / "exhibit.json").is_file()
+
+
+def test_opening_another_case_stops_a_running_export_first(
+    qtbot: Any,
+    window: Any,
+    case_copy: Path,
+    sample_case_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from auditlens.core.report import export as export_module
+
+    monkeypatch.setattr(export_module, "SLICE", 64)
+    other = tmp_path / "other"
+    shutil.copytree(sample_case_dir, other)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    worker = window.legal.export_view(folder / "all.csv", "csv")
+    window.open_case(other)  # closes the case the export reads
+    assert not worker.is_running()
+    assert window.case_dir == other and window.events.model.rowCount() == 6000
+    assert list(folder.iterdir()) == []
+    assert entries(case_copy, "export") == []

@@ -163,8 +163,9 @@ class HistogramWidget(QWidget):
                 painter.drawText(QPoint(x + 3, self.height() - 4), label)
         painter.drawText(QPoint(area.left() + 4, area.top() + 12), f"max {top:,} per bucket")
         pixels = self.finding_pixels()
-        for mark, x, y in pixels:
-            finding_marks.flag(painter, x, y - 4, area.bottom(), mark.severity)
+        # One flag per pixel column and severity: thousands of findings share a few columns.
+        for x, y, severity in dict.fromkeys((x, y, m.severity) for m, x, y in pixels):
+            finding_marks.flag(painter, x, y - 4, area.bottom(), severity)
         if pixels:
             finding_marks.legend(
                 painter, area.right(), area.top(), palette.base().color(), palette.text().color()
@@ -339,12 +340,11 @@ class IntegrityMapWidget(QWidget):
             colour = MARK_COLOURS.get(mark.kind, red)
             painter.fillRect(QRect(x - MARK_WIDTH // 2, y - 3, MARK_WIDTH, 26), colour)
         # A finding: its span as a strip along the foot of the lane, a diamond at its start.
-        for mark, x0, x1, row in self.finding_pixels():
+        drawn = dict.fromkeys((x0, x1, row, m.severity) for m, x0, x1, row in self.finding_pixels())
+        for x0, x1, row, severity in drawn:  # once per place and severity
             y = 8 + row * 26
-            painter.fillRect(
-                QRect(x0, y + 17, max(x1 - x0, 3), 4), finding_marks.colour(mark.severity)
-            )
-            finding_marks.diamond(painter, x0, y + 10, mark.severity)
+            painter.fillRect(QRect(x0, y + 17, max(x1 - x0, 3), 4), finding_marks.colour(severity))
+            finding_marks.diamond(painter, x0, y + 10, severity)
         y = 8 + len(lanes) * 26 + 4
         x = left
         painter.setPen(QPen(palette.text().color()))
@@ -631,9 +631,10 @@ class ActorSwimlaneWidget(QWidget):
                     triangle.append(point)
                 painter.drawPolygon(triangle)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-        for mark, x, row in self.finding_pixels():
-            if first <= row <= last:
-                finding_marks.diamond(painter, x, 4 + row * self.LANE + 11, mark.severity)
+        places = dict.fromkeys((x, r, m.severity) for m, x, r in self.finding_pixels())
+        for x, row, severity in places:
+            if first <= row <= last:  # once per place and severity, on the lanes exposed
+                finding_marks.diamond(painter, x, 4 + row * self.LANE + 11, severity)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         """Emit the actor and time under the pointer."""

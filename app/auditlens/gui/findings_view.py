@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -194,10 +195,14 @@ class WitnessesPane(QTreeWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, (w["stream_id"], w["seq"]))
         red = QBrush(finding_marks.colour("high"))
         for m in found.missing:
-            item = QTreeWidgetItem(top, ["✗ missing", m.stream_id, "", "", m.reason])
-            item.setToolTip(4, m.reason)
-            for column in range(5):
-                item.setForeground(column, red)
+            item = QTreeWidgetItem(top, ["✗ missing", m.stream_id, "", "", "expected, absent"])
+            # The reason on a line of its own, as wide as the pane: it is the point of the row.
+            reason = QTreeWidgetItem(item, [m.reason])
+            reason.setFirstColumnSpanned(True)
+            for row in (item, reason):
+                row.setToolTip(0, m.reason)
+                for column in range(5):
+                    row.setForeground(column, red)
         self.expandAll()
 
     def missing_rows(self) -> list[tuple[str, str]]:
@@ -231,6 +236,7 @@ class FindingsView(LazyView):
         ("first", "First"),
         ("last", "Last"),
         ("events", "Events"),
+        ("score", "Score"),
         ("explanation", "Explanation"),
     ]
     EVENT_COLUMNS: ClassVar[list[tuple[str, str]]] = [
@@ -268,8 +274,8 @@ class FindingsView(LazyView):
         self.model = FindingsModel(self.COLUMNS, self, time_keys=("first", "last"))
         self.table = _table(self.model)
         self.table.setSelectionMode(self.table.SelectionMode.SingleSelection)
+        # Enter, or a double-click (the style's activation): one pivot, journaled once.
         self.table.activated.connect(self._activated)
-        self.table.doubleClicked.connect(self._activated)
         self.table.selectionModel().currentRowChanged.connect(self._finding_changed)
         self.explanation = QTextBrowser()
         self.explanation.setOpenLinks(False)
@@ -361,6 +367,7 @@ class FindingsView(LazyView):
                 "last": queries.format_time(f.time_last_ns, tz),
                 "first_ns": f.time_first_ns,
                 "events": len(f.events),
+                "score": f.score,  # how far from normal (docs/detections.md, "Scores")
                 "explanation": f.explanation,
                 "finding": f,
             }
@@ -371,8 +378,11 @@ class FindingsView(LazyView):
         if rows and not self.table.property("sized"):
             self.table.setProperty("sized", True)
             self.table.resizeColumnsToContents()
-            for column in range(self.model.columnCount()):
-                self.table.setColumnWidth(column, min(self.table.columnWidth(column), 320))
+            # The explanation, last, takes the room the others leave.
+            widest = {"title": 300, "score": 60, "events": 60}
+            for column, (key, _title) in enumerate(self.COLUMNS):
+                cap = widest.get(key, 320)
+                self.table.setColumnWidth(column, min(self.table.columnWidth(column), cap))
         self.explanation.clear()
         self.event_model.set_rows([])
         self.witnesses.clear()
@@ -451,6 +461,14 @@ class FindingsView(LazyView):
         """The finding shown in ``row``."""
         return self.model.rows[row]["finding"]  # type: ignore[no-any-return]
 
+    def select_rule(self, rule: str) -> bool:
+        """Select the first listed finding of ``rule`` (its events and witnesses show)."""
+        for row, r in enumerate(self.model.rows):
+            if r["rule"] == rule:
+                self.table.selectRow(row)
+                return True
+        return False
+
     def _activated(self, index: QModelIndex) -> None:
         if index.isValid():
             self.open_events(self.finding_at(index.row()))
@@ -466,7 +484,8 @@ class FindingsView(LazyView):
         self.explanation.setHtml(
             f"<b style='color:{finding_marks.colour(f.severity).name()}'>"
             f"{html.escape(f.severity)}</b> <b>{html.escape(f.title)}</b> "
-            f"<i>({html.escape(f.rule)}, {html.escape(f.source)})</i><br>"
+            # The rule file by name (its folder is the shipped rules' or the one given).
+            f"<i>({html.escape(f.rule)}, {html.escape(Path(f.source).name or f.source)})</i><br>"
             f"{html.escape(f.explanation)}"
         )
         self.event_model.set_rows(
@@ -481,6 +500,9 @@ class FindingsView(LazyView):
                 for e in f.events
             ]
         )
+        if f.events and not self.event_table.property("sized"):  # once, on the first rows
+            self.event_table.setProperty("sized", True)
+            self.event_table.resizeColumnsToContents()
         if f.events:
             self.event_table.selectRow(0)
         else:

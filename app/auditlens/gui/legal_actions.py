@@ -14,7 +14,9 @@ journaled, and from where"). This module holds no SQL and no state of the case.
 * **Export exhibit** (Evidence > Export exhibit…): the selected rows or the view's events, into a
   new folder that ``auditlens verify DIR`` checks.
 * **Report** (Evidence > Report…): the examination report (docs/report.md) as a new PDF or HTML
-  file, times in the zone shown, written by a worker; the window says where and its SHA-256.
+  file, times in the zone shown, written by a worker; the window says where and its SHA-256. A
+  PDF may be signed with the examiner's key (gui/report_dialog.py, docs/report-signature.md §4),
+  journaled ``signed`` as the CLI's ``report --sign``.
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
 from auditlens.gui.bookmarks_view import BookmarkDialog, BookmarksView
+from auditlens.gui.report_dialog import ReportSigningDialog
 from auditlens.gui.views import EventsView
 from auditlens.gui.worker import Job, JobWorker
 
 if TYPE_CHECKING:
     from auditlens.core.report.bookmarks import BookmarkedEvent
+    from auditlens.core.report.pdfsign import ReportSigner
     from auditlens.gui.main_window import MainWindow
 
 # The save dialog's choices, in the order offered; the file's suffix decides first.
@@ -101,6 +105,7 @@ class LegalActions(QObject):
         self.bookmarks: BookmarksView | None = None
         self.worker: JobWorker | None = None
         self.dialog: BookmarkDialog | None = None
+        self.signing: ReportSigningDialog | None = None
         self.message = ""  # what the last action said (also in the status bar and a box)
         self.bookmark_action = self._action(
             "&Bookmark selected events…", "Ctrl+B", self.bookmark_selected
@@ -362,7 +367,7 @@ class LegalActions(QObject):
         return self._start(legal_job(self.session, run), "Writing the exhibit…", done)
 
     def ask_report(self) -> JobWorker | None:
-        """Choose a new PDF or HTML file and write the examination report to it."""
+        """Choose a new PDF or HTML file, for a PDF whether to sign it; write the report."""
         name, chosen = QFileDialog.getSaveFileName(
             self.window,
             "Write the examination report to a new file",
@@ -376,27 +381,43 @@ class LegalActions(QObject):
         if out.suffix.lower() not in (".pdf", ".html", ".htm"):
             fmt = next((f for f, n in REPORT_FILTERS.items() if n == chosen), "pdf")
             out = out.with_name(f"{out.name}.{fmt}")
-        return self.write_report(out)
+        signer = None
+        if out.suffix.lower() == ".pdf":  # only a PDF is signed (docs/report-signature.md)
+            self.signing = ReportSigningDialog(out, self.window.settings, self.window)
+            accepted = self.signing.exec() == ReportSigningDialog.DialogCode.Accepted
+            signer = self.signing.signer
+            self.signing.deleteLater()
+            self.signing = None
+            if not accepted:
+                self._say("no report written")
+                return None
+        return self.write_report(out, signer=signer)
 
-    def write_report(self, out: Path) -> JobWorker | None:
+    def write_report(self, out: Path, *, signer: ReportSigner | None = None) -> JobWorker | None:
         """Write the examination report to the new file ``out`` (``.pdf``, ``.html``) in a worker.
 
-        Times in the report are in the zone the window shows. Not signed from here: signing
-        takes the examiner's key (docs/report-signature.md).
+        Times in the report are in the zone the window shows; a PDF is signed by ``signer`` when
+        given (the journal's entry says ``signed``, as for ``auditlens report --sign``).
         """
         if self.session is None:
             return None
         tz = self.events.tz if self.events is not None else None
 
         def run(legal: Legal, token: CancelToken) -> Generator[Progress, None, Any]:
-            return legal.report(out, tz=tz, token=token)
+            return legal.report(out, tz=tz, signer=signer, token=token)
 
         def done(result: Any) -> None:
+            signed = (
+                f"\n\nSigned by {signer.name}; anyone holding your public key checks it with:"
+                f"\nauditlens verify {result.path} --trust examiner-key.pub.pem"
+                if signer is not None
+                else ""
+            )
             self._tell(
                 "Report written",
                 f"Report written to\n{result.path}\n({result.size:,} bytes, {result.format})"
                 f"\n\nSHA-256: {result.sha256}\n\nIt names the journal's head (entry "
-                f"{result.journal_head[0]}); the journal records the file and this digest.",
+                f"{result.journal_head[0]}); the journal records the file and this digest.{signed}",
             )
 
         return self._start(legal_job(self.session, run), "Writing the report…", done)

@@ -198,6 +198,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open the case", str(exc))
             return
         if self.case is not None:
+            self.legal.stop()  # an export runs on a cursor of the case about to close
             for view in self._views():
                 view.stop_background()
             self.case.close()
@@ -227,6 +228,7 @@ class MainWindow(QMainWindow):
         self.traces = TracesView(self.case)
         self.tabs.addTab(self.traces, "Traces")
         self.events.open_trace.connect(self.open_trace)
+        self.events.exemplar_point.connect(self.traces.focus_point)  # a metric row's exemplar
         self._build_findings()
         self.bookmarks = self.legal.attach(self.case, self.tabs, self.events)
         # The event columns chosen and their order, kept per case (in the settings, by folder).

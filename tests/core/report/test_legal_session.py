@@ -162,3 +162,15 @@ def test_an_exhibit_is_journaled_once_and_verifies(case: Path, tmp_path: Path) -
 def test_an_unknown_origin_is_refused(case: Path) -> None:
     with pytest.raises(UsageError, match="unknown origin"):
         Legal.open(case, origin="web")
+
+
+def test_a_note_given_twice_to_an_event_is_listed_once(case: Path) -> None:
+    with Legal.open(case, origin="cli") as legal:
+        legal.bookmark(query=queries.EventQuery("action:EXPORT"), tags=["a"], note="seen")
+        legal.bookmark(query=queries.EventQuery("action:EXPORT"), tags=["b"], note="seen")
+        legal.bookmark(query=queries.EventQuery("action:EXPORT"), note="checked")
+        listed = legal.bookmarks()
+    assert listed
+    assert {(tuple(e.tags), tuple(e.notes), tuple(e.bookmark_ids)) for e in listed} == {
+        (("a", "b"), ("seen", "checked"), (1, 2, 3))
+    }

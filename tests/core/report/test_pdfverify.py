@@ -334,5 +334,8 @@ def test_a_key_and_a_certificate_that_do_not_belong_together_are_refused(
     signed: Signed, tmp_path: Path
 ) -> None:
     other = write_examiner_files(tmp_path, "Another (THROWAWAY TEST KEY)")
-    with pytest.raises(SigningKeyError, match="not the certificate of this key"):
+    with pytest.raises(SigningKeyError, match="not the certificate of this key") as refused:
         load_signer(other.key, signed.files.certificate)
+    # The error names both files: the certificate, and the key it does not belong to.
+    assert refused.value.path == str(signed.files.certificate)
+    assert str(other.key) in refused.value.diagnostics()

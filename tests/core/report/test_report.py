@@ -34,7 +34,7 @@ from auditlens.core.resources import sample_case_dir
 from auditlens.core.store.case import Case
 from auditlens.core.store.queries import format_time
 from auditlens.core.store.session import Examination
-from auditlens.core.verify.trust import load_trust
+from auditlens.core.verify.trust import TrustStore, load_trust
 
 SAMPLE = sample_case_dir()
 BUNDLE = SAMPLE / "bundles" / "cc-prod.audit" / "cc-prod.audit-0002"
@@ -181,6 +181,11 @@ def test_without_stored_detections_the_report_says_so(tmp_path: Path, evidence: 
         isinstance(b, Paragraph) and b.text.startswith("No detection findings are stored")
         for b in doc.blocks
     )
+    # Raw evidence only: no signature vouches for anything, and the report says so.
+    assert any(
+        isinstance(b, Paragraph) and b.text.startswith("No bundle of this case is verified")
+        for b in doc.blocks
+    )
 
 
 def test_the_report_is_journaled_after_it_is_written_with_its_digest(
@@ -294,3 +299,73 @@ def test_a_thousand_bookmarks_are_a_thousand_exhibits(tmp_path: Path) -> None:
     assert len(exhibits.rows) == 1_000
     assert column(exhibits, "Exhibit")[-1] == "E-1000"
     assert column(exhibits, "Reference")[:2] == [f"raw:{digest}#1", f"raw:{digest}#2"]
+
+
+def test_what_is_proven_names_gaps_raw_imports_and_the_trust_store(tmp_path: Path) -> None:
+    streams = SAMPLE / "bundles" / "cc-prod.audit"
+    first, third = streams / "cc-prod.audit-0001", streams / "cc-prod.audit-0003"
+    case = import_case(tmp_path / "case", [first, third, RAW[0]])
+    doc = document(case)
+    said = {b.text: b.tone for b in doc.blocks if isinstance(b, Paragraph)}
+    gap = next(t for t in said if t.startswith("Gap in stream cc-prod.audit"))
+    # 0001 holds 1-432 and 0003 887-1295: the records between are in no bundle of the case.
+    assert "sequence numbers 433 to 886" in gap and said[gap] == "bad"
+    raw = next(t for t in said if "imported raw, not sealed" in t)
+    assert said[raw] == "warn"
+    trust = json.loads((SAMPLE / "truststore.json").read_text())["keys"][0]
+    key = next(t for t in tables(doc) if t.columns and t.columns[0] == "Trusted key")
+    fields = {row[0].text: row[1].text for row in key.rows}
+    assert fields["Key id"] == trust["key_id"] and fields["Owner"] == trust["owner"]
+    assert fields["How obtained"].startswith(trust["obtained"])
+
+
+def test_without_a_recorded_trust_store_the_report_says_so(tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    with Examination.open(case, origin="cli", create=True) as session:
+        drive(session.import_evidence([BUNDLE], TrustStore()))  # no trust store at all
+    doc = document(case)
+    assert not any(t.columns and t.columns[0] == "Trusted key" for t in tables(doc))
+    assert any(
+        isinstance(b, Paragraph)
+        and b.text.startswith("The case does not record which trust store")
+        and b.tone == "warn"
+        for b in doc.blocks
+    )
+    signers = next(t for t in tables(doc) if t.columns[0].startswith("Signer key id"))
+    assert column(signers, "In the recorded trust store") == ["not recorded"]
+    assert column(signers, "Verdicts") == ["untrusted"]
+
+
+def test_the_html_writes_a_name_that_is_not_utf8_as_an_escape() -> None:
+    from auditlens.core.report.html import render_html
+
+    name = "evidence-\udcff.jsonl"  # os.fsdecode of the byte 0xff
+    page = render_html(Document("t", "h", blocks=[Paragraph(name)]))
+    assert b"evidence-\\udcff.jsonl" in page
+
+
+def test_past_the_limit_queries_are_counted_per_command_and_actions_still_listed(
+    tmp_path: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditlens.core.report import report as report_module
+    from auditlens.core.store.queries import EventQuery
+
+    case = import_case(tmp_path / "case", [evidence / RAW[0].name])
+    with Examination.open(case, origin="workbench") as session:
+        session.count(EventQuery("action:EXPORT"))
+        session.count(EventQuery("action:LOGIN"))
+        session.stats()
+    with Legal.open(case, origin="cli") as legal:
+        legal.bookmark(query=EventQuery("action:EXPORT"), tags=["after the queries"])
+    monkeypatch.setattr(report_module, "MAX_JOURNAL_QUERIES", 2)
+    doc = document(case)
+    journal = next(t for t in tables(doc) if "Command" in t.columns)
+    commands = column(journal, "Command")
+    assert not any(c.startswith(("auditlens events", "auditlens stats")) for c in commands)
+    assert commands[-1].startswith("auditlens bookmark CASE --filter action:EXPORT")
+    assert any(
+        "The 3 queries (reads that change nothing) are counted, not listed: count 2, "
+        "stats 1." in b.text
+        for b in doc.blocks
+        if isinstance(b, Paragraph)
+    )

@@ -79,7 +79,7 @@ class BookmarkedEvent:
         ref: the event's reference.
         bookmark_ids: the bookmarks naming it, in order.
         tags: their tags, each once, in order of first use.
-        notes: their notes, in order.
+        notes: their notes, each once, in order.
         event: the event's row (as :func:`~auditlens.core.store.queries.events_page` gives it),
             or ``None`` when the case no longer holds the record.
     """
@@ -327,7 +327,8 @@ def bookmarked_events(case: Case) -> list[BookmarkedEvent]:
             entry = by_ref.setdefault(ref, BookmarkedEvent(ref))
             entry.bookmark_ids.append(mark.bookmark_id)
             entry.tags.extend(t for t in mark.tags if t not in entry.tags)
-            if mark.note:
+            # The same note given twice (the events bookmarked again) is listed once.
+            if mark.note and mark.note not in entry.notes:
                 entry.notes.append(mark.note)
     if not by_ref:
         return []

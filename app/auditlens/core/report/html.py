@@ -131,11 +131,12 @@ def render_html(doc: Document) -> bytes:
 <body>
 <header class="running">{_text(doc.header)}</header>
 <main>
-<h1 class="title">{_text(doc.title)}</h1>
 {body}
 </main>
 <footer class="running mono">{_text(doc.footer)}</footer>
 </body>
 </html>
 """
-    return page.encode("utf-8")
+    # A name from a hostile archive may hold lone surrogates (os.fsdecode of bytes that are not
+    # UTF-8): written as escapes, never a failed report.
+    return page.encode("utf-8", "backslashreplace")

@@ -264,8 +264,19 @@ def write_examiner_files(out_dir: Path, name: str, algorithm: str = "ecdsa-p256"
     return ExaminerFiles(files.key, files.public, files.certificate, signing.key_id)
 
 
+def default_certificate(key_path: Path) -> Path:
+    """The certificate that goes with the examiner key ``key_path`` unless another is named.
+
+    ``keygen --examiner`` writes both into one folder; the CLI (``report --sign KEY``) and the
+    workbench both look there.
+    """
+    return key_path.parent / EXAMINER_CERTIFICATE
+
+
 def load_signer(key_path: Path, certificate_path: Path, *, reason: str = "") -> ReportSigner:
     """The examiner's signer from their key file and certificate file.
+
+    Every error names the file it is about: the certificate's path when it is not the key's.
 
     Raises:
         SigningKeyError: when either cannot be read, or they do not belong together.
@@ -290,6 +301,14 @@ def load_signer(key_path: Path, certificate_path: Path, *, reason: str = "") -> 
             "'auditlens keygen --examiner NAME'",
             path=str(key_path),
         )
-    if reason:
-        return ReportSigner(private, certificate, reason=reason)
-    return ReportSigner(private, certificate)
+    if private.public_key() != certificate.public_key():
+        raise SigningKeyError(
+            f"the certificate is not the certificate of this key ({key_path})",
+            path=str(certificate_path),
+        )
+    try:
+        if reason:
+            return ReportSigner(private, certificate, reason=reason)
+        return ReportSigner(private, certificate)
+    except SigningKeyError as exc:  # a key type or size a report is not signed with
+        raise SigningKeyError(exc.message, path=str(key_path)) from exc

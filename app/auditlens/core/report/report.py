@@ -291,8 +291,10 @@ def command_of(entry: dict[str, Any]) -> str:
     if action == "compliance":
         return "auditlens compliance CASE"
     if action == "report":
-        return f"auditlens report CASE --out {_q(details.get('output'))}  # sha256 " + str(
-            details.get("sha256")
+        signed = " --sign KEY" if details.get("signed") else ""
+        return (
+            f"auditlens report CASE --out {_q(details.get('output'))}{signed}  # sha256 "
+            f"{details.get('sha256')}"
         )
     if action == "prove":
         ref = f"stream:{details.get('stream_id')}#{details.get('seq')}"
@@ -498,7 +500,9 @@ def build_report(
 
 def _title(f: _Facts) -> list[Block]:
     verdict = f.overview.case_verdict
+    # The document's title is the file's title; on the page its first heading says it.
     return [
+        Heading(f"Examination report: {f.name}", 1, "title"),
         Paragraph(f"Case folder: {f.folder}", mono=True),
         Paragraph(
             f"Written {f.generated} by {_user()} with AuditLens {__version__}. Times are "
@@ -535,9 +539,9 @@ def _verdict_words(verdict: str | None) -> str:
         "verified": "Every input is a sealed bundle verified under a trusted key, and no stream "
         "has a gap, fork or rollback.",
         "untrusted": "Nothing was found altered, but some evidence is sealed by a key the trust "
-        "store does not hold, or is not sealed at all: see sections 3 and 4.",
+        "store does not hold, or is not sealed at all: see sections 2, 4 and 5.",
         "unsealed": "Nothing was found altered, but some evidence is not sealed: its content "
-        "is vouched for by no one (section 2).",
+        "is vouched for by no one (sections 2 and 3).",
         "tampered": "Some evidence is not what was sealed, or a stream has a gap, fork or "
         "rollback: see section 4.",
         "invalid": "Some input could not be read as evidence: see section 4.",
@@ -587,7 +591,7 @@ def _summary(f: _Facts) -> list[Block]:
     return [
         Heading("1. Case summary", 1, "summary"),
         Table(
-            ("", "In this case"),
+            ("", ""),
             tuple((_c(k), _c(v, tones.get(k, "plain"))) for k, v in rows),
             (1, 3),
         ),
@@ -614,6 +618,10 @@ def _proves(f: _Facts) -> list[Block]:
             "private key sealed exactly these records, in this order, and that not one byte of "
             "them changed since. It does not prove who held the key: section 5 says who the "
             "trust store names as its owner and how the key was obtained."
+            if verified
+            else "No bundle of this case is verified under a trusted key: no signature here "
+            "proves who sealed any of its evidence.",
+            "plain" if verified else "warn",
         ),
         Heading("What the hash chain proves", 2),
         Paragraph(
@@ -1159,8 +1167,9 @@ def _detections(f: _Facts) -> list[Block]:
                 _c(f"{finding.title} ({finding.rule})"),
                 _c(finding.actor_id or ""),
                 _c(
-                    f"{_spaced(_t(finding.time_first_ns, f.tz))} to "
-                    f"{_spaced(_t(finding.time_last_ns, f.tz))}"
+                    f"{_spaced(_t(finding.time_first_ns, f.tz))}\n"
+                    f"to {_spaced(_t(finding.time_last_ns, f.tz))}",
+                    mono=True,
                 ),
                 _c(finding.explanation),
                 _c(events),
@@ -1170,7 +1179,7 @@ def _detections(f: _Facts) -> list[Block]:
         Table(
             ("Severity", "Finding (rule)", "Actor", "When", "Why", "Rests on"),
             tuple(rows),
-            (1.05, 2, 1.1, 2, 3, 1.2),
+            (1.05, 1.9, 1.1, 2.5, 2.7, 1.2),
             caption=_more(len(worst_first), len(rows), "auditlens findings CASE"),
         )
     )
