@@ -369,3 +369,30 @@ def test_past_the_limit_queries_are_counted_per_command_and_actions_still_listed
         for b in doc.blocks
         if isinstance(b, Paragraph)
     )
+
+
+def test_a_fork_is_named_in_what_is_proven(tmp_path: Path) -> None:
+    from auditlens.core.bundle.seal import seal
+    from auditlens.core.crypto.keys import sample_key
+
+    streams = SAMPLE / "bundles" / "cc-prod.audit"
+    day2 = (SAMPLE / "raw" / "audit" / "audit-2026-03-03.jsonl").read_bytes().splitlines(True)
+    raw = tmp_path / "day2.jsonl"
+    raw.write_bytes(b"".join(day2[1:]))  # one record dropped, then sealed again
+    fork = tmp_path / "cc-prod.audit-0002-fork"
+    drive(
+        seal(
+            [raw],
+            sample_key("report-fork-throwaway-test-key"),  # THROWAWAY: anyone can derive it
+            fork,
+            previous=streams / "cc-prod.audit-0001",
+            sealed_at="2026-03-04T00:07:00Z",
+        )
+    )
+    case = import_case(
+        tmp_path / "case", [streams / "cc-prod.audit-0001", streams / "cc-prod.audit-0002", fork]
+    )
+    said = {b.text: b.tone for b in document(case).blocks if isinstance(b, Paragraph)}
+    named = [t for t in said if t.startswith("BUNDLE_FORK in stream cc-prod.audit")]
+    assert named and all(said[t] == "bad" for t in named)
+    assert "which one is true cannot be told" in named[0]
