@@ -115,6 +115,14 @@ class Legal:
             raise
         return mark
 
+    def marks_at(self, positions: list[int]) -> dict[int, BookmarkedEvent]:
+        """The bookmarks naming the events a view shows at ``positions`` (``ord``), by position.
+
+        Not journaled: a derived read that only marks rows already shown, as the table's pages
+        are not (docs/case.md, "What is journaled, and from where").
+        """
+        return marks.marks_at(self.case, positions)
+
     def bookmarks(self) -> list[BookmarkedEvent]:
         """Every bookmarked event once, in time order, with tags and notes (journaled).
 
