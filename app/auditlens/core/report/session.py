@@ -207,5 +207,11 @@ class Legal:
         nothing and no entry.
         """
         result = yield from write_report(self.case, out, tz=tz, signer=signer, token=token)
-        self.case.journal("report", report_details(result))
+        details = report_details(result)
+        head = self.case.journal_head()
+        if head is not None and head != result.journal_head:
+            # Another action was journaled while the report was written (the workbench's
+            # reader, another process): this entry is not the one the report announces as next.
+            details["entries_after_report_head"] = head[0] - result.journal_head[0]
+        self.case.journal("report", details)
         return result
