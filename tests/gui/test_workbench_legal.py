@@ -307,3 +307,26 @@ def test_export_exhibit_asks_selected_or_view_then_a_new_folder(
     (entry,) = entries(case_copy, "exhibit")
     assert entry["details"]["count"] == 3 and entry["details"]["selection"].startswith("events")
     assert (out / "exhibit.json").is_file()
+
+
+def test_opening_another_case_stops_a_running_export_first(
+    qtbot: Any,
+    window: Any,
+    case_copy: Path,
+    sample_case_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from auditlens.core.report import export as export_module
+
+    monkeypatch.setattr(export_module, "SLICE", 64)
+    other = tmp_path / "other"
+    shutil.copytree(sample_case_dir, other)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    worker = window.legal.export_view(folder / "all.csv", "csv")
+    window.open_case(other)  # closes the case the export reads
+    assert not worker.is_running()
+    assert window.case_dir == other and window.events.model.rowCount() == 6000
+    assert list(folder.iterdir()) == []
+    assert entries(case_copy, "export") == []

@@ -93,6 +93,13 @@ def test_a_metric_rows_trace_id_opens_the_trace_with_its_exemplars(qtbot, window
         events.detail.itemActivated.emit(links[0], 1)
     traces = window.traces
     assert window.tabs.currentWidget() is traces
+    # Opened from the data point's row: at its exemplar, the point in the detail pane.
+    opened = traces.waterfall.active_exemplar
+    assert opened is not None and opened.time_ns == int(exemplar["timeUnixNano"])
+    assert opened.point["time_ns"] == row["time_ns"]
+    item = traces.detail.topLevelItem(0)
+    shown_fields = {item.child(i).text(0): item.child(i).text(1) for i in range(item.childCount())}
+    assert (shown_fields["kind"], shown_fields["seq"]) == ("metric", str(row["seq"]))
 
     # The trace view lists the exemplars pointing into the trace, at their own times.
     listed = traces.exemplars.exemplars()

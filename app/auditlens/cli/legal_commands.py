@@ -98,11 +98,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.cert is not None and args.sign is None:
         raise UsageError("--cert goes with --sign KEY")
     if args.sign is not None:
-        from auditlens.core.report.pdfsign import load_signer
+        from auditlens.core.report.pdfsign import default_certificate, load_signer
 
         if args.out.suffix.lower() != ".pdf":
             raise UsageError("only a PDF report is signed: --out FILE.pdf with --sign")
-        signer = load_signer(args.sign, args.cert or args.sign.parent / "examiner-cert.pem")
+        signer = load_signer(args.sign, args.cert or default_certificate(args.sign))
     with Legal.open(args.case, origin="cli") as legal:
         result = drive(legal.report(args.out, tz=tz, signer=signer))
     out(

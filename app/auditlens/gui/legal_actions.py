@@ -7,6 +7,8 @@ journaled, and from where"). This module holds no SQL and no state of the case.
 
 * **Bookmark** (Evidence > Bookmark selected events, Ctrl+B, the events table's context menu):
   the selected rows, named by their stable references, with the tags and note of a small dialog.
+  The events table marks bookmarked rows (a tint, a ribbon in the row header, the tags and notes
+  in the tooltip), read a page at a time by ``Legal.marks_at``: a derived read, not journaled.
 * **Export view** (Evidence > Export view…): the applied filter and time range, in the format
   the file's name says (or the one chosen), written by a worker with progress and Cancel. The
   core never replaces a file and refuses a place inside the evidence; the window says where it
@@ -14,7 +16,9 @@ journaled, and from where"). This module holds no SQL and no state of the case.
 * **Export exhibit** (Evidence > Export exhibit…): the selected rows or the view's events, into a
   new folder that ``auditlens verify DIR`` checks.
 * **Report** (Evidence > Report…): the examination report (docs/report.md) as a new PDF or HTML
-  file, times in the zone shown, written by a worker; the window says where and its SHA-256.
+  file, times in the zone shown, written by a worker; the window says where and its SHA-256. A
+  PDF may be signed with the examiner's key (gui/report_dialog.py, docs/report-signature.md §4),
+  journaled ``signed`` as the CLI's ``report --sign``.
 """
 
 from __future__ import annotations
@@ -29,17 +33,18 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QTabWid
 
 from auditlens.core.errors import Error, UsageError
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.report.bookmarks import MAX_BOOKMARK_EVENTS
+from auditlens.core.report.bookmarks import MAX_BOOKMARK_EVENTS, BookmarkedEvent
 from auditlens.core.report.export import FORMATS
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
 from auditlens.gui.bookmarks_view import BookmarkDialog, BookmarksView
+from auditlens.gui.report_dialog import ReportSigningDialog
 from auditlens.gui.views import EventsView
 from auditlens.gui.worker import Job, JobWorker
 
 if TYPE_CHECKING:
-    from auditlens.core.report.bookmarks import BookmarkedEvent
+    from auditlens.core.report.pdfsign import ReportSigner
     from auditlens.gui.main_window import MainWindow
 
 # The save dialog's choices, in the order offered; the file's suffix decides first.
@@ -68,6 +73,24 @@ def export_format(path: Path, chosen_filter: str = "") -> tuple[Path, str]:
         if name == chosen_filter:
             return path.with_name(f"{path.name}.{fmt}"), fmt
     raise ValueError(f"{path.name}: name the file .csv, .jsonl or .parquet")
+
+
+MARK_NOTES = 3  # notes a row's tooltip shows; the Bookmarks tab lists them all
+MARK_NOTE_LENGTH = 200
+
+
+def mark_text(mark: BookmarkedEvent) -> str:
+    """What a bookmarked row's tooltip says: its bookmarks, tags and notes."""
+    numbers = ", ".join(str(b) for b in mark.bookmark_ids)
+    lines = [f"Bookmarked ({'bookmarks' if len(mark.bookmark_ids) > 1 else 'bookmark'} {numbers})"]
+    if mark.tags:
+        lines.append("Tags: " + ", ".join(mark.tags))
+    for note in mark.notes[:MARK_NOTES]:
+        cut = note if len(note) <= MARK_NOTE_LENGTH else note[: MARK_NOTE_LENGTH - 1] + "…"
+        lines.append("Note: " + cut.replace("\n", " "))
+    if len(mark.notes) > MARK_NOTES:
+        lines.append(f"… and {len(mark.notes) - MARK_NOTES} more note(s): see the Bookmarks tab")
+    return "\n".join(lines)
 
 
 def legal_job(
@@ -101,6 +124,7 @@ class LegalActions(QObject):
         self.bookmarks: BookmarksView | None = None
         self.worker: JobWorker | None = None
         self.dialog: BookmarkDialog | None = None
+        self.signing: ReportSigningDialog | None = None
         self.message = ""  # what the last action said (also in the status bar and a box)
         self.bookmark_action = self._action(
             "&Bookmark selected events…", "Ctrl+B", self.bookmark_selected
@@ -147,6 +171,7 @@ class LegalActions(QObject):
         self.bookmarks.status.connect(self._say)
         tabs.addTab(self.bookmarks, "Bookmarks")
         events.row_actions.extend([self.bookmark_action, self.exhibit_action])
+        events.model.mark_reader = self.read_marks
         self._enable(True)
         return self.bookmarks
 
@@ -219,6 +244,12 @@ class LegalActions(QObject):
         dialog.open()
         return dialog
 
+    def read_marks(self, positions: list[int]) -> dict[int, str]:
+        """The bookmarks of the events at ``positions``, in words, by position (not journaled)."""
+        if self.session is None or self.session.closed:
+            return {}
+        return {p: mark_text(m) for p, m in Legal.of(self.session).marks_at(positions).items()}
+
     def bookmark(self, positions: list[int], tags: list[str], note: str) -> bool:
         """Bookmark the events at ``positions`` with ``tags`` and ``note`` (journaled)."""
         if self.session is None:
@@ -233,6 +264,8 @@ class LegalActions(QObject):
         self._say(f"bookmark {mark.bookmark_id}: {len(mark.refs):,} event(s){tagged}")
         if self.bookmarks is not None:
             self.bookmarks.invalidate()
+        if self.events is not None:
+            self.events.model.refresh_marks()
         return True
 
     # -- export and exhibit ----------------------------------------------------------------------
@@ -362,7 +395,7 @@ class LegalActions(QObject):
         return self._start(legal_job(self.session, run), "Writing the exhibit…", done)
 
     def ask_report(self) -> JobWorker | None:
-        """Choose a new PDF or HTML file and write the examination report to it."""
+        """Choose a new PDF or HTML file, for a PDF whether to sign it; write the report."""
         name, chosen = QFileDialog.getSaveFileName(
             self.window,
             "Write the examination report to a new file",
@@ -376,27 +409,43 @@ class LegalActions(QObject):
         if out.suffix.lower() not in (".pdf", ".html", ".htm"):
             fmt = next((f for f, n in REPORT_FILTERS.items() if n == chosen), "pdf")
             out = out.with_name(f"{out.name}.{fmt}")
-        return self.write_report(out)
+        signer = None
+        if out.suffix.lower() == ".pdf":  # only a PDF is signed (docs/report-signature.md)
+            self.signing = ReportSigningDialog(out, self.window.settings, self.window)
+            accepted = self.signing.exec() == ReportSigningDialog.DialogCode.Accepted
+            signer = self.signing.signer
+            self.signing.deleteLater()
+            self.signing = None
+            if not accepted:
+                self._say("no report written")
+                return None
+        return self.write_report(out, signer=signer)
 
-    def write_report(self, out: Path) -> JobWorker | None:
+    def write_report(self, out: Path, *, signer: ReportSigner | None = None) -> JobWorker | None:
         """Write the examination report to the new file ``out`` (``.pdf``, ``.html``) in a worker.
 
-        Times in the report are in the zone the window shows. Not signed from here: signing
-        takes the examiner's key (docs/report-signature.md).
+        Times in the report are in the zone the window shows; a PDF is signed by ``signer`` when
+        given (the journal's entry says ``signed``, as for ``auditlens report --sign``).
         """
         if self.session is None:
             return None
         tz = self.events.tz if self.events is not None else None
 
         def run(legal: Legal, token: CancelToken) -> Generator[Progress, None, Any]:
-            return legal.report(out, tz=tz, token=token)
+            return legal.report(out, tz=tz, signer=signer, token=token)
 
         def done(result: Any) -> None:
+            signed = (
+                f"\n\nSigned by {signer.name}; anyone holding your public key checks it with:"
+                f"\nauditlens verify {result.path} --trust examiner-key.pub.pem"
+                if signer is not None
+                else ""
+            )
             self._tell(
                 "Report written",
                 f"Report written to\n{result.path}\n({result.size:,} bytes, {result.format})"
                 f"\n\nSHA-256: {result.sha256}\n\nIt names the journal's head (entry "
-                f"{result.journal_head[0]}); the journal records the file and this digest.",
+                f"{result.journal_head[0]}); the journal records the file and this digest.{signed}",
             )
 
         return self._start(legal_job(self.session, run), "Writing the report…", done)

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from auditlens.core.store import metrics, queries
 from auditlens.core.store.session import Examination
@@ -45,6 +45,7 @@ STEP_TYPES = ("sum", "histogram", "exponentialHistogram", "summary")
 LEGEND_SERIES = 5  # series named in the legend; the others counted
 CHOOSE = "choose a metric…"
 SUMMED = "all series (sum)"
+QWIDGETSIZE_MAX = 16_777_215  # Qt's "no maximum" for a widget's size
 HEADROOM = 18  # pixels above the highest value: the caption's line
 
 
@@ -297,6 +298,7 @@ class MetricChartPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.chart, 1)
         self.hide()  # until the case is found to hold a metric
+        self._collapse()
 
     # -- the metrics offered -------------------------------------------------------------------
 
@@ -326,7 +328,9 @@ class MetricChartPanel(QWidget):
             else:
                 self.metric = None
                 self.chart.set_points(None)
+                self._collapse()
         self.setVisible(bool(names))
+        self._collapse()
         self.names_read.emit()
 
     def metric_names(self) -> list[str]:
@@ -340,7 +344,25 @@ class MetricChartPanel(QWidget):
         at = self.chooser.findData(name) if name is not None else 0
         self.chooser.setCurrentIndex(max(at, 0))
         self.metric = name if at > 0 else None
+        self._collapse()
         self._read(journal=True)
+
+    def _collapse(self) -> None:
+        """Without a metric chosen, only the chooser's line: the table keeps the room."""
+        self.chart.setVisible(self.metric is not None)
+        bar = self.chooser.sizeHint().height()
+        self.setMaximumHeight(QWIDGETSIZE_MAX if self.metric is not None else bar)
+        # In the events view's splitter the room given or taken is the next pane's (the table):
+        # a splitter keeps a pane's size when its maximum shrinks, leaving a gap.
+        splitter = self.parentWidget()
+        if isinstance(splitter, QSplitter) and self.isVisible():
+            sizes = splitter.sizes()
+            at = splitter.indexOf(self)
+            wanted = bar + (self.chart.minimumHeight() + 30 if self.metric is not None else 0)
+            if 0 <= at < len(sizes) - 1:
+                sizes[at + 1] += sizes[at] - wanted
+                sizes[at] = wanted
+                splitter.setSizes(sizes)
 
     def _chosen(self, index: int) -> None:
         self.choose(self.chooser.itemData(index))

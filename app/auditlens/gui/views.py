@@ -332,6 +332,9 @@ class EventsView(LazyView):
 
     follow_actor = Signal(str)
     open_trace = Signal(str)
+    # A metric data point whose exemplar's trace is being opened (emitted just before
+    # open_trace): the trace view shows that exemplar.
+    exemplar_point = Signal(object)
     status = Signal(str)
     # The columns shown, in their order, changed (chosen or dragged): kept per case.
     columns_changed = Signal(object)
@@ -405,7 +408,7 @@ class EventsView(LazyView):
         self.model.sorted_ready.connect(self._sorted)
         self.model.sort_failed.connect(self._sort_failed)
         self.detail = DetailPane()
-        self.detail.trace_requested.connect(self.open_trace)
+        self.detail.trace_requested.connect(self._open_trace_of_current)
         from PySide6.QtWidgets import QPushButton
 
         self.proof_button = QPushButton("Read the record from the evidence and prove it (Ctrl+P)")
@@ -770,6 +773,18 @@ class EventsView(LazyView):
         self.detail.show_event(event, self.tz)
         self.detail.show_proof(self.session.prove(event))
 
+    def _open_trace_of_current(self, trace_id: str) -> None:
+        """Open a trace named in the detail pane (of a metric row: at its exemplar)."""
+        index = self.table.currentIndex()
+        event = self.model.event(index.row()) if index.isValid() else None
+        self.open_trace_of(event or {}, trace_id)
+
+    def open_trace_of(self, event: dict[str, Any], trace_id: str) -> None:
+        """Open ``trace_id``, which ``event`` names; a metric data point's at its exemplar."""
+        if event.get("kind") == "metric":
+            self.exemplar_point.emit(event)
+        self.open_trace.emit(trace_id)
+
     def jump_to(self, row: int) -> None:
         """Scroll to and select ``row`` of the current view."""
         index = self.model.index(row, 0)
@@ -817,7 +832,7 @@ class EventsView(LazyView):
                 "Open the trace of this exemplar"
                 if event.get("kind") == "metric"
                 else "Open trace waterfall",
-                lambda: self.open_trace.emit(trace_id),
+                lambda: self.open_trace_of(event, trace_id),
             )
             menu.addAction(
                 "Show this trace's events",
@@ -1128,6 +1143,7 @@ class TracesView(LazyView):
         self.session = session
         self.tz: ZoneInfo | None = None
         self._first_trace: queries.Trace | None = None  # read with the list, in the worker
+        self._focus: dict[str, Any] | None = None  # a data point whose exemplar to show
         self.filter_bar = FilterBar()
         self.filter_bar.setPlaceholderText("Traces with an event matching, e.g.  actor_id:sup-004")
         self.filter_bar.filter_applied.connect(self.apply_filter)
@@ -1203,6 +1219,10 @@ class TracesView(LazyView):
             self.table.selectRow(0)
         self.loaded.emit()
 
+    def focus_point(self, point: dict[str, Any]) -> None:
+        """Show the exemplar of data point ``point`` when its trace opens next (events view)."""
+        self._focus = point
+
     def open_trace(self, trace_id: str) -> None:
         """Show one trace whether or not it is in the list."""
         self.filter_bar.set_text(f"trace_id:{trace_id}")
@@ -1221,6 +1241,12 @@ class TracesView(LazyView):
         self.waterfall.set_trace(trace)
         self.exemplars.set_trace(trace)
         self.waterfall.select(0)  # the root span's detail, rather than an empty pane
+        focus, self._focus = self._focus, None
+        place = ("stream_id", "seq", "file", "line")
+        for exemplar in trace.exemplars if focus is not None else []:
+            if all(exemplar.point.get(k) == focus.get(k) for k in place):
+                self.show_exemplar(exemplar)  # opened from this data point's row
+                break
         self.summary.setText(
             f"trace {trace.trace_id}: {trace.span_count} span(s), "
             f"{len(trace.orphan_logs)} orphan log(s), {len(trace.missing_parents)} missing "

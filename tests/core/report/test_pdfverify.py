@@ -107,6 +107,9 @@ def test_a_signed_report_verifies_here_and_with_pdfsig(signed: Signed, tmp_path:
     report = _pdfsig(signed.pdf, tmp_path)
     assert "Signature Validation: Signature is Valid." in report
     assert "Total document signed" in report
+    # The self-signed certificate reads as such: known issue, not "corrupted data" (pdfsign.py,
+    # EXTENDED_KEY_USAGES); which key to trust is the trust store's answer, not a CA's.
+    assert "Certificate Validation: Certificate issuer is unknown." in report
 
 
 def test_a_changed_byte_of_the_text_is_a_digest_mismatch(signed: Signed, tmp_path: Path) -> None:
@@ -334,5 +337,8 @@ def test_a_key_and_a_certificate_that_do_not_belong_together_are_refused(
     signed: Signed, tmp_path: Path
 ) -> None:
     other = write_examiner_files(tmp_path, "Another (THROWAWAY TEST KEY)")
-    with pytest.raises(SigningKeyError, match="not the certificate of this key"):
+    with pytest.raises(SigningKeyError, match="not the certificate of this key") as refused:
         load_signer(other.key, signed.files.certificate)
+    # The error names both files: the certificate, and the key it does not belong to.
+    assert refused.value.path == str(signed.files.certificate)
+    assert str(other.key) in refused.value.diagnostics()

@@ -174,8 +174,12 @@ EXAMINER_KEY = "examiner-key.pem"
 EXAMINER_PUBLIC = "examiner-key.pub.pem"
 EXAMINER_CERTIFICATE = "examiner-cert.pem"
 MAX_CERTIFICATE_FILE = 64 * 1024  # a PEM certificate is a few KiB
-# Extended key usage id-kp-documentSigning (RFC 9336): the certificate signs documents.
+# Extended key usages: id-kp-documentSigning (RFC 9336) says the certificate signs documents;
+# emailProtection as well, because NSS (poppler's pdfsig on Debian 12) checks a PDF signer's
+# certificate for e-mail signing and, with documentSigning alone, reports "Unknown issue with
+# Certificate or corrupted data" instead of the expected "Certificate issuer is unknown".
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+EXTENDED_KEY_USAGES = (DOCUMENT_SIGNING, x509.oid.ExtendedKeyUsageOID.EMAIL_PROTECTION)
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,7 @@ def examiner_certificate(
             ),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(list(EXTENDED_KEY_USAGES)), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -264,8 +268,19 @@ def write_examiner_files(out_dir: Path, name: str, algorithm: str = "ecdsa-p256"
     return ExaminerFiles(files.key, files.public, files.certificate, signing.key_id)
 
 
+def default_certificate(key_path: Path) -> Path:
+    """The certificate that goes with the examiner key ``key_path`` unless another is named.
+
+    ``keygen --examiner`` writes both into one folder; the CLI (``report --sign KEY``) and the
+    workbench both look there.
+    """
+    return key_path.parent / EXAMINER_CERTIFICATE
+
+
 def load_signer(key_path: Path, certificate_path: Path, *, reason: str = "") -> ReportSigner:
     """The examiner's signer from their key file and certificate file.
+
+    Every error names the file it is about: the certificate's path when it is not the key's.
 
     Raises:
         SigningKeyError: when either cannot be read, or they do not belong together.
@@ -290,6 +305,14 @@ def load_signer(key_path: Path, certificate_path: Path, *, reason: str = "") -> 
             "'auditlens keygen --examiner NAME'",
             path=str(key_path),
         )
-    if reason:
-        return ReportSigner(private, certificate, reason=reason)
-    return ReportSigner(private, certificate)
+    if private.public_key() != certificate.public_key():
+        raise SigningKeyError(
+            f"the certificate is not the certificate of this key ({key_path})",
+            path=str(certificate_path),
+        )
+    try:
+        if reason:
+            return ReportSigner(private, certificate, reason=reason)
+        return ReportSigner(private, certificate)
+    except SigningKeyError as exc:  # a key type or size a report is not signed with
+        raise SigningKeyError(exc.message, path=str(key_path)) from exc

@@ -539,9 +539,9 @@ def _verdict_words(verdict: str | None) -> str:
         "verified": "Every input is a sealed bundle verified under a trusted key, and no stream "
         "has a gap, fork or rollback.",
         "untrusted": "Nothing was found altered, but some evidence is sealed by a key the trust "
-        "store does not hold, or is not sealed at all: see sections 3 and 4.",
+        "store does not hold, or is not sealed at all: see sections 2, 4 and 5.",
         "unsealed": "Nothing was found altered, but some evidence is not sealed: its content "
-        "is vouched for by no one (section 2).",
+        "is vouched for by no one (sections 2 and 3).",
         "tampered": "Some evidence is not what was sealed, or a stream has a gap, fork or "
         "rollback: see section 4.",
         "invalid": "Some input could not be read as evidence: see section 4.",
@@ -618,6 +618,10 @@ def _proves(f: _Facts) -> list[Block]:
             "private key sealed exactly these records, in this order, and that not one byte of "
             "them changed since. It does not prove who held the key: section 5 says who the "
             "trust store names as its owner and how the key was obtained."
+            if verified
+            else "No bundle of this case is verified under a trusted key: no signature here "
+            "proves who sealed any of its evidence.",
+            "plain" if verified else "warn",
         ),
         Heading("What the hash chain proves", 2),
         Paragraph(
@@ -694,6 +698,23 @@ def _proves(f: _Facts) -> list[Block]:
                 "good",
             )
         )
+    words = {
+        "BUNDLE_FORK": "does not continue the chain of the bundle before it, or covers sequence "
+        "numbers another bundle covers: two versions of the stream's history exist, and which "
+        "one is true cannot be told from the evidence",
+        "BUNDLE_ROLLBACK": "names its predecessor but goes back over sequence numbers that "
+        "predecessor covers: records were sealed again, and which version is true cannot be "
+        "told from the evidence",
+    }
+    for h in f.stream_history:
+        if h["closed_input_id"] is None and h["code"] in words:
+            blocks.append(
+                Paragraph(
+                    f"{h['code']} in stream {h['stream_id']} at sequence number {h['seq']}: "
+                    f"bundle {h['bundle_id']} {words[h['code']]} (section 4).",
+                    "bad",
+                )
+            )
     if f.marked:
         blocks.append(_exhibit_standing(f))
     blocks += [
@@ -1065,6 +1086,7 @@ def _bookmarks(f: _Facts) -> list[Block]:
             when = _c("")
         else:
             fields = [
+                f"{event.get('kind') or 'event'}:",
                 f"{event.get('actor_id') or '(no actor)'}",
                 str(event.get("action") or event.get("name") or event.get("kind") or ""),
             ]
@@ -1073,7 +1095,8 @@ def _bookmarks(f: _Facts) -> list[Block]:
             if event.get("outcome"):
                 fields.append(f"({event['outcome']})")
             text = " ".join(fields)
-            body = _excerpt(event.get("body"))
+            # An audit record's body is the record itself, whose fields are already shown.
+            body = "" if event.get("kind") == "audit" else _excerpt(event.get("body"))
             if body:
                 text += f"; body: {body}"
             text += f"; integrity {event.get('integrity')}"
