@@ -31,7 +31,8 @@ from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination, may_hold_sealed_bundles
 from auditlens.core.verify.trust import TrustStore, load_trust
-from auditlens.gui.findings_view import FindingsView
+from auditlens.gui.finding_marks import first_of
+from auditlens.gui.findings_view import FindingsView, finding_events
 from auditlens.gui.legal_actions import LegalActions
 from auditlens.gui.views import ActorsView, EventsView, IntegrityView, TracesView, actor_term
 from auditlens.gui.worker import JobWorker
@@ -276,9 +277,16 @@ class MainWindow(QMainWindow):
         self.findings.marks_changed.connect(self.events.histogram.set_findings)
         self.findings.marks_changed.connect(self.actors.swimlanes.set_findings)
         self.findings.marks_changed.connect(self.integrity.map.set_findings)
+        self.events.histogram.findings_clicked.connect(self.open_marked)
         self.findings.read_marks()
         # A detection run changes the count of detection findings the status bar gives.
         self.findings.loaded.connect(self._detections_changed)
+
+    def open_marked(self, marks: list[Any]) -> None:
+        """Show the events of the worst finding of the marks clicked (finding_marks.first_of)."""
+        mark = first_of(marks)
+        if mark.finding is not None:
+            self.open_finding(finding_events(mark.finding))
 
     def open_finding(self, request: Any) -> None:
         """Show exactly a finding's events (findings_view.FindingEvents), applied as a pivot."""
