@@ -397,3 +397,18 @@ def test_screenshot_of_a_findings_witnesses(detected_dir, tmp_path):
     # The finding was selected and its first event's witnesses read before the picture.
     asked = [e["details"] for e in entries(folder) if e["details"].get("command") == "witnesses"]
     assert [d["missing"] for d in asked] == [["cc-prod.audit"]]
+
+
+def test_times_sort_as_instants_across_a_daylight_saving_change(qtbot, window: MainWindow):
+    from zoneinfo import ZoneInfo
+
+    view = shown_findings(qtbot, window)
+    # 2026-10-25: London leaves summer time at 01:00Z; 00:30Z is 01:30+01:00, 01:10Z 01:10+00:00.
+    early, late = 1_792_888_200_000_000_000, 1_792_890_600_000_000_000
+    found = [Finding(f"r{t}", "t", "low", None, t, t, "") for t in (late, early)]
+    view.set_time_zone(ZoneInfo("Europe/London"))
+    view.set_findings(found)
+    assert [r["first"][11:16] for r in view.model.rows] == ["01:10", "01:30"]
+    first = next(c for c, (key, _t) in enumerate(view.COLUMNS) if key == "first")
+    view.table.sortByColumn(first, Qt.SortOrder.AscendingOrder)
+    assert [r["first_ns"] for r in view.model.rows] == [early, late]
