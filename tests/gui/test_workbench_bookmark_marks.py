@@ -123,3 +123,41 @@ def test_the_tooltip_names_every_bookmark_and_cuts_long_notes() -> None:
     assert text[1] == "Tags: exfiltration"
     assert text[2:4] == ["Note: first", "Note: " + "x" * 199 + "…"]
     assert text[-1] == "… and 1 more note(s): see the Bookmarks tab"
+
+
+def test_the_bookmarks_tab_is_rendered_by_gui_screenshot(case_copy: Path, tmp_path: Path) -> None:
+    """``auditlens gui CASE --tab bookmarks --screenshot PNG`` (make screenshots) lists them."""
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    from auditlens.core.report.session import Legal
+    from auditlens.core.store import queries
+
+    with Legal.open(case_copy, origin="cli") as legal:
+        mark = legal.bookmark(
+            query=queries.EventQuery("actor_id:sup-004 AND action:ROLE_CHANGE"),
+            tags=["privilege-escalation"],
+            note="sup-004 grants itself a role",
+        )
+    out = tmp_path / "bookmarks.png"
+    args = ["gui", str(case_copy), "--tab", "bookmarks", "--screenshot", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-m", "auditlens.entry", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1400, 900)
+    # The tab was shown and read before the picture: its listing is journaled by the workbench.
+    listing = [
+        e["details"]
+        for e in journal(case_copy)
+        if e["action"] == "query" and e["details"].get("command") == "bookmarks"
+    ]
+    assert [(d["origin"], d["rows"]) for d in listing] == [("workbench", len(mark.refs))]

@@ -1085,6 +1085,7 @@ def _bookmarks(f: _Facts) -> list[Block]:
             when = _c("")
         else:
             fields = [
+                f"{event.get('kind') or 'event'}:",
                 f"{event.get('actor_id') or '(no actor)'}",
                 str(event.get("action") or event.get("name") or event.get("kind") or ""),
             ]
@@ -1093,7 +1094,8 @@ def _bookmarks(f: _Facts) -> list[Block]:
             if event.get("outcome"):
                 fields.append(f"({event['outcome']})")
             text = " ".join(fields)
-            body = _excerpt(event.get("body"))
+            # An audit record's body is the record itself, whose fields are already shown.
+            body = "" if event.get("kind") == "audit" else _excerpt(event.get("body"))
             if body:
                 text += f"; body: {body}"
             text += f"; integrity {event.get('integrity')}"
