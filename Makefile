@@ -34,6 +34,7 @@ sample-case: setup
 screenshots: setup sample-case
 	bash tools/system-deps.sh --xvfb
 	mkdir -p docs/screenshots
+	$(VENV)/bin/auditlens detect $(CASE) > /dev/null  # the findings, marked in every view
 	for palette in light dark; do \
 	  suffix=$$( [ $$palette = dark ] && echo -dark ); \
 	  for tab in integrity events actors; do \
@@ -45,6 +46,9 @@ screenshots: setup sample-case
 	  xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab traces \
 	    --palette $$palette --filter 'name:"inbound call"' \
 	    --screenshot docs/screenshots/traces$$suffix.png || exit 1; \
+	  xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab findings \
+	    --palette $$palette --finding missing-witness \
+	    --screenshot docs/screenshots/findings$$suffix.png || exit 1; \
 	done
 
 lint: setup

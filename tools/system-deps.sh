@@ -2,14 +2,15 @@
 # Checks (and, as root on Debian, installs) what the machine must provide before the virtual
 # environment can be built: Python >= 3.11 with venv, and the shared libraries Qt loads.
 # With --test, also the archive tools that tests/core/bundle/test_container_differential.py compares the
-# container reader with: GNU tar, bsdtar (libarchive-tools) and unzip.
+# container reader with: GNU tar, bsdtar (libarchive-tools) and unzip; and poppler-utils, whose
+# pdftotext, pdffonts, pdfimages and pdfsig read back the PDF reports (tests/core/report).
 # Without root it names what is missing and stops; it never guesses.
 set -euo pipefail
 
 PYTHON=${PYTHON:-python3}
 QT_LIBS=(libgl1 libegl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3)
 if [ "${1:-}" = "--test" ]; then
-  QT_LIBS+=(tar libarchive-tools unzip)
+  QT_LIBS+=(tar libarchive-tools unzip poppler-utils)
 fi
 if [ "${1:-}" = "--xvfb" ]; then
   QT_LIBS+=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1

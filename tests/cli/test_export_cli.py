@@ -158,9 +158,7 @@ def test_raw_events_export_across_slices_with_input_references(
     out = tmp_path / "all.parquet"
     with Case.open(big_case.folder, read_only=True) as case:
         digest = case.scalar("SELECT sha256 FROM inputs")
-        job = export_events(
-            case, queries.EventQuery("action:export"), out, "parquet", journal=False
-        )
+        job = export_events(case, queries.EventQuery("action:export"), out, "parquet")
         progress = []
         try:
             while True:
@@ -180,7 +178,7 @@ def test_a_cancelled_export_leaves_nothing(sample_case: Path, tmp_path: Path) ->
     out = tmp_path / "cancelled.csv"
     token = CancelToken()
     with Case.open(sample_case, read_only=True) as case:
-        job = export_events(case, queries.EventQuery(), out, "csv", token, journal=False)
+        job = export_events(case, queries.EventQuery(), out, "csv", token)
         next(job)
         token.cancel()
         with pytest.raises(CancelledError):
@@ -192,3 +190,23 @@ def test_a_cancelled_export_leaves_nothing(sample_case: Path, tmp_path: Path) ->
 def test_an_unknown_format_is_a_usage_error(cli: Any, sample_case: Path, tmp_path: Path) -> None:
     result = cli("export", sample_case, "--format", "xml", "--out", tmp_path / "x.xml")
     assert result.code == 2
+
+
+def test_parquet_keeps_dictionaries_for_names_and_no_statistics_for_free_text(
+    cli: Any, sample_case: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "all.parquet"
+    assert cli("export", sample_case, "--format", "parquet", "--out", out).code == 0
+    meta = pq.ParquetFile(out).metadata
+    assert meta.num_rows > 1000
+    group = meta.row_group(0)
+    columns = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+    # A handful of kinds and actors: dictionary-encoded; a reference per event: plain.
+    assert "RLE_DICTIONARY" in columns["kind"].encodings
+    assert "RLE_DICTIONARY" in columns["actor_id"].encodings
+    assert "RLE_DICTIONARY" not in columns["ref"].encodings
+    assert "RLE_DICTIONARY" not in columns["body"].encodings
+    # Statistics let a reader skip row groups by time; a body's min and max never do.
+    assert columns["time_ns"].is_stats_set
+    assert not columns["body"].is_stats_set
+    assert not columns["attributes"].is_stats_set

@@ -215,6 +215,8 @@ def test_main_window_opens_the_sample_case_with_its_views(
         "Events",
         "Actors",
         "Traces",
+        "Findings",
+        "Bookmarks",
     ]
     assert window.integrity.bundles.rowCount() == 9
     assert {r["verdict"] for r in window.integrity.bundles.rows} == {"verified"}

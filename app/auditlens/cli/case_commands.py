@@ -200,6 +200,43 @@ def cmd_actor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_row(log: dict[str, Any], depth: int, tz: Any, label: str, note: str) -> dict[str, Any]:
+    return {
+        "depth": depth,
+        "type": "log",
+        "time": queries.format_time(log["time_ns"], tz),
+        "service": log["service"],
+        "name": ("  " * depth) + label + str(log["body"] or ""),
+        "span_id": log["span_id"],
+        "parent_span_id": None,
+        "duration_ns": None,
+        "integrity": log["integrity"],
+        "note": note,
+    }
+
+
+def _exemplar_row(exemplar: queries.Exemplar, depth: int, tz: Any, note: str) -> dict[str, Any]:
+    """A metric exemplar: the metric's name, the exemplar's value and time, its data point's."""
+    point = exemplar.point
+    unit = f" {exemplar.unit}" if exemplar.unit else ""
+    value = "(no value)" if exemplar.value is None else f"{exemplar.value}{unit}"
+    # The point's body is "NAME = VALUE UNIT" (formats/otlp_metrics.py): its value is what follows.
+    shown = str(point["body"] or "").removeprefix(f"{exemplar.metric} = ")
+    said = f"data point {shown} at {queries.format_time(point['time_ns'], tz)}"
+    return {
+        "depth": depth,
+        "type": "metric exemplar",
+        "time": queries.format_time(exemplar.time_ns, tz),
+        "service": point["service"],
+        "name": ("  " * depth) + f"{exemplar.metric} = {value}",
+        "span_id": exemplar.span_id,
+        "parent_span_id": None,
+        "duration_ns": None,
+        "integrity": point["integrity"],
+        "note": f"{note}; {said}" if note else said,
+    }
+
+
 def _trace_rows(node: queries.SpanNode, depth: int, tz: Any, rows: list[dict[str, Any]]) -> None:
     span = node.span
     rows.append(
@@ -216,27 +253,21 @@ def _trace_rows(node: queries.SpanNode, depth: int, tz: Any, rows: list[dict[str
             "note": "parent missing" if node.missing_parent else "",
         }
     )
-    for log in node.logs:
-        rows.append(
-            {
-                "depth": depth + 1,
-                "type": "log",
-                "time": queries.format_time(log["time_ns"], tz),
-                "service": log["service"],
-                "name": ("  " * (depth + 1)) + "log: " + str(log["body"] or ""),
-                "span_id": log["span_id"],
-                "parent_span_id": None,
-                "duration_ns": None,
-                "integrity": log["integrity"],
-                "note": "",
-            }
-        )
+    # A metric data point is shown by its exemplars naming this span (at their own times), never
+    # as a log: the point's own time is the end of its interval, after the span.
+    under: list[tuple[int, dict[str, Any]]] = [
+        (log["time_ns"] or 0, _log_row(log, depth + 1, tz, "log: ", ""))
+        for log in node.logs
+        if log["kind"] != "metric"
+    ]
+    under += [(e.time_ns or 0, _exemplar_row(e, depth + 1, tz, "")) for e in node.exemplars]
+    rows.extend(row for _, row in sorted(under, key=lambda item: item[0]))
     for child in sorted(node.children, key=lambda c: c.span["time_ns"] or 0):
         _trace_rows(child, depth + 1, tz, rows)
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    """``auditlens trace``: the span tree with linked logs."""
+    """``auditlens trace``: the span tree with linked logs and the metric exemplars naming it."""
     tz = queries.zone(args.tz)
     with _open(args.case) as examination:
         found = examination.trace(args.trace_id)
@@ -246,21 +277,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     for root in sorted(found.roots, key=lambda r: r.span["time_ns"] or 0):
         _trace_rows(root, 0, tz, rows)
-    for log in found.orphan_logs:
-        rows.append(
-            {
-                "depth": 0,
-                "type": "log",
-                "time": queries.format_time(log["time_ns"], tz),
-                "service": log["service"],
-                "name": "orphan log: " + str(log["body"] or ""),
-                "span_id": log["span_id"],
-                "parent_span_id": None,
-                "duration_ns": None,
-                "integrity": log["integrity"],
-                "note": "span not in case",
-            }
-        )
+    orphan_logs = [log for log in found.orphan_logs if log["kind"] != "metric"]
+    for log in orphan_logs:
+        rows.append(_log_row(log, 0, tz, "orphan log: ", "span not in case"))
+    for exemplar in found.orphan_exemplars:
+        rows.append(_exemplar_row(exemplar, 0, tz, "span not in case"))
     columns = [
         "depth",
         "type",
@@ -276,8 +297,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if args.format == "table":
         out(
             f"trace {found.trace_id}: {found.span_count} spans, "
-            f"{len(found.orphan_logs)} orphan logs, "
-            f"{len(found.missing_parents)} missing parent(s)"
+            f"{len(orphan_logs)} orphan logs, "
+            f"{len(found.missing_parents)} missing parent(s), "
+            f"{len(found.exemplars)} metric exemplar(s)"
         )
     emit(rows, columns, args.format, table_columns=[c for c in columns if c != "depth"])
     return 0

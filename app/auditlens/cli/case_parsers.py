@@ -164,5 +164,35 @@ def add_parsers(sub: Any) -> None:
     )
     bookmark.add_argument("--note", default="", metavar="TEXT", help="a note for the events")
 
+    report = sub.add_parser(
+        "report",
+        help="write the examination report (PDF or self-contained HTML, by the file's suffix), "
+        "journaled with its SHA-256 (docs/report.md)",
+    )
+    report.add_argument("case", type=Path, metavar="CASE_DIR", help=_CASE_HELP)
+    report.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="FILE.pdf or FILE.html, created new; an existing file is never overwritten",
+    )
+    report.add_argument(
+        "--tz", default="UTC", help="IANA time zone the report's times are shown in (default UTC)"
+    )
+    report.add_argument(
+        "--sign",
+        type=Path,
+        metavar="KEY",
+        help="sign the PDF with the examiner's key (auditlens keygen --examiner NAME makes one; "
+        "docs/report-signature.md)",
+    )
+    report.add_argument(
+        "--cert",
+        type=Path,
+        metavar="CERT",
+        help="the examiner's certificate for --sign (default: examiner-cert.pem beside KEY)",
+    )
+
     bookmarks = query_parser("bookmarks", "list the bookmarked events in time order")
     del bookmarks  # CASE_DIR, --format and --tz are all it takes

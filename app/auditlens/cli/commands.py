@@ -17,7 +17,18 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     """``auditlens keygen``: write a key pair and print its key id."""
     from auditlens.core.crypto.keys import generate, write_keypair
 
-    key = generate(args.alg)
+    if args.examiner is not None:
+        from auditlens.core.report.pdfsign import write_examiner_files
+
+        files = write_examiner_files(args.out, args.examiner, args.alg or "ecdsa-p256")
+        out(files.key_id)
+        err(
+            f"wrote {files.key} (private, mode 0600), {files.public} and {files.certificate} "
+            f"(self-signed, naming {args.examiner}); give {files.public.name} to whoever "
+            "checks your reports, for their trust store"
+        )
+        return 0
+    key = generate(args.alg or "ed25519")
     private, public = write_keypair(key, args.out)
     out(key.key_id)
     err(f"wrote {private} (private, mode 0600) and {public}; algorithm {key.algorithm}")
@@ -88,7 +99,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
     from auditlens.core.report.exhibit_index import is_exhibit
+    from auditlens.core.report.pdfverify import is_pdf
 
+    reports = [p for p in args.paths if is_pdf(p)]
+    if reports:
+        # A PDF report is checked by its signature (docs/report-signature.md), not as a bundle.
+        from auditlens.cli.pdf_commands import verify_reports
+
+        if len(reports) < len(args.paths):
+            raise UsageError("verify PDF reports and bundles or exhibits in separate runs")
+        verdict, data = verify_reports(reports, trust, as_json=args.json)
+        if args.json:
+            out_json({"verdict": verdict.value, "reports": data})
+        return EXIT_CODES[verdict]
     exhibits = [p for p in args.paths if is_exhibit(p)]
     if exhibits:
         # An exhibit folder (docs/exhibit-format.md) is proven record by record, not as a bundle.

@@ -44,18 +44,16 @@ def cmd_exhibit(args: argparse.Namespace) -> int:
     # Imported here: the parser of every command imports this module, and verifying a bundle
     # must not load the case's DuckDB and pyarrow.
     from auditlens.cli.case_commands import selection_query
-    from auditlens.core.report.exhibit import make_exhibit
+    from auditlens.core.report.session import Legal
     from auditlens.core.store import queries
-    from auditlens.core.store.case import Case
 
     tz = queries.zone(args.tz)
-    with Case.open(args.case) as case:
-        case.origin = "cli"  # journaled as the examination API journals a call from the CLI
+    with Legal.open(args.case, origin="cli") as legal:
         query = selection_query(args, tz)
         if query is None:
-            result = drive(make_exhibit(case, args.out, refs=args.events))
+            result = drive(legal.exhibit(args.out, refs=args.events))
         else:
-            result = drive(make_exhibit(case, args.out, query=query))
+            result = drive(legal.exhibit(args.out, query=query))
     unsealed = (
         f", {result.unsealed:,} unsealed event(s) listed without proof" if result.unsealed else ""
     )

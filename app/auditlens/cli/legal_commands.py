@@ -1,7 +1,8 @@
 """Sub-commands that take evidence out of a case for others (issue 14): export, bookmarks.
 
-Each action is journaled in the case with what it selected and what it produced, so the
-examiner's record shows exactly which events left the case and in which file.
+Each action goes through the legal API (``Legal`` in core/report/session.py), which journals it
+with what it selected and what it produced, so the examiner's record shows exactly which events
+left the case and in which file.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ import argparse
 
 from auditlens.cli.case_commands import selection_query, time_arg
 from auditlens.cli.output import drive, out
+from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
-from auditlens.core.store.case import Case
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``auditlens export``: the events of a filtered view, to a new file, journaled."""
-    from auditlens.core.report.export import export_events
-
     tz = queries.zone(args.tz)
     query = queries.EventQuery(
         args.filter,
@@ -25,8 +24,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         time_arg(args.time_to, "--to", tz),
         tz,
     )
-    with Case.open(args.case) as case:
-        result = drive(export_events(case, query, args.out, args.format))
+    with Legal.open(args.case, origin="cli") as legal:
+        result = drive(legal.export(query, fmt=args.format, out=args.out))
     out(
         f"exported {result.rows:,} events to {result.path} "
         f"({result.size:,} bytes, sha256 {result.sha256})"
@@ -36,15 +35,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_bookmark(args: argparse.Namespace) -> int:
     """``auditlens bookmark``: mark a filter's events or events by reference, journaled."""
-    from auditlens.core.report.bookmarks import add_bookmark
-
     tz = queries.zone(args.tz)
-    with Case.open(args.case) as case:
+    with Legal.open(args.case, origin="cli") as legal:
         query = selection_query(args, tz)
         if query is None:
-            mark = add_bookmark(case, refs=args.events, tags=args.tags, note=args.note)
+            mark = legal.bookmark(refs=args.events, tags=args.tags, note=args.note)
         else:
-            mark = add_bookmark(case, query=query, tags=args.tags, note=args.note)
+            mark = legal.bookmark(query=query, tags=args.tags, note=args.note)
     tags = f" tagged {', '.join(mark.tags)}" if mark.tags else ""
     out(f"bookmark {mark.bookmark_id}: {len(mark.refs):,} events{tags}")
     return 0
@@ -53,12 +50,10 @@ def cmd_bookmark(args: argparse.Namespace) -> int:
 def cmd_bookmarks(args: argparse.Namespace) -> int:
     """``auditlens bookmarks``: every bookmarked event in time order, with tags and notes."""
     from auditlens.cli.output import emit
-    from auditlens.core.report.bookmarks import bookmarked_events
 
     tz = queries.zone(args.tz)
-    with Case.open(args.case) as case:
-        marked = bookmarked_events(case)
-        case.journal("query", {"command": "bookmarks", "rows": len(marked)})
+    with Legal.open(args.case, origin="cli") as legal:
+        marked = legal.bookmarks()
     rows = []
     for entry in marked:
         event = queries.present_event(entry.event, tz) if entry.event else {}
@@ -91,4 +86,30 @@ def cmd_bookmarks(args: argparse.Namespace) -> int:
         "body",
     ]
     emit(rows, columns, args.format)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``auditlens report``: the examination report as PDF or HTML, journaled after writing."""
+    from auditlens.core.errors import UsageError
+
+    tz = None if args.tz == "UTC" else queries.zone(args.tz)
+    signer = None
+    if args.cert is not None and args.sign is None:
+        raise UsageError("--cert goes with --sign KEY")
+    if args.sign is not None:
+        from auditlens.core.report.pdfsign import default_certificate, load_signer
+
+        if args.out.suffix.lower() != ".pdf":
+            raise UsageError("only a PDF report is signed: --out FILE.pdf with --sign")
+        signer = load_signer(args.sign, args.cert or default_certificate(args.sign))
+    with Legal.open(args.case, origin="cli") as legal:
+        result = drive(legal.report(args.out, tz=tz, signer=signer))
+    out(
+        f"report written to {result.path} ({result.size:,} bytes, sha256 {result.sha256}); "
+        f"journaled as entry {result.journal_head[0]}, after the head it names "
+        f"({result.journal_head[0]}:{result.journal_head[1]})"
+    )
+    if signer is not None:
+        out(f"signed by {signer.name}: 'auditlens verify {result.path.name}' checks it")
     return 0

@@ -65,13 +65,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     keygen = sub.add_parser("keygen", help="create a signing key pair")
     keygen.add_argument(
-        "--out", required=True, type=Path, help="folder for signing-key.pem and .pub.pem"
+        "--out",
+        required=True,
+        type=Path,
+        help="folder for signing-key.pem and .pub.pem (examiner-key.pem, .pub.pem, "
+        "examiner-cert.pem with --examiner)",
     )
     keygen.add_argument(
         "--alg",
-        default="ed25519",
+        default=None,
         choices=["ed25519", "ecdsa-p256", "rsa-pss-3072"],
-        help="signature algorithm (default ed25519)",
+        help="signature algorithm (default ed25519; ecdsa-p256 with --examiner)",
+    )
+    keygen.add_argument(
+        "--examiner",
+        metavar="NAME",
+        help="an examiner's key for signing PDF reports, with a self-signed certificate "
+        "naming NAME (see docs/report-signature.md)",
     )
 
     seal = sub.add_parser("seal", help="seal raw evidence into a signed bundle")
@@ -92,13 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="records per checkpoint (default 4096)",
     )
 
-    verify = sub.add_parser("verify", help="verify bundles")
+    verify = sub.add_parser("verify", help="verify bundles, exhibit folders or signed PDF reports")
     verify.add_argument(
         "paths",
         nargs="+",
         type=Path,
         metavar="PATH",
-        help="bundle folders, .zip, .tar or .tar.gz files",
+        help="bundle folders, .zip, .tar or .tar.gz files; exhibit folders; or PDF reports",
     )
     verify.add_argument(
         "--trust",

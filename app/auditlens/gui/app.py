@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from auditlens.gui.main_window import MainWindow
 
-TABS = {"integrity": 0, "events": 1, "actors": 2, "traces": 3}
+TABS = {"integrity": 0, "events": 1, "actors": 2, "traces": 3, "findings": 4}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--tab", choices=sorted(TABS), default="integrity")
     parser.add_argument("--filter", default="", help="filter to apply in the events view")
+    parser.add_argument(
+        "--finding",
+        default="",
+        metavar="RULE",
+        help="with --tab findings: select the first finding of RULE (its events and witnesses)",
+    )
     parser.add_argument("--size", default="1400x900", help="window size for --screenshot")
     parser.add_argument(
         "--palette",
@@ -160,6 +166,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             bar = window.traces.filter_bar if args.tab == "traces" else window.events.filter_bar
             bar.set_text(args.filter)
             bar.apply()
+        if args.tab == "findings" and args.finding:
+            view = window.findings
+            view.loaded.connect(lambda: view.select_rule(args.finding))
+            if not view.stale:
+                view.select_rule(args.finding)
         if args.tab == "events" and window.events.model.rowCount():
             window.events.jump_to(0)
     if args.time_start:
@@ -182,8 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         def shoot() -> None:
             # Views read large results in workers: the picture waits until the shown one has.
-            reader = getattr(window.tabs.currentWidget(), "reader", None)
-            if reader is not None and reader.current is not None:
+            tab = window.tabs.currentWidget()
+            readers = [getattr(tab, name, None) for name in ("reader", "witness_reader")]
+            if any(r is not None and r.current is not None for r in readers):
                 QTimer.singleShot(100, shoot)
                 return
             window.grab().save(str(args.screenshot))

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QLine, QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QLine, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QHelpEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -21,9 +22,11 @@ from PySide6.QtGui import (
     QPolygon,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from auditlens.core.store.lanes import NOTABLE_ACTIONS
+from auditlens.gui import finding_marks
+from auditlens.gui.finding_marks import FindingMark
 
 VERDICT_COLOURS = {
     "verified": QColor("#43a047"),
@@ -48,6 +51,7 @@ class HistogramWidget(QWidget):
         self.bucket_ns = 60_000_000_000
         self.tz: ZoneInfo | None = None
         self.gaps: list[tuple[int, int]] = []  # where a stream's evidence is missing (hatched)
+        self.findings: list[FindingMark] = []  # flagged at their first event (finding_marks)
         self._drag: tuple[int, int] | None = None
         self.setMouseTracking(True)
         self.setToolTip("Drag to show only that time range")
@@ -67,6 +71,32 @@ class HistogramWidget(QWidget):
         """Mark these spans as gaps in the evidence (``(start ns, end ns)``)."""
         self.gaps = gaps
         self.update()
+
+    def set_findings(self, marks: list[FindingMark]) -> None:
+        """Flag these findings at their times."""
+        self.findings = marks
+        self.update()
+
+    def finding_pixels(self) -> list[tuple[FindingMark, int, int]]:
+        """Each finding flagged within the span shown: mark, pixel column, row (as painted)."""
+        if not self.buckets:
+            return []
+        lo, hi = self._span()
+        area = self.rect().adjusted(2, 4, -2, -18)
+        return [
+            (m, area.left() + int((m.start_ns - lo) / (hi - lo) * area.width()), area.top() + 4)
+            for m in self.findings
+            if lo <= m.start_ns < hi
+        ]
+
+    def event(self, event: QEvent) -> bool:
+        """A finding's tooltip over its flag, the drag hint elsewhere."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            found = finding_marks.near(self.finding_pixels(), event.pos().x(), event.pos().y())
+            if found:
+                QToolTip.showText(event.globalPos(), finding_marks.tooltip(found, self.tz), self)
+                return True
+        return super().event(event)
 
     def gap_pixels(self) -> list[tuple[int, int]]:
         """The gaps' pixel columns within the plot (those that overlap what is shown)."""
@@ -132,6 +162,14 @@ class HistogramWidget(QWidget):
             if x + 3 >= skip and x + 3 + metrics.horizontalAdvance(label) <= self.width():
                 painter.drawText(QPoint(x + 3, self.height() - 4), label)
         painter.drawText(QPoint(area.left() + 4, area.top() + 12), f"max {top:,} per bucket")
+        pixels = self.finding_pixels()
+        # One flag per pixel column and severity: thousands of findings share a few columns.
+        for x, y, severity in dict.fromkeys((x, y, m.severity) for m, x, y in pixels):
+            finding_marks.flag(painter, x, y - 4, area.bottom(), severity)
+        if pixels:
+            finding_marks.legend(
+                painter, area.right(), area.top(), palette.base().color(), palette.text().color()
+            )
         if self._drag is not None:
             a, b = sorted(self._drag)
             painter.fillRect(QRect(a, 0, max(b - a, 1), self.height()), QColor(33, 150, 243, 70))
@@ -194,6 +232,7 @@ class IntegrityMapWidget(QWidget):
         super().__init__(parent)
         self.stretches: list[Stretch] = []
         self.marks: list[Mark] = []
+        self.findings: list[FindingMark] = []  # on the lanes of the streams of their events
         self.tz: ZoneInfo | None = None
         self.setMinimumHeight(120)
 
@@ -213,6 +252,38 @@ class IntegrityMapWidget(QWidget):
         """Mark these records on their lanes."""
         self.marks = marks
         self.update()
+
+    def set_findings(self, marks: list[FindingMark]) -> None:
+        """Mark these findings on the lanes of their events' streams."""
+        self.findings = marks
+        self.update()
+
+    def finding_pixels(self) -> list[tuple[FindingMark, int, int, int]]:
+        """Each finding on each lane it concerns: mark, first and last pixel column, lane row."""
+        if not self.stretches:
+            return []
+        lanes = sorted({s.lane for s in self.stretches})
+        lo, hi = self._span()
+        left, right = self._plot_x()
+        out = []
+        for mark in self.findings:
+            x0 = left + int((mark.start_ns - lo) / (hi - lo) * (right - left))
+            x1 = left + int((mark.end_ns - lo) / (hi - lo) * (right - left))
+            out += [(mark, x0, x1, lanes.index(lane)) for lane in mark.streams if lane in lanes]
+        return out
+
+    def event(self, event: QEvent) -> bool:
+        """A finding's tooltip over its mark."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            pixels = [(m, x0, 8 + row * 26 + 10) for m, x0, _x1, row in self.finding_pixels()]
+            found = finding_marks.near(pixels, event.pos().x(), event.pos().y())
+            if found:
+                QToolTip.showText(event.globalPos(), finding_marks.tooltip(found, self.tz), self)
+                return True
+            QToolTip.hideText()
+            event.ignore()
+            return True
+        return super().event(event)
 
     def mark_pixels(self) -> list[tuple[Mark, int, int]]:
         """Each mark with its pixel column and lane row, as painted (tests look at them)."""
@@ -268,6 +339,12 @@ class IntegrityMapWidget(QWidget):
             y = 8 + row * 26
             colour = MARK_COLOURS.get(mark.kind, red)
             painter.fillRect(QRect(x - MARK_WIDTH // 2, y - 3, MARK_WIDTH, 26), colour)
+        # A finding: its span as a strip along the foot of the lane, a diamond at its start.
+        drawn = dict.fromkeys((x0, x1, row, m.severity) for m, x0, x1, row in self.finding_pixels())
+        for x0, x1, row, severity in drawn:  # once per place and severity
+            y = 8 + row * 26
+            painter.fillRect(QRect(x0, y + 17, max(x1 - x0, 3), 4), finding_marks.colour(severity))
+            finding_marks.diamond(painter, x0, y + 10, severity)
         y = 8 + len(lanes) * 26 + 4
         x = left
         painter.setPen(QPen(palette.text().color()))
@@ -299,6 +376,10 @@ class IntegrityMapWidget(QWidget):
                 painter.drawRect(QRect(x, y + 2, 11, 11))
             painter.drawText(QPoint(x + 16, y + 13), title)
             x += 16 + painter.fontMetrics().horizontalAdvance(title) + 14
+        if self.findings:
+            finding_marks.diamond(painter, x + 6, y + 8, "high")
+            painter.setPen(QPen(palette.text().color()))
+            painter.drawText(QPoint(x + 16, y + 13), "finding (its severity's colour)")
 
 
 SECOND_NS = 1_000_000_000
@@ -424,6 +505,7 @@ class ActorSwimlaneWidget(QWidget):
         self.lo = 0
         self.hi = 1
         self.tz: ZoneInfo | None = None
+        self.findings: list[FindingMark] = []  # on the lane of their actor
         self.axis = TimeAxisWidget(self, self.LABEL, 8)
 
     def set_lanes(self, lanes: list[Lane], message: str = "no actors") -> None:
@@ -439,6 +521,33 @@ class ActorSwimlaneWidget(QWidget):
         self.setMinimumHeight(8 + self.LANE * max(len(lanes), 1))
         self.axis.set_span(self.lo, self.hi if lanes else self.lo, self.tz)
         self.update()
+
+    def set_findings(self, marks: list[FindingMark]) -> None:
+        """Mark these findings on their actors' lanes."""
+        self.findings = marks
+        self.update()
+
+    def finding_pixels(self) -> list[tuple[FindingMark, int, int]]:
+        """Each finding on its actor's lane: mark, pixel column, lane row (as painted)."""
+        rows = {lane.actor: row for row, lane in enumerate(self.lanes)}
+        return [
+            (m, self._x(m.start_ns), rows[m.actor])
+            for m in self.findings
+            if m.actor in rows and self.lo <= m.start_ns <= self.hi
+        ]
+
+    def event(self, event: QEvent) -> bool:
+        """A finding's tooltip over its mark."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            pixels = [(m, x, 4 + row * self.LANE + 11) for m, x, row in self.finding_pixels()]
+            found = finding_marks.near(pixels, event.pos().x(), event.pos().y())
+            if found:
+                QToolTip.showText(event.globalPos(), finding_marks.tooltip(found, self.tz), self)
+                return True
+            QToolTip.hideText()
+            event.ignore()
+            return True
+        return super().event(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         """Keep the axis on the lanes' scale."""
@@ -522,6 +631,10 @@ class ActorSwimlaneWidget(QWidget):
                     triangle.append(point)
                 painter.drawPolygon(triangle)
             painter.setBrush(Qt.BrushStyle.NoBrush)
+        places = dict.fromkeys((x, r, m.severity) for m, x, r in self.finding_pixels())
+        for x, row, severity in places:
+            if first <= row <= last:  # once per place and severity, on the lanes exposed
+                finding_marks.diamond(painter, x, 4 + row * self.LANE + 11, severity)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         """Emit the actor and time under the pointer."""

@@ -30,6 +30,8 @@ from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination, may_hold_sealed_bundles
 from auditlens.core.verify.trust import TrustStore, load_trust
+from auditlens.gui.findings_view import FindingsView
+from auditlens.gui.legal_actions import LegalActions
 from auditlens.gui.views import ActorsView, EventsView, IntegrityView, TracesView, actor_term
 from auditlens.gui.worker import JobWorker
 
@@ -153,11 +155,14 @@ class MainWindow(QMainWindow):
         menu.addAction(self.quit_action)
         view = self.menuBar().addMenu("&View")
         view.addAction(self.refresh_action)
+        self.legal = LegalActions(self)  # the Evidence menu: bookmarks, exports, exhibits
         help_menu = self.menuBar().addMenu("&Help")
         self.sample_action = self._action("Open the &sample case", None, self.open_sample)
         help_menu.addAction(self.sample_action)
         view.addAction(self.filter_action)
-        for number, name in enumerate(("Integrity", "Events", "Actors", "Traces"), start=1):
+        for number, name in enumerate(
+            ("Integrity", "Events", "Actors", "Traces", "Findings"), start=1
+        ):
             view.addAction(
                 self._action(
                     name,
@@ -193,6 +198,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open the case", str(exc))
             return
         if self.case is not None:
+            self.legal.stop()  # an export runs on a cursor of the case about to close
             for view in self._views():
                 view.stop_background()
             self.case.close()
@@ -222,6 +228,9 @@ class MainWindow(QMainWindow):
         self.traces = TracesView(self.case)
         self.tabs.addTab(self.traces, "Traces")
         self.events.open_trace.connect(self.open_trace)
+        self.events.exemplar_point.connect(self.traces.focus_point)  # a metric row's exemplar
+        self._build_findings()
+        self.bookmarks = self.legal.attach(self.case, self.tabs, self.events)
         # The event columns chosen and their order, kept per case (in the settings, by folder).
         key = self._columns_key()
         columns = self.settings.value(key)
@@ -230,8 +239,34 @@ class MainWindow(QMainWindow):
         self.events.columns_changed.connect(lambda names: self.settings.setValue(key, names))
         self.set_time_zone(self.zone_box.currentText())
         # Views read the case when first shown (views.LazyView): only the current one now.
-        self.tabs.setCurrentIndex(min(current, 3))
+        self.tabs.setCurrentIndex(min(current, self.tabs.count() - 1))
         self._show_counts()
+
+    def _build_findings(self) -> None:
+        """The findings tab, and its findings marked on the histogram, lanes and map."""
+        assert self.case is not None
+        self.findings = FindingsView(self.case)
+        self.tabs.addTab(self.findings, "Findings")
+        self.findings.events_requested.connect(self.open_finding)
+        self.findings.record_requested.connect(self.show_record)
+        self.findings.status.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        self.findings.marks_changed.connect(self.events.histogram.set_findings)
+        self.findings.marks_changed.connect(self.actors.swimlanes.set_findings)
+        self.findings.marks_changed.connect(self.integrity.map.set_findings)
+        self.findings.read_marks()
+
+    def open_finding(self, request: Any) -> None:
+        """Show exactly a finding's events (findings_view.FindingEvents), applied as a pivot."""
+        self.tabs.setCurrentWidget(self.events)
+        self.events.show_filter(
+            request.filter, via="pivot", pivot=request.pivot, time_range=request.time_range
+        )
+        if not request.exact:
+            self.statusBar().showMessage(
+                f"The finding names {request.count:,} records, more than a filter holds: "
+                "its streams over its time span are shown.",
+                30_000,
+            )
 
     def _empty_panel(self) -> QWidget:
         """What an empty case shows above its views: how to bring evidence in."""
@@ -285,7 +320,14 @@ class MainWindow(QMainWindow):
         return "case-columns/" + hashlib.sha256(folder.encode()).hexdigest()[:32]
 
     def _views(self) -> list[Any]:
-        return [self.integrity, self.events, self.actors, self.traces]
+        return [
+            self.integrity,
+            self.events,
+            self.actors,
+            self.traces,
+            self.findings,
+            self.bookmarks,
+        ]
 
     def needs_ordering(self) -> bool:
         """Whether the time order or a lookup table is out of date, to be refreshed in a worker.
@@ -323,6 +365,8 @@ class MainWindow(QMainWindow):
             self.events.set_time_zone(self.tz)
             self.actors.set_time_zone(self.tz)
             self.traces.set_time_zone(self.tz)
+            self.findings.set_time_zone(self.tz)
+            self.bookmarks.set_time_zone(self.tz)
 
     def follow_actor(self, actor: str) -> None:
         """Show the actor's events."""
@@ -548,6 +592,7 @@ class MainWindow(QMainWindow):
         if self.worker is not None and self.worker.is_running():
             self.worker.cancel()
             self.worker.wait()
+        self.legal.stop()
         if self.case is not None:
             for view in self._views():
                 view.stop_background()

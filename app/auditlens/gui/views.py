@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -33,6 +33,7 @@ from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
 from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Mark, Stretch
 from auditlens.gui.filter_bar import FilterBar
+from auditlens.gui.metric_chart import MetricChartPanel, histogram_span
 from auditlens.gui.models import (
     EVENT_COLUMNS,
     INTEGRITY_COLOURS,
@@ -220,7 +221,14 @@ def actor_term(actor: str) -> str:
 
 
 class DetailPane(QTreeWidget):
-    """The selected event: normalized fields, attributes as a tree, integrity and place."""
+    """The selected event: normalized fields, attributes as a tree, integrity and place.
+
+    A trace id (the event's ``trace_id``, an exemplar's ``traceId``) is a link: activating it
+    (double-click, Enter) emits ``trace_requested`` with the id.
+    """
+
+    trace_requested = Signal(str)
+    TRACE_KEYS = ("trace_id", "traceId")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -228,6 +236,22 @@ class DetailPane(QTreeWidget):
         self.setHeaderLabels(["Field", "Value"])
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.setAlternatingRowColors(True)
+        self.itemActivated.connect(self._item_activated)
+
+    def _item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item.text(0) in self.TRACE_KEYS and item.text(1):
+            self.trace_requested.emit(item.text(1).lower())
+
+    def trace_items(self) -> list[QTreeWidgetItem]:
+        """The items holding a trace id, in the order shown (each opens its trace)."""
+        found = []
+        stack = [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
+        while stack:
+            item = stack.pop(0)
+            if item.text(0) in self.TRACE_KEYS and item.text(1):
+                found.append(item)
+            stack[:0] = [item.child(i) for i in range(item.childCount())]
+        return found
 
     def show_event(self, event: dict[str, Any] | None, tz: ZoneInfo | None) -> None:
         """Fill the tree from one event."""
@@ -253,6 +277,10 @@ class DetailPane(QTreeWidget):
         proof = QTreeWidgetItem(self, ["Integrity"])
         for key in ("integrity", "bundle_id", "stream_id", "seq", "file", "line", "leaf_hash"):
             QTreeWidgetItem(proof, [key, "" if event.get(key) is None else str(event.get(key))])
+        link = self.palette().link()
+        for item in self.trace_items():
+            item.setForeground(1, link)
+            item.setToolTip(1, "Double-click to open this trace")
         self.expandAll()
 
     def show_proof(self, proof: queries.RecordProof) -> None:
@@ -304,6 +332,9 @@ class EventsView(LazyView):
 
     follow_actor = Signal(str)
     open_trace = Signal(str)
+    # A metric data point whose exemplar's trace is being opened (emitted just before
+    # open_trace): the trace view shows that exemplar.
+    exemplar_point = Signal(object)
     status = Signal(str)
     # The columns shown, in their order, changed (chosen or dragged): kept per case.
     columns_changed = Signal(object)
@@ -350,10 +381,14 @@ class EventsView(LazyView):
         self.error_label.setStyleSheet(f"color: {status_colour('error').name()}")  # type: ignore[union-attr]
         self.histogram = HistogramWidget()
         self.histogram.range_selected.connect(self._range_selected)
+        # A metric's data points on the histogram's time axis (hidden without metrics).
+        self.metric_chart = MetricChartPanel(session)
         self.model = EventTableModel(session)
         self.table = _table(self.model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
+        # Actions on the selected rows that other modules add (bookmark, exhibit: legal_actions).
+        self.row_actions: list[QAction] = []
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -373,6 +408,7 @@ class EventsView(LazyView):
         self.model.sorted_ready.connect(self._sorted)
         self.model.sort_failed.connect(self._sort_failed)
         self.detail = DetailPane()
+        self.detail.trace_requested.connect(self._open_trace_of_current)
         from PySide6.QtWidgets import QPushButton
 
         self.proof_button = QPushButton("Read the record from the evidence and prove it (Ctrl+P)")
@@ -385,11 +421,12 @@ class EventsView(LazyView):
         detail_layout.addWidget(self.detail)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.histogram)
+        split.addWidget(self.metric_chart)
         split.addWidget(self.table)
         split.addWidget(detail_box)
-        split.setStretchFactor(1, 4)
-        split.setStretchFactor(2, 2)
-        split.setSizes([110, 520, 240])
+        split.setStretchFactor(2, 4)
+        split.setStretchFactor(3, 2)
+        split.setSizes([110, 140, 520, 240])
         self.error_label.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -415,6 +452,7 @@ class EventsView(LazyView):
         """Read the case again (after an import): the current filter, values to complete."""
         self.apply_filter(self.filter_bar.text(), via="refresh")
         self.filter_bar.reset_completions(field_words())
+        self.metric_chart.invalidate_names()
 
     def refresh_completions(self) -> JobWorker:
         """Read the values seen in the case for the completer, off the GUI thread."""
@@ -447,6 +485,7 @@ class EventsView(LazyView):
         super().stop_background()
         self.model.stop_sorting(wait=True)
         self._stop_completions()
+        self.metric_chart.stop_background()
 
     def _stop_completions(self) -> None:
         worker, self.completion_worker = self.completion_worker, None
@@ -461,6 +500,7 @@ class EventsView(LazyView):
         before, self.tz = self.tz, tz
         self.model.set_time_zone(tz)
         self.histogram.set_time_zone(tz)
+        self.metric_chart.set_time_zone(tz)
         self._row_changed(self.table.currentIndex(), QModelIndex())
         self._show_range()
         # Times typed without an offset are read in the zone shown: a filter holding one now
@@ -535,6 +575,7 @@ class EventsView(LazyView):
         self.model.clear()
         self.table.setEnabled(False)
         self.histogram.set_data([], self.histogram.bucket_ns)
+        self.metric_chart.follow(None, self.time_range, self.tz)
         self.detail.clear()
         self.stale = False
         if error is not None:
@@ -616,6 +657,7 @@ class EventsView(LazyView):
             self.hint_label.show()
         self.histogram.set_data(buckets, bucket)
         self.histogram.set_gaps([(g.start_ns, g.end_ns) for g in gaps])
+        self.metric_chart.follow(histogram_span(buckets, bucket), self.time_range, self.tz)
         self.loaded.emit()
 
     def _range_selected(self, start_ns: int, end_ns: int) -> None:
@@ -731,6 +773,18 @@ class EventsView(LazyView):
         self.detail.show_event(event, self.tz)
         self.detail.show_proof(self.session.prove(event))
 
+    def _open_trace_of_current(self, trace_id: str) -> None:
+        """Open a trace named in the detail pane (of a metric row: at its exemplar)."""
+        index = self.table.currentIndex()
+        event = self.model.event(index.row()) if index.isValid() else None
+        self.open_trace_of(event or {}, trace_id)
+
+    def open_trace_of(self, event: dict[str, Any], trace_id: str) -> None:
+        """Open ``trace_id``, which ``event`` names; a metric data point's at its exemplar."""
+        if event.get("kind") == "metric":
+            self.exemplar_point.emit(event)
+        self.open_trace.emit(trace_id)
+
     def jump_to(self, row: int) -> None:
         """Scroll to and select ``row`` of the current view."""
         index = self.model.index(row, 0)
@@ -774,11 +828,19 @@ class EventsView(LazyView):
             menu.addAction(f"Follow actor {actor}", lambda: self.follow_actor.emit(actor))
         if event.get("trace_id"):
             trace_id = str(event["trace_id"])
-            menu.addAction("Open trace waterfall", lambda: self.open_trace.emit(trace_id))
+            menu.addAction(
+                "Open the trace of this exemplar"
+                if event.get("kind") == "metric"
+                else "Open trace waterfall",
+                lambda: self.open_trace_of(event, trace_id),
+            )
             menu.addAction(
                 "Show this trace's events",
                 lambda: self.add_term("trace_id", trace_id, exclude=False),
             )
+        if self.row_actions:
+            menu.addSeparator()
+            menu.addActions(self.row_actions)
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
 
@@ -998,13 +1060,14 @@ class ActorsView(LazyView):
         split.setSizes([420, 380])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(
-            QLabel(
-                "Double-click an actor to see their events. Timeline: sessions (shaded), actions "
-                "(ticks; exports, downloads, deletes and role changes in red), address changes "
-                "(triangles). Click a lane to open that actor's events around that time."
-            )
+        hint = QLabel(
+            "Double-click an actor to see their events. Timeline: sessions (shaded), actions "
+            "(ticks; exports, downloads, deletes and role changes in red), address changes "
+            "(triangles), findings (diamonds, in their severity's colour). Click a lane to "
+            "open that actor's events around that time."
         )
+        hint.setWordWrap(True)  # a long line would widen the window past the screen
+        layout.addWidget(hint)
         layout.addWidget(split, 1)
 
     def set_time_zone(self, tz: ZoneInfo | None) -> None:
@@ -1074,11 +1137,13 @@ class TracesView(LazyView):
 
     def __init__(self, session: Examination, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        from auditlens.gui.trace_exemplars import ExemplarTable
         from auditlens.gui.waterfall import TraceWaterfallView
 
         self.session = session
         self.tz: ZoneInfo | None = None
         self._first_trace: queries.Trace | None = None  # read with the list, in the worker
+        self._focus: dict[str, Any] | None = None  # a data point whose exemplar to show
         self.filter_bar = FilterBar()
         self.filter_bar.setPlaceholderText("Traces with an event matching, e.g.  actor_id:sup-004")
         self.filter_bar.filter_applied.connect(self.apply_filter)
@@ -1087,12 +1152,18 @@ class TracesView(LazyView):
         self.table.selectionModel().currentRowChanged.connect(self._trace_changed)
         self.waterfall = TraceWaterfallView()
         self.waterfall.span_selected.connect(self._span_selected)
+        # The metric exemplars pointing into the trace; one activated shows its data point.
+        self.exemplars = ExemplarTable()
+        self.exemplars.exemplar_activated.connect(self.show_exemplar)
+        self.waterfall.exemplar_activated.connect(self.show_exemplar)
         self.detail = DetailPane()
+        self.detail.trace_requested.connect(self.open_trace)
         self.summary = QLabel()
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.waterfall)
+        right.addWidget(self.exemplars)
         right.addWidget(self.detail)
-        right.setSizes([520, 260])
+        right.setSizes([440, 120, 240])
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(right)
@@ -1108,6 +1179,7 @@ class TracesView(LazyView):
         if tz != self.tz:
             self.tz = tz
             self.model.set_time_zone(tz)
+            self.exemplars.set_time_zone(tz)
             self.invalidate()
 
     def refresh(self) -> None:
@@ -1147,6 +1219,10 @@ class TracesView(LazyView):
             self.table.selectRow(0)
         self.loaded.emit()
 
+    def focus_point(self, point: dict[str, Any]) -> None:
+        """Show the exemplar of data point ``point`` when its trace opens next (events view)."""
+        self._focus = point
+
     def open_trace(self, trace_id: str) -> None:
         """Show one trace whether or not it is in the list."""
         self.filter_bar.set_text(f"trace_id:{trace_id}")
@@ -1155,6 +1231,7 @@ class TracesView(LazyView):
     def _trace_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
             self.waterfall.set_trace(None)
+            self.exemplars.set_trace(None)
             return
         trace_id = self.model.rows[current.row()]["trace_id"]
         first, self._first_trace = self._first_trace, None
@@ -1162,12 +1239,25 @@ class TracesView(LazyView):
         if trace is None:
             trace = self.session.trace(trace_id)
         self.waterfall.set_trace(trace)
+        self.exemplars.set_trace(trace)
         self.waterfall.select(0)  # the root span's detail, rather than an empty pane
+        focus, self._focus = self._focus, None
+        place = ("stream_id", "seq", "file", "line")
+        for exemplar in trace.exemplars if focus is not None else []:
+            if all(exemplar.point.get(k) == focus.get(k) for k in place):
+                self.show_exemplar(exemplar)  # opened from this data point's row
+                break
         self.summary.setText(
             f"trace {trace.trace_id}: {trace.span_count} span(s), "
             f"{len(trace.orphan_logs)} orphan log(s), {len(trace.missing_parents)} missing "
-            "parent(s). Ctrl+wheel zooms, drag pans."
+            f"parent(s), {len(trace.exemplars)} metric exemplar(s). Ctrl+wheel zooms, drag pans."
         )
 
     def _span_selected(self, span: dict[str, Any]) -> None:
         self.detail.show_event(span, self.tz)
+
+    def show_exemplar(self, exemplar: queries.Exemplar) -> None:
+        """Show an exemplar's data point, ringed on the waterfall and selected in the list."""
+        self.waterfall.show_exemplar(exemplar)
+        self.exemplars.select(exemplar)
+        self.detail.show_event(exemplar.point, self.tz)

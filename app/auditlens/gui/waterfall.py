@@ -2,8 +2,9 @@
 
 Paints only the rows in view (a QAbstractScrollArea whose scroll range is rows x row height), so a
 trace of 100,000 spans opens and pans without freezing. The logs of each span are ticks on its
-bar. Ctrl+wheel zooms the time axis around the pointer; dragging pans it. A ruler above the rows
-labels the time since the trace began.
+bar, and the metric exemplars naming it diamonds at their own times (docs/case.md, Metrics): a
+click on one activates it. Ctrl+wheel zooms the time axis around the pointer; dragging pans it.
+A ruler above the rows labels the time since the trace began.
 """
 
 from __future__ import annotations
@@ -13,15 +14,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QResizeEvent, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPolygon,
+    QResizeEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
-from auditlens.core.store.queries import SpanNode, Trace
+from auditlens.core.store.queries import Exemplar, SpanNode, Trace
 from auditlens.gui.charts import paint_ruler
 
 ROW_HEIGHT = 20
 LABEL_WIDTH = 320
 RULER_HEIGHT = 22
+EXEMPLAR_COLOUR = QColor("#ef6c00")  # apart from every service's bar colour (saturated orange)
+EXEMPLAR_RADIUS = 5  # pixels: a diamond this far from its centre, and as far to click it
 UNITS = ((1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "µs"), (1, "ns"))
 
 
@@ -63,12 +74,13 @@ class _Ruler(QWidget):
 
 @dataclass(frozen=True)
 class WaterfallRow:
-    """One span in display order."""
+    """One span in display order, with its logs' times and the exemplars naming it."""
 
     span: dict[str, Any]
     depth: int
     log_times: tuple[int, ...]
     missing_parent: bool
+    exemplars: tuple[Exemplar, ...] = ()
 
 
 def flatten(trace: Trace) -> list[WaterfallRow]:
@@ -84,8 +96,17 @@ def flatten(trace: Trace) -> list[WaterfallRow]:
             WaterfallRow(
                 node.span,
                 depth,
-                tuple(sorted(int(log["time_ns"]) for log in node.logs if log.get("time_ns"))),
+                # A metric data point is drawn by its exemplars, at their times: its own time
+                # ends its interval, after the span.
+                tuple(
+                    sorted(
+                        int(log["time_ns"])
+                        for log in node.logs
+                        if log.get("time_ns") and log.get("kind") != "metric"
+                    )
+                ),
                 node.missing_parent,
+                tuple(node.exemplars),
             )
         )
         for child in sorted(node.children, key=lambda n: n.span.get("time_ns") or 0, reverse=True):
@@ -103,6 +124,7 @@ class TraceWaterfallView(QAbstractScrollArea):
     """Draws the visible part of a trace's waterfall."""
 
     span_selected = Signal(object)  # the span's event dict
+    exemplar_activated = Signal(object)  # a queries.Exemplar clicked on its span's bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,6 +134,7 @@ class TraceWaterfallView(QAbstractScrollArea):
         self.view_start = 0
         self.view_end = 1
         self.selected = -1
+        self.active_exemplar: Exemplar | None = None  # drawn ringed
         self._drag: tuple[int, int, int] | None = None
         self.viewport().setMouseTracking(True)
         self.setMinimumHeight(200)
@@ -142,6 +165,7 @@ class TraceWaterfallView(QAbstractScrollArea):
         self.end_ns = max(max(ends) if ends else 1, self.start_ns + 1)
         self.view_start, self.view_end = self.start_ns, self.end_ns
         self.selected = -1
+        self.active_exemplar = None
         self._update_scrollbar()
         self._repaint()
 
@@ -149,8 +173,40 @@ class TraceWaterfallView(QAbstractScrollArea):
         """Select the span of ``row`` (and report it)."""
         if 0 <= row < len(self.rows):
             self.selected = row
+            self.active_exemplar = None
             self.span_selected.emit(self.rows[row].span)
             self._repaint()
+
+    def row_of(self, span_id: str | None) -> int:
+        """The row of the span ``span_id`` (-1 when it is not drawn)."""
+        for index, row in enumerate(self.rows):
+            if span_id and row.span.get("span_id") == span_id:
+                return index
+        return -1
+
+    def show_exemplar(self, exemplar: Exemplar) -> None:
+        """Ring ``exemplar`` and select (quietly) the span it names, scrolled into view."""
+        self.active_exemplar = exemplar
+        row = self.row_of(exemplar.span_id)
+        if row >= 0:
+            self.selected = row
+            bar = self.verticalScrollBar()
+            if not bar.value() <= row < bar.value() + bar.pageStep():
+                bar.setValue(max(row - bar.pageStep() // 2, 0))
+        self._repaint()
+
+    def exemplar_markers(self) -> list[tuple[Exemplar, int, int]]:
+        """Each exemplar of the visible rows with its pixel column and row, as painted."""
+        first = self.verticalScrollBar().value()
+        count = self.viewport().height() // ROW_HEIGHT + 1
+        out = []
+        for index, row in enumerate(self.rows[first : first + count], start=first):
+            for exemplar in row.exemplars:
+                if exemplar.time_ns is not None:
+                    x = self._x(exemplar.time_ns)
+                    if LABEL_WIDTH <= x <= self.viewport().width():
+                        out.append((exemplar, x, index))
+        return out
 
     def _update_scrollbar(self) -> None:
         bar = self.verticalScrollBar()
@@ -220,8 +276,38 @@ class TraceWaterfallView(QAbstractScrollArea):
                 x = self._x(log_time)
                 if LABEL_WIDTH <= x <= self.viewport().width():
                     painter.drawLine(x, y + 2, x, y + ROW_HEIGHT - 2)
+        self._paint_exemplars(painter, first)
         painter.setPen(palette.mid().color())
         painter.drawLine(LABEL_WIDTH - 2, 0, LABEL_WIDTH - 2, self.viewport().height())
+
+    def _paint_exemplars(self, painter: QPainter, first: int) -> None:
+        """A diamond per exemplar at its time on its span's row; the active one ringed."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        outline = self.palette().base().color()  # apart from the bar beneath it
+        r = EXEMPLAR_RADIUS
+        for exemplar, x, index in self.exemplar_markers():
+            y = (index - first) * ROW_HEIGHT + ROW_HEIGHT // 2
+            diamond = QPolygon(
+                [QPoint(x, y - r), QPoint(x + r, y), QPoint(x, y + r), QPoint(x - r, y)]
+            )
+            painter.setPen(outline)
+            painter.setBrush(EXEMPLAR_COLOUR)
+            painter.drawPolygon(diamond)
+            if exemplar is self.active_exemplar:
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.setPen(self.palette().text().color())
+                painter.drawEllipse(QPoint(x, y), r + 3, r + 3)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+
+    def exemplar_at(self, x: int, row: int) -> Exemplar | None:
+        """The exemplar drawn nearest ``x`` on ``row``, within its radius (None: none there)."""
+        near = [
+            (abs(mx - x), exemplar)
+            for exemplar, mx, index in self.exemplar_markers()
+            if index == row and abs(mx - x) <= EXEMPLAR_RADIUS
+        ]
+        return min(near, key=lambda item: item[0])[1] if near else None
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         """Ctrl+wheel zooms the time axis around the pointer; the wheel alone scrolls rows."""
@@ -239,9 +325,14 @@ class TraceWaterfallView(QAbstractScrollArea):
         self._repaint()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        """Select the span under the pointer; start a pan."""
+        """Select the span (or activate the exemplar) under the pointer; start a pan."""
         row = self.verticalScrollBar().value() + int(event.position().y()) // ROW_HEIGHT
-        self.select(row)
+        exemplar = self.exemplar_at(int(event.position().x()), row)
+        if exemplar is not None:
+            self.show_exemplar(exemplar)
+            self.exemplar_activated.emit(exemplar)
+        else:
+            self.select(row)
         self._drag = (int(event.position().x()), self.view_start, self.view_end)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802

@@ -53,13 +53,21 @@ class _Runner(QObject):
                 self.finished.emit(stop.value)
         except CancelledError:
             self.cancelled.emit()
-        except Error as exc:
-            self.failed.emit(exc.diagnostics())
         except Exception as exc:
-            if type(exc).__name__ == "OutOfMemoryException":  # duckdb's, past its memory limit
-                first = str(exc).splitlines()[0] if str(exc) else ""
-                self.failed.emit(f"the case database ran out of memory ({first})")
+            if self._token.cancelled:
+                # Cancel interrupts DuckDB: the statement running fails with duckdb's own
+                # InterruptException (or whatever the job made of it), which is the cancel.
+                self.cancelled.emit()
                 return
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, Error):
+            self.failed.emit(exc.diagnostics())
+        elif type(exc).__name__ == "OutOfMemoryException":  # duckdb's, past its memory limit
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            self.failed.emit(f"the case database ran out of memory ({first})")
+        else:
             self.failed.emit(f"internal error: {type(exc).__name__}: {exc}")
 
 

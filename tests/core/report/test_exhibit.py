@@ -24,6 +24,7 @@ from auditlens.core.report.exhibit import (
     make_exhibit,
     verify_exhibit,
 )
+from auditlens.core.report.session import Legal
 from auditlens.core.resources import sample_case_dir
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
@@ -247,13 +248,21 @@ def test_an_index_that_moves_a_record_is_refused(case: Case, tmp_path: Path) -> 
 def test_the_exhibit_is_journaled_and_the_journal_verifies(
     case: Case, evidence: Path, tmp_path: Path
 ) -> None:
-    result = drive(make_exhibit(case, tmp_path / "ex", query=queries.EventQuery(FILTER)))
+    before = (evidence / "case" / "journal.jsonl").read_text()
+    drive(make_exhibit(case, tmp_path / "made", query=queries.EventQuery(FILTER)))
+    # Core writes; the legal API (core/report/session.py) is what journals an examiner's action.
+    assert (evidence / "case" / "journal.jsonl").read_text() == before
+    legal = Legal(case, "cli", owns_case=False)
+    result = drive(legal.exhibit(tmp_path / "ex", query=queries.EventQuery(FILTER)))
     entries = [
         json.loads(line) for line in (evidence / "case" / "journal.jsonl").read_text().splitlines()
     ]
     entry = entries[-1]
     assert entry["action"] == "exhibit"
     details = entry["details"]
+    assert details["origin"] == "cli"
+    assert details["out"] == str(tmp_path / "ex")
+    assert details["bundles"] == sorted(b["bundle_id"] for b in index(tmp_path / "ex")["bundles"])
     assert details["selection"] == f"filter: {FILTER}"
     assert details["count"] == result.sealed + result.unsealed
     assert details["sealed"] == result.sealed and details["unsealed"] == result.unsealed

@@ -103,3 +103,32 @@ def test_a_reader_works_on_its_own_cursor_and_closes_alone(case_dir: Path) -> No
         reader.close()
         reader.interrupt()  # closed: nothing to stop, no error
         assert session.counts().events > 0  # the examination's own connection is untouched
+
+
+def test_an_import_records_the_trust_store_keys_and_absolute_input_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditlens.core.store.case import Case
+    from auditlens.core.store.queries import trust_used
+
+    bundle = sorted((SAMPLE / "bundles" / "cc-prod.audit").iterdir())[0]
+    monkeypatch.chdir(bundle.parent)
+    store_file = SAMPLE / "truststore.json"
+    with Examination.open(tmp_path / "case", origin="cli", create=True) as session:
+        for _ in session.import_evidence([Path(bundle.name)], load_trust(store_file)):
+            pass
+    with Case.open(tmp_path / "case", read_only=True) as case:
+        (path,) = case.db.execute("SELECT path FROM inputs").fetchone()
+        keys = trust_used(case)
+    # Given relative, recorded absolute: the report can find the input again from anywhere.
+    assert path == str(bundle)
+    document = json.loads(store_file.read_text())["keys"][0]
+    (key,) = keys
+    assert key["key_id"] == document["key_id"]
+    assert key["owner"] == document["owner"] and key["obtained"] == document["obtained"]
+    assert key["public_key"] == document["public_key"]
+    import hashlib
+
+    assert key["sources"] == [
+        {"path": str(store_file), "sha256": hashlib.sha256(store_file.read_bytes()).hexdigest()}
+    ]

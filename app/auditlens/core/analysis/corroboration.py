@@ -432,3 +432,99 @@ def witnesses(case: Case, ord_: int) -> list[dict[str, object]]:
     ).fetchall()
     keys = ("ord", "time_ns", "kind", "stream_id", "seq", "trace_id", "span_id")
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A stream expected to witness an action and lacking it, with the case's rate as reason."""
+
+    stream_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ActionWitnesses:
+    """One action as the examiner sees it: its witnesses and the streams that should have one.
+
+    Attributes:
+        action: the normalized action (None when the event names none: it is its own witness).
+        actor_id: who acted.
+        resource_id: what it acted on.
+        witnesses: the events recording it (:func:`witnesses`), the asked one included.
+        missing: streams expected to witness such an action (:func:`expectations`) lacking it.
+    """
+
+    action: str | None
+    actor_id: str | None
+    resource_id: str | None
+    witnesses: list[dict[str, object]]
+    missing: list[Missing]
+
+
+# Expectations per case folder and event count: learning them orders every action of the case
+# (seconds at 10^7 events), and a case only changes by adding events.
+_LEARNED: dict[tuple[str, int], list[Expectation]] = {}
+
+
+def _learned(case: Case) -> list[Expectation]:
+    key = (str(case.folder), int(case.scalar("SELECT count(*) FROM events") or 0))
+    found = _LEARNED.get(key)
+    if found is None:
+        build_witnesses(case)
+        found = _LEARNED[key] = expectations(case)
+    return found
+
+
+def action_witnesses(case: Case, stream_id: str, seq: int, time_ns: int) -> ActionWitnesses | None:
+    """The action of the record ``seq`` of ``stream_id`` at ``time_ns``, with its witnesses.
+
+    The record is named by its place in the evidence, not its ``ord`` (which moves with each
+    import); its time tells apart the epochs of a stream. None when the case holds no such
+    record. ``missing`` names each stream that, over the case, witnesses at least
+    :data:`EXPECTED_RATE` of such actions recorded by a stream present here, and lacks this one.
+    """
+    row = case.db.execute(
+        "SELECT ord, action, actor_id, resource_id FROM events "
+        "WHERE stream_id = ? AND seq = ? AND time_ns = ? ORDER BY ord LIMIT 1",
+        [stream_id, seq, time_ns],
+    ).fetchone()
+    if row is None:
+        return None
+    ord_, action, actor, resource = row
+    found = witnesses(case, int(ord_))
+    if not found:  # an event naming no action: its own sole witness
+        found = [
+            dict(
+                zip(
+                    ("ord", "time_ns", "kind", "stream_id", "seq", "trace_id", "span_id"),
+                    case.db.execute(
+                        "SELECT ord, time_ns, kind, stream_id, seq, trace_id, span_id "
+                        "FROM events WHERE ord = ?",
+                        [ord_],
+                    ).fetchone()
+                    or (),
+                    strict=True,
+                )
+            )
+        ]
+    missing: list[Missing] = []
+    if action is not None:
+        present = {str(w["stream_id"]) for w in found}
+        for exp in _learned(case):
+            if exp.seen in present and action in exp.covered and exp.expected not in present:
+                if exp.expected in {m.stream_id for m in missing}:
+                    continue
+                missing.append(
+                    Missing(
+                        exp.expected,
+                        f"{exp.expected} holds {exp.rate:.1%} of the {exp.actions:,} such "
+                        f"actions {exp.seen} records, and not this one",
+                    )
+                )
+    return ActionWitnesses(
+        None if action is None else str(action),
+        None if actor is None else str(actor),
+        None if resource is None else str(resource),
+        found,
+        missing,
+    )

@@ -99,6 +99,67 @@ class Finding:
         }
 
 
+# The filter language's own bound (core.query.parser.MAX_QUERY_LENGTH): a finding whose events
+# take more text than this to name is opened by its time span instead (events_filter).
+FILTER_LIMIT = 65_536
+
+
+def _exact(value: str) -> str:
+    """A quoted value compared exactly (``field="..."``, docs/case.md "The filter language")."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _runs(numbers: list[int]) -> list[str]:
+    """``1 2 3 7`` as ``[1 TO 3]``, ``7``: consecutive sequence numbers as one range."""
+    out: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(str(start) if start == prev else f"[{start} TO {prev}]")
+        if n is not None:
+            start = prev = n
+    return out
+
+
+def events_filter(events: tuple[EventRef, ...] | list[EventRef]) -> str | None:
+    """A filter selecting exactly ``events`` (by stream and sequence number), or None if none.
+
+    Each stream's sequence numbers are one term, consecutive ones a range:
+    ``(stream_id="cc-prod.audit" AND seq:(439 OR [441 TO 443])) OR (...)``. A stream's sequence
+    numbers repeat only across epochs (docs/bundle-format.md §2): opened with the finding's time
+    span as the range (:func:`events_span`), the filter names the finding's records alone.
+    Returns None when the text would pass :data:`FILTER_LIMIT` (thousands of scattered events).
+    """
+    streams: dict[str, set[int]] = {}
+    for e in events:
+        streams.setdefault(e.stream_id, set()).add(e.seq)
+    if not streams:
+        return None
+    terms = []
+    for stream, seqs in sorted(streams.items()):
+        runs = _runs(sorted(seqs))
+        seq = runs[0] if len(runs) == 1 else "(" + " OR ".join(runs) + ")"
+        terms.append(f"stream_id={_exact(stream)} AND seq:{seq}")
+    text = terms[0] if len(terms) == 1 else " OR ".join(f"({t})" for t in terms)
+    return text if len(text) <= FILTER_LIMIT else None
+
+
+def streams_filter(events: tuple[EventRef, ...] | list[EventRef]) -> str:
+    """A filter selecting every event of the streams of ``events`` (with a time span, a superset).
+
+    What opens a finding whose records :func:`events_filter` cannot name in one filter.
+    """
+    return " OR ".join(f"stream_id={_exact(s)}" for s in sorted({e.stream_id for e in events}))
+
+
+def events_span(finding: Finding) -> tuple[int, int]:
+    """The time range (from, to: exclusive) holding every event of ``finding``."""
+    times = [e.time_ns for e in finding.events] or [finding.time_first_ns, finding.time_last_ns]
+    return min(times), max(times) + 1
+
+
 def severity_rank(severity: str) -> int:
     """0 (informational) .. 4 (critical)."""
     return SEVERITIES.index(severity)

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from auditlens.core.analysis import baselines, corroboration
 from auditlens.core.analysis.detect import DetectReport, run
-from auditlens.core.analysis.findings import Finding, load
+from auditlens.core.analysis.findings import EventRef, Finding, load
 from auditlens.core.errors import UsageError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
-from auditlens.core.store.session import ORIGINS, digest
+from auditlens.core.store.session import ORIGINS, Examination, digest
 
 if TYPE_CHECKING:
     from auditlens.core.analysis.compliance import Report
@@ -51,12 +51,23 @@ def finding_rows(found: list[Finding]) -> list[dict[str, Any]]:
 class Analysis:
     """Detections, baselines, witnesses and the compliance lens over one open case."""
 
-    def __init__(self, case: Case, origin: str) -> None:
+    def __init__(self, case: Case, origin: str, *, owns_case: bool = True) -> None:
         if origin not in ORIGINS:
             raise UsageError(f"unknown origin {origin!r}: one of {', '.join(ORIGINS)}")
         self.case = case
         self.origin = origin
+        self.owns_case = owns_case
         case.origin = origin
+
+    @classmethod
+    def of(cls, session: Examination) -> Analysis:
+        """The analysis of the case ``session`` has open, journaling with its origin.
+
+        The workbench holds an examination, never a case handle (pyproject.toml, import-linter):
+        this is how it reaches the analysis. The examination keeps the case: :meth:`close`
+        leaves it open. For a read on a worker thread, pass ``session.reader()``.
+        """
+        return cls(session._case, session.origin, owns_case=False)
 
     @classmethod
     def open(cls, folder: Path, *, origin: str) -> Analysis:
@@ -69,8 +80,9 @@ class Analysis:
             raise
 
     def close(self) -> None:
-        """Close the case."""
-        self.case.close()
+        """Close the case (unless it is an examination's: :meth:`of`)."""
+        if self.owns_case:
+            self.case.close()
 
     def __enter__(self) -> Analysis:
         return self
@@ -106,6 +118,36 @@ class Analysis:
         self.case.journal(
             "query",
             {"command": "findings", "rows": len(found), "digest": digest(finding_rows(found))},
+        )
+        return found
+
+    def marked_findings(self) -> list[Finding]:
+        """The stored findings, to mark on the charts (not journaled, as the histogram is not).
+
+        Drawing them answers no question of the examiner's (docs/case.md, "What is journaled");
+        listing them (:meth:`findings`) does.
+        """
+        return load(self.case)
+
+    def action(self, ref: EventRef) -> corroboration.ActionWitnesses | None:
+        """The action of the finding's event ``ref``: its witnesses and the missing ones.
+
+        Journaled as a ``witnesses`` query: the record asked about, the witnesses' places and
+        the streams found missing.
+        """
+        found = corroboration.action_witnesses(self.case, ref.stream_id, ref.seq, ref.time_ns)
+        witnesses = [] if found is None else found.witnesses
+        self.case.journal(
+            "query",
+            {
+                "command": "witnesses",
+                "stream_id": ref.stream_id,
+                "seq": ref.seq,
+                "time": queries.format_time(ref.time_ns),
+                "events": len(witnesses),
+                "digest": digest([[w["stream_id"], w["seq"]] for w in witnesses]),
+                "missing": [] if found is None else [m.stream_id for m in found.missing],
+            },
         )
         return found
 

@@ -6,10 +6,10 @@ tags and the note given to them. It stores each event's stable reference
 when the case is rebuilt from the same evidence. Listing resolves the references to the events
 the case holds now.
 
-Each bookmark is journaled (action ``bookmark``: the selection, the references or, past
-:data:`JOURNAL_REFS`, their count and digest, the tags and the note). The rows are written first
-and removed again if the journal cannot be written, so no bookmark exists that the journal does
-not name.
+Each bookmark is journaled by the legal API (:class:`auditlens.core.report.session.Legal`,
+action ``bookmark``: :func:`journal_details`). The rows are written first (:func:`add_bookmark`)
+and removed again (:func:`remove_bookmark`) if the journal cannot be written, so no bookmark
+exists that the journal does not name.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class BookmarkedEvent:
         ref: the event's reference.
         bookmark_ids: the bookmarks naming it, in order.
         tags: their tags, each once, in order of first use.
-        notes: their notes, in order.
+        notes: their notes, each once, in order.
         event: the event's row (as :func:`~auditlens.core.store.queries.events_page` gives it),
             or ``None`` when the case no longer holds the record.
     """
@@ -177,7 +177,7 @@ def add_bookmark(
         note: a note for them (at most 10,000 characters).
 
     Returns:
-        The bookmark as stored and journaled.
+        The bookmark as stored (the caller journals it: ``Legal.bookmark``).
 
     Raises:
         UsageError: for no or both selections, an unknown or malformed reference, a selection
@@ -231,26 +231,57 @@ def add_bookmark(
     except BaseException:
         case.db.execute("ROLLBACK")
         raise
-    details: dict[str, Any] = {
-        "bookmark_id": bookmark_id,
-        "selection": selection,
-        "tags": clean_tags,
-        "note": note,
-        "count": len(chosen),
-    }
-    if len(chosen) <= JOURNAL_REFS:
-        details["refs"] = chosen
-    else:
-        listing = "\n".join(sorted(chosen)).encode("utf-8")
-        details["refs_sha256"] = hashlib.sha256(listing).hexdigest()
-    try:
-        case.journal("bookmark", details)
-    except BaseException:
-        # No bookmark the journal does not name.
-        case.db.execute("DELETE FROM bookmark_events WHERE bookmark_id = ?", [bookmark_id])
-        case.db.execute("DELETE FROM bookmarks WHERE bookmark_id = ?", [bookmark_id])
-        raise
     return Bookmark(bookmark_id, created, tuple(clean_tags), note, selection, tuple(chosen))
+
+
+def remove_bookmark(case: Case, bookmark_id: int) -> None:
+    """Remove a bookmark again (its journal entry could not be written)."""
+    case.db.execute("DELETE FROM bookmark_events WHERE bookmark_id = ?", [bookmark_id])
+    case.db.execute("DELETE FROM bookmarks WHERE bookmark_id = ?", [bookmark_id])
+
+
+def refs_detail(refs: list[str]) -> dict[str, Any]:
+    """The references as a journal entry names them.
+
+    Listed up to :data:`JOURNAL_REFS`; beyond, the SHA-256 of the sorted list (one per line).
+    """
+    if len(refs) <= JOURNAL_REFS:
+        return {"refs": refs}
+    listing = "\n".join(sorted(refs)).encode("utf-8")
+    return {"refs_sha256": hashlib.sha256(listing).hexdigest()}
+
+
+def journal_details(mark: Bookmark) -> dict[str, Any]:
+    """The details of a bookmark's journal entry (action ``bookmark``)."""
+    return {
+        "bookmark_id": mark.bookmark_id,
+        "selection": mark.selection,
+        "tags": list(mark.tags),
+        "note": mark.note,
+        "count": len(mark.refs),
+        **refs_detail(list(mark.refs)),
+    }
+
+
+def refs_at(case: Case, positions: list[int]) -> list[str]:
+    """The references of the events at ``positions`` (``ord``: rows a view shows), in that order.
+
+    Raises:
+        UsageError: if a position holds no event (the view is older than the case).
+    """
+    if not positions:
+        return []
+    rows = case.db.execute(
+        f"SELECT ord, {REF_SQL} AS ref FROM (SELECT * FROM events "  # noqa: S608
+        "WHERE ord = ANY(?::BIGINT[])) AS events "
+        "LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs USING (input_id)",
+        [positions],
+    ).fetchall()
+    found = {int(o): str(r) for o, r in rows}
+    missing = [p for p in positions if p not in found]
+    if missing:
+        raise UsageError(f"no event at position {missing[0]}: refresh the view")
+    return [found[p] for p in positions]
 
 
 def _clean_tags(tags: list[str]) -> list[str]:
@@ -296,7 +327,8 @@ def bookmarked_events(case: Case) -> list[BookmarkedEvent]:
             entry = by_ref.setdefault(ref, BookmarkedEvent(ref))
             entry.bookmark_ids.append(mark.bookmark_id)
             entry.tags.extend(t for t in mark.tags if t not in entry.tags)
-            if mark.note:
+            # The same note given twice (the events bookmarked again) is listed once.
+            if mark.note and mark.note not in entry.notes:
                 entry.notes.append(mark.note)
     if not by_ref:
         return []

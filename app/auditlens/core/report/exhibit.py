@@ -7,8 +7,9 @@ anyone can verify an exhibit with their own code; :func:`verify_exhibit` is the 
 
 Making one (:func:`make_exhibit`) reads the records from the evidence the case was imported
 from (never from the case's copy of the text), proves every one before anything is written,
-writes into a fresh folder beside ``--out`` and renames it into place, and journals the
-selection, the counts and the index's SHA-256. Raw (unsealed) events are listed as such, with
+writes into a fresh folder beside ``--out`` and renames it into place; the legal API
+(``Legal.exhibit`` in :mod:`auditlens.core.report.session`) journals the selection, the counts
+and the index's SHA-256. Raw (unsealed) events are listed as such, with
 their input's SHA-256: nothing proves them.
 """
 
@@ -43,7 +44,7 @@ from auditlens.core.crypto.dsse import MAX_ENVELOPE_BYTES
 from auditlens.core.errors import Error, InvalidInputError, UsageError
 from auditlens.core.formats.jsontext import strict_json_loads
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.report.bookmarks import JOURNAL_REFS, _resolve, refs_of_query
+from auditlens.core.report.bookmarks import _resolve, refs_of_query
 from auditlens.core.report.exhibit_index import INDEX_NAME
 from auditlens.core.report.refs import parse_ref
 from auditlens.core.store import queries
@@ -88,6 +89,9 @@ class ExhibitResult:
         unsealed: raw events listed, not proven.
         bundles: signed manifests included.
         index_sha256: SHA-256 of ``exhibit.json``.
+        selection: how the events were chosen (``filter: ...`` or ``events...``).
+        refs: the references of the records listed, in the index's order.
+        bundle_ids: the bundles whose signed manifests are included.
     """
 
     path: Path
@@ -95,6 +99,9 @@ class ExhibitResult:
     unsealed: int
     bundles: int
     index_sha256: str
+    selection: str = ""
+    refs: tuple[str, ...] = ()
+    bundle_ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -339,7 +346,7 @@ def make_exhibit(
     """Write an exhibit of the events of ``query`` or of ``refs`` (exactly one) into ``out``.
 
     Args:
-        case: the case, open for writing (the action is journaled).
+        case: the open case.
         out: a new or empty folder, outside the evidence.
         query: a filter and time window whose events to include.
         refs: event references (``stream:STREAM#SEQ``, ``raw:SHA256#LINE``).
@@ -475,27 +482,17 @@ def make_exhibit(
     files[README_NAME] = _readme(selection, created, sealed_count, unsealed_count, bundles, records)
     index_sha256 = hashlib.sha256(index).hexdigest()
     _write_folder(out, files)
-    refs_listed = [str(r["ref"]) for r in records]
-    refs_detail: dict[str, Any] = (
-        {"refs": refs_listed}
-        if len(refs_listed) <= JOURNAL_REFS
-        else {"refs_sha256": hashlib.sha256("\n".join(sorted(refs_listed)).encode()).hexdigest()}
-    )
-    case.journal(
-        "exhibit",
-        {
-            "selection": selection,
-            "count": len(records),
-            **refs_detail,
-            "out": str(out),
-            "sealed": sealed_count,
-            "unsealed": unsealed_count,
-            "bundles": [b["bundle_id"] for b in bundles],
-            "index_sha256": index_sha256,
-        },
-    )
     yield Progress("exhibit", len(work), len(work), "bundles", f"wrote {out}")
-    return ExhibitResult(out, sealed_count, unsealed_count, len(bundles), index_sha256)
+    return ExhibitResult(
+        out,
+        sealed_count,
+        unsealed_count,
+        len(bundles),
+        index_sha256,
+        selection,
+        tuple(str(r["ref"]) for r in records),
+        tuple(str(b["bundle_id"]) for b in bundles),
+    )
 
 
 def _raw_inputs(case: Case, refs: list[str]) -> dict[str, str]:

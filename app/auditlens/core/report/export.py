@@ -18,16 +18,19 @@ Invariants:
   same instant as an integer. Exports are in UTC whatever zone the investigator views: a file
   handed on must not depend on a display setting.
 
-The result (:class:`ExportResult`) holds the row count and the file's SHA-256, which the caller
-journals with the query (``auditlens export`` does).
+The result (:class:`ExportResult`) holds the row count and the file's SHA-256, which the legal
+API (``Legal.export`` in :mod:`auditlens.core.report.session`) journals with the query.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import secrets
-from collections.abc import Generator
+from collections import deque
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,34 @@ FORMATS = ("csv", "jsonl", "parquet")
 # Positions of the timeline read per slice: 65,536 events of about 1 KB each (bodies and
 # attributes included) bound a slice to tens of MB, and a multiple of DuckDB's vector size.
 SLICE = 65_536
+# Slices read ahead while one is written (see _Slices): one per core of the reference machine.
+READERS = 2
+# The name of the time-order column read with each slice and dropped after sorting it.
+_ORD = "ord__"
+# Parquet columns worth a dictionary: names and enumerations, few distinct values. For the
+# others (references, times, ids, bodies, hashes) the writer would build one per column chunk
+# and give it up; leaving them plain cut the Parquet writer's CPU by a seventh and the file by
+# a tenth (10^6 events: 1.9 -> 1.6 CPU s, 99 -> 90 MB).
+_DICTIONARY = (
+    "kind",
+    "service",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "action",
+    "outcome",
+    "resource_type",
+    "source_ip",
+    "tenant",
+    "name",
+    "severity",
+    "integrity",
+    "bundle_id",
+    "stream_id",
+    "file",
+)
+# Free text: min/max statistics of a body or of attributes help no reader skip anything.
+_NO_STATISTICS = ("body", "attributes")
 _HASH_CHUNK = 1 << 20
 
 # The exported columns, in order: the CLI's event fields, then what places the record.
@@ -91,19 +122,15 @@ def export_events(
     out: Path,
     fmt: str,
     cancel: CancelToken | None = None,
-    *,
-    journal: bool = True,
 ) -> Generator[Progress, None, ExportResult]:
     """Write the events matching ``query`` to ``out`` in time order; a job (see progress.py).
 
     Args:
-        case: the open case (for writing, to journal the export).
+        case: the open case.
         query: the filter and time window (its ``tz`` reads the filter's times).
         out: the file to create; it must not exist.
         fmt: one of :data:`FORMATS`.
         cancel: stops the export between slices; nothing is left under ``out``.
-        journal: journal the export (action ``export``: the query, the output's path, format,
-            rows, size and SHA-256); only a read-only look (a test, a preview) leaves it out.
 
     Returns:
         The rows written and the file's size and SHA-256.
@@ -113,7 +140,7 @@ def export_events(
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
-    out = _destination(case, out)
+    out = destination(case, out)
     token = cancel or CancelToken()
     queries.refresh_order(case)
     where, params = query.where()
@@ -122,35 +149,37 @@ def export_events(
     select = _select(fmt)
     # The filter names the events' columns unqualified: it runs on events alone, then each
     # match gets its input's digest (for raw evidence's references).
+    # No ORDER BY: DuckDB would sort the slice's wide rows; the slice is put in time order by
+    # its ``ord`` column after reading (see _read_slice).
     sql = (
-        f"SELECT {select} FROM (SELECT * FROM events "  # noqa: S608
+        f"SELECT ord AS {_ORD}, {select} FROM (SELECT * FROM events "  # noqa: S608
         f"WHERE ord >= ? AND ord < ? AND ({where})) AS events "
-        "LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs USING (input_id) ORDER BY ord"
+        "LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs USING (input_id)"
     )
     partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
     written = 0
+    lows = range(0, (last if last is not None else -1) + 1, SLICE)
     yield Progress("exporting", 0, total, "events", f"writing {out.name}")
     try:
-        with _Writer(fmt, partial, _arrow(case, sql, [0, 0, *params])) as writer:
-            for low in range(0, (last if last is not None else -1) + 1, SLICE):
+        empty = _read_slice(case.db, sql, [0, 0, *params])
+        with _Writer(fmt, partial, empty) as writer, _Slices(case, sql, params, lows) as slices:
+            for table in slices:
                 token.check()
-                table = _arrow(case, sql, [low, low + SLICE, *params])
                 if table.num_rows:
                     writer.write(table)
                     written += table.num_rows
                     yield Progress("exporting", written, total, "events")
         token.check()
-        digest, size = _sha256(partial)
+        # JSON lines are hashed as they are written (reading gigabytes back cost about a tenth
+        # of the export); Arrow writes the other formats itself, so those are read back.
+        digest, size = writer.hashed or file_sha256(partial)
         try:
             os.link(partial, out)
         except FileExistsError as exc:
             raise UsageError(f"{out} appeared while exporting: not overwritten") from exc
     finally:
         partial.unlink(missing_ok=True)
-    result = ExportResult(out, fmt, written, size, digest)
-    if journal:
-        case.journal("export", export_details(query, result))
-    return result
+    return ExportResult(out, fmt, written, size, digest)
 
 
 def export_details(query: queries.EventQuery, result: ExportResult) -> dict[str, Any]:
@@ -168,12 +197,86 @@ def export_details(query: queries.EventQuery, result: ExportResult) -> dict[str,
     }
 
 
-def _arrow(case: Case, sql: str, params: list[Any]) -> Any:
-    """The result as an Arrow table, without the extra copy of a DB-API cursor's result."""
-    relation = case.db.sql(sql, params=params)
+def _read_slice(connection: Any, sql: str, params: list[Any]) -> Any:
+    """One slice as an Arrow table in time order, without its ``ord`` column.
+
+    Read without a copy through a DB-API cursor's result; sorted here by taking its rows in
+    the order of ``ord``, which costs about a third of DuckDB's ``ORDER BY`` over the same wide
+    rows (measured on 10^6 events: 1.7 against 2.5 CPU seconds for the Parquet columns).
+    """
+    relation = connection.sql(sql, params=params)
     # DuckDB 2 names it to_arrow_table; 1.x arrow.
     convert = getattr(relation, "to_arrow_table", None) or relation.arrow
-    return convert()
+    table = convert()
+    import pyarrow.compute as pc
+
+    order = table.column(_ORD)
+    if len(order) > 1 and not pc.all(pc.greater(order[1:], order[:-1])).as_py():
+        table = table.take(pc.sort_indices(order))
+    return table.drop_columns([_ORD])
+
+
+class _Slices:
+    """The slices of an export in order, :data:`READERS` read at once on cursors of their own.
+
+    One DuckDB query on a slice runs on one core (a slice is about one row group), and the
+    writer (Parquet's encoding and compression, or the file writes) runs between two reads:
+    reading the next slices on other threads while the current one is written keeps both cores
+    of the reference machine busy (docs/architecture.md §8). DuckDB and Arrow release the GIL
+    while they work. At most :data:`READERS` slices wait beside the one being written, so memory
+    stays bounded whatever the case's size.
+    """
+
+    def __init__(self, case: Case, sql: str, params: list[Any], lows: range) -> None:
+        from auditlens.core.store.case import DATABASE
+
+        self.sql, self.params = sql, params
+        self.lows = iter(lows)
+        # Cursors are made on the thread that owns the connection; a cursor starts in DuckDB's
+        # own in-memory database, not in the case attached to it.
+        self.cursors: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.opened: list[Any] = []
+        for _ in range(READERS):
+            cursor = case.db.cursor()
+            self.opened.append(cursor)
+            cursor.execute(f"USE {DATABASE}")
+            self.cursors.put(cursor)
+        self.pool = ThreadPoolExecutor(READERS, thread_name_prefix="export-read")
+        self.pending: deque[Future[Any]] = deque()
+
+    def _read(self, low: int) -> Any:
+        cursor = self.cursors.get()
+        try:
+            return _read_slice(cursor, self.sql, [low, low + SLICE, *self.params])
+        finally:
+            self.cursors.put(cursor)
+
+    def _submit(self) -> None:
+        low = next(self.lows, None)
+        if low is not None:
+            self.pending.append(self.pool.submit(self._read, low))
+
+    def __enter__(self) -> _Slices:
+        for _ in range(READERS):
+            self._submit()
+        return self
+
+    def __iter__(self) -> Iterator[Any]:
+        while self.pending:
+            table = self.pending.popleft().result()
+            self._submit()
+            yield table
+
+    def __exit__(self, *exc: object) -> None:
+        # Cancelled or failed: interrupt the reads still running, then wait for them.
+        for future in self.pending:
+            future.cancel()
+        if self.pending:
+            for cursor in self.opened:
+                cursor.interrupt()
+        self.pool.shutdown(wait=True)
+        for cursor in self.opened:
+            cursor.close()
 
 
 def _select(fmt: str) -> str:
@@ -191,11 +294,14 @@ def _select(fmt: str) -> str:
     return ", ".join(f"{sql} AS {name}" for name, sql in COLUMNS)
 
 
-def _destination(case: Case, out: Path) -> Path:
-    """The output path, checked: new, in an existing folder, not inside imported evidence."""
+def destination(case: Case, out: Path, *, what: str = "an export") -> Path:
+    """The output path, checked: new, in an existing folder, not inside imported evidence.
+
+    ``what`` names the file in the refusal (``an export``, ``a report``).
+    """
     out = out.expanduser().absolute()
     if out.exists() or out.is_symlink():
-        raise UsageError(f"{out} exists: an export never overwrites a file; choose a new name")
+        raise UsageError(f"{out} exists: {what} never overwrites a file; choose a new name")
     if not out.parent.is_dir():
         raise UsageError(f"{out.parent} is not a folder")
     resolved = out.parent.resolve() / out.name
@@ -206,7 +312,8 @@ def _destination(case: Case, out: Path) -> Path:
     return out
 
 
-def _sha256(path: Path) -> tuple[str, int]:
+def file_sha256(path: Path) -> tuple[str, int]:
+    """The hex SHA-256 and size of the file at ``path``, read in chunks."""
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as handle:
@@ -224,10 +331,19 @@ class _Writer:
         self.schema = empty.schema
         self.handle = path.open("xb")  # exclusive: never an existing file
         self.inner: Any = None
+        self.digest = hashlib.sha256()
+        self.size = 0
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            self.inner = pq.ParquetWriter(self.handle, self.schema, compression="zstd")
+            names = set(self.schema.names)
+            self.inner = pq.ParquetWriter(
+                self.handle,
+                self.schema,
+                compression="zstd",
+                use_dictionary=[n for n in _DICTIONARY if n in names],
+                write_statistics=[n for n in self.schema.names if n not in _NO_STATISTICS],
+            )
         elif fmt == "csv":
             import pyarrow.csv as pcsv
 
@@ -254,7 +370,15 @@ class _Writer:
                 width, len(chunk) + 1, [None, chunk.buffers()[1]], offset=chunk.offset
             )
             first, last = offsets[0].as_py(), offsets[len(chunk)].as_py()
-            self.handle.write(memoryview(chunk.buffers()[2])[first:last])
+            data = memoryview(chunk.buffers()[2])[first:last]
+            self.handle.write(data)
+            self.digest.update(data)
+            self.size += len(data)
+
+    @property
+    def hashed(self) -> tuple[str, int] | None:
+        """The SHA-256 and size of what was written, for JSON lines (written here); else None."""
+        return (self.digest.hexdigest(), self.size) if self.fmt == "jsonl" else None
 
     def __enter__(self) -> _Writer:
         return self

@@ -572,25 +572,108 @@ def _actor_timeline_direct(case: Case, actor_id: str, limit: int, offset: int) -
     return ActorTimeline(actor_id, events, sessions, changes)
 
 
+@dataclass(frozen=True)
+class Exemplar:
+    """An exemplar of a metric data point that points into a trace (docs/case.md, Metrics).
+
+    The measurement the meter sampled while a span ran: its own time and value, not the data
+    point's (a data point of a sum per minute ends after the span it was measured in).
+
+    Attributes:
+        metric: the metric's name.
+        time_ns: the exemplar's time, or the data point's when the exemplar gives none.
+        value: the exemplar's value (``asDouble`` or ``asInt``), None when it gives none.
+        unit: the metric's unit ("" when none).
+        trace_id: the trace it points into.
+        span_id: the span it names (None when it names none).
+        point: the data point's event (kind ``metric``) that holds it.
+    """
+
+    metric: str
+    time_ns: int | None
+    value: int | float | None
+    unit: str
+    trace_id: str
+    span_id: str | None
+    point: dict[str, Any]
+
+
 @dataclass
 class SpanNode:
-    """A span of a trace with its children and linked logs."""
+    """A span of a trace with its children, linked logs and the exemplars naming it.
+
+    ``logs`` holds every non-span event linked to the span (metric data points included, by the
+    span their first traced exemplar names); ``exemplars`` each exemplar that names this span.
+    """
 
     span: dict[str, Any]
     children: list[SpanNode] = field(default_factory=list)
     logs: list[dict[str, Any]] = field(default_factory=list)
     missing_parent: bool = False
+    exemplars: list[Exemplar] = field(default_factory=list)
 
 
 @dataclass
 class Trace:
-    """A trace assembled from its spans and logs."""
+    """A trace assembled from its spans and logs, with the metric exemplars pointing into it.
+
+    ``exemplars`` lists every exemplar of the trace's data points that names the trace, in time
+    order; ``orphan_exemplars`` those whose span is not in the case.
+    """
 
     trace_id: str
     roots: list[SpanNode]
     orphan_logs: list[dict[str, Any]]
     span_count: int
     missing_parents: list[str]
+    exemplars: list[Exemplar] = field(default_factory=list)
+    orphan_exemplars: list[Exemplar] = field(default_factory=list)
+
+
+def _exemplar_number(value: Any) -> int | float | None:
+    """An OTLP number as read: a JSON number, or a 64-bit integer as decimal text."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit() and value.isascii():
+        return int(value)
+    return None
+
+
+def exemplars_of(point: dict[str, Any], trace_id: str) -> list[Exemplar]:
+    """The exemplars of a data point's event (kind ``metric``) that point into ``trace_id``.
+
+    Read from the point's ``metric.exemplars`` attribute, kept whole at import; trace and span
+    ids compare in lower case, as the event's own (OTLP/JSON allows either case).
+    """
+    try:
+        attributes = json.loads(point.get("attributes") or "{}")
+    except ValueError:
+        return []
+    if not isinstance(attributes, dict):
+        return []
+    found = []
+    for item in attributes.get("metric.exemplars") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("traceId"), str):
+            continue
+        if item["traceId"].lower() != trace_id:
+            continue
+        span_id = item.get("spanId")
+        value = item.get("asDouble") if "asDouble" in item else item.get("asInt")
+        when = _exemplar_number(item.get("timeUnixNano"))
+        found.append(
+            Exemplar(
+                str(point.get("name") or ""),
+                int(when) if isinstance(when, int) and when > 0 else point.get("time_ns"),
+                _exemplar_number(value),
+                str(attributes.get("metric.unit") or ""),
+                trace_id,
+                span_id.lower() if isinstance(span_id, str) and span_id else None,
+                point,
+            )
+        )
+    return found
 
 
 def _trace_rows(case: Case, trace_id: str) -> list[dict[str, Any]]:
@@ -645,13 +728,28 @@ def trace(case: Case, trace_id: str) -> Trace:
                 missing.append(parent_id)
             roots.append(node)
     orphans = []
+    exemplars: list[Exemplar] = []
     for log in logs:
         owner = nodes.get(log.get("span_id") or "")
         if owner is not None:
             owner.logs.append(log)
         else:
             orphans.append(log)
-    return Trace(wanted, roots, orphans, len(nodes), sorted(set(missing)))
+        if log["kind"] == "metric":
+            exemplars.extend(exemplars_of(log, wanted))
+    # Each exemplar under the span it names, which may differ from the one its data point is
+    # listed under (a point holds several exemplars; only the first traced one places it).
+    exemplars.sort(key=lambda e: (e.time_ns or 0, e.metric))
+    orphan_exemplars = []
+    for exemplar in exemplars:
+        owner = nodes.get(exemplar.span_id or "")
+        if owner is not None:
+            owner.exemplars.append(exemplar)
+        else:
+            orphan_exemplars.append(exemplar)
+    return Trace(
+        wanted, roots, orphans, len(nodes), sorted(set(missing)), exemplars, orphan_exemplars
+    )
 
 
 BUCKETS = {"s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}
@@ -1250,6 +1348,46 @@ def set_trust_paths(case: Case, paths: list[str]) -> None:
     case.db.execute(
         "INSERT OR REPLACE INTO meta VALUES ('trust_paths', ?)", [json.dumps(list(paths))]
     )
+
+
+def record_trust(case: Case, keys: list[dict[str, Any]]) -> None:
+    """Add ``keys`` (one dict per trusted key, see :func:`trust_used`) to the case's record.
+
+    The case keeps every key a trust store gave an import, so that a report can say which keys
+    vouched for its bundles and how each was obtained (docs/report.md, "Trust store"). A key
+    given again keeps its first entry and gains the new trust store file in ``sources``.
+    """
+    known = {k["key_id"]: k for k in trust_used(case)}
+    for key in keys:
+        entry = known.setdefault(key["key_id"], {**key, "sources": []})
+        for source in key.get("sources", []):
+            if source not in entry["sources"]:
+                entry["sources"].append(source)
+    case.db.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('trust_used', ?)",
+        [json.dumps(list(known.values()), sort_keys=True)],
+    )
+
+
+def trust_used(case: Case) -> list[dict[str, Any]]:
+    """The trusted keys the case's imports were given, in the order first given.
+
+    Each: ``key_id``, ``algorithm``, ``owner``, ``obtained`` (as the trust store says; empty when
+    it says nothing), ``not_before``, ``not_after``, ``revoked_at`` (RFC 3339 or None),
+    ``revocation_reason``, ``sample``, ``public_key`` (PEM) and ``sources`` (each trust store
+    file: ``path`` and ``sha256`` when it was read). Empty for a case imported before the record
+    was kept, or only ever without a trust store.
+    """
+    value = case.scalar("SELECT value FROM meta WHERE key = 'trust_used'")
+    if not value:
+        return []
+    try:
+        keys = json.loads(value)
+    except ValueError:
+        return []
+    if not isinstance(keys, list):
+        return []
+    return [k for k in keys if isinstance(k, dict) and "key_id" in k]
 
 
 @dataclass(frozen=True)

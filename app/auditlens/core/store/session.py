@@ -16,7 +16,8 @@ Invariants (docs/case.md, "What is journaled"):
   or the statistics, importing. Reads that only serve an action already journaled are not
   entries of their own: the pages of an applied view as it scrolls (``EventView.rows``), the
   histogram and the sorted positions of the applied filter, the actors' swimlanes, the values
-  the filter bar offers to complete, the counts of the status line.
+  the filter bar offers to complete, the metrics offered to chart and a chosen metric's points
+  read again as the range or zone changes, the counts of the status line.
 * A long job (import, ordering the timeline) is a generator of :class:`Progress` honouring a
   :class:`CancelToken`; cancelling interrupts the running DuckDB statement.
 * :meth:`Examination.reader` gives an examination on its own DuckDB cursor, for one read off the
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditlens.core.errors import InvalidInputError, UsageError
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.store import queries
+from auditlens.core.store import metrics, queries
 from auditlens.core.store.case import DATABASE, DB_NAME, Case
 
 if TYPE_CHECKING:
@@ -179,6 +180,12 @@ class Examination:
 
         token = token or CancelToken()
         token.on_cancel(self.interrupt)
+        # Absolute paths: a report recomputes each input's digest from its recorded path
+        # (docs/report.md, "Evidence inventory"), and a relative one names a file only together
+        # with a working folder the case does not record.
+        inputs = [Path(p).absolute() for p in inputs]
+        if trust.keys:
+            queries.record_trust(self._case, trust_record(trust))
         report = yield from Importer(self._case, trust, token=token).run(inputs)
         yield from self.order(token=token)
         return report
@@ -412,6 +419,7 @@ class Examination:
                 "spans": found.span_count,
                 "events": len(rows),
                 "missing_parents": len(found.missing_parents),
+                "exemplars": len(found.exemplars),
                 "digest": _events_digest(sorted(rows, key=lambda r: r.get("ord") or 0)),
             },
         )
@@ -432,6 +440,46 @@ class Examination:
             },
         )
         return rows
+
+    # -- metrics ------------------------------------------------------------------------------
+
+    def metric_names(self) -> list[metrics.MetricName]:
+        """The metrics the case holds, offered for the chart (not journaled: a list of names)."""
+        return metrics.metric_names(self._case)
+
+    def chart_metric(
+        self,
+        name: str,
+        time_from_ns: int | None = None,
+        time_to_ns: int | None = None,
+        *,
+        tz: tzinfo | None = None,
+    ) -> metrics.MetricPoints:
+        """Chart metric ``name`` over ``[time_from_ns, time_to_ns)``: the examiner chose it.
+
+        Journaled with the metric, the range, the zone the chart is drawn in, the points in the
+        range and the digest of those returned. Drawing the chosen metric again as the events
+        view's range or zone changes reads :meth:`metric_points` (not journaled: it serves the
+        range applied, which is journaled itself).
+        """
+        found = metrics.metric_points(self._case, name, time_from_ns, time_to_ns)
+        details: dict[str, Any] = {
+            "metric": name,
+            "from": queries.format_time(time_from_ns),
+            "to": queries.format_time(time_to_ns),
+            "points": found.count,
+            "digest": digest([(p.time_ns, p.value, p.series) for p in found.points]),
+        }
+        if tz is not None:
+            details["zone"] = zone_name(tz)
+        self._query("metric_chart", details)
+        return found
+
+    def metric_points(
+        self, name: str, time_from_ns: int | None = None, time_to_ns: int | None = None
+    ) -> metrics.MetricPoints:
+        """The data points of a chosen metric in a range, to draw it again (not journaled)."""
+        return metrics.metric_points(self._case, name, time_from_ns, time_to_ns)
 
     # -- integrity, statistics, proof -----------------------------------------------------------
 
@@ -482,6 +530,43 @@ class Examination:
             },
         )
         return proof
+
+
+def trust_record(trust: TrustStore) -> list[dict[str, Any]]:
+    """The keys of ``trust`` as the case records them (``queries.trust_used``).
+
+    Each trust store file is listed with its SHA-256, read now; a file that cannot be read
+    again is listed without one.
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    pem = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    digests: dict[str, str | None] = {}
+    for source in trust.sources:
+        try:
+            digests[source] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+        except OSError:
+            digests[source] = None
+    return [
+        {
+            "key_id": key.key_id,
+            "algorithm": key.algorithm,
+            "owner": key.owner,
+            "obtained": key.obtained,
+            "not_before": queries.format_time(key.not_before_ns),
+            "not_after": queries.format_time(key.not_after_ns),
+            "revoked_at": queries.format_time(key.revoked_at_ns),
+            "revocation_reason": key.revocation_reason,
+            "sample": key.sample,
+            "public_key": key.public.public_bytes(*pem).decode("ascii"),
+            "sources": [
+                {"path": str(Path(key.source).absolute()), "sha256": digests.get(key.source)}
+            ]
+            if key.source
+            else [],
+        }
+        for key in trust.keys.values()
+    ]
 
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")

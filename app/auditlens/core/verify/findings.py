@@ -289,6 +289,32 @@ CODES: dict[str, Code] = {
         RECORD,
         "An exhibit record's inclusion proof does not lead to the signed Merkle root.",
     ),
+    # Signed PDF reports (docs/report-signature.md, "Verifying").
+    "REPORT_INVALID": Code("input", "error", BUNDLE, "The path is not a readable PDF file."),
+    "REPORT_UNSIGNED": Code(
+        "notice",
+        "info",
+        BUNDLE,
+        "A PDF report without a signature: who wrote it and whether it changed cannot be proven.",
+    ),
+    "REPORT_NOT_COVERED": Code(
+        "integrity",
+        "error",
+        BUNDLE,
+        "Bytes of the PDF other than the signature itself are outside the signed byte range.",
+    ),
+    "REPORT_DIGEST_MISMATCH": Code(
+        "integrity",
+        "error",
+        BUNDLE,
+        "The signed bytes of the PDF differ from the bytes that were signed.",
+    ),
+    "REPORT_BAD_SIGNATURE": Code(
+        "integrity",
+        "error",
+        BUNDLE,
+        "The PDF's signature is malformed or does not verify with its certificate's key.",
+    ),
 }
 
 
