@@ -3,7 +3,8 @@
 A gap is two consecutive events of one stream, in the order of time then ``ord``, at least the
 given span apart. ``silent_gaps`` finds them from time buckets instead of sorting the case; here
 its answer is held to the window over every event that defines it, on evidence with gaps exactly
-as long as the span, a millisecond shorter (audit times are milliseconds), across bucket edges, and with events of equal time.
+as long as the span, a millisecond shorter (audit times are milliseconds), across bucket edges,
+and with events of equal time.
 """
 
 from __future__ import annotations
