@@ -35,6 +35,21 @@ screenshots: setup sample-case
 	bash tools/system-deps.sh --xvfb
 	mkdir -p docs/screenshots
 	$(VENV)/bin/auditlens detect $(CASE) > /dev/null  # the findings, marked in every view
+	# The Bookmarks tab over a copy with the incident bookmarked: the other views stay unmarked.
+	rm -rf $(CASE)-bookmarks && cp -r $(CASE) $(CASE)-bookmarks
+	$(VENV)/bin/auditlens bookmark $(CASE)-bookmarks --tag privilege-escalation \
+	  --filter 'actor_id:sup-004 AND action:ROLE_CHANGE AND kind:audit' \
+	  --note 'sup-004 grants itself a role at 01:09 UTC, from 198.51.100.211' > /dev/null
+	$(VENV)/bin/auditlens bookmark $(CASE)-bookmarks --tag exfiltration \
+	  --filter 'actor_id:sup-004 AND action:DOWNLOAD AND kind:audit' \
+	  --note 'Call recordings downloaded one after another from 01:10 UTC' > /dev/null
+	$(VENV)/bin/auditlens bookmark $(CASE)-bookmarks --tag exfiltration --tag missing-witness \
+	  --filter 'actor_id:sup-004 AND action:DOWNLOAD AND resource_id:rec-9c8681a864d1' \
+	  --note 'From 01:12:50 UTC the downloads have no audit record: only the span and the log saw them' \
+	  > /dev/null
+	$(VENV)/bin/auditlens bookmark $(CASE)-bookmarks --tag exfiltration --tag missing-witness \
+	  --filter 'actor_id:sup-004 AND action:EXPORT' \
+	  --note 'A contact export at 01:15 UTC, without an audit record either' > /dev/null
 	for palette in light dark; do \
 	  suffix=$$( [ $$palette = dark ] && echo -dark ); \
 	  for tab in integrity events actors; do \
@@ -49,6 +64,9 @@ screenshots: setup sample-case
 	  xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE) --tab findings \
 	    --palette $$palette --finding missing-witness \
 	    --screenshot docs/screenshots/findings$$suffix.png || exit 1; \
+	  xvfb-run -a -s "-screen 0 1600x1000x24" $(VENV)/bin/auditlens gui $(CASE)-bookmarks \
+	    --tab bookmarks --palette $$palette \
+	    --screenshot docs/screenshots/bookmarks$$suffix.png || exit 1; \
 	done
 
 lint: setup
@@ -68,6 +86,12 @@ bench-verify: setup
 
 bench-case: setup
 	$(PY) bench/bench_case.py --records 1000000 10000000
+
+# Export, exhibit and report on the 10^7-event case (built by bench-case's data, imported once
+# into bench/out/case-n10000000/detect-case as bench_detect.py does); see bench/README.md.
+.PHONY: bench-legal
+bench-legal: setup
+	$(PY) bench/bench_legal.py --records 10000000
 
 # Coverage-guided fuzzing of the verifier and the importers (tests/fuzz/harness.py), FUZZ_SECONDS
 # each. The corpus grows under $(FUZZ_OUT)/corpus-*; each distinct crash is kept, with its

@@ -397,3 +397,76 @@ def test_screenshot_of_a_findings_witnesses(detected_dir, tmp_path):
     # The finding was selected and its first event's witnesses read before the picture.
     asked = [e["details"] for e in entries(folder) if e["details"].get("command") == "witnesses"]
     assert [d["missing"] for d in asked] == [["cc-prod.audit"]]
+
+
+def test_times_sort_as_instants_across_a_daylight_saving_change(qtbot, window: MainWindow):
+    from zoneinfo import ZoneInfo
+
+    view = shown_findings(qtbot, window)
+    # 2026-10-25: London leaves summer time at 01:00Z; 00:30Z is 01:30+01:00, 01:10Z 01:10+00:00.
+    early, late = 1_792_888_200_000_000_000, 1_792_890_600_000_000_000
+    found = [Finding(f"r{t}", "t", "low", None, t, t, "") for t in (late, early)]
+    view.set_time_zone(ZoneInfo("Europe/London"))
+    view.set_findings(found)
+    assert [r["first"][11:16] for r in view.model.rows] == ["01:10", "01:30"]
+    first = next(c for c, (key, _t) in enumerate(view.COLUMNS) if key == "first")
+    view.table.sortByColumn(first, Qt.SortOrder.AscendingOrder)
+    assert [r["first_ns"] for r in view.model.rows] == [early, late]
+
+
+def test_tooltips_over_a_lane_diamond_and_a_map_mark(qtbot, window: MainWindow, incident):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+
+    def tip_at(widget, x: int, y: int) -> str:
+        QToolTip.hideText()
+        qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=5_000)
+        event = QHelpEvent(QEvent.Type.ToolTip, QPoint(x, y), widget.mapToGlobal(QPoint(x, y)))
+        widget.event(event)
+        qtbot.waitUntil(QToolTip.isVisible, timeout=5_000)
+        return QToolTip.text()
+
+    with qtbot.waitSignal(window.actors.loaded, timeout=30_000):
+        window.tabs.setCurrentWidget(window.actors)
+    lanes = window.actors.swimlanes
+    mark, x, row = next(p for p in lanes.finding_pixels() if p[0].rule == "role-self-grant")
+    assert mark.actor == incident["actor_id"]
+    assert mark.title in tip_at(lanes, x, 4 + row * lanes.LANE + 11)
+
+    window.tabs.setCurrentWidget(window.integrity)
+    qtbot.waitUntil(lambda: bool(window.integrity.map.stretches), timeout=30_000)
+    map_ = window.integrity.map
+    mark, x0, _x1, row = next(
+        p for p in map_.finding_pixels() if p[0].rule == "audit-stream-silence"
+    )
+    assert mark.title in tip_at(map_, x0, 8 + row * 26 + 10)
+    QToolTip.hideText()
+
+
+def test_a_click_on_a_histogram_flag_opens_the_worst_findings_events(qtbot, window: MainWindow):
+    from auditlens.gui.finding_marks import first_of
+
+    window.tabs.setCurrentWidget(window.events)
+    histogram = window.events.histogram
+    _mark, x, _y = next(p for p in histogram.finding_pixels() if p[0].rule == "missing-witness")
+    under = [m for m, mx, _y in histogram.finding_pixels() if abs(mx - x) <= 5]
+    opened = first_of(under).finding
+    assert opened is not None and opened.severity == "high"
+    before = len(pivots(window.case_dir))
+    # Low on the plot, along the flag's line: a click, not a drag.
+    qtbot.mouseClick(histogram, Qt.MouseButton.LeftButton, pos=QPoint(x, histogram.height() - 30))
+    assert len(pivots(window.case_dir)) == before + 1
+    assert pivots(window.case_dir)[-1]["pivot"]["finding"] == opened.rule
+    model = window.events.model
+    shown = [model.event(r) for r in range(model.rowCount())]
+    assert sorted((e["stream_id"], e["seq"]) for e in shown) == sorted(
+        (e.stream_id, e.seq) for e in opened.events
+    )
+    # A click away from every flag opens nothing.
+    far = next(
+        px
+        for px in range(10, histogram.width() - 10, 7)
+        if all(abs(px - mx) > 8 for _m, mx, _y in histogram.finding_pixels())
+    )
+    qtbot.mouseClick(histogram, Qt.MouseButton.LeftButton, pos=QPoint(far, histogram.height() - 30))
+    assert len(pivots(window.case_dir)) == before + 1

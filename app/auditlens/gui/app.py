@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from auditlens.gui.main_window import MainWindow
 
-TABS = {"integrity": 0, "events": 1, "actors": 2, "traces": 3, "findings": 4}
+TABS = {"integrity": 0, "events": 1, "actors": 2, "traces": 3, "findings": 4, "bookmarks": 5}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -43,6 +43,8 @@ class HistogramWidget(QWidget):
 
     # Python ints: a nanosecond time of 2026 (1.8 * 10^18) overflows the C int of Signal(int).
     range_selected = Signal(object, object)
+    # A click (no drag) on findings' flags: the FindingMarks under the pointer.
+    findings_clicked = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,7 +96,8 @@ class HistogramWidget(QWidget):
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             found = finding_marks.near(self.finding_pixels(), event.pos().x(), event.pos().y())
             if found:
-                QToolTip.showText(event.globalPos(), finding_marks.tooltip(found, self.tz), self)
+                tip = finding_marks.tooltip(found, self.tz) + "<br><i>click: its events</i>"
+                QToolTip.showText(event.globalPos(), tip, self)
                 return True
         return super().event(event)
 
@@ -194,6 +197,12 @@ class HistogramWidget(QWidget):
         self.update()
         if b - a >= 3:
             self.range_selected.emit(self._x_to_ns(a), self._x_to_ns(b))
+            return
+        # A flag runs the plot's height: a click anywhere along it is on it.
+        flagged = [(m, x, 0) for m, x, _y in self.finding_pixels()]
+        found = finding_marks.near(flagged, a, 0)
+        if found:
+            self.findings_clicked.emit(found)
 
 
 @dataclass(frozen=True)

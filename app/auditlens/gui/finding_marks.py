@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QPoint, Qt
@@ -43,6 +43,7 @@ class FindingMark:
     title: str
     actor: str | None
     streams: tuple[str, ...]
+    finding: Finding | None = field(default=None, compare=False, repr=False)  # what it marks
 
 
 def marks_of(findings: Iterable[Finding]) -> list[FindingMark]:
@@ -56,6 +57,7 @@ def marks_of(findings: Iterable[Finding]) -> list[FindingMark]:
             f.title,
             f.actor_id,
             tuple(sorted({e.stream_id for e in f.events})),
+            f,
         )
         for f in findings
     ]
@@ -78,6 +80,11 @@ def tooltip(marks: list[FindingMark], tz: ZoneInfo | None) -> str:
     ]
     more = len(marks) - 12
     return "<br>".join(lines) + (f"<br>and {more} more" if more > 0 else "")
+
+
+def first_of(marks: list[FindingMark]) -> FindingMark:
+    """The mark a click on several opens: the worst, then the earliest."""
+    return min(marks, key=lambda m: (-severity_rank(m.severity), m.start_ns, m.rule))
 
 
 def near(pixels: list[tuple[FindingMark, int, int]], x: int, y: int) -> list[FindingMark]:

@@ -118,14 +118,20 @@ def detect_job(session: Examination) -> Any:
 class FindingsModel(RowsModel):
     """The findings table: severity sorts by rank (critical above high), not by its letters."""
 
+    # Times sort as instants: their text in a zone with daylight saving is not in time order.
+    INSTANTS: ClassVar[dict[str, str]] = {"first": "first_ns", "last": "last_ns"}
+
     def _sort_rows(self, column: int, order: Qt.SortOrder) -> None:
-        if self.columns[column][0] != "severity":
+        key = self.columns[column][0]
+        descending = order == Qt.SortOrder.DescendingOrder
+        if key == "severity":
+            self.rows.sort(
+                key=lambda r: (severity_rank(r["severity"]), -r["first_ns"]), reverse=descending
+            )
+        elif key in self.INSTANTS:
+            self.rows.sort(key=lambda r: r[self.INSTANTS[key]], reverse=descending)
+        else:
             super()._sort_rows(column, order)
-            return
-        self.rows.sort(
-            key=lambda r: (severity_rank(r["severity"]), -r["first_ns"]),
-            reverse=order == Qt.SortOrder.DescendingOrder,
-        )
 
     def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Severity cells in their colour (as on the charts)."""
@@ -333,7 +339,8 @@ class FindingsView(LazyView):
 
     def _read(self, found: list[Finding]) -> None:
         self.set_findings(found)
-        self.summary.setText(self._counts() if found else "no detection run yet, or no findings")
+        if not found:
+            self.summary.setText("no detection run yet, or no findings")
         self.loaded.emit()
 
     def read_failed(self, message: str) -> None:
@@ -366,6 +373,7 @@ class FindingsView(LazyView):
                 "first": queries.format_time(f.time_first_ns, tz),
                 "last": queries.format_time(f.time_last_ns, tz),
                 "first_ns": f.time_first_ns,
+                "last_ns": f.time_last_ns,
                 "events": len(f.events),
                 "score": f.score,  # how far from normal (docs/detections.md, "Scores")
                 "explanation": f.explanation,
@@ -375,6 +383,11 @@ class FindingsView(LazyView):
             if severity_rank(f.severity) >= least
         ]
         self.model.set_rows(rows)
+        if self.findings:
+            hidden = len(self.findings) - len(rows)
+            self.summary.setText(
+                self._counts() + (f"; {hidden} below the severity shown" if hidden else "")
+            )
         if rows and not self.table.property("sized"):
             self.table.setProperty("sized", True)
             self.table.resizeColumnsToContents()

@@ -7,6 +7,8 @@ journaled, and from where"). This module holds no SQL and no state of the case.
 
 * **Bookmark** (Evidence > Bookmark selected events, Ctrl+B, the events table's context menu):
   the selected rows, named by their stable references, with the tags and note of a small dialog.
+  The events table marks bookmarked rows (a tint, a ribbon in the row header, the tags and notes
+  in the tooltip), read a page at a time by ``Legal.marks_at``: a derived read, not journaled.
 * **Export view** (Evidence > Export view…): the applied filter and time range, in the format
   the file's name says (or the one chosen), written by a worker with progress and Cancel. The
   core never replaces a file and refuses a place inside the evidence; the window says where it
@@ -31,7 +33,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QTabWid
 
 from auditlens.core.errors import Error, UsageError
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.report.bookmarks import MAX_BOOKMARK_EVENTS
+from auditlens.core.report.bookmarks import MAX_BOOKMARK_EVENTS, BookmarkedEvent
 from auditlens.core.report.export import FORMATS
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
@@ -42,7 +44,6 @@ from auditlens.gui.views import EventsView
 from auditlens.gui.worker import Job, JobWorker
 
 if TYPE_CHECKING:
-    from auditlens.core.report.bookmarks import BookmarkedEvent
     from auditlens.core.report.pdfsign import ReportSigner
     from auditlens.gui.main_window import MainWindow
 
@@ -72,6 +73,24 @@ def export_format(path: Path, chosen_filter: str = "") -> tuple[Path, str]:
         if name == chosen_filter:
             return path.with_name(f"{path.name}.{fmt}"), fmt
     raise ValueError(f"{path.name}: name the file .csv, .jsonl or .parquet")
+
+
+MARK_NOTES = 3  # notes a row's tooltip shows; the Bookmarks tab lists them all
+MARK_NOTE_LENGTH = 200
+
+
+def mark_text(mark: BookmarkedEvent) -> str:
+    """What a bookmarked row's tooltip says: its bookmarks, tags and notes."""
+    numbers = ", ".join(str(b) for b in mark.bookmark_ids)
+    lines = [f"Bookmarked ({'bookmarks' if len(mark.bookmark_ids) > 1 else 'bookmark'} {numbers})"]
+    if mark.tags:
+        lines.append("Tags: " + ", ".join(mark.tags))
+    for note in mark.notes[:MARK_NOTES]:
+        cut = note if len(note) <= MARK_NOTE_LENGTH else note[: MARK_NOTE_LENGTH - 1] + "…"
+        lines.append("Note: " + cut.replace("\n", " "))
+    if len(mark.notes) > MARK_NOTES:
+        lines.append(f"… and {len(mark.notes) - MARK_NOTES} more note(s): see the Bookmarks tab")
+    return "\n".join(lines)
 
 
 def legal_job(
@@ -152,6 +171,7 @@ class LegalActions(QObject):
         self.bookmarks.status.connect(self._say)
         tabs.addTab(self.bookmarks, "Bookmarks")
         events.row_actions.extend([self.bookmark_action, self.exhibit_action])
+        events.model.mark_reader = self.read_marks
         self._enable(True)
         return self.bookmarks
 
@@ -224,6 +244,12 @@ class LegalActions(QObject):
         dialog.open()
         return dialog
 
+    def read_marks(self, positions: list[int]) -> dict[int, str]:
+        """The bookmarks of the events at ``positions``, in words, by position (not journaled)."""
+        if self.session is None or self.session.closed:
+            return {}
+        return {p: mark_text(m) for p, m in Legal.of(self.session).marks_at(positions).items()}
+
     def bookmark(self, positions: list[int], tags: list[str], note: str) -> bool:
         """Bookmark the events at ``positions`` with ``tags`` and ``note`` (journaled)."""
         if self.session is None:
@@ -238,6 +264,8 @@ class LegalActions(QObject):
         self._say(f"bookmark {mark.bookmark_id}: {len(mark.refs):,} event(s){tagged}")
         if self.bookmarks is not None:
             self.bookmarks.invalidate()
+        if self.events is not None:
+            self.events.model.refresh_marks()
         return True
 
     # -- export and exhibit ----------------------------------------------------------------------

@@ -25,17 +25,39 @@ from PySide6.QtWidgets import (
 )
 
 from auditlens import __version__
+from auditlens.core.analysis.session import Analysis
 from auditlens.core.errors import Error
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination, may_hold_sealed_bundles
 from auditlens.core.verify.trust import TrustStore, load_trust
-from auditlens.gui.findings_view import FindingsView
+from auditlens.gui.finding_marks import first_of
+from auditlens.gui.findings_view import FindingsView, finding_events
 from auditlens.gui.legal_actions import LegalActions
 from auditlens.gui.views import ActorsView, EventsView, IntegrityView, TracesView, actor_term
 from auditlens.gui.worker import JobWorker
 
 MAX_RECENT = 8
+
+
+def counts_line(counts: queries.CaseCounts, detections: int | None) -> str:
+    """The status bar's counts, naming which findings are which.
+
+    The case's ``findings`` are the verification's (docs/verification.md §4: a bundle's seal,
+    signature, chain); the Findings tab lists the detections' (docs/detections.md), stored by
+    the last run, or none before one: two different numbers, never one word "findings".
+    """
+
+    def some(n: int, what: str) -> str:
+        return f"{n:,} {what}" if n == 1 else f"{n:,} {what}s"
+
+    parts = [
+        some(counts.events, "event"),
+        some(counts.inputs, "input"),
+        some(counts.findings, "verification finding"),
+        "no detection run yet" if detections is None else some(detections, "detection finding"),
+    ]
+    return ", ".join(parts)
 
 
 def import_job(folder: Path, inputs: list[Path], trust_files: list[Path]) -> Any:
@@ -107,6 +129,8 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.zone_box)
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
+        self.counts_text = ""  # the case's counts, shown whenever no other message is
+        self.statusBar().messageChanged.connect(self._counts_again)
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
@@ -253,7 +277,16 @@ class MainWindow(QMainWindow):
         self.findings.marks_changed.connect(self.events.histogram.set_findings)
         self.findings.marks_changed.connect(self.actors.swimlanes.set_findings)
         self.findings.marks_changed.connect(self.integrity.map.set_findings)
+        self.events.histogram.findings_clicked.connect(self.open_marked)
         self.findings.read_marks()
+        # A detection run changes the count of detection findings the status bar gives.
+        self.findings.loaded.connect(self._detections_changed)
+
+    def open_marked(self, marks: list[Any]) -> None:
+        """Show the events of the worst finding of the marks clicked (finding_marks.first_of)."""
+        mark = first_of(marks)
+        if mark.finding is not None:
+            self.open_finding(finding_events(mark.finding))
 
     def open_finding(self, request: Any) -> None:
         """Show exactly a finding's events (findings_view.FindingEvents), applied as a pivot."""
@@ -311,9 +344,22 @@ class MainWindow(QMainWindow):
         assert self.case is not None
         counts = self.case.counts()
         self.empty_panel.setVisible(counts.inputs == 0)
-        self.statusBar().showMessage(
-            f"{counts.events:,} events, {counts.inputs} inputs, {counts.findings} findings", 0
-        )
+        self.counts_text = counts_line(counts, Analysis.of(self.case).stored_count())
+        self.statusBar().showMessage(self.counts_text, 0)
+
+    def _detections_changed(self) -> None:
+        """Count again after the findings were read or detected; shown unless a message is."""
+        if self.case is None:
+            return
+        before, bar = self.counts_text, self.statusBar()
+        self.counts_text = counts_line(self.case.counts(), Analysis.of(self.case).stored_count())
+        if bar.currentMessage() in ("", before):
+            bar.showMessage(self.counts_text, 0)
+
+    def _counts_again(self, message: str) -> None:
+        """Show the counts again once a passing message has gone (it clears the bar)."""
+        if not message and self.counts_text and self.case is not None:
+            self.statusBar().showMessage(self.counts_text, 0)
 
     def _columns_key(self) -> str:
         folder = str((self.case_dir or Path()).resolve())

@@ -12,17 +12,30 @@ the table scrolls and jumps as fast as in time order.
 
 Applying a filter, a range or a sort goes through ``Examination.apply``, which journals it once;
 the pages fetched as the table scrolls are not examiner actions and are not journaled.
+
+Rows may be marked (bookmarked events: gui/legal_actions.py sets ``mark_reader``): the marks of a
+page are read once, with the page's positions, when a cell of it is first drawn, and dropped with
+the page; a mark tints the row, puts a glyph in its row header and adds its text to the tooltip.
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
@@ -82,6 +95,27 @@ def status_colour(name: str) -> QColor | None:
     return QColor(colour) if colour else None
 
 
+# A marked (bookmarked) row: a blue tint under the text (the integrity colours stay readable on
+# it) and a ribbon in its row header; the tooltip says the same in words.
+MARK_TINT = ("#e3f0fc", "#1d3550")  # light palette, dark palette
+MARK_GLYPH = ("#1565c0", "#64b5f6")
+
+
+def mark_icon(marked: bool) -> QIcon:
+    """A bookmark ribbon, or a blank of its size (row headers keep one width either way)."""
+    pixmap = QPixmap(12, 14)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    if marked:
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(MARK_GLYPH[dark_background()]))
+        points = [(1, 0), (11, 0), (11, 14), (6, 9.5), (1, 14)]
+        painter.drawPolygon([QPointF(x, y) for x, y in points])
+        painter.end()
+    return QIcon(pixmap)
+
+
 class ReversedView:
     """A core event view read from its end: the case's time order, newest first."""
 
@@ -128,6 +162,10 @@ class EventTableModel(QAbstractTableModel):
         self._sort_key: tuple[queries.EventQuery, int, Qt.SortOrder] | None = None
         self.generation = 0
         self._pages: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
+        # Marks of rows by position (``ord``), read a page at a time: what each mark says.
+        self.mark_reader: Callable[[list[int]], dict[int, str]] | None = None
+        self._marks: dict[int, dict[int, str]] = {}
+        self._icons = (mark_icon(False), mark_icon(True))
         self.set_query(queries.EventQuery(), via="open")
 
     def sort_spec(self) -> tuple[str, bool] | None:
@@ -162,6 +200,7 @@ class EventTableModel(QAbstractTableModel):
         self.generation += 1
         self.view = None
         self._pages.clear()
+        self._marks.clear()
         self.endResetModel()
 
     def _show(self, view: queries.EventView | ReversedView | queries.PositionsView) -> None:
@@ -169,6 +208,7 @@ class EventTableModel(QAbstractTableModel):
         self.generation += 1
         self.view = view
         self._pages.clear()
+        self._marks.clear()
         self.endResetModel()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -263,20 +303,62 @@ class EventTableModel(QAbstractTableModel):
                 return None
             self._pages[page] = rows
             while len(self._pages) > CACHE_PAGES:
-                self._pages.popitem(last=False)
+                self._marks.pop(self._pages.popitem(last=False)[0], None)
         else:
             self._pages.move_to_end(page)
         offset = row - page * PAGE
         return rows[offset] if offset < len(rows) else None
 
+    def row_mark(self, row: int, *, fetch: bool = True) -> str | None:
+        """What marks the event of ``row`` (its bookmarks, in words), or None.
+
+        Read with the rest of its page the first time; without ``fetch``, only when the page and
+        its marks are already read (the row header asks, it does not read).
+        """
+        if self.mark_reader is None:
+            return None
+        page = row // PAGE
+        marks = self._marks.get(page)
+        if marks is None and not fetch:
+            return None
+        event = self.event(row)  # reads the page when needed; its marks go with it
+        rows = self._pages.get(page)
+        if event is None or rows is None:
+            return None
+        if marks is None:
+            marks = self._marks[page] = self.mark_reader([int(e["ord"]) for e in rows])
+            if marks:  # row headers drawn before this read show the ribbons now
+                first, last = page * PAGE, page * PAGE + len(rows) - 1
+                QTimer.singleShot(
+                    0,
+                    self,  # not called once the model is gone
+                    lambda: self.headerDataChanged.emit(Qt.Orientation.Vertical, first, last),
+                )
+        return marks.get(int(event["ord"]))
+
+    def refresh_marks(self) -> None:
+        """Read the marks again as rows are drawn (a bookmark was added)."""
+        self._marks.clear()
+        if self.rowCount():
+            last = self.rowCount() - 1
+            self.dataChanged.emit(self.index(0, 0), self.index(last, len(EVENT_COLUMNS) - 1))
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, last)
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Cell text, integrity colours and tooltips."""
+        """Cell text, integrity colours, tooltips, and the tint of a marked row."""
         if not index.isValid():
             return None
         event = self.event(index.row())
         if event is None:
             return None
         name = EVENT_COLUMNS[index.column()][0]
+        if role == Qt.ItemDataRole.BackgroundRole:
+            marked = self.row_mark(index.row()) is not None
+            return QBrush(QColor(MARK_TINT[dark_background()])) if marked else None
+        if role == Qt.ItemDataRole.ToolTipRole and (mark := self.row_mark(index.row())):
+            value = event.get(name)
+            text = queries.format_time(event.get("time_ns"), self.tz) if name == "time" else value
+            return mark if text in (None, "") else f"{text}\n\n{mark}"
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if name == "time":
                 return queries.format_time(event.get("time_ns"), self.tz)
@@ -297,7 +379,12 @@ class EventTableModel(QAbstractTableModel):
     def headerData(  # noqa: N802
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        """Column titles (the time column names its zone) and row numbers."""
+        """Column titles (the time column names its zone), row numbers and their marks."""
+        if orientation == Qt.Orientation.Vertical and self.mark_reader is not None:
+            if role == Qt.ItemDataRole.DecorationRole:
+                return self._icons[self.row_mark(section, fetch=False) is not None]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self.row_mark(section, fetch=False)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:

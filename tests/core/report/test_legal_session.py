@@ -174,3 +174,31 @@ def test_a_note_given_twice_to_an_event_is_listed_once(case: Path) -> None:
     assert {(tuple(e.tags), tuple(e.notes), tuple(e.bookmark_ids)) for e in listed} == {
         (("a", "b"), ("seen", "checked"), (1, 2, 3))
     }
+
+
+def test_marks_at_names_the_bookmarks_of_the_positions_asked_and_journals_nothing(
+    case: Path,
+) -> None:
+    exports = db(case, "SELECT ord, time_ns FROM events WHERE action = 'EXPORT' ORDER BY ord")
+    others = db(case, "SELECT ord FROM events WHERE action <> 'EXPORT' ORDER BY ord LIMIT 5")
+    assert len(exports) > 3 and all(t > 1_767_225_600_000_000_000 for _, t in exports)  # 2026
+    with Legal.open(case, origin="cli") as legal:
+        assert legal.marks_at([int(o) for o, _ in exports]) == {}  # no bookmark table yet
+        legal.bookmark(query=queries.EventQuery("action:EXPORT"), tags=["exfil"], note="seen")
+        first = legal.refs_at([int(exports[0][0])])
+        legal.bookmark(refs=first, tags=["exfil", "first"], note="the first one")
+        before = journal(case)
+        asked = [int(exports[0][0]), int(exports[1][0]), *(int(o) for (o,) in others)]
+        marks = legal.marks_at(asked)
+        assert journal(case) == before  # a derived read: no entry
+    # Only the bookmarked positions, each with every bookmark naming it.
+    assert set(marks) == {int(exports[0][0]), int(exports[1][0])}
+    head = marks[int(exports[0][0])]
+    assert (head.ref, head.bookmark_ids, head.tags, head.notes) == (
+        first[0],
+        [1, 2],
+        ["exfil", "first"],
+        ["seen", "the first one"],
+    )
+    second = marks[int(exports[1][0])]
+    assert (second.bookmark_ids, second.tags, second.notes) == ([1], ["exfil"], ["seen"])

@@ -12,6 +12,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from matplotlib import dates as mdates
@@ -272,6 +273,25 @@ def test_charts_draw_2026_nanosecond_times_in_place(tmp_path: Path) -> None:
     assert "the 1 of the bookmarked events first" in lanes.caption
 
 
+def test_the_integrity_map_draws_troubled_streams_first_up_to_its_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    streams = SAMPLE / "bundles"
+    inputs = [
+        streams / "cc-prod.audit" / "cc-prod.audit-0001",
+        streams / "cc-prod.otel-logs" / "cc-prod.otel-logs-0001.zip",
+        # A gap: this stream is tampered, and drawn first though its name sorts after.
+        streams / "cc-prod.otel-logs" / "cc-prod.otel-logs-0003.zip",
+        RAW[0],
+    ]
+    case = import_case(tmp_path / "case", inputs)
+    monkeypatch.setattr(charts, "MAX_STREAMS", 2)
+    with Case.open(case) as db:
+        chart = charts.integrity_map(db)
+    assert chart.rows == ("cc-prod.otel-logs", "cc-prod.audit")
+    assert "3 streams, 2 drawn (those with findings first)" in chart.caption
+
+
 def test_the_journal_reads_as_commands(tmp_path: Path, evidence: Path) -> None:
     case = import_case(tmp_path / "case", [evidence / RAW[0].name])
     entries = [json.loads(x) for x in (case / "journal.jsonl").read_text().splitlines()]
@@ -369,3 +389,51 @@ def test_past_the_limit_queries_are_counted_per_command_and_actions_still_listed
         for b in doc.blocks
         if isinstance(b, Paragraph)
     )
+
+
+def test_a_fork_is_named_in_what_is_proven(tmp_path: Path) -> None:
+    from auditlens.core.bundle.seal import seal
+    from auditlens.core.crypto.keys import sample_key
+
+    streams = SAMPLE / "bundles" / "cc-prod.audit"
+    day2 = (SAMPLE / "raw" / "audit" / "audit-2026-03-03.jsonl").read_bytes().splitlines(True)
+    raw = tmp_path / "day2.jsonl"
+    raw.write_bytes(b"".join(day2[1:]))  # one record dropped, then sealed again
+    fork = tmp_path / "cc-prod.audit-0002-fork"
+    drive(
+        seal(
+            [raw],
+            sample_key("report-fork-throwaway-test-key"),  # THROWAWAY: anyone can derive it
+            fork,
+            previous=streams / "cc-prod.audit-0001",
+            sealed_at="2026-03-04T00:07:00Z",
+        )
+    )
+    case = import_case(
+        tmp_path / "case", [streams / "cc-prod.audit-0001", streams / "cc-prod.audit-0002", fork]
+    )
+    said = {b.text: b.tone for b in document(case).blocks if isinstance(b, Paragraph)}
+    named = [t for t in said if t.startswith("BUNDLE_FORK in stream cc-prod.audit")]
+    assert named and all(said[t] == "bad" for t in named)
+    assert "which one is true cannot be told" in named[0]
+
+
+def test_an_entry_journaled_while_the_report_is_written_is_counted(
+    tmp_path: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditlens.core.report import session as session_module
+
+    case = import_case(tmp_path / "case", [evidence / RAW[0].name])
+    real = session_module.write_report
+
+    def write_then_someone_journals(c: Case, *args: Any, **kwargs: Any) -> Any:
+        result = yield from real(c, *args, **kwargs)
+        c.journal("query", {"command": "stats", "note": "another thread, meanwhile"})
+        return result
+
+    monkeypatch.setattr(session_module, "write_report", write_then_someone_journals)
+    with Legal.open(case, origin="cli") as legal:
+        result = drive(legal.report(tmp_path / "r.html"))
+    entry = json.loads((case / "journal.jsonl").read_text().splitlines()[-1])
+    assert entry["details"]["entries_after_report_head"] == 1
+    assert entry["index"] == result.journal_head[0] + 1

@@ -213,13 +213,26 @@ def store(case: Case, found: list[Finding]) -> None:
         raise
 
 
+def _stored(case: Case) -> bool:
+    """Whether a detection run stored its findings (the table is made by the first run)."""
+    return bool(
+        case.scalar(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'detections' "
+            "AND database_name = current_database()"
+        )
+    )
+
+
+def stored_count(case: Case) -> int | None:
+    """How many findings the last detection run stored; None if detection never ran."""
+    if not _stored(case):
+        return None
+    return int(case.scalar("SELECT count(*) FROM detections"))
+
+
 def load(case: Case) -> list[Finding]:
     """The findings of the last detection run (none if detection never ran), worst first."""
-    exists = case.scalar(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'detections' "
-        "AND database_name = current_database()"
-    )
-    if not exists:
+    if not _stored(case):
         return []
     rows = case.db.execute(
         "SELECT rule, title, severity, score, actor_id, time_first_ns, time_last_ns, "

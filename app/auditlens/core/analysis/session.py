@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditlens.core.analysis import baselines, corroboration
 from auditlens.core.analysis.detect import DetectReport, run
-from auditlens.core.analysis.findings import EventRef, Finding, load
+from auditlens.core.analysis.findings import EventRef, Finding, load, stored_count
 from auditlens.core.errors import UsageError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
@@ -120,6 +120,13 @@ class Analysis:
             {"command": "findings", "rows": len(found), "digest": digest(finding_rows(found))},
         )
         return found
+
+    def stored_count(self) -> int | None:
+        """How many findings the last detection run stored, None before any (not journaled).
+
+        For a status line, as ``Examination.counts`` (docs/case.md, "What is journaled").
+        """
+        return stored_count(self.case)
 
     def marked_findings(self) -> list[Finding]:
         """The stored findings, to mark on the charts (not journaled, as the histogram is not).

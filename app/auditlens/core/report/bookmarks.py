@@ -284,6 +284,35 @@ def refs_at(case: Case, positions: list[int]) -> list[str]:
     return [found[p] for p in positions]
 
 
+def marks_at(case: Case, positions: list[int]) -> dict[int, BookmarkedEvent]:
+    """The bookmarks naming the events at ``positions`` (``ord``), by position; unmarked left out.
+
+    What the events table marks its rows with, a page of rows at a time: each event's reference
+    (as :func:`refs_at` makes it) looked up among the bookmarked ones, so a forked stream's two
+    records of one reference are both marked, as :func:`bookmarked_events` names both.
+    """
+    if not positions or not _has_tables(case):
+        return {}
+    rows = case.db.execute(
+        f"SELECT e.ord, b.bookmark_id, b.tags, b.note, e.ref FROM (SELECT ord, "  # noqa: S608
+        f"{REF_SQL} AS ref FROM (SELECT * FROM events WHERE ord = ANY(?::BIGINT[])) AS events "
+        "LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs USING (input_id)) AS e "
+        "JOIN bookmark_events AS be ON be.ref = e.ref "
+        "JOIN bookmarks AS b ON b.bookmark_id = be.bookmark_id ORDER BY e.ord, b.bookmark_id",
+        [positions],
+    ).fetchall()
+    found: dict[int, BookmarkedEvent] = {}
+    for position, bookmark_id, tags, note, ref in rows:
+        entry = found.setdefault(int(position), BookmarkedEvent(str(ref)))
+        if int(bookmark_id) in entry.bookmark_ids:
+            continue
+        entry.bookmark_ids.append(int(bookmark_id))
+        entry.tags.extend(t for t in tags or () if t not in entry.tags)
+        if note and note not in entry.notes:
+            entry.notes.append(str(note))
+    return found
+
+
 def _clean_tags(tags: list[str]) -> list[str]:
     clean = []
     for tag in tags:

@@ -39,6 +39,7 @@ DPI = 150
 WIDTH_IN = 7.0  # the text width of an A4 page with 2 cm margins, so a chart is drawn at 1:1
 MAX_LANES = 20  # swimlanes drawn (with the histogram, one A4 page); the tables name all actors
 LANE_BUCKETS = 600  # ticks per lane: about one per pixel column at 150 dpi across 7 inches
+MAX_STREAMS = 24  # integrity map rows: the streams with findings first
 MAX_LABEL = 28  # characters of an evidence label on an axis before it is cut
 
 # One palette for states (the workbench's meaning: green verified, red tampered, amber
@@ -271,6 +272,12 @@ def integrity_map(case: Case, tz: tzinfo | None = None) -> Chart:
     for stream, _, _ in overview.raw_streams:
         if stream not in rows:
             rows.append(stream)
+    # At most MAX_STREAMS rows (one page): the streams with something wrong first (a bundle not
+    # verified, a gap, a record a finding names), then the others in name order.
+    troubled = {str(b["stream_id"]) for b in overview.bundles if b["verdict"] != "verified"}
+    troubled |= {g.stream_id for g in overview.gaps} | {m.stream_id for m in overview.marks}
+    every = len(rows)
+    rows = sorted(rows, key=lambda r: r not in troubled)[:MAX_STREAMS]
     figure, ax = _figure(max(1.6, 0.34 * len(rows) + 1.0))
     used: set[str] = set()
     if not rows:
@@ -279,7 +286,7 @@ def integrity_map(case: Case, tz: tzinfo | None = None) -> Chart:
         y_of = {stream: len(rows) - 1 - i for i, stream in enumerate(rows)}
         for bundle in overview.bundles:
             first, last = bundle["time_first_ns"], bundle["time_last_ns"]
-            if first is None or last is None:
+            if first is None or last is None or str(bundle["stream_id"]) not in y_of:
                 continue
             state = str(bundle["verdict"])
             if state == "tampered":
@@ -298,6 +305,8 @@ def integrity_map(case: Case, tz: tzinfo | None = None) -> Chart:
                 linewidth=1.6 if outlined else 0.6,
             )
         for stream, first, last in overview.raw_streams:
+            if stream not in y_of:
+                continue
             start, end = _times([first, max(last, first + 1_000_000_000)])
             colour, hatch = STATE_STYLE["unsealed"]
             used.add("unsealed")
@@ -357,9 +366,14 @@ def integrity_map(case: Case, tz: tzinfo | None = None) -> Chart:
             fontsize=6,
             frameon=False,
         )
+    shown = (
+        _plural(every, "stream")
+        if every == len(rows)
+        else f"{every:,} streams, {len(rows)} drawn (those with findings first)"
+    )
     caption = (
-        f"Integrity map: {_plural(len(overview.bundles), 'bundle')} over "
-        f"{_plural(len(rows), 'stream')}; {_plural(len(overview.gaps), 'gap')}, "
+        f"Integrity map: {_plural(len(overview.bundles), 'bundle')} over {shown}; "
+        f"{_plural(len(overview.gaps), 'gap')}, "
         f"{_plural(len(overview.marks), 'record')} named by findings."
         + (
             " A bundle with tampered records is outlined in red and drawn in the state most of "

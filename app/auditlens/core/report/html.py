@@ -10,8 +10,9 @@ Invariants:
   paths, messages, the case name) is HTML-escaped, quotes included, wherever it goes, element
   or attribute; no field is ever inserted as markup.
 * **The same content as the PDF**: one :class:`~auditlens.core.report.document.Document`, read
-  block by block; the running header and the footer (the journal head) head and close the page,
-  and print on every page where the browser repeats them (``position: fixed`` in print).
+  block by block. The running header and the footer (the journal head) open and close the page
+  once: a browser gives HTML no running header, and the PDF form is the one with a header and
+  footer on every page.
 """
 
 from __future__ import annotations

@@ -174,8 +174,12 @@ EXAMINER_KEY = "examiner-key.pem"
 EXAMINER_PUBLIC = "examiner-key.pub.pem"
 EXAMINER_CERTIFICATE = "examiner-cert.pem"
 MAX_CERTIFICATE_FILE = 64 * 1024  # a PEM certificate is a few KiB
-# Extended key usage id-kp-documentSigning (RFC 9336): the certificate signs documents.
+# Extended key usages: id-kp-documentSigning (RFC 9336) says the certificate signs documents;
+# emailProtection as well, because NSS (poppler's pdfsig on Debian 12) checks a PDF signer's
+# certificate for e-mail signing and, with documentSigning alone, reports "Unknown issue with
+# Certificate or corrupted data" instead of the expected "Certificate issuer is unknown".
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+EXTENDED_KEY_USAGES = (DOCUMENT_SIGNING, x509.oid.ExtendedKeyUsageOID.EMAIL_PROTECTION)
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,7 @@ def examiner_certificate(
             ),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(list(EXTENDED_KEY_USAGES)), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
     )

@@ -698,6 +698,23 @@ def _proves(f: _Facts) -> list[Block]:
                 "good",
             )
         )
+    words = {
+        "BUNDLE_FORK": "does not continue the chain of the bundle before it, or covers sequence "
+        "numbers another bundle covers: two versions of the stream's history exist, and which "
+        "one is true cannot be told from the evidence",
+        "BUNDLE_ROLLBACK": "names its predecessor but goes back over sequence numbers that "
+        "predecessor covers: records were sealed again, and which version is true cannot be "
+        "told from the evidence",
+    }
+    for h in f.stream_history:
+        if h["closed_input_id"] is None and h["code"] in words:
+            blocks.append(
+                Paragraph(
+                    f"{h['code']} in stream {h['stream_id']} at sequence number {h['seq']}: "
+                    f"bundle {h['bundle_id']} {words[h['code']]} (section 4).",
+                    "bad",
+                )
+            )
     if f.marked:
         blocks.append(_exhibit_standing(f))
     blocks += [
@@ -1069,6 +1086,7 @@ def _bookmarks(f: _Facts) -> list[Block]:
             when = _c("")
         else:
             fields = [
+                f"{event.get('kind') or 'event'}:",
                 f"{event.get('actor_id') or '(no actor)'}",
                 str(event.get("action") or event.get("name") or event.get("kind") or ""),
             ]
@@ -1077,7 +1095,8 @@ def _bookmarks(f: _Facts) -> list[Block]:
             if event.get("outcome"):
                 fields.append(f"({event['outcome']})")
             text = " ".join(fields)
-            body = _excerpt(event.get("body"))
+            # An audit record's body is the record itself, whose fields are already shown.
+            body = "" if event.get("kind") == "audit" else _excerpt(event.get("body"))
             if body:
                 text += f"; body: {body}"
             text += f"; integrity {event.get('integrity')}"

@@ -115,6 +115,14 @@ class Legal:
             raise
         return mark
 
+    def marks_at(self, positions: list[int]) -> dict[int, BookmarkedEvent]:
+        """The bookmarks naming the events a view shows at ``positions`` (``ord``), by position.
+
+        Not journaled: a derived read that only marks rows already shown, as the table's pages
+        are not (docs/case.md, "What is journaled, and from where").
+        """
+        return marks.marks_at(self.case, positions)
+
     def bookmarks(self) -> list[BookmarkedEvent]:
         """Every bookmarked event once, in time order, with tags and notes (journaled).
 
@@ -199,5 +207,11 @@ class Legal:
         nothing and no entry.
         """
         result = yield from write_report(self.case, out, tz=tz, signer=signer, token=token)
-        self.case.journal("report", report_details(result))
+        details = report_details(result)
+        head = self.case.journal_head()
+        if head is not None and head != result.journal_head:
+            # Another action was journaled while the report was written (the workbench's
+            # reader, another process): this entry is not the one the report announces as next.
+            details["entries_after_report_head"] = head[0] - result.journal_head[0]
+        self.case.journal("report", details)
         return result
