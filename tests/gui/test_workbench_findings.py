@@ -470,3 +470,23 @@ def test_a_click_on_a_histogram_flag_opens_the_worst_findings_events(qtbot, wind
     )
     qtbot.mouseClick(histogram, Qt.MouseButton.LeftButton, pos=QPoint(far, histogram.height() - 30))
     assert len(pivots(window.case_dir)) == before + 1
+
+
+def test_witnesses_of_an_events_action_from_the_events_view(qtbot, window: MainWindow, incident):
+    window.tabs.setCurrentWidget(window.events)
+    window.events.show_filter(
+        f"actor_id={incident['actor_id']} AND action:ROLE_CHANGE AND kind:audit", via="filter"
+    )
+    (event,) = [window.events.model.event(r) for r in range(window.events.model.rowCount())]
+    pane = window.findings.witnesses
+    window.events.witnesses_wanted.emit(event)  # the row's context menu entry
+    assert window.tabs.currentWidget() is window.findings
+    qtbot.waitUntil(lambda: pane.action is not None, timeout=30_000)
+    assert pane.action.action == "ROLE_CHANGE"
+    assert sorted(str(w["kind"]) for w in pane.action.witnesses) == ["audit", "log", "span"]
+    assert (event["stream_id"], event["seq"]) in {
+        (w["stream_id"], w["seq"]) for w in pane.action.witnesses
+    }
+    assert "asked from the events view" in window.findings.explanation.toPlainText()
+    last = [e for e in entries(window.case_dir) if e["action"] == "query"][-1]["details"]
+    assert last["command"] == "witnesses" and last["seq"] == event["seq"]

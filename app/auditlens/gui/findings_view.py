@@ -257,6 +257,9 @@ class FindingsView(LazyView):
         self.session = session
         self.tz: ZoneInfo | None = None
         self.findings: list[Finding] = []  # as last read or run, worst first
+        # An event from the events view whose witnesses wait for the list being read (which
+        # clears the panes when it arrives).
+        self.pending: EventRef | None = None
         self.detect_worker: JobWorker | None = None
         self.witness_reader = LatestJob()
         self.compliance_reader = LatestJob()
@@ -341,6 +344,9 @@ class FindingsView(LazyView):
         self.set_findings(found)
         if not found:
             self.summary.setText("no detection run yet, or no findings")
+        if self.pending is not None:
+            ref, self.pending = self.pending, None
+            self._show_event(ref)
         self.loaded.emit()
 
     def read_failed(self, message: str) -> None:
@@ -524,6 +530,30 @@ class FindingsView(LazyView):
     def _event_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
             self.show_witnesses(self.event_model.rows[current.row()]["ref"])
+
+    def show_event_witnesses(self, event: dict[str, Any]) -> None:
+        """Show the witnesses of an event of the events view (named by its place and time)."""
+        ref = EventRef(
+            int(event["time_ns"]),
+            str(event["stream_id"]),
+            int(event["seq"]),
+            event.get("ord"),
+            event.get("kind"),
+        )
+        if self.stale or self.reader.running():
+            self.pending = ref
+        else:
+            self._show_event(ref)
+
+    def _show_event(self, ref: EventRef) -> None:
+        self.table.clearSelection()
+        self.event_model.set_rows([])
+        when = queries.format_time(ref.time_ns, self.tz) or ""
+        self.explanation.setHtml(
+            f"Witnesses of the event at {html.escape(when)} ({html.escape(ref.stream_id)} seq "
+            f"{ref.seq}), asked from the events view."
+        )
+        self.show_witnesses(ref)
 
     def show_witnesses(self, ref: EventRef) -> JobWorker | None:
         """Read the action of ``ref`` with its witnesses (journaled) in a worker and show it."""

@@ -278,9 +278,15 @@ class MainWindow(QMainWindow):
         self.findings.marks_changed.connect(self.actors.swimlanes.set_findings)
         self.findings.marks_changed.connect(self.integrity.map.set_findings)
         self.events.histogram.findings_clicked.connect(self.open_marked)
+        self.events.witnesses_wanted.connect(self.show_witnesses)
         self.findings.read_marks()
         # A detection run changes the count of detection findings the status bar gives.
         self.findings.loaded.connect(self._detections_changed)
+
+    def show_witnesses(self, event: dict[str, Any]) -> None:
+        """Show the witnesses of an event's action (the Findings tab's witnesses pane)."""
+        self.tabs.setCurrentWidget(self.findings)
+        self.findings.show_event_witnesses(event)
 
     def open_marked(self, marks: list[Any]) -> None:
         """Show the events of the worst finding of the marks clicked (finding_marks.first_of)."""

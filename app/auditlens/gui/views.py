@@ -332,6 +332,8 @@ class EventsView(LazyView):
 
     follow_actor = Signal(str)
     open_trace = Signal(str)
+    # An event whose action's witnesses (audit record, log, span) the examiner asked to see.
+    witnesses_wanted = Signal(object)
     # A metric data point whose exemplar's trace is being opened (emitted just before
     # open_trace): the trace view shows that exemplar.
     exemplar_point = Signal(object)
@@ -826,6 +828,8 @@ class EventsView(LazyView):
         if event.get("actor_id"):
             actor = str(event["actor_id"])
             menu.addAction(f"Follow actor {actor}", lambda: self.follow_actor.emit(actor))
+        if event.get("action"):
+            menu.addAction("Witnesses of this action", lambda: self.witnesses_wanted.emit(event))
         if event.get("trace_id"):
             trace_id = str(event["trace_id"])
             menu.addAction(
