@@ -18,6 +18,8 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditlens.core.errors import InvalidInputError
 from auditlens.core.formats.base import take_sample
@@ -165,3 +167,63 @@ def test_a_msgpack_map_giving_a_key_twice_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="gives a key twice") as refused:
         list(read_records(path))
     assert refused.value.offset == 0
+
+
+def _read_events(data: bytes, *, fast: bool, monkeypatch: pytest.MonkeyPatch) -> object:
+    """Every (offset, event) of ``data``, or the refusal, read with or without the fast path."""
+    import io
+
+    from auditlens.core.formats import fluentbit_msgpack
+
+    with monkeypatch.context() as patch:
+        if not fast:
+            patch.setattr(fluentbit_msgpack, "_fast_event", lambda _buffer, _at: None)
+        try:
+            return repr(list(fluentbit_msgpack._events(io.BytesIO(data), "in.msgpack")))
+        except InvalidInputError as exc:
+            return exc.diagnostics()
+
+
+_EVENTS = [
+    msgspec.msgpack.encode([[event_time(1772409868, 17123456), {}], record(json.dumps(AUDIT))]),
+    msgspec.msgpack.encode([event_time(1772409869, 5), {"log": "disk full", "n": [1, 2.5]}]),
+    msgspec.msgpack.encode([1772409870, {"log": "old form", "kubernetes": KUBERNETES}]),
+    msgspec.msgpack.encode([[event_time(1, 2), {"t": event_time(3, 4)}], {"log": "two times"}]),
+    b"\x92" + msgspec.msgpack.encode(event_time(1772409868, 0)) + b"\x82\xa3log\xa1a\xa3log\xa1b",
+    msgspec.msgpack.encode([1.5, {"log": "x", "ext": msgspec.msgpack.Ext(3, b"ab")}]),
+]
+
+
+@pytest.mark.parametrize("index", range(len(_EVENTS)))
+def test_the_fast_msgpack_reading_agrees_with_the_careful_one(
+    index: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each event alone, after a good one, and cut short: the same events or the same refusal.
+    for data in (_EVENTS[index], _EVENTS[0] + _EVENTS[index], (_EVENTS[0] + _EVENTS[index])[:-2]):
+        assert _read_events(data, fast=True, monkeypatch=monkeypatch) == _read_events(
+            data, fast=False, monkeypatch=monkeypatch
+        )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(_EVENTS[0]) + len(_EVENTS[1]) - 1), st.binary(min_size=1, max_size=3))
+def test_the_fast_msgpack_reading_agrees_on_mutated_events(at: int, patch: bytes) -> None:
+    data = _EVENTS[0] + _EVENTS[1]
+    data = data[:at] + patch + data[at + len(patch) :]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert _read_events(data, fast=True, monkeypatch=monkeypatch) == _read_events(
+            data, fast=False, monkeypatch=monkeypatch
+        )
+
+
+def test_fluent_bits_own_events_take_the_fast_path() -> None:
+    from auditlens.core.formats.fluentbit_msgpack import _fast_event
+
+    data = _EVENTS[0] + _EVENTS[1] + _EVENTS[2]
+    first = _fast_event(data, 0)
+    second = _fast_event(data, len(_EVENTS[0]))
+    assert first is not None and second is not None
+    assert first[0] == len(_EVENTS[0])
+    assert first[1][0][0] == (1772409868, 17123456)
+    assert second[1][0] == (1772409869, 5)
+    assert _fast_event(data, len(_EVENTS[0]) + len(_EVENTS[1])) is not None

@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from auditlens.core.errors import InvalidInputError, UnsupportedFormatError
+from auditlens.core.formats.base import SourceRecord
 from auditlens.core.formats.registry import read_records
 from auditlens.core.formats.times import parse_time_ns
 from auditlens.core.resources import profiles_dir
@@ -70,6 +72,35 @@ def cri_lines(text: str, stream: str, times: list[str]) -> list[str]:
 
 def entry(record: object) -> dict:
     return json.loads(record.line)  # type: ignore[attr-defined]
+
+
+def assert_value_is_the_line(record: SourceRecord) -> None:
+    """The value a split hands the importer is the stored line decoded, key order included."""
+    assert record.value is not None
+    decoded = msgspec.json.decode(record.line)
+    assert msgspec.json.encode(record.value) == msgspec.json.encode(decoded)
+    assert NORMALIZER.row(record.line, False, record.value) == NORMALIZER.row(record.line)
+
+
+def test_the_value_of_each_entry_is_its_stored_line_decoded(tmp_path: Path) -> None:
+    # Text, a JSON object that is no audit record, JSON that is not an object, an audit record
+    # cut into parts, each on stdout and stderr: the importer maps the value, never the line.
+    path = pod_log(tmp_path)
+    at = "2026-03-02T00:04:28.017123456Z"
+    lines = [
+        f"{at} stderr F disk 91% full",
+        f'{at} stdout F {{"level":"warn","msg":"slow query","ms":1250.5}}',
+        f"{at} stdout F [1, 2]",
+        f"{at} stdout F {{not json",
+        *cri_lines(
+            audit_line("DOWNLOAD", "2026-03-02T00:04:28.015Z", 2 * PART), "stdout", [at, at, at]
+        ),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    records = list(read_records(path))
+    assert len(records) == 5
+    for record in records:
+        assert_value_is_the_line(record)
 
 
 def test_cri_partial_lines_are_joined_with_their_final_line(tmp_path: Path) -> None:
@@ -220,8 +251,13 @@ def test_the_sample_writes_its_audit_stream_as_pod_logs_that_import_alike(tmp_pa
     (audit_file,) = raw.streams[2].files
     audit = [NORMALIZER.row(r.line) for r in read_records(audit_file)]
     assert audit
+    for record in read_records(audit_file):
+        assert_value_is_the_line(record)
     for path in paths:
-        rows = [NORMALIZER.row(r.line) for r in read_records(path)]
+        records = list(read_records(path))
+        for record in records:
+            assert_value_is_the_line(record)
+        rows = [NORMALIZER.row(r.line) for r in records]
         assert [(r["time_ns"], r["actor_id"], r["action"], r["resource_id"]) for r in rows] == [
             (r["time_ns"], r["actor_id"], r["action"], r["resource_id"]) for r in audit
         ]

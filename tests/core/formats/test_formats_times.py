@@ -19,26 +19,28 @@ def parsed(text: str) -> Any:
         return "refused"
 
 
+CACHES = (times._MINUTES, times._EPOCH_DAYS, times._RECENT)
+
+
 def uncached(text: str) -> Any:
-    saved_minutes, saved_days = dict(times._MINUTES), dict(times._EPOCH_DAYS)
-    times._MINUTES.clear()
-    times._EPOCH_DAYS.clear()
+    saved = [dict(cache) for cache in CACHES]
+    for cache in CACHES:
+        cache.clear()
     try:
         return parsed(text)
     finally:
-        times._MINUTES.clear()
-        times._MINUTES.update(saved_minutes)
-        times._EPOCH_DAYS.clear()
-        times._EPOCH_DAYS.update(saved_days)
+        for cache, kept in zip(CACHES, saved, strict=True):
+            cache.clear()
+            cache.update(kept)
 
 
 @pytest.fixture(autouse=True)
 def empty_cache() -> Any:
-    times._MINUTES.clear()
-    times._EPOCH_DAYS.clear()
+    for cache in CACHES:
+        cache.clear()
     yield
-    times._MINUTES.clear()
-    times._EPOCH_DAYS.clear()
+    for cache in CACHES:
+        cache.clear()
 
 
 def reference(text: str) -> int:
@@ -138,3 +140,27 @@ def test_runtime_nanosecond_times_read_the_same_from_the_minute_cache() -> None:
     assert set(times._MINUTES) == {"2026-03-02T00:04:", "2026-03-02T00:05:"}
     assert [parse_time_ns(t) for t in texts] == first == [uncached(t) for t in texts]
     assert first == [reference(t) if "." in t else reference(t[:-1] + ".0Z") for t in texts]
+
+
+def test_a_time_read_again_is_answered_from_the_recent_texts_with_the_same_value() -> None:
+    runtime, audit = "2026-03-02T00:04:28.017123456Z", "2026-03-02T00:04:28.015Z"
+    first = (parse_time_ns(runtime), parse_time_ns(audit))
+    assert {runtime: first[0], audit: first[1]} == times._RECENT
+    times._MINUTES.clear()
+    times._EPOCH_DAYS.clear()
+    assert (parse_time_ns(runtime), parse_time_ns(audit)) == first  # no cache of minutes needed
+    assert not times._MINUTES
+    assert first == (reference(runtime), reference(audit))
+
+
+def test_a_refused_time_is_not_kept_among_the_recent_texts() -> None:
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            parse_time_ns("2026-03-02T24:00:00Z")
+    assert times._RECENT == {}
+
+
+def test_the_recent_texts_stay_few() -> None:
+    for second in range(40):
+        parse_time_ns(f"2026-03-02T00:00:{second:02d}Z")
+    assert 0 < len(times._RECENT) <= times._RECENT_KEPT

@@ -259,18 +259,10 @@ def stream_silences(
     expected_of: dict[str, list[Expectation]] = defaultdict(list)
     for exp in expectations(case):
         expected_of[exp.expected].append(exp)
-    gaps = db.execute(
-        """SELECT stream_id, prev_ord, prev_t, ord, time_ns, seq, prev_seq, kind FROM (
-            SELECT stream_id, ord, time_ns, seq, kind,
-                lag(time_ns) OVER w AS prev_t, lag(ord) OVER w AS prev_ord,
-                lag(seq) OVER w AS prev_seq
-            FROM events WHERE time_ns IS NOT NULL
-            WINDOW w AS (PARTITION BY stream_id ORDER BY time_ns, ord))
-        WHERE time_ns - prev_t >= ? ORDER BY prev_t""",
-        [min_gap_ns],
-    ).fetchall()
+    gaps = silent_gaps(case, min_gap_ns)
+    lacked = _lacked_in_gaps(case, gaps, expected_of)
     found: list[Finding] = []
-    for stream, prev_ord, prev_t, ord_, time_ns, seq, prev_seq, kind in gaps:
+    for gid, (stream, prev_ord, prev_t, ord_, time_ns, seq, prev_seq, kind) in enumerate(gaps):
         share = int(streams[stream]) / total
         others = int(
             case.scalar(
@@ -281,26 +273,7 @@ def stream_silences(
         log_p = 0.0
         witnessed = 0
         for exp in expected_of.get(str(stream), []):
-            # Actions of the other stream inside the gap that this stream lacks altogether.
-            n = int(
-                case.scalar(
-                    "SELECT count(DISTINCT key) FROM al_witness WHERE stream_id = ? "
-                    "AND time_ns > ? AND time_ns < ? AND list_contains(?, action) "
-                    "AND key NOT IN (SELECT key FROM al_witness WHERE stream_id = ? "
-                    "AND time_ns BETWEEN ? AND ?)",
-                    # An action's witnesses lie within LINK_WINDOW_NS of each other: the
-                    # stream's own witnesses are looked for near the gap only.
-                    [
-                        exp.seen,
-                        prev_t,
-                        time_ns,
-                        list(exp.covered),
-                        stream,
-                        int(prev_t) - 30 * LINK_WINDOW_NS,
-                        int(time_ns) + 30 * LINK_WINDOW_NS,
-                    ],
-                )
-            )
+            n = lacked.get((gid, exp.seen), 0)
             witnessed = max(witnessed, n)
             log_p = min(log_p, n * math.log(_miss_rate(exp)))
         minutes = (int(time_ns) - int(prev_t)) / 60e9
@@ -344,6 +317,102 @@ def stream_silences(
             )
         )
     return found
+
+
+def silent_gaps(case: Case, min_gap_ns: int) -> list[tuple[Any, ...]]:
+    """Each stream's gaps of at least ``min_gap_ns`` between consecutive events (time, ord).
+
+    Rows ``(stream_id, prev_ord, prev_t, ord, time_ns, seq, prev_seq, kind)``, ``kind`` of the
+    event after the gap, ordered by the gap's start. Found without sorting the case: the events
+    are grouped in time buckets of half the gap (one hash aggregation keeping each bucket's first
+    and last event by time and ord), and two consecutive events of a stream are either in one
+    bucket, less than ``min_gap_ns`` apart (integer division truncates toward zero: the bucket
+    around 0 spans two widths), or the last of a non-empty bucket and the first of the next
+    non-empty one. At 10^7 events: 9.6 s of CPU for the window over every event, sorted per
+    stream, this replaces; about 1 s for the buckets (measured).
+    """
+    width = max(min_gap_ns // 2, 1)
+    found = case.db.execute(
+        """WITH b AS (
+            SELECT stream_id, time_ns // ? AS b, min({'t': time_ns, 'o': ord}) AS first,
+                max({'t': time_ns, 'o': ord}) AS last
+            FROM events WHERE time_ns IS NOT NULL GROUP BY ALL),
+        p AS (SELECT stream_id, first, lag(last) OVER (PARTITION BY stream_id ORDER BY b) AS prev
+              FROM b)
+        SELECT stream_id, prev.o, prev.t, first.o, first.t FROM p
+        WHERE first.t - prev.t >= ? ORDER BY prev.t, stream_id""",
+        [width, min_gap_ns],
+    ).fetchall()
+    if not found:
+        return []
+    ords = [int(g[1]) for g in found] + [int(g[3]) for g in found]
+    facts = {
+        int(o): (seq, kind)
+        for o, seq, kind in case.db.execute(
+            "SELECT ord, seq, kind FROM events WHERE ord IN (SELECT unnest(?))", [ords]
+        ).fetchall()
+    }
+    return [
+        (
+            stream,
+            prev_ord,
+            prev_t,
+            ord_,
+            time_ns,
+            facts[int(ord_)][0],
+            facts[int(prev_ord)][0],
+            facts[int(ord_)][1],
+        )
+        for stream, prev_ord, prev_t, ord_, time_ns in found
+    ]
+
+
+def _lacked_in_gaps(
+    case: Case, gaps: list[tuple[Any, ...]], expected_of: dict[str, list[Expectation]]
+) -> dict[tuple[int, str], int]:
+    """Actions a gap's stream lacks, per gap (its index in ``gaps``) and other stream ``seen``.
+
+    Counted are the actions ``seen`` recorded inside the gap, of the kinds the gap's stream is
+    expected to witness, that the gap's stream lacks. One query per expectation for all gaps:
+    each witness of ``seen`` is placed in the gap of the expected stream that starts last before
+    it (an ASOF join; a stream's gaps never overlap) and kept when it lies before that gap's
+    end; a query per gap and expectation read every witness each time, a cost growing with the
+    gaps (a case of many quiet nights). An action's witnesses lie within LINK_WINDOW_NS of each
+    other: the stream's own witnesses are looked for near the gap only (30 windows either side).
+    """
+    lacked: dict[tuple[int, str], int] = {}
+    if not gaps or not any(expected_of.get(str(g[0])) for g in gaps):
+        return lacked
+    db = case.db
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE al_gap (gid BIGINT, stream_id VARCHAR, prev_t BIGINT, "
+        "t BIGINT)"
+    )
+    db.executemany(
+        "INSERT INTO al_gap VALUES (?, ?, ?, ?)",
+        [(gid, str(g[0]), int(g[2]), int(g[4])) for gid, g in enumerate(gaps)],
+    )
+    margin = 30 * LINK_WINDOW_NS
+    for stream, exps in expected_of.items():
+        for exp in exps:
+            rows = db.execute(
+                """WITH inside AS (
+                    SELECT g.gid, g.prev_t, g.t, w.key, w.time_ns
+                    FROM (SELECT key, time_ns FROM al_witness
+                          WHERE stream_id = ? AND list_contains(?, action)) w
+                    ASOF JOIN (SELECT * FROM al_gap WHERE stream_id = ?) g
+                      ON w.time_ns > g.prev_t
+                    WHERE w.time_ns < g.t)
+                SELECT gid, count(DISTINCT key) FROM inside i
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM al_witness o WHERE o.key = i.key AND o.stream_id = ?
+                    AND o.time_ns BETWEEN i.prev_t - ? AND i.t + ?)
+                GROUP BY gid""",
+                [exp.seen, list(exp.covered), stream, stream, margin, margin],
+            ).fetchall()
+            for gid, count in rows:
+                lacked[int(gid), exp.seen] = int(count)
+    return lacked
 
 
 def witnesses(case: Case, ord_: int) -> list[dict[str, object]]:

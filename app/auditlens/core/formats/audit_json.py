@@ -104,4 +104,4 @@ class AuditJsonLines(EvidenceFormat):
                 raise InvalidInputError(
                     f"audit record has no valid timestamp: {exc}", path=path, line=number
                 ) from exc
-            yield SourceRecord(line, time_ns, "audit", path, number)
+            yield SourceRecord(line, time_ns, "audit", path, number, value)

@@ -39,6 +39,9 @@ class SourceRecord:
         kind: ``log``, ``span``, ``audit`` or ``opensearch``.
         path: the input file.
         origin: 1-based line of a text input, or byte offset of a proto message.
+        value: ``line`` as the split already read it (strictly), when the format has it: equal
+            to what decoding ``line`` gives, so the raw importer maps it without decoding the
+            line a second time (``Normalizer.row``); None when the format does not keep it.
     """
 
     line: bytes
@@ -46,6 +49,7 @@ class SourceRecord:
     kind: str
     path: str
     origin: int
+    value: Any = field(default=None, compare=False, repr=False)
 
 
 _UNREAD = object()

@@ -42,10 +42,19 @@ _OUT_FILE = re.compile(r"(\S+): \[(\d{1,12})(?:\.(\d{1,9}))?, (\{.*\})\]", re.AS
 _ENTRY_KEYS = frozenset({"log", "stream", "time", "kubernetes", "_p", "date"})
 
 
+_MINUTES: dict[int, str] = {}  # Unix minute -> "YYYY-MM-DDTHH:MM:" (a day's log: few minutes)
+_MINUTES_KEPT = 100_000
+
+
 def rfc3339(seconds: int, nanos: int) -> str:
     """Unix seconds and nanoseconds as RFC 3339 text in UTC with nine fraction digits."""
-    moment = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{moment}.{nanos:09d}Z"
+    minute, second = divmod(seconds, 60)
+    prefix = _MINUTES.get(minute)
+    if prefix is None:
+        prefix = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
+        if len(_MINUTES) < _MINUTES_KEPT:
+            _MINUTES[minute] = prefix
+    return f"{prefix}{second:02d}.{nanos:09d}Z"
 
 
 def _date_time(value: Any) -> str | None:

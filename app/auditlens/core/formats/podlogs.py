@@ -100,10 +100,12 @@ def entry_record(
     time_ns = _time(time_text, path, line)
     data = text.encode("utf-8")
     log = b""
+    value: dict[str, Any] = {"time": time_text, "stream": stream, "log": text}
     if text[:1] == "{":
         inner = json_or_none(data, path=path, line=line)
         if type(inner) is dict:
             log = data
+            value["log"] = inner
             if record_form(inner) == AUDIT:
                 try:
                     time_ns = audit_time_ns(inner)
@@ -123,7 +125,9 @@ def entry_record(
             b"}",
         )
     )
-    return SourceRecord(stored, time_ns, "log", path, line)
+    if kubernetes is not None:
+        value["kubernetes"] = kubernetes
+    return SourceRecord(stored, time_ns, "log", path, line, value)
 
 
 def is_entry(value: Any) -> bool:
@@ -134,6 +138,23 @@ def is_entry(value: Any) -> bool:
         and type(value.get("time")) is str
         and "stream" in value
     )
+
+
+# The last Kubernetes metadata mapped and its attributes: every entry of a pod's log carries the
+# same (from the file's path, or Fluent Bit's filter), so it is mapped once per run of entries.
+_last_kubernetes: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+
+
+def _kubernetes_attributes(kubernetes: dict[str, Any]) -> dict[str, Any]:
+    """:func:`kubernetes_attributes` of ``kubernetes`` alone (do not change the answer)."""
+    global _last_kubernetes
+    last = _last_kubernetes  # one read: another thread may replace it meanwhile
+    if last[0] == kubernetes:
+        return last[1]
+    attributes: dict[str, Any] = {}
+    kubernetes_attributes(kubernetes, attributes)
+    _last_kubernetes = (kubernetes, attributes)
+    return attributes
 
 
 def pod_log_event(entry: dict[str, Any], row: dict[str, Any]) -> tuple[str, Any]:
@@ -153,7 +174,7 @@ def pod_log_event(entry: dict[str, Any], row: dict[str, Any]) -> tuple[str, Any]
         extra["log.iostream"] = stream
     kubernetes = entry.get("kubernetes")
     if type(kubernetes) is dict:
-        kubernetes_attributes(kubernetes, extra)
+        extra.update(_kubernetes_attributes(kubernetes))
     if type(log) is dict and record_form(log) == AUDIT:
         audit_event(log, row, extra)
         row["observed_ns"] = runtime
@@ -301,11 +322,16 @@ class DockerJsonLog(EvidenceFormat):
             stream = value["stream"]
             if stream is not None and type(stream) is not str:
                 raise InvalidInputError("stream is not text", path=path, line=number)
-            joiner = joiners.setdefault(str(stream), _Joiner(path))
+            joiner = joiners.get(str(stream))
+            if joiner is None:
+                joiner = joiners[str(stream)] = _Joiner(path)
             log = value["log"]
             if log.endswith("\n"):
-                joiner.add(log[:-1].removesuffix("\r"), number)
-                yield entry_record(value["time"], joiner.take(), stream, kubernetes, path, number)
+                text = log[:-1].removesuffix("\r")
+                if joiner.parts or len(text) > MAX_ENTRY:  # joined, or refused with the limit
+                    joiner.add(text, number)
+                    text = joiner.take()
+                yield entry_record(value["time"], text, stream, kubernetes, path, number)
             else:
                 joiner.add(log, number)  # Docker cut a long line: the rest follows
         for joiner in joiners.values():

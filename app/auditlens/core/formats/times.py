@@ -9,6 +9,10 @@ is refused too.
 Most times of a day's evidence fall in few minutes: a time in UTC (``Z``) whose minute was seen
 is answered from a cache of the minutes (the audit logger's milliseconds 1.3 -> 0.7 us per time,
 measured; the container runtime's nanoseconds likewise), and the days from a cache of days.
+A record's times are read twice on import (by the format's split, which checks them, and by the
+normalizer): the last few texts read are kept with their value (:data:`_RECENT`), so the second
+reading is a dictionary look-up. A pod log entry has two times (the runtime's and the wrapped
+audit record's), hence more than one.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ _EPOCH_DAYS: dict[str, int] = {}  # "YYYY-MM-DD" -> Unix seconds of that day's m
 # "YYYY-MM-DDTHH:MM:" -> Unix seconds of that minute, as the general form below computed them.
 _MINUTES: dict[str, int] = {}
 _KEPT = 100_000  # entries per cache (then no more are added)
+_RECENT: dict[str, int] = {}
+_RECENT_KEPT = 8
 _SECONDS_TENS = frozenset("012345")
 _SCALE = tuple(10 ** (9 - n) for n in range(10))  # nanoseconds of one unit of n fraction digits
 
@@ -35,6 +41,17 @@ def parse_time_ns(text: str) -> int:
     Raises:
         ValueError: the text is not such a time, or a field of it is out of range.
     """
+    known = _RECENT.get(text)
+    if known is not None:
+        return known
+    value = _parse_time_ns(text)
+    if len(_RECENT) >= _RECENT_KEPT:
+        _RECENT.clear()
+    _RECENT[text] = value
+    return value
+
+
+def _parse_time_ns(text: str) -> int:
     if text[-1:] == "Z" and text[17:18] in _SECONDS_TENS:
         minute = _MINUTES.get(text[:17])
         if minute is not None:

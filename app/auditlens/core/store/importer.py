@@ -623,7 +623,7 @@ class Importer:
                 for seq, record in enumerate(read_records(file), start=1):
                     try:
                         # read_records read the line by the strict rules already
-                        row = self.normalizer.row(record.line, check_keys=False)
+                        row = self.normalizer.row(record.line, False, record.value)
                     except InvalidInputError as exc:
                         raise InvalidInputError(
                             exc.message, path=str(file), line=record.origin

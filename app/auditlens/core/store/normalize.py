@@ -600,7 +600,7 @@ class Normalizer:
             for namespace, _, _ in keys
         )
 
-    def row(self, line: bytes, check_keys: bool = True) -> dict[str, Any]:
+    def row(self, line: bytes, check_keys: bool = True, value: Any = None) -> dict[str, Any]:
         """Decode and map one record line; raises ``InvalidInputError`` when it is not a record.
 
         Whatever the record holds, the row fits the event schema: text columns hold text,
@@ -610,13 +610,16 @@ class Normalizer:
         With ``check_keys`` a record with a duplicated JSON key is refused, as the sealer refuses
         it (formats/jsontext.py): left off only for lines a trusted signature says AuditLens's
         sealer wrote, which read every record strictly (docs/case.md, "Accepted formats").
+
+        ``value`` is the line as a format's split already read it strictly
+        (``SourceRecord.value``): it is mapped instead of decoding the line again.
         """
         try:
             if self.typed_otlp and line.startswith(_OTLP_PREFIXES):
                 row = self._typed_row(line, check_keys)
                 if row is not None:
                     return _fit_built(row)
-            return self._row(line, check_keys)
+            return self._row(line, check_keys, value)
         except InvalidInputError:
             raise
         except (
@@ -668,12 +671,15 @@ class Normalizer:
         self._otlp_row(is_log, record, res_attrs, rec_attrs, scope_info, None, row)
         return row
 
-    def _row(self, line: bytes, check_keys: bool = False) -> dict[str, Any]:
-        try:
-            document = _decode(line)
-        except (msgspec.DecodeError, RecursionError) as exc:
-            raise InvalidInputError(f"record is not JSON: {exc}") from exc
-        if check_keys and not keys_unique(line, _encode(document)):
+    def _row(self, line: bytes, check_keys: bool = False, value: Any = None) -> dict[str, Any]:
+        if value is not None:
+            document = value  # read strictly by the split: no key to check again
+        else:
+            try:
+                document = _decode(line)
+            except (msgspec.DecodeError, RecursionError) as exc:
+                raise InvalidInputError(f"record is not JSON: {exc}") from exc
+        if value is None and check_keys and not keys_unique(line, _encode(document)):
             key = duplicate_key(line)
             if key is not None:
                 raise InvalidInputError(f"not valid JSON: duplicate key {key!r}")
