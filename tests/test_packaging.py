@@ -212,3 +212,20 @@ def test_a_frozen_program_finds_resources_in_its_bundle(
     assert resources.resources_dir() == tmp_path / "resources"
     assert resources.profiles_dir() == tmp_path / "resources" / "profiles"
     assert resources.sample_case_dir() == tmp_path / "resources" / "samples" / "contact-center"
+
+
+def test_the_workbench_and_the_commands_start_without_matplotlib() -> None:
+    # matplotlib (with Pillow and kiwisolver) is the frozen build's costliest import, and only a
+    # report draws with it (auditlens.core.report.report imports the charts when it draws them):
+    # the first window (README, Packaging) does not wait for it.
+    probe = (
+        "import sys\n"
+        "import auditlens.cli.main, auditlens.gui.app, auditlens.gui.main_window\n"
+        "import auditlens.core.report.session, auditlens.gui.report_dialog\n"
+        "print(sorted(m for m in ('matplotlib', 'PIL', 'kiwisolver') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    assert loaded.stdout.strip() == "[]"

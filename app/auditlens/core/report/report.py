@@ -43,7 +43,6 @@ from auditlens.core.analysis.findings import SEVERITIES, Finding, ordered
 from auditlens.core.analysis.findings import load as load_detections
 from auditlens.core.errors import CancelledError, UsageError
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.report import charts
 from auditlens.core.report.bookmarks import BookmarkedEvent, bookmarked_events
 from auditlens.core.report.document import (
     Block,
@@ -1123,6 +1122,11 @@ def _bookmarks(f: _Facts) -> list[Block]:
 
 
 def _charts(case: Case, f: _Facts) -> list[Block]:
+    # Imported here, not at the top: matplotlib and numpy take about half a second to load, and
+    # the workbench and every command reach this module at start (the first window, README,
+    # Packaging), while only a report draws.
+    from auditlens.core.report import charts
+
     blocks: list[Block] = [
         PageBreak(),
         Heading("7. Charts", 1, "charts"),
