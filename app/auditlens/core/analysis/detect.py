@@ -133,24 +133,27 @@ class _Run:
     def prefetch(self, rules: list[Rule]) -> None:
         """Read the actions of all ``rules`` (as :meth:`actions` without ``extra``) at once.
 
-        Each rule's matches are found as before (one scan of ``events`` each), but the witnesses
-        and their fields are read in one join with ``events`` for all of them: that join reads
-        every row of the case, and per rule it was most of a rule's cost (0.4 of 1 s of CPU per
-        rule at 10^7 events, measured).
+        One scan of ``events`` finds every rule's matches (each row lists the rules it
+        matches), and one join with ``events`` reads the witnesses and their fields for all of
+        them: per rule, that join read every row of the case and was most of a rule's cost
+        (0.4 of 1 s of CPU per rule at 10^7 events, measured); one scan instead of one per rule
+        reads each column once (13 rules at 10^7 events: 3.4 s of CPU against 4.4 s, the same
+        matches).
         """
         todo = list({r.id: r for r in rules if r.id not in self._cache}.values())
         if not todo:
             return
         parts = [r.where() for r in todo]
         db = self.case.db
-        # Each rule's condition is its compiled Sigma (bound parameters); the index is ours.
-        union = " UNION ALL ".join(
-            f"SELECT {i} AS r, ord FROM events WHERE {sql}"  # noqa: S608
-            for i, (sql, _) in enumerate(parts)
-        )
+        # Each rule's condition is its compiled Sigma (bound parameters); the index is ours. A
+        # condition false or NULL gives no index, as WHERE keeps only rows where it is true.
+        params = [p for _, ps in parts for p in ps]
+        listed = ", ".join(f"CASE WHEN ({sql}) THEN {i} END" for i, (sql, _) in enumerate(parts))
+        matching = " OR ".join(f"({sql})" for sql, _ in parts)
         db.execute(
-            f"CREATE OR REPLACE TEMP TABLE al_mr AS {union}",
-            [p for _, params in parts for p in params],
+            "CREATE OR REPLACE TEMP TABLE al_mr AS SELECT unnest(list_filter("  # noqa: S608
+            f"[{listed}], lambda x: x IS NOT NULL)) AS r, ord FROM events WHERE {matching}",
+            params + params,
         )
         cols = ", ".join(f"e.{c}" for c in _COLUMNS)
         cursor = db.execute(
