@@ -120,33 +120,57 @@ class _Run:
             keys AS (SELECT DISTINCT key FROM mk),
             wit AS (SELECT w.ord, w.key FROM al_witness w JOIN keys USING (key)
                     UNION SELECT ord, key FROM mk)
-            SELECT wit.key, e.ord, e.time_ns, e.stream_id, e.seq, e.kind,
+            SELECT 0, wit.key, e.ord, e.time_ns, e.stream_id, e.seq, e.kind,
                 wit.ord IN (SELECT ord FROM al_m) AS matched, {cols}
             FROM wit JOIN events e ON e.ord = wit.ord
             ORDER BY wit.key, matched DESC, e.time_ns, e.ord"""  # noqa: S608
         )
-        acts: list[Act] = []
-        current: Act | None = None
-        # In batches: the rows and the actions made of them are never all held twice (at 10^7
-        # events a rule matches 10^5 actions, each with its witnesses).
-        for row in iter_rows(cursor):
-            key, ord_, time_ns, stream, seq, kind, _matched = row[:7]
-            ref = EventRef(int(time_ns or 0), str(stream), int(seq or 0), int(ord_), kind)
-            if current is None or current.key != key:
-                current = Act(int(key), ref.time_ns, ref.time_ns, [], {})
-                acts.append(current)
-            current.events.append(ref)
-            current.time_ns = min(current.time_ns, ref.time_ns)
-            current.time_last_ns = max(current.time_last_ns, ref.time_ns)
-            for name, value in zip(_COLUMNS, row[7:], strict=True):
-                if value is not None and current.values.get(name) is None:
-                    current.values[name] = value
-        for act in acts:
-            act.events.sort(key=lambda e: (e.time_ns, e.ord or 0))
-        acts.sort(key=lambda a: (a.time_ns, a.key))
+        acts = _acts(iter_rows(cursor)).get(0, [])
         if not extra:
             self._cache[rule.id] = acts
         return acts
+
+    def prefetch(self, rules: list[Rule]) -> None:
+        """Read the actions of all ``rules`` (as :meth:`actions` without ``extra``) at once.
+
+        One scan of ``events`` finds every rule's matches (each row lists the rules it
+        matches), and one join with ``events`` reads the witnesses and their fields for all of
+        them: per rule, that join read every row of the case and was most of a rule's cost
+        (0.4 of 1 s of CPU per rule at 10^7 events, measured); one scan instead of one per rule
+        reads each column once (13 rules at 10^7 events: 3.4 s of CPU against 4.4 s, the same
+        matches).
+        """
+        todo = list({r.id: r for r in rules if r.id not in self._cache}.values())
+        if not todo:
+            return
+        parts = [r.where() for r in todo]
+        db = self.case.db
+        # Each rule's condition is its compiled Sigma (bound parameters); the index is ours. A
+        # condition false or NULL gives no index, as WHERE keeps only rows where it is true.
+        params = [p for _, ps in parts for p in ps]
+        listed = ", ".join(f"CASE WHEN ({sql}) THEN {i} END" for i, (sql, _) in enumerate(parts))
+        matching = " OR ".join(f"({sql})" for sql, _ in parts)
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE al_mr AS SELECT unnest(list_filter("  # noqa: S608
+            f"[{listed}], lambda x: x IS NOT NULL)) AS r, ord FROM events WHERE {matching}",
+            params + params,
+        )
+        cols = ", ".join(f"e.{c}" for c in _COLUMNS)
+        cursor = db.execute(
+            f"""WITH mk AS (SELECT m.r, m.ord, coalesce(w.key, m.ord) AS key
+                            FROM al_mr m LEFT JOIN al_witness w ON w.ord = m.ord),
+            keys AS (SELECT DISTINCT r, key FROM mk),
+            wit AS (SELECT k.r, w.ord, w.key FROM al_witness w JOIN keys k USING (key)
+                    UNION SELECT r, ord, key FROM mk)
+            SELECT wit.r, wit.key, e.ord, e.time_ns, e.stream_id, e.seq, e.kind,
+                mm.ord IS NOT NULL AS matched, {cols}
+            FROM wit JOIN events e ON e.ord = wit.ord
+            LEFT JOIN al_mr mm ON mm.r = wit.r AND mm.ord = wit.ord
+            ORDER BY wit.r, wit.key, matched DESC, e.time_ns, e.ord"""  # noqa: S608
+        )
+        found = _acts(iter_rows(cursor))
+        for index, rule in enumerate(todo):
+            self._cache[rule.id] = found.get(index, [])
 
     def roles(self) -> dict[str, str]:
         if self._roles is None:
@@ -485,6 +509,38 @@ class _Run:
         ]
 
 
+def _acts(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[Act]]:
+    """Actions per rule index, from rows ordered by rule index, key, matched first, time, ord.
+
+    A row is ``(rule index, key, ord, time_ns, stream_id, seq, kind, matched, *_COLUMNS)``.
+    """
+    found: dict[int, list[Act]] = {}
+    acts: list[Act] = []
+    current: Act | None = None
+    # In batches: the rows and the actions made of them are never all held twice (at 10^7
+    # events a rule matches 10^5 actions, each with its witnesses).
+    for row in rows:
+        index, key, ord_, time_ns, stream, seq, kind, _matched = row[:8]
+        ref = EventRef(int(time_ns or 0), str(stream), int(seq or 0), int(ord_), kind)
+        if index not in found:
+            acts = found[index] = []
+            current = None
+        if current is None or current.key != key:
+            current = Act(int(key), ref.time_ns, ref.time_ns, [], {})
+            acts.append(current)
+        current.events.append(ref)
+        current.time_ns = min(current.time_ns, ref.time_ns)
+        current.time_last_ns = max(current.time_last_ns, ref.time_ns)
+        for name, value in zip(_COLUMNS, row[8:], strict=True):
+            if value is not None and current.values.get(name) is None:
+                current.values[name] = value
+    for acts in found.values():
+        for act in acts:
+            act.events.sort(key=lambda e: (e.time_ns, e.ord or 0))
+        acts.sort(key=lambda a: (a.time_ns, a.key))
+    return found
+
+
 def iter_rows(cursor: Any, size: int = 8192) -> Iterator[tuple[Any, ...]]:
     """The rows of a DuckDB result, fetched ``size`` at a time."""
     while batch := cursor.fetchmany(size):
@@ -510,6 +566,18 @@ def _one_per_action(found: list[Finding]) -> list[Finding]:
             head = replace(head, explanation=head.explanation + also)
         out.append(head)
     return out
+
+
+def _whole_rules(rule: Rule) -> tuple[str, ...]:
+    """The rules a correlation reads all the actions of (no condition added): to prefetch."""
+    corr = rule.correlation
+    if corr is None:
+        return ()
+    if corr.type == "event_count":
+        return corr.rules
+    if corr.type in ("first_seen", "temporal_ordered"):
+        return corr.rules[:1]
+    return ()
 
 
 def _renamed(found: Finding, rule: Rule) -> Finding:
@@ -691,6 +759,10 @@ def run(
             for ref in rule.correlation.rules:
                 target = engine.by_ref[ref].id
                 referenced[target] = referenced.get(target, False) or rule.generate
+    engine.prefetch(
+        [r for r in rules if r.correlation is None and referenced.get(r.id, True)]
+        + [engine.by_ref[ref] for r in rules for ref in _whole_rules(r)]
+    )
     found: list[Finding] = []
     plain: list[Finding] = []
     for done, rule in enumerate(rules):
