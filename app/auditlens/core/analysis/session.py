@@ -16,11 +16,9 @@ from typing import TYPE_CHECKING, Any
 from auditlens.core.analysis import baselines, corroboration
 from auditlens.core.analysis.detect import DetectReport, run
 from auditlens.core.analysis.findings import EventRef, Finding, load, stored_count
-from auditlens.core.errors import UsageError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.store import queries
-from auditlens.core.store.case import Case
-from auditlens.core.store.session import ORIGINS, Examination, digest
+from auditlens.core.store.session import OnCase, digest
 
 if TYPE_CHECKING:
     from auditlens.core.analysis.compliance import Report
@@ -48,47 +46,8 @@ def finding_rows(found: list[Finding]) -> list[dict[str, Any]]:
     ]
 
 
-class Analysis:
+class Analysis(OnCase):
     """Detections, baselines, witnesses and the compliance lens over one open case."""
-
-    def __init__(self, case: Case, origin: str, *, owns_case: bool = True) -> None:
-        if origin not in ORIGINS:
-            raise UsageError(f"unknown origin {origin!r}: one of {', '.join(ORIGINS)}")
-        self.case = case
-        self.origin = origin
-        self.owns_case = owns_case
-        case.origin = origin
-
-    @classmethod
-    def of(cls, session: Examination) -> Analysis:
-        """The analysis of the case ``session`` has open, journaling with its origin.
-
-        The workbench holds an examination, never a case handle (pyproject.toml, import-linter):
-        this is how it reaches the analysis. The examination keeps the case: :meth:`close`
-        leaves it open. For a read on a worker thread, pass ``session.reader()``.
-        """
-        return cls(session._case, session.origin, owns_case=False)
-
-    @classmethod
-    def open(cls, folder: Path, *, origin: str) -> Analysis:
-        """Open the case in ``folder`` for analysis from ``origin``."""
-        case = Case.open(folder)
-        try:
-            return cls(case, origin)
-        except BaseException:
-            case.close()
-            raise
-
-    def close(self) -> None:
-        """Close the case (unless it is an examination's: :meth:`of`)."""
-        if self.owns_case:
-            self.case.close()
-
-    def __enter__(self) -> Analysis:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def detect(
         self, rule_folders: list[Path] | None = None, *, token: CancelToken | None = None

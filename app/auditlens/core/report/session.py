@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from auditlens.core.errors import UsageError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.report import bookmarks as marks
 from auditlens.core.report.bookmarks import Bookmark, BookmarkedEvent
@@ -32,54 +31,14 @@ from auditlens.core.report.exhibit import ExhibitResult, make_exhibit
 from auditlens.core.report.export import ExportResult, export_details, export_events
 from auditlens.core.report.report import ReportResult, report_details, write_report
 from auditlens.core.store import queries
-from auditlens.core.store.case import Case
-from auditlens.core.store.session import ORIGINS, Examination, digest
+from auditlens.core.store.session import OnCase, digest
 
 if TYPE_CHECKING:
     from auditlens.core.report.pdfsign import ReportSigner
 
 
-class Legal:
+class Legal(OnCase):
     """Bookmarks, exports and exhibits of one open case, each journaled with its origin."""
-
-    def __init__(self, case: Case, origin: str, *, owns_case: bool = True) -> None:
-        if origin not in ORIGINS:
-            raise UsageError(f"unknown origin {origin!r}: one of {', '.join(ORIGINS)}")
-        self.case = case
-        self.origin = origin
-        self._owns_case = owns_case
-        case.origin = origin
-
-    @classmethod
-    def open(cls, folder: Path, *, origin: str) -> Legal:
-        """Open the case in ``folder`` for the legal actions from ``origin``."""
-        case = Case.open(folder)
-        try:
-            return cls(case, origin)
-        except BaseException:
-            case.close()
-            raise
-
-    @classmethod
-    def of(cls, examination: Examination) -> Legal:
-        """The legal actions on an open examination: its connection, its origin.
-
-        :meth:`close` leaves the examination open: it owns the case.
-        """
-        # The examination keeps its case handle from the workbench (import-linter); core's
-        # packages above the store share it, as the examination's own calls do.
-        return cls(examination._case, examination.origin, owns_case=False)
-
-    def close(self) -> None:
-        """Close the case, when this object opened it."""
-        if self._owns_case:
-            self.case.close()
-
-    def __enter__(self) -> Legal:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- bookmarks (docs/case.md, "Bookmarks and exports") --------------------------------------
 

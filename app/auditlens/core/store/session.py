@@ -33,7 +33,7 @@ import json
 from collections.abc import Generator, Sequence
 from datetime import tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from auditlens.core.errors import InvalidInputError, UsageError
 from auditlens.core.progress import CancelToken, Progress
@@ -47,6 +47,16 @@ if TYPE_CHECKING:
 
 ORIGINS = ("cli", "workbench")
 """Where an examiner acts from; every journal entry of an examination names one."""
+
+
+def check_origin(origin: str) -> None:
+    """Refuse an ``origin`` that is not one of :data:`ORIGINS`.
+
+    Raises:
+        UsageError: naming the origins there are.
+    """
+    if origin not in ORIGINS:
+        raise UsageError(f"unknown origin {origin!r}: one of {', '.join(ORIGINS)}")
 
 
 def digest(value: Any) -> str:
@@ -93,8 +103,7 @@ class Examination:
     """An open case and the examiner's calls on it, each journaled with its origin."""
 
     def __init__(self, case: Case, origin: str) -> None:
-        if origin not in ORIGINS:
-            raise UsageError(f"unknown origin {origin!r}: one of {', '.join(ORIGINS)}")
+        check_origin(origin)
         self._case = case
         self.origin = origin
         self.closed = False
@@ -111,8 +120,7 @@ class Examination:
                 database cannot be opened.
             UsageError: ``origin`` is not one of :data:`ORIGINS`.
         """
-        if origin not in ORIGINS:
-            raise UsageError(f"unknown origin {origin!r}: one of {', '.join(ORIGINS)}")
+        check_origin(origin)
         created = not (folder / DB_NAME).exists()
         case = Case.open(folder, create=create)
         try:
@@ -530,6 +538,57 @@ class Examination:
             },
         )
         return proof
+
+
+class OnCase:
+    """The calls of a package above the store on one open case, journaled with an origin.
+
+    The analysis (core/analysis/session.py) and the legal actions (core/report/session.py) act
+    the way an :class:`Examination` does, from an origin, and are opened two ways:
+
+    * :meth:`open` opens the case folder itself (the CLI); :meth:`close` closes it;
+    * :meth:`of` acts on an examination already open (the workbench, which holds no case handle
+      of its own: an import-linter contract), sharing its connection and origin; :meth:`close`
+      leaves the examination open. For a job on a worker thread, pass its :meth:`reader`.
+    """
+
+    def __init__(self, case: Case, origin: str, *, owns_case: bool = True) -> None:
+        check_origin(origin)
+        self.case = case
+        self.origin = origin
+        self.owns_case = owns_case
+        case.origin = origin
+
+    @classmethod
+    def open(cls, folder: Path, *, origin: str) -> Self:
+        """Open the case in ``folder`` for calls from ``origin``.
+
+        Raises:
+            InvalidInputError: ``folder`` holds no case, or its database cannot be opened.
+            UsageError: ``origin`` is not one of :data:`ORIGINS`.
+        """
+        case = Case.open(folder)
+        try:
+            return cls(case, origin)
+        except BaseException:
+            case.close()
+            raise
+
+    @classmethod
+    def of(cls, examination: Examination) -> Self:
+        """The calls on the case ``examination`` has open, journaled with its origin."""
+        return cls(examination._case, examination.origin, owns_case=False)
+
+    def close(self) -> None:
+        """Close the case, when :meth:`open` opened it (not an examination's: :meth:`of`)."""
+        if self.owns_case:
+            self.case.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def trust_record(trust: TrustStore) -> list[dict[str, Any]]:
