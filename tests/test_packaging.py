@@ -82,6 +82,8 @@ def test_every_qt_module_the_app_imports_is_kept(spec: dict[str, Any]) -> None:
         "pyarrow/libarrow_python.so.2600",
         "pyarrow/libparquet.so.2600",  # auditlens export --format parquet
         "resources/profiles/otel-semconv.toml",
+        "matplotlib/mpl-data/matplotlibrc",  # matplotlib does not import without it
+        "matplotlib/mpl-data/fonts/ttf/LICENSE_DEJAVU",
     ],
 )
 def test_files_the_program_needs_are_kept(spec: dict[str, Any], place: str) -> None:
@@ -99,6 +101,14 @@ def test_files_the_program_needs_are_kept(spec: dict[str, Any], place: str) -> N
         "pyarrow/libarrow_python.so",
         "pyarrow/libarrow_python.so.2600.1.0",
         "pyarrow/libarrow_dataset.so.2600",
+        "matplotlib/mpl-data/sample_data/goog.npz",
+        "matplotlib/mpl-data/images/home.svg",
+        "matplotlib/mpl-data/fonts/afm/phvr8a.afm",
+        "matplotlib/mpl-data/fonts/ttf/STIXGeneral.ttf",
+        "matplotlib/mpl-data/fonts/ttf/cmr10.ttf",
+        "matplotlib/mpl-data/fonts/ttf/DejaVuSerif.ttf",
+        "matplotlib/mpl-data/fonts/ttf/DejaVuSans-Oblique.ttf",
+        "matplotlib/mpl-data/fonts/ttf/DejaVuSansMono-Bold.ttf",
     ],
 )
 def test_files_it_never_uses_are_dropped(spec: dict[str, Any], place: str) -> None:
@@ -229,3 +239,65 @@ def test_the_workbench_and_the_commands_start_without_matplotlib() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def test_the_fonts_the_report_uses_are_kept(spec: dict[str, Any]) -> None:
+    from auditlens.core.report import pdf_font
+
+    fonts = {name for chain in pdf_font.CHAINS.values() for name in chain}
+    assert fonts == {
+        "DejaVuSans.ttf",
+        "DejaVuSans-Bold.ttf",
+        "DejaVuSansMono.ttf",
+        "LastResortHE-Regular.ttf",
+    }
+    shipped = sorted(path.name for path in pdf_font.font_dir().glob("*.ttf"))
+    kept = [name for name in shipped if spec["kept"](f"matplotlib/mpl-data/fonts/ttf/{name}")]
+    assert set(kept) == fonts  # the charts draw in DejaVu Sans, matplotlib's default
+    assert len(shipped) > len(kept)
+
+
+def test_only_the_agg_backend_of_matplotlib_is_kept(spec: dict[str, Any]) -> None:
+    excluded = spec["unused_matplotlib_backends"]()
+    assert {
+        "matplotlib.backends.backend_qtagg",
+        "matplotlib.backends.qt_compat",
+        "matplotlib.backends.backend_tkagg",
+        "matplotlib.backends._tkagg",
+        "matplotlib.backends.backend_pdf",
+        "matplotlib.backends.backend_svg",
+    } <= set(excluded)
+    assert not {f"matplotlib.backends.{name}" for name in spec["MATPLOTLIB_BACKENDS_USED"]} & set(
+        excluded
+    )
+
+
+@pytest.mark.parametrize(
+    ("vendored", "twin"),
+    [
+        ("libxcb-9065bb12.so.1.1.0", "libxcb.so.1"),
+        ("liblzma-de26b416.so.5.8.4", "liblzma.so.5"),
+        ("libXau-154567c4.so.6.0.0", "libXau.so.6"),
+        ("libzstd-40ad5e7e.so.1.5.7", "libzstd.so.1"),
+        ("libscipy_openblas64_-32a4b2a6.so", None),  # no version: no twin
+        ("libQt6Core.so.6", None),  # not a wheel's vendored copy
+    ],
+)
+def test_a_vendored_library_is_matched_to_its_soname(
+    spec: dict[str, Any], vendored: str, twin: str | None
+) -> None:
+    assert spec["_soname_twin"](vendored) == twin
+
+
+def test_a_library_stripped_out_of_page_alignment_is_refused(
+    spec: dict[str, Any], tmp_path: Path
+) -> None:
+    numpy_libs = Path(importlib.util.find_spec("numpy").origin).parent.parent / "numpy.libs"
+    openblas = next(numpy_libs.glob("libscipy_openblas*.so"))
+    assert spec["_loadable"](openblas)
+    # Plain strip (PyInstaller's strip=True) empties the segments patchelf added: glibc refuses
+    # the result ("ELF load command address/offset not page-aligned"), and so does the check.
+    copy = tmp_path / openblas.name
+    copy.write_bytes(openblas.read_bytes())
+    subprocess.run(["strip", str(copy)], check=True)
+    assert not spec["_loadable"](copy)
