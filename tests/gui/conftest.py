@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -49,6 +51,27 @@ def sample_case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 break
         refresh_order(case)
     return folder
+
+
+@pytest.fixture
+def case_copy(sample_case_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the sample case of the test's own, to act on (its journal grows)."""
+    folder = tmp_path / "case"
+    shutil.copytree(sample_case_dir, folder)
+    return folder
+
+
+@pytest.fixture
+def window(qtbot: Any, case_copy: Path, settings: QSettings) -> Any:
+    """The workbench shown over :func:`case_copy`, at a size that shows every column."""
+    from auditlens.gui.main_window import MainWindow
+
+    opened = MainWindow(case_copy, settings=settings)
+    qtbot.addWidget(opened)
+    opened.resize(1400, 900)
+    opened.show()
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

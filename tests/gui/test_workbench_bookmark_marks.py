@@ -9,38 +9,18 @@ timeline); reading the marks journals nothing.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from auditlens.core.report.bookmarks import BookmarkedEvent
 from auditlens.gui.legal_actions import mark_text
-from auditlens.gui.main_window import MainWindow
 
 MARCH_2026 = (1_772_323_200_000_000_000, 1_775_001_600_000_000_000)  # 2026-03-01 .. 04-01 UTC
 BACKGROUND = Qt.ItemDataRole.BackgroundRole
 TOOLTIP = Qt.ItemDataRole.ToolTipRole
-
-
-@pytest.fixture
-def case_copy(sample_case_dir: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "case"
-    shutil.copytree(sample_case_dir, folder)
-    return folder
-
-
-@pytest.fixture
-def window(qtbot: Any, case_copy: Path, settings: Any) -> Any:
-    opened = MainWindow(case_copy, settings=settings)
-    qtbot.addWidget(opened)
-    opened.resize(1400, 900)
-    opened.show()
-    yield opened
-    opened.close()
 
 
 def journal(case: Path) -> list[dict[str, Any]]:

@@ -18,26 +18,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QMessageBox
 
 from auditlens.gui.legal_actions import export_format
-from auditlens.gui.main_window import MainWindow
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "contact-center"
-
-
-@pytest.fixture
-def case_copy(sample_case_dir: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "case"
-    shutil.copytree(sample_case_dir, folder)
-    return folder
-
-
-@pytest.fixture
-def window(qtbot: Any, case_copy: Path, settings: Any) -> Any:
-    opened = MainWindow(case_copy, settings=settings)
-    qtbot.addWidget(opened)
-    opened.resize(1400, 900)
-    opened.show()
-    yield opened
-    opened.close()
 
 
 def entries(case: Path, action: str) -> list[dict[str, Any]]:

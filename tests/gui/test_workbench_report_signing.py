@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +16,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog
 
 from auditlens.core.report.pdfsign import ExaminerFiles, write_examiner_files
-from auditlens.gui.main_window import MainWindow
 from auditlens.gui.report_dialog import ReportSigningDialog
-
-
-@pytest.fixture
-def case_copy(sample_case_dir: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "case"
-    shutil.copytree(sample_case_dir, folder)
-    return folder
-
-
-@pytest.fixture
-def window(qtbot: Any, case_copy: Path, settings: Any) -> Any:
-    opened = MainWindow(case_copy, settings=settings)
-    qtbot.addWidget(opened)
-    opened.show()
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

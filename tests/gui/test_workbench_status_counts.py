@@ -7,12 +7,10 @@ tab lists.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pytest
 
 from auditlens.core.analysis.session import Analysis
 from auditlens.gui.main_window import MainWindow
@@ -34,13 +32,6 @@ def counted(folder: Path) -> tuple[int, int, int, int | None]:
             one("SELECT count(*) FROM findings"),
             one("SELECT count(*) FROM detections") if has_detections else None,
         )
-
-
-@pytest.fixture
-def case_copy(sample_case_dir: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "case"
-    shutil.copytree(sample_case_dir, folder)
-    return folder
 
 
 def open_window(qtbot: Any, folder: Path, settings: Any) -> MainWindow:

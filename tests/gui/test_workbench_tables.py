@@ -7,7 +7,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QPushButton
@@ -32,13 +31,6 @@ DEFAULT_COLUMNS = [
     "name",
     "body",
 ]
-
-
-@pytest.fixture
-def case_copy(sample_case_dir, tmp_path) -> Path:
-    folder = tmp_path / "case"
-    shutil.copytree(sample_case_dir, folder)
-    return folder
 
 
 def make_window(qtbot, folder: Path | None, settings) -> MainWindow:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import drive
 
 from auditlens.core.crypto import hashing
 from auditlens.core.errors import UsageError
@@ -39,14 +40,6 @@ AUDIT = SAMPLE / "bundles" / "cc-prod.audit" / "cc-prod.audit-0002"
 LOGS = SAMPLE / "bundles" / "cc-prod.otel-logs" / "cc-prod.otel-logs-0001.zip"
 RAW = sorted((SAMPLE / "raw" / "audit").glob("*.jsonl"))[0]
 FILTER = "actor_id:agent-023"
-
-
-def drive(job: Generator[Any, None, Any]) -> Any:
-    while True:
-        try:
-            next(job)
-        except StopIteration as stop:
-            return stop.value
 
 
 def digests(folder: Path) -> dict[str, str]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from tests.conftest import drive
 
 from auditlens.core.errors import CancelledError, UsageError
 from auditlens.core.progress import CancelToken
@@ -27,14 +27,6 @@ from auditlens.core.store.journal import JournalStatus, verify_journal
 from auditlens.core.store.session import Examination
 from auditlens.core.verify.findings import Verdict
 from auditlens.core.verify.trust import load_trust
-
-
-def drive(job: Generator[Any, None, Any]) -> Any:
-    while True:
-        try:
-            next(job)
-        except StopIteration as stop:
-            return stop.value
 
 
 @pytest.fixture

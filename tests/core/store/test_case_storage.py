@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
+from tests.conftest import drive
 
 from auditlens.core.crypto import hashing
 from auditlens.core.errors import InvalidInputError
@@ -25,15 +25,6 @@ from auditlens.core.store.case import Case
 from auditlens.core.store.decode import DecodeTask, decode_task, read_table
 from auditlens.core.store.importer import Importer
 from auditlens.core.verify.trust import TrustStore, load_trust
-
-
-def drive(job: Generator[Any, None, Any]) -> Any:
-    while True:
-        try:
-            next(job)
-        except StopIteration as stop:
-            return stop.value
-
 
 AUDIT = {"timestamp": "2026-03-03T10:00:00.123Z", "user_id": "u-1", "action": "EXPORT"}
 
