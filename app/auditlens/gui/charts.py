@@ -285,12 +285,7 @@ class IntegrityMapWidget(QWidget):
         """A finding's tooltip over its mark."""
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             pixels = [(m, x0, 8 + row * 26 + 10) for m, x0, _x1, row in self.finding_pixels()]
-            found = finding_marks.near(pixels, event.pos().x(), event.pos().y())
-            if found:
-                QToolTip.showText(event.globalPos(), finding_marks.tooltip(found, self.tz), self)
-                return True
-            QToolTip.hideText()
-            event.ignore()
+            finding_marks.show_tooltip(self, event, pixels, self.tz)
             return True
         return super().event(event)
 
@@ -549,12 +544,7 @@ class ActorSwimlaneWidget(QWidget):
         """A finding's tooltip over its mark."""
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             pixels = [(m, x, 4 + row * self.LANE + 11) for m, x, row in self.finding_pixels()]
-            found = finding_marks.near(pixels, event.pos().x(), event.pos().y())
-            if found:
-                QToolTip.showText(event.globalPos(), finding_marks.tooltip(found, self.tz), self)
-                return True
-            QToolTip.hideText()
-            event.ignore()
+            finding_marks.show_tooltip(self, event, pixels, self.tz)
             return True
         return super().event(event)
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPolygon
+from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPen, QPolygon
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from auditlens.core.analysis.findings import SEVERITIES, Finding, severity_rank
 from auditlens.core.store import queries
@@ -90,6 +91,25 @@ def first_of(marks: list[FindingMark]) -> FindingMark:
 def near(pixels: list[tuple[FindingMark, int, int]], x: int, y: int) -> list[FindingMark]:
     """The marks drawn within :data:`NEAR_PX` of ``(x, y)`` (pixels: mark, x, row centre y)."""
     return [m for m, mx, my in pixels if abs(mx - x) <= NEAR_PX and abs(my - y) <= 12]
+
+
+def show_tooltip(
+    widget: QWidget,
+    event: QHelpEvent,
+    pixels: list[tuple[FindingMark, int, int]],
+    tz: ZoneInfo | None,
+) -> None:
+    """Show over ``widget`` the findings drawn near ``event``'s pointer, else hide any tooltip.
+
+    ``pixels`` as :func:`near` takes them (mark, x, row centre y). With no mark there, a
+    tooltip still shown is hidden, so it never names findings away from the pointer.
+    """
+    found = near(pixels, event.pos().x(), event.pos().y())
+    if found:
+        QToolTip.showText(event.globalPos(), tooltip(found, tz), widget)
+        return
+    QToolTip.hideText()
+    event.ignore()
 
 
 def flag(painter: QPainter, x: int, top: int, bottom: int, severity: str) -> None:
