@@ -282,17 +282,13 @@ class LegalActions(QObject):
         if query is None:
             self._say("the filter is invalid: nothing to export")
             return None
-        name, chosen = QFileDialog.getSaveFileName(
-            self.window,
-            "Export the view's events to a new file",
-            "events.csv",
-            ";;".join(EXPORT_FILTERS.values()),
-            options=QFileDialog.Option.DontConfirmOverwrite,  # the core never replaces a file
+        named = self._ask_new(
+            "Export the view's events to a new file", "events.csv", EXPORT_FILTERS
         )
-        if not name:
+        if named is None:
             return None
         try:
-            out, fmt = export_format(Path(name), chosen)
+            out, fmt = export_format(*named)
         except ValueError as exc:
             self._warn("Not exported", str(exc))
             return None
@@ -348,15 +344,10 @@ class LegalActions(QObject):
         elif query is None:
             self._say("the filter is invalid and no row is selected: nothing to export")
             return None
-        name, _ = QFileDialog.getSaveFileName(
-            self.window,
-            "New folder for the exhibit",
-            "exhibit",
-            options=QFileDialog.Option.DontConfirmOverwrite,
-        )
-        if not name:
+        named = self._ask_new("New folder for the exhibit", "exhibit")
+        if named is None:
             return None
-        return self.export_exhibit(Path(name), positions if use_selection else None)
+        return self.export_exhibit(named[0], positions if use_selection else None)
 
     def export_exhibit(self, out: Path, positions: list[int] | None = None) -> JobWorker | None:
         """Write an exhibit of the events at ``positions`` (else the view's) into ``out``."""
@@ -396,16 +387,12 @@ class LegalActions(QObject):
 
     def ask_report(self) -> JobWorker | None:
         """Choose a new PDF or HTML file, for a PDF whether to sign it; write the report."""
-        name, chosen = QFileDialog.getSaveFileName(
-            self.window,
-            "Write the examination report to a new file",
-            "report.pdf",
-            ";;".join(REPORT_FILTERS.values()),
-            options=QFileDialog.Option.DontConfirmOverwrite,  # the core never replaces a file
+        named = self._ask_new(
+            "Write the examination report to a new file", "report.pdf", REPORT_FILTERS
         )
-        if not name:
+        if named is None:
             return None
-        out = Path(name)
+        out, chosen = named
         if out.suffix.lower() not in (".pdf", ".html", ".htm"):
             fmt = next((f for f, n in REPORT_FILTERS.items() if n == chosen), "pdf")
             out = out.with_name(f"{out.name}.{fmt}")
@@ -449,6 +436,23 @@ class LegalActions(QObject):
             )
 
         return self._start(legal_job(self.session, run), "Writing the report…", done)
+
+    def _ask_new(
+        self, title: str, default: str, filters: dict[str, str] | None = None
+    ) -> tuple[Path, str] | None:
+        """The new file or folder the person names, with the filter chosen; None if cancelled.
+
+        The dialog does not ask before replacing: the core never replaces what is there, it
+        refuses (an export's or a report's file, an exhibit's folder unless empty).
+        """
+        name, chosen = QFileDialog.getSaveFileName(
+            self.window,
+            title,
+            default,
+            ";;".join(filters.values()) if filters else "",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        return (Path(name), chosen) if name else None
 
     # -- the worker and what the person is told ------------------------------------------------
 
