@@ -88,6 +88,17 @@ def test_a_changed_proof_hash_exits_1(cli: Any, case: Path, tmp_path: Path) -> N
     assert result.code == 1 and "PROOF_INVALID" in result.out
 
 
+def test_verify_refuses_an_exhibit_mixed_with_a_bundle(
+    cli: Any, case: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "ex"
+    assert cli("exhibit", case, "--event", "stream:cc-prod.audit#440", "--out", out).code == 0
+    result = cli("verify", out, AUDIT, "--trust", TRUST)
+    assert result.code == 2
+    assert "verify exhibit folders and bundles in separate runs" in result.err
+    assert result.out == ""
+
+
 def test_exhibit_refuses_a_non_empty_folder_and_unknown_references(
     cli: Any, case: Path, tmp_path: Path
 ) -> None:

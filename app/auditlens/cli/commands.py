@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from auditlens.cli.output import drive, err, out, out_findings, out_json
 from auditlens.core.errors import UsageError
@@ -93,6 +95,27 @@ def print_report(report: VerifyReport) -> None:
     out_findings(report.findings)
 
 
+def _verify_apart(
+    args: argparse.Namespace,
+    paths: list[Path],
+    trust: TrustStore,
+    verify: Callable[..., tuple[Verdict, Any]],
+    key: str,
+    kinds: str,
+) -> int:
+    """Verify ``paths``, all of one kind checked apart from bundles (``verify`` checks them).
+
+    Raises:
+        UsageError: when the run names other paths too (``kinds`` says which may not mix).
+    """
+    if len(paths) < len(args.paths):
+        raise UsageError(f"verify {kinds} in separate runs")
+    verdict, data = verify(paths, trust, as_json=args.json)
+    if args.json:
+        out_json({"verdict": verdict.value, key: data})
+    return EXIT_CODES[verdict]
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     """``auditlens verify``: verify bundles; exit code by verdict."""
     trust = load_trust_paths(args.trust)
@@ -106,23 +129,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
         # A PDF report is checked by its signature (docs/report-signature.md), not as a bundle.
         from auditlens.cli.pdf_commands import verify_reports
 
-        if len(reports) < len(args.paths):
-            raise UsageError("verify PDF reports and bundles or exhibits in separate runs")
-        verdict, data = verify_reports(reports, trust, as_json=args.json)
-        if args.json:
-            out_json({"verdict": verdict.value, "reports": data})
-        return EXIT_CODES[verdict]
+        return _verify_apart(
+            args, reports, trust, verify_reports, "reports", "PDF reports and bundles or exhibits"
+        )
     exhibits = [p for p in args.paths if is_exhibit(p)]
     if exhibits:
         # An exhibit folder (docs/exhibit-format.md) is proven record by record, not as a bundle.
         from auditlens.cli.exhibit_commands import verify_exhibits
 
-        if len(exhibits) < len(args.paths):
-            raise UsageError("verify exhibit folders and bundles in separate runs")
-        verdict, data = verify_exhibits(exhibits, trust, as_json=args.json)
-        if args.json:
-            out_json({"verdict": verdict.value, "exhibits": data})
-        return EXIT_CODES[verdict]
+        return _verify_apart(
+            args, exhibits, trust, verify_exhibits, "exhibits", "exhibit folders and bundles"
+        )
     report = drive(verify_paths(args.paths, trust, workers=args.workers), quiet=args.json)
     if args.json:
         out_json(report.to_json())
