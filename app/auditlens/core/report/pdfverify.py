@@ -555,10 +555,9 @@ def _step7_trust(
         return
     check.owner = trusted.owner
     if trusted.revoked_at_ns is not None:
-        reason = f": {trusted.revocation_reason}" if trusted.revocation_reason else ""
         sink.add(
             "KEY_REVOKED",
-            f"key of {trusted.owner or 'unknown owner'} is revoked{reason}",
+            trusted.revocation(),
             path=where,
             actual=check.key_id,
         )
@@ -567,12 +566,7 @@ def _step7_trust(
         if check.signed_at
         else None
     )
-    bounded = trusted.not_before_ns is not None or trusted.not_after_ns is not None
-    outside = signed_ns is None or (
-        (trusted.not_before_ns is not None and signed_ns < trusted.not_before_ns)
-        or (trusted.not_after_ns is not None and signed_ns > trusted.not_after_ns)
-    )
-    if bounded and outside:
+    if trusted.outside_validity(signed_ns):
         sink.add(
             "KEY_EXPIRED",
             "report signed (by its own claim) outside the key's validity",

@@ -45,6 +45,25 @@ class TrustedKey:
     source: str = ""
     sample: bool = False
 
+    def revocation(self) -> str:
+        """The finding's text for a revoked key: whose, and why when the store says."""
+        reason = f": {self.revocation_reason}" if self.revocation_reason else ""
+        return f"key of {self.owner or 'unknown owner'} is revoked{reason}"
+
+    def outside_validity(self, at_ns: int | None) -> bool:
+        """Whether a signature made at ``at_ns`` falls outside the key's not_before..not_after.
+
+        A key without either limit is valid at any time; with a limit, an unknown time
+        (``None``) counts as outside: validity cannot then be shown (docs/verification.md §2,
+        step 4).
+        """
+        if self.not_before_ns is None and self.not_after_ns is None:
+            return False
+        return at_ns is None or (
+            (self.not_before_ns is not None and at_ns < self.not_before_ns)
+            or (self.not_after_ns is not None and at_ns > self.not_after_ns)
+        )
+
 
 @dataclass
 class TrustStore:

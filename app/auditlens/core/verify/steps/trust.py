@@ -36,17 +36,11 @@ def check_trust(check: BundleCheck, manifest: Manifest, signer: str) -> None:
     if trusted.revoked_at_ns is not None:
         check.add(
             "KEY_REVOKED",
-            f"key of {trusted.owner or 'unknown owner'} is revoked"
-            f"{': ' + trusted.revocation_reason if trusted.revocation_reason else ''}",
+            trusted.revocation(),
             path=where,
             actual=signer,
         )
-    bounded = trusted.not_before_ns is not None or trusted.not_after_ns is not None
-    outside = sealed is None or (
-        (trusted.not_before_ns is not None and sealed < trusted.not_before_ns)
-        or (trusted.not_after_ns is not None and sealed > trusted.not_after_ns)
-    )
-    if bounded and outside:
+    if trusted.outside_validity(sealed):
         check.add(
             "KEY_EXPIRED",
             "bundle sealed outside the key's validity",
