@@ -6,6 +6,7 @@ whatever the case holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -271,13 +272,10 @@ class IntegrityMapWidget(QWidget):
         """Each finding on each lane it concerns: mark, first and last pixel column, lane row."""
         if not self.stretches:
             return []
-        lanes = sorted({s.lane for s in self.stretches})
-        lo, hi = self._span()
-        left, right = self._plot_x()
+        lanes, x = self._lanes(), self._scale()
         out = []
         for mark in self.findings:
-            x0 = left + int((mark.start_ns - lo) / (hi - lo) * (right - left))
-            x1 = left + int((mark.end_ns - lo) / (hi - lo) * (right - left))
+            x0, x1 = x(mark.start_ns), x(mark.end_ns)
             out += [(mark, x0, x1, lanes.index(lane)) for lane in mark.streams if lane in lanes]
         return out
 
@@ -293,15 +291,8 @@ class IntegrityMapWidget(QWidget):
         """Each mark with its pixel column and lane row, as painted (tests look at them)."""
         if not self.stretches:
             return []
-        lanes = sorted({s.lane for s in self.stretches})
-        lo, hi = self._span()
-        left, right = self._plot_x()
-        out = []
-        for mark in self.marks:
-            if mark.lane in lanes:
-                x = left + int((mark.time_ns - lo) / (hi - lo) * (right - left))
-                out.append((mark, x, lanes.index(mark.lane)))
-        return out
+        lanes, x = self._lanes(), self._scale()
+        return [(m, x(m.time_ns), lanes.index(m.lane)) for m in self.marks if m.lane in lanes]
 
     def _span(self) -> tuple[int, int]:
         lo = min(s.start_ns for s in self.stretches)
@@ -312,6 +303,16 @@ class IntegrityMapWidget(QWidget):
         lanes = {s.lane for s in self.stretches}
         label_width = max(self.fontMetrics().horizontalAdvance(lane) for lane in lanes) + 12
         return label_width, self.width() - 8
+
+    def _lanes(self) -> list[str]:
+        """The lanes (streams) top to bottom, by name."""
+        return sorted({s.lane for s in self.stretches})
+
+    def _scale(self) -> Callable[[int], int]:
+        """The pixel column of a time on the lanes, as the stretches shown now place it."""
+        lo, hi = self._span()
+        left, right = self._plot_x()
+        return lambda ns: left + int((ns - lo) / (hi - lo) * (right - left))
 
     def _brush(self, state: str) -> QBrush:
         if state == "missing":
@@ -327,7 +328,7 @@ class IntegrityMapWidget(QWidget):
         if not self.stretches:
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no evidence imported yet")
             return
-        lanes = sorted({s.lane for s in self.stretches})
+        lanes, x_of = self._lanes(), self._scale()
         lo, hi = self._span()
         left, right = self._plot_x()
         painter.setPen(palette.text().color())
@@ -335,8 +336,7 @@ class IntegrityMapWidget(QWidget):
             y = 8 + row * 26
             painter.drawText(QPoint(4, y + 15), lane)
             for s in (s for s in self.stretches if s.lane == lane):
-                x0 = left + int((s.start_ns - lo) / (hi - lo) * (right - left))
-                x1 = left + int((s.end_ns - lo) / (hi - lo) * (right - left))
+                x0, x1 = x_of(s.start_ns), x_of(s.end_ns)
                 painter.fillRect(QRect(x0, y, max(x1 - x0, 2), 20), self._brush(s.state))
         red = VERDICT_COLOURS["tampered"]
         for mark, x, row in self.mark_pixels():
@@ -354,7 +354,7 @@ class IntegrityMapWidget(QWidget):
         painter.setPen(QPen(palette.text().color()))
         metrics = painter.fontMetrics()
         for ns, label in time_ticks(lo, hi, right - left, self.tz):  # whole steps, dates named
-            tick = left + int((ns - lo) / (hi - lo) * (right - left))
+            tick = x_of(ns)
             painter.drawLine(tick, y - 4, tick, y)
             if tick + 3 + metrics.horizontalAdvance(label) <= self.width():
                 painter.drawText(QPoint(tick + 3, y + 12), label)
