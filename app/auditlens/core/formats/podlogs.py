@@ -113,21 +113,31 @@ def entry_record(
                     raise InvalidInputError(
                         f"the audit record in the entry: {exc}", path=path, line=line
                     ) from exc
-    stored = b"".join(
-        (
-            b'{"time":',
-            _encode(time_text),
-            b',"stream":',
-            _encode(stream),
-            b',"log":',
-            log or _encode(text),
-            b',"kubernetes":' + _encode(kubernetes) if kubernetes is not None else b"",
-            b"}",
-        )
-    )
+    between, after = _wrapping(stream, kubernetes)
+    stored = b"".join((b'{"time":', _encode(time_text), between, log or _encode(text), after))
     if kubernetes is not None:
         value["kubernetes"] = kubernetes
     return SourceRecord(stored, time_ns, "log", path, line, value)
+
+
+# The last stream and Kubernetes metadata a stored line was built with, and their JSON around the
+# entry's text: every entry of a file has the same (kubelet's path) or few (stdout, stderr), so
+# they are encoded once per run of entries, not per entry (bench/README.md, "bench_formats.py").
+_last_wrapping: tuple[Any, Any, tuple[bytes, bytes]] = (None, object(), (b"", b""))
+
+
+def _wrapping(stream: str | None, kubernetes: dict[str, Any] | None) -> tuple[bytes, bytes]:
+    """The stored line's JSON between the time and the text, and after the text."""
+    global _last_wrapping
+    last = _last_wrapping  # one read: another thread may replace it meanwhile
+    # ``is`` for the metadata: the same object for a file's entries; equal values of other
+    # types (1 and True) would encode differently.
+    if last[1] is kubernetes and last[0] == stream and type(last[0]) is type(stream):
+        return last[2]
+    after = b',"kubernetes":' + _encode(kubernetes) + b"}" if kubernetes is not None else b"}"
+    pieces = (b',"stream":' + _encode(stream) + b',"log":', after)
+    _last_wrapping = (stream, kubernetes, pieces)
+    return pieces
 
 
 def is_entry(value: Any) -> bool:
@@ -157,6 +167,26 @@ def _kubernetes_attributes(kubernetes: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
+# The last stream and Kubernetes metadata mapped to attributes, and those attributes (not to be
+# changed: shared by the entries of a run), as :data:`_last_wrapping`.
+_last_extra: tuple[Any, Any, dict[str, Any]] = (None, object(), {})
+
+
+def _extra(stream: Any, kubernetes: Any) -> dict[str, Any]:
+    """The attributes of an entry's stream and Kubernetes metadata."""
+    global _last_extra
+    last = _last_extra  # one read: another thread may replace it meanwhile
+    if last[1] is kubernetes and last[0] == stream and type(last[0]) is type(stream):
+        return last[2]
+    extra: dict[str, Any] = {}
+    if stream is not None:
+        extra["log.iostream"] = stream
+    if type(kubernetes) is dict:
+        extra.update(_kubernetes_attributes(kubernetes))
+    _last_extra = (stream, kubernetes, extra)
+    return extra
+
+
 def pod_log_event(entry: dict[str, Any], row: dict[str, Any]) -> tuple[str, Any]:
     """Fill ``row`` with what a stored pod log entry says; return the profile kind and its view.
 
@@ -168,13 +198,7 @@ def pod_log_event(entry: dict[str, Any], row: dict[str, Any]) -> tuple[str, Any]
     except ValueError as exc:
         raise InvalidInputError(f"pod log entry: runtime time: {exc}") from exc
     log = entry["log"]
-    extra: dict[str, Any] = {}
-    stream = entry.get("stream")
-    if stream is not None:
-        extra["log.iostream"] = stream
-    kubernetes = entry.get("kubernetes")
-    if type(kubernetes) is dict:
-        extra.update(_kubernetes_attributes(kubernetes))
+    extra = _extra(entry.get("stream"), entry.get("kubernetes"))
     if type(log) is dict and record_form(log) == AUDIT:
         audit_event(log, row, extra)
         row["observed_ns"] = runtime
@@ -183,7 +207,7 @@ def pod_log_event(entry: dict[str, Any], row: dict[str, Any]) -> tuple[str, Any]
     row["time_ns"] = row["observed_ns"] = runtime
     row["body"] = (log or None) if type(log) is str else _encode(log).decode("utf-8")
     row["attributes"] = _encode(extra).decode("utf-8")
-    return "log", extra
+    return "log", dict(extra)  # the profiles' view: not the cached attributes themselves
 
 
 class _Joiner:
