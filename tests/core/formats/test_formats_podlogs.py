@@ -19,8 +19,11 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditlens.core.errors import InvalidInputError, UnsupportedFormatError
+from auditlens.core.formats import podlogs
 from auditlens.core.formats.base import SourceRecord
 from auditlens.core.formats.registry import read_records
 from auditlens.core.formats.times import parse_time_ns
@@ -295,3 +298,35 @@ def test_auditlens_sample_pod_logs_writes_them(
     for path in written:
         assert str(out / "raw" / "pods" / path) in said
     assert f"wrote OTLP metrics: {out / 'raw' / 'metrics' / 'metrics-2026-03-02.jsonl'}" in said
+
+
+_LINE_CHARS = '0123456789-T:.Z+ \tPF:x{}"\r\n٣é'
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    head=st.sampled_from(
+        [
+            "2026-03-02T00:04:28.017123456Z stdout F",
+            "2026-03-02T00:04:28Z stderr P",
+            "2026-03-02T00:04:28.5+01:00 stdout F:x",
+            "2026-03-02T00:04:28.017123456Z",
+            "2026-03-02T00:04:28.0171234567Z stdout F",
+            "",
+        ]
+    ),
+    rest=st.text(alphabet=_LINE_CHARS, max_size=30),
+)
+def test_the_line_heads_split_a_line_as_the_whole_line_patterns(head: str, rest: str) -> None:
+    # The splits match the time, stream and tag only and take the rest as the text: the same
+    # lines, cut the same way, as the whole-line patterns the formats are described by.
+    line = head + rest
+    for whole, start in (
+        (podlogs._CRI, podlogs._CRI_HEAD),
+        (podlogs._KUBECTL, podlogs._KUBECTL_HEAD),
+    ):
+        full = whole.fullmatch(line)
+        part = start.match(line)
+        assert (full is None) == (part is None)
+        if full is not None and part is not None:
+            assert full.groups() == (*part.groups(), line[part.end() :])

@@ -50,6 +50,11 @@ from auditlens.core.formats.values import kubernetes_attributes
 _TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})"
 _CRI = re.compile(rf"({_TIME}) (stdout|stderr) ([PF])(?::\S*)? ?(.*)", re.ASCII | re.DOTALL)
 _KUBECTL = re.compile(rf"({_TIME}) (.*)", re.ASCII | re.DOTALL)
+# The same up to the text: the text (``.*``) matches whatever follows, so a line matches these
+# where it fully matches the above, with the same groups; the text is the rest of the line (the
+# whole line's match cost 0.37 us per record, mostly the text).
+_CRI_HEAD = re.compile(rf"({_TIME}) (stdout|stderr) ([PF])(?::\S*)? ?", re.ASCII)
+_KUBECTL_HEAD = re.compile(rf"({_TIME}) ", re.ASCII)
 # /var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart count>.log
 _POD_DIR = re.compile(r"([a-z0-9-]+)_([a-z0-9.-]+)_([0-9a-f-]{36})")
 MAX_ENTRY = MAX_JSON_LINE  # a joined entry: as long as any record line may be
@@ -293,14 +298,16 @@ class CriLog(EvidenceFormat):
         for number, raw in iter_lines(sample.stream(), path=path):
             if not raw.strip():
                 continue
-            match = _CRI.fullmatch(_text(raw, path, number))
+            line = _text(raw, path, number)
+            match = _CRI_HEAD.match(line)
             if match is None:
                 raise InvalidInputError(
                     f"not a CRI log line ('TIME stdout|stderr P|F TEXT'): {raw[:60]!r}",
                     path=path,
                     line=number,
                 )
-            time_text, stream, tag, content = match.groups()
+            time_text, stream, tag = match.groups()
+            content = line[match.end() :]
             joiner = joiners.get(stream)
             if tag == "F" and (joiner is None or not joiner.parts):
                 yield entry_record(time_text, content, stream, kubernetes, path, number)
@@ -386,11 +393,13 @@ class KubectlLog(EvidenceFormat):
         for number, raw in iter_lines(sample.stream(), path=path):
             if not raw.strip():
                 continue
-            match = _KUBECTL.fullmatch(_text(raw, path, number))
+            line = _text(raw, path, number)
+            match = _KUBECTL_HEAD.match(line)
             if match is None:
                 raise InvalidInputError(
                     f"not 'TIME TEXT' (kubectl logs --timestamps): {raw[:60]!r}",
                     path=path,
                     line=number,
                 )
-            yield entry_record(match.group(1), match.group(2), None, kubernetes, path, number)
+            content = line[match.end() :]
+            yield entry_record(match.group(1), content, None, kubernetes, path, number)

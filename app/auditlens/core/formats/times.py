@@ -8,7 +8,8 @@ is refused too.
 
 Most times of a day's evidence fall in few minutes: a time in UTC (``Z``) whose minute was seen
 is answered from a cache of the minutes (the audit logger's milliseconds 1.3 -> 0.7 us per time,
-measured; the container runtime's nanoseconds likewise), and the days from a cache of days.
+measured; the container runtime's nanoseconds, seconds and fraction read as one integer,
+0.77 -> 0.48 us), and the days from a cache of days.
 A record's times are read twice on import (by the format's split, which checks them, and by the
 normalizer): the last few texts read are kept with their value (:data:`_RECENT`), so the second
 reading is a dictionary look-up. A pod log entry has two times (the runtime's and the wrapped
@@ -52,6 +53,14 @@ def parse_time_ns(text: str) -> int:
 
 
 def _parse_time_ns(text: str) -> int:
+    if len(text) == 30 and text[19] == "." and text[29] == "Z":
+        # The container runtime's form (nanoseconds, UTC): the seconds and the nine fraction
+        # digits read as one integer of nanoseconds within the minute.
+        minute = _MINUTES.get(text[:17])
+        if minute is not None:
+            digits = text[17:19] + text[20:29]
+            if digits.isdigit() and digits.isascii() and text[17] in _SECONDS_TENS:
+                return minute * 1_000_000_000 + int(digits)
     if text[-1:] == "Z" and text[17:18] in _SECONDS_TENS:
         minute = _MINUTES.get(text[:17])
         if minute is not None:
