@@ -330,3 +330,26 @@ def test_the_line_heads_split_a_line_as_the_whole_line_patterns(head: str, rest:
         assert (full is None) == (part is None)
         if full is not None and part is not None:
             assert full.groups() == (*part.groups(), line[part.end() :])
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(1, True), (True, 1), (1, 1.0), (0.0, -0.0), (b"ab", "ab"), (0, False)],
+)
+def test_kubernetes_metadata_equal_in_python_but_not_in_value_is_mapped_anew(
+    first: object, second: object
+) -> None:
+    # Two pods' metadata that Python's == calls equal (True == 1 == 1.0, 0.0 == -0.0) must each
+    # keep their own values: an entry never takes its predecessor's attributes.
+    before = podlogs._kubernetes_attributes({"pod_name": "audit-0", "labels": {"tier": first}})
+    after = podlogs._kubernetes_attributes({"pod_name": "audit-0", "labels": {"tier": second}})
+    assert type(before["k8s.pod.label.tier"]) is type(first)
+    assert type(after["k8s.pod.label.tier"]) is type(second)
+    assert repr(after["k8s.pod.label.tier"]) == repr(second)
+
+
+def test_the_same_kubernetes_metadata_is_mapped_once() -> None:
+    metadata = {"pod_name": "audit-0", "namespace_name": "cc-prod", "labels": {"app": "audit"}}
+    first = podlogs._kubernetes_attributes(metadata)
+    again = podlogs._kubernetes_attributes(json.loads(json.dumps(metadata)))
+    assert again is first

@@ -155,21 +155,31 @@ def is_entry(value: Any) -> bool:
     )
 
 
-# The last Kubernetes metadata mapped and its attributes: every entry of a pod's log carries the
-# same (from the file's path, or Fluent Bit's filter), so it is mapped once per run of entries.
-_last_kubernetes: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+# The last Kubernetes metadata mapped, as its MessagePack encoding, and its attributes: every entry
+# of a pod's log carries the same (from the file's path, or Fluent Bit's filter), so it is mapped
+# once per run of entries. The key is the encoding, not the dict: Python's == takes True for 1 and
+# 1.0, and 0.0 for -0.0, so a record would get its predecessor's values; MessagePack writes each of
+# these (and bytes apart from text) differently, and costs about what the mapping saves.
+_last_kubernetes: tuple[bytes, dict[str, Any]] = (b"", {})
 
 
 def _kubernetes_attributes(kubernetes: dict[str, Any]) -> dict[str, Any]:
     """:func:`kubernetes_attributes` of ``kubernetes`` alone (do not change the answer)."""
     global _last_kubernetes
+    try:
+        key = _encode_msgpack(kubernetes)
+    except (TypeError, ValueError, OverflowError):
+        key = b""  # a value MessagePack cannot write: mapped anew, never taken from the cache
     last = _last_kubernetes  # one read: another thread may replace it meanwhile
-    if last[0] == kubernetes:
+    if key and last[0] == key:
         return last[1]
     attributes: dict[str, Any] = {}
     kubernetes_attributes(kubernetes, attributes)
-    _last_kubernetes = (kubernetes, attributes)
+    _last_kubernetes = (key, attributes)
     return attributes
+
+
+_encode_msgpack = msgspec.msgpack.Encoder().encode
 
 
 # The last stream and Kubernetes metadata mapped to attributes, and those attributes (not to be
