@@ -142,7 +142,6 @@ class TrueTypeFont:
     cap_height: int
     italic_angle: float
     fixed_pitch: bool
-    _widths: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> TrueTypeFont:

@@ -84,10 +84,6 @@ class SignatureSlot:
     value: int
 
 
-def _text_string(text: str) -> str:
-    return "<FEFF" + text.encode("utf-16-be", "replace").hex().upper() + ">"
-
-
 def _pdf_date(moment: datetime) -> str:
     """A PDF date (ISO 32000-1 §7.9.4) in UTC."""
     return moment.astimezone(UTC).strftime("(D:%Y%m%d%H%M%SZ)")
@@ -95,6 +91,9 @@ def _pdf_date(moment: datetime) -> str:
 
 def add_signature_objects(objects: _Objects, signer: ReportSigner, page: int) -> SignatureSlot:
     """Add the /Sig dictionary and its field (on ``page``) with placeholders; the slot."""
+    # pdf.py imports this module only when it signs; the writer's own text strings serve here.
+    from auditlens.core.report.pdf import _text_string
+
     signed_at = signer.signed_at or datetime.now(UTC)
     value = objects.add(
         b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached "

@@ -270,10 +270,6 @@ def _length(content: bytes) -> bytes:
     return bytes([0x80 | len(octets)]) + octets
 
 
-def _tlv(tag: int, content: bytes) -> bytes:
-    return bytes([tag]) + _length(content) + content
-
-
 def _signer_certificate(data: bytes, sid: _Tlv, certificate: x509.Certificate) -> None:
     """``sid`` (issuer and serial number, RFC 5652 §5.3) names ``certificate``."""
     issuer, serial = _children(data, _expect(sid, 0x30, "IssuerAndSerialNumber"), "sid")
@@ -406,7 +402,10 @@ def verify_report_pdf(path: Path, trust: TrustStore) -> ReportSignatureCheck:
     if contents is None:
         return check
     check.signed_bytes = length1 + length2
-    signed = data[first : first + length1] + data[second : second + length2]
+    # Hashed from views of the file: a copy of the signed ranges would double a large report.
+    view = memoryview(data)
+    signed = hashlib.sha256(view[first : first + length1])
+    signed.update(view[second : second + length2])
     try:
         cms = _parse_cms(bytes.fromhex(contents.decode("ascii")))
     except (_DerError, ValueError, IndexError) as exc:
@@ -419,7 +418,7 @@ def verify_report_pdf(path: Path, trust: TrustStore) -> ReportSignatureCheck:
         return check
     _describe_signer(check, cms)
     # Step 5: the signed digest is the digest of the signed bytes.
-    actual = hashlib.sha256(signed).digest()
+    actual = signed.digest()
     if cms.message_digest != actual:
         sink.add(
             "REPORT_DIGEST_MISMATCH",
