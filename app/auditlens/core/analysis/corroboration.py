@@ -462,17 +462,21 @@ class ActionWitnesses:
     missing: list[Missing]
 
 
-# Expectations per case folder and event count: learning them orders every action of the case
-# (seconds at 10^7 events), and a case only changes by adding events.
-_LEARNED: dict[tuple[str, int], list[Expectation]] = {}
+# The expectations of each case folder at its event count: learning them orders every action of
+# the case (seconds at 10^7 events), and a case only changes by adding events, so a new count
+# replaces the folder's entry (one per folder, not one per import).
+_LEARNED: dict[str, tuple[int, list[Expectation]]] = {}
 
 
 def _learned(case: Case) -> list[Expectation]:
-    key = (str(case.folder), int(case.scalar("SELECT count(*) FROM events") or 0))
-    found = _LEARNED.get(key)
-    if found is None:
-        build_witnesses(case)
-        found = _LEARNED[key] = expectations(case)
+    folder = str(case.folder)
+    count = int(case.scalar("SELECT count(*) FROM events") or 0)
+    known = _LEARNED.get(folder)
+    if known is not None and known[0] == count:
+        return known[1]
+    build_witnesses(case)
+    found = expectations(case)
+    _LEARNED[folder] = (count, found)
     return found
 
 
