@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,48 @@ def test_an_import_records_the_trust_store_keys_and_absolute_input_paths(
     assert key["sources"] == [
         {"path": str(store_file), "sha256": hashlib.sha256(store_file.read_bytes()).hexdigest()}
     ]
+
+
+def test_a_cancel_waits_for_a_journal_append_under_way(
+    case_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Cancel landing while a reader journals falls after the append, not on its head write.
+
+    The workbench cancels a reader (say, the witnesses of the row left) while that reader
+    journals its read. Interrupted there, the line was written and the head never recorded:
+    every later append of the session was refused ("the journal ends at entry N but the case
+    recorded N entries").
+    """
+    from auditlens.core.store.case import Case
+
+    inside, release = threading.Event(), threading.Event()
+    record_head = Case._record_head
+
+    def slow_record_head(self: Case, entry: Any, input_id: int | None) -> None:
+        inside.set()
+        assert release.wait(30)
+        record_head(self, entry, input_id)
+
+    with Examination.open(case_dir, origin="workbench") as session:
+        reader = session.reader()
+        monkeypatch.setattr(Case, "_record_head", slow_record_head)
+        journaling = threading.Thread(target=reader.stats)  # a journaled read, on a worker
+        journaling.start()
+        assert inside.wait(30)
+        cancel = threading.Thread(target=reader.interrupt)
+        cancel.start()
+        cancel.join(0.5)
+        waited = cancel.is_alive()  # still waiting for the append to finish
+        release.set()
+        journaling.join(30)
+        cancel.join(30)
+        monkeypatch.undo()
+        reader.close()
+        assert waited
+        session.stats()  # the next append is accepted: the head was recorded
+    record = read_journal_record(case_dir)
+    assert record is not None
+    report = verify_journal(
+        case_dir, expected_head=record.head, announced=record.announced, case_empty=record.empty
+    )
+    assert report.status is JournalStatus.INTACT

@@ -12,6 +12,10 @@ Invariants:
       records a head covering entries it did not write. A process killed in between leaves an
       interruption that ``journal verify`` reports as such and the next open for writing records
       (``journal_recovered``); see journal.py.
+    * A cancel never cuts an append short: :meth:`Case.interrupt` waits for the journal lock,
+      so the statements recording the head are never the ones interrupted. An interrupted head
+      write left the line written and the head unrecorded, and every later append of the
+      session was refused (the journal no longer ended at the recorded head).
 """
 
 from __future__ import annotations
@@ -505,6 +509,15 @@ class Case:
         # The key is a bound parameter: only the statements that write meta name their key.
         value = self.scalar("SELECT value FROM meta WHERE key = ?", [key])
         return None if value is None else str(value)
+
+    def interrupt(self) -> None:
+        """Stop the statement running on this connection (any thread), never a journal append.
+
+        Waits while an append is under way (milliseconds: one line and its fsync), so the
+        interrupt falls on the next statement instead of the head the case records.
+        """
+        with _journal_lock(self.folder):
+            self.db.interrupt()
 
     def close(self) -> None:
         """Close the database."""

@@ -152,10 +152,11 @@ class Examination:
     def interrupt(self) -> None:
         """Stop the statement running on this examination's connection (any thread).
 
-        Nothing to stop once closed (a Cancel arriving after the job ended).
+        Nothing to stop once closed (a Cancel arriving after the job ended); a journal append
+        under way is finished first (``Case.interrupt``).
         """
         if not self.closed:
-            self._case.db.interrupt()
+            self._case.interrupt()
 
     def close(self) -> None:
         """Close the case (or the reader's cursor)."""
