@@ -205,6 +205,11 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
 _ROW_COLUMNS = tuple(name for name in FIELD_NAMES if name not in TASK_COLUMNS)
 _row_values = operator.itemgetter(*_ROW_COLUMNS)
 _TYPES = {f.name: f.type for f in EVENT_SCHEMA}
+# The normalizer's columns of a row, as one Arrow struct: pyarrow converts a list of row tuples
+# to it in one pass, and its fields are the columns. Measured on the benchmark's records (8 MB
+# tasks): 0.52-0.69 us per row instead of 0.92-1.0 us for transposing the tuples (``zip``) and
+# converting each column apart.
+_ROW_STRUCT = pa.struct([pa.field(name, _TYPES[name]) for name in _ROW_COLUMNS])
 
 
 def _constant(value: str | None, count: int) -> pa.Array:
@@ -219,10 +224,9 @@ def _table(
     intact_flags: bytearray,
 ) -> pa.Table:
     """The Arrow table of a task's rows (normalizer columns) and its per-task columns."""
-    columns: dict[str, pa.Array] = {}
-    transposed = zip(*rows, strict=True) if rows else (() for _ in _ROW_COLUMNS)
-    for name, column in zip(_ROW_COLUMNS, transposed, strict=True):
-        columns[name] = pa.array(column, type=_TYPES[name])
+    # No row is null, so the struct's fields are the columns as they are.
+    fields = pa.array(rows, type=_ROW_STRUCT).flatten()
+    columns: dict[str, pa.Array] = dict(zip(_ROW_COLUMNS, fields, strict=True))
     columns["stream_id"] = _constant(task.stream_id, count)
     columns["bundle_id"] = _constant(task.bundle_id, count)
     columns["file"] = _constant(task.file_label, count)
