@@ -60,7 +60,7 @@ def reads_back(value: str, written: str) -> None:
         assert parse(f"{field}: {written}") == expected
         assert parse(f"{field}:({written} OR zz)") == Or((expected, Match(target, "zz")))
         assert parse(f"{field}:(zz {written} zz)") == And(
-            (Match(target, "zz"), expected) + (Match(target, "zz"),)
+            (Match(target, "zz"), expected, Match(target, "zz"))
         )
 
 
