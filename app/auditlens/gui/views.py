@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from auditlens.core.errors import Error, QuerySyntaxError
+from auditlens.core.query import phrase
+from auditlens.core.query import value_text as quote_value
 from auditlens.core.schema import FIELDS
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
@@ -199,17 +201,6 @@ class LazyView(QWidget):
             self.refresh()
 
 
-def quote_value(value: str) -> str:
-    """A filter-language value for ``value``: bare when safe, else a quoted phrase.
-
-    A bare value that starts with ``/`` would be read as a ``/regex/`` (docs/case.md "The filter
-    language"), so such a value is quoted too.
-    """
-    if value and not value.startswith("/") and all(c.isalnum() or c in "-_.@/" for c in value):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def actor_term(actor: str) -> str:
     """The filter selecting exactly one actor's events.
 
@@ -217,7 +208,7 @@ def actor_term(actor: str) -> str:
     ``actor_id:{actor}`` could select another actor's events too, or a body word. ``=`` with a
     quoted value matches the id exactly as stored.
     """
-    return 'actor_id="' + actor.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "actor_id=" + phrase(actor)
 
 
 class DetailPane(QTreeWidget):
