@@ -1126,6 +1126,7 @@ class TracesView(LazyView):
         ("root", "First span"),
         ("spans", "Spans"),
         ("logs", "Logs"),
+        ("points", "Metric points"),
         ("duration_ms", "Duration (ms)"),
         ("trace_id", "Trace id"),
     ]
@@ -1242,11 +1243,9 @@ class TracesView(LazyView):
             if all(exemplar.point.get(k) == focus.get(k) for k in place):
                 self.show_exemplar(exemplar)  # opened from this data point's row
                 break
-        self.summary.setText(
-            f"trace {trace.trace_id}: {trace.span_count} span(s), "
-            f"{len(trace.orphan_logs)} orphan log(s), {len(trace.missing_parents)} missing "
-            f"parent(s), {len(trace.exemplars)} metric exemplar(s). Ctrl+wheel zooms, drag pans."
-        )
+        from auditlens.gui.waterfall import trace_summary
+
+        self.summary.setText(trace_summary(trace) + " Ctrl+wheel zooms, drag pans.")
 
     def _span_selected(self, span: dict[str, Any]) -> None:
         self.detail.show_event(span, self.tz)
