@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from auditlens.core.errors import Error, QuerySyntaxError
-from auditlens.core.query import phrase
+from auditlens.core.query import phrase, record_filter
 from auditlens.core.query import value_text as quote_value
 from auditlens.core.schema import FIELDS
 from auditlens.core.store import queries
@@ -1000,7 +1000,7 @@ class IntegrityView(LazyView):
         if "!" in path and line is not None:
             return Place(f"file:{quote_value(path)} AND line:{line}", what)
         if seq is not None and stream and code in RECORD_CODES:
-            return Place(f"stream_id:{quote_value(stream)} AND seq:{seq}", what)
+            return Place(record_filter(stream, seq), what)
         if "!" in path and not path.endswith(ENVELOPE_FILES):
             return Place(f"file:{quote_value(path)}", what)  # the file's records
         if bundle:
