@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -100,6 +101,9 @@ class Expectation:
 # the same evidence has the same expectations); the last few are kept, for the cases open at once.
 _EXPECTATIONS: OrderedDict[str, list[Expectation]] = OrderedDict()
 _EXPECTATIONS_KEPT = 4
+# The workbench asks from its workers' threads while a detection run may learn: the cache's
+# order is changed under this lock (the learning itself runs outside it).
+_EXPECTATIONS_LOCK = threading.Lock()
 
 
 def _evidence(case: Case) -> str:
@@ -130,15 +134,18 @@ def expectations(case: Case) -> list[Expectation]:
     built for this evidence (a detection run's), else built here.
     """
     key = _evidence(case)
-    found = _EXPECTATIONS.get(key)
-    if found is None:
-        if _witnessed(case) != key:
-            build_witnesses(case)
-        found = _expectations(case)
+    with _EXPECTATIONS_LOCK:
+        found = _EXPECTATIONS.get(key)
+        if found is not None:
+            _EXPECTATIONS.move_to_end(key)
+            return found
+    if _witnessed(case) != key:
+        build_witnesses(case)
+    found = _expectations(case)
+    with _EXPECTATIONS_LOCK:
         _EXPECTATIONS[key] = found
         while len(_EXPECTATIONS) > _EXPECTATIONS_KEPT:
             _EXPECTATIONS.popitem(last=False)
-    _EXPECTATIONS.move_to_end(key)
     return found
 
 
