@@ -992,11 +992,11 @@ class IntegrityView(LazyView):
                 ):
                     low, high = gap.last_seq_before - AROUND, gap.first_seq_after + AROUND - 1
                     return Place(
-                        f"stream_id:{quote_value(stream)} AND seq:[{max(low, 0)} TO {high}]", what
+                        f"stream_id={phrase(stream)} AND seq:[{max(low, 0)} TO {high}]", what
                     )
         if code == "RECORD_DELETED" and seq is not None and stream:
             low, high = max(seq - AROUND, 0), seq + AROUND
-            return Place(f"stream_id:{quote_value(stream)} AND seq:[{low} TO {high}]", what)
+            return Place(f"stream_id={phrase(stream)} AND seq:[{low} TO {high}]", what)
         if "!" in path and line is not None:
             return Place(f"file:{quote_value(path)} AND line:{line}", what)
         if seq is not None and stream and code in RECORD_CODES:
