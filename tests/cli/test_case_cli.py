@@ -557,7 +557,8 @@ def test_trace_marks_missing_parents_and_orphan_logs(cli: Any, tmp_path: Path) -
     assert rows[0]["note"] == "parent missing"
     assert rows[2]["note"] == "span not in case"
     table = cli("trace", case, span["traceId"]).out
-    assert "1 spans, 1 orphan logs, 1 missing parent(s)" in table
+    assert "1 spans, 2 logs (1 orphan logs), 1 missing parent(s)" in table.splitlines()[0]
+    assert "0 metric exemplar(s) from 0 data point(s)" in table.splitlines()[0]
     assert cli("trace", case, "f" * 32).code == 1
 
 

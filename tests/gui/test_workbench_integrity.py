@@ -2,7 +2,9 @@
 
 Two cases from the shipped sample's audit stream: one whose second bundle has a record modified
 (line 101, seq 533) and one deleted (line 201, seq 633), imported with its trust store; and one
-missing its second bundle (a gap of seq 433-886 between the first and the third).
+missing its second bundle (a gap of seq 433-886 between the first and the third). Each again with
+a second stream whose id differs only in case (CC-PROD.AUDIT, the first two days' records sealed
+with the sample key): a place names its stream exactly.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from tests.conftest import drive
 
+from auditlens.core.bundle.seal import seal
+from auditlens.core.sample.case import sample_signing_key
 from auditlens.core.store.session import Examination
 from auditlens.core.verify.trust import load_trust
 from auditlens.gui.main_window import MainWindow
@@ -20,6 +25,7 @@ from auditlens.gui.main_window import MainWindow
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "contact-center"
 AUDIT = SAMPLE / "bundles" / "cc-prod.audit"
 DATA = "data/00001.jsonl"
+TWIN = "CC-PROD.AUDIT"  # cc-prod.audit but for case: another stream
 
 
 def build(folder: Path, bundles: list[Path]) -> Path:
@@ -50,6 +56,25 @@ def tampered_case(tmp_path_factory) -> Path:
 def gap_case(tmp_path_factory) -> Path:
     first, _, third = sorted(AUDIT.iterdir())
     return build(tmp_path_factory.mktemp("gap") / "case", [first, third])
+
+
+def twin_stream(folder: Path) -> Path:
+    """A bundle of stream TWIN: the first two days' audit records, seq 1-886."""
+    raw = sorted((SAMPLE / "raw" / "audit").iterdir())[:2]
+    return drive(seal(raw, sample_signing_key(), folder / "twin", stream_id=TWIN)).path
+
+
+@pytest.fixture(scope="module")
+def twin_cases(tmp_path_factory, tampered_case, gap_case) -> dict[str, Path]:
+    """The tampered and the gap case's bundles, each with the TWIN stream's bundle."""
+    root = tmp_path_factory.mktemp("twin")
+    twin = twin_stream(root)
+    first, _, third = sorted(AUDIT.iterdir())
+    tampered = sorted(p for p in tampered_case.parent.iterdir() if p.name != "case")
+    return {
+        "RECORD_DELETED": build(root / "tampered", [*tampered, twin]),
+        "BUNDLE_GAP": build(root / "gap", [first, third, twin]),
+    }
 
 
 def open_window(qtbot, settings, tmp_path, case: Path) -> MainWindow:
@@ -153,6 +178,24 @@ def test_a_gap_opens_with_the_events_around_it_and_is_marked_on_the_histogram(
         if count
     )
     assert lo <= gaps[0].start_ns
+    window.close()
+
+
+@pytest.mark.parametrize(
+    ("code", "seqs"),
+    [
+        ("RECORD_DELETED", [s for s in range(623, 644) if s != 633]),
+        ("BUNDLE_GAP", list(range(422, 433)) + list(range(887, 897))),
+    ],
+)
+def test_a_gap_or_deleted_record_opens_its_own_stream_only(
+    qtbot, settings, tmp_path, twin_cases, code, seqs
+):
+    window = open_window(qtbot, settings, tmp_path, twin_cases[code])
+    activate(qtbot, window, code)
+    rows = shown(window)
+    assert {r["stream_id"] for r in rows} == {"cc-prod.audit"}  # not TWIN's records of those seqs
+    assert [r["seq"] for r in rows] == seqs
     window.close()
 
 

@@ -17,6 +17,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QMessageBox
 
+from auditlens.core.errors import UsageError
+from auditlens.core.report.bookmarks import MAX_NOTE_LENGTH, MAX_TAG_LENGTH, check_labels
 from auditlens.gui.legal_actions import export_format
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "contact-center"
@@ -103,6 +105,36 @@ def test_three_selected_rows_are_bookmarked_by_key_listed_and_shown(
     shown = window.events.model.event(0)
     assert window.events.model.rowCount() == 1
     assert (shown["stream_id"], shown["seq"]) == (want[1][0], want[1][1])
+
+
+def test_the_bookmark_dialog_stays_open_with_the_cores_reason_until_the_tags_are_allowed(
+    qtbot: Any, window: Any, case_copy: Path
+) -> None:
+    window.tabs.setCurrentWidget(window.events)
+    window.events.show_filter("action:EXPORT", via="filter")
+    click_rows(qtbot, window, [1])
+    dialog = window.legal.bookmark_selected()
+    assert dialog is not None and dialog.isVisible()
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    long_tag = "exfiltration-" + "x" * MAX_TAG_LENGTH
+    for tags, note in (
+        (f"after-hours, {long_tag}", "one export"),
+        ("after-hours", "n" * (MAX_NOTE_LENGTH + 1)),
+    ):
+        dialog.tags.setText(tags)
+        dialog.note.setPlainText(note)
+        with pytest.raises(UsageError) as refused:
+            check_labels(*dialog.chosen())
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+        assert dialog.isVisible() and dialog.error.isVisible()
+        assert dialog.error.text() == refused.value.message
+    assert entries(case_copy, "bookmark") == []
+    dialog.tags.setText("after-hours, exfiltration")
+    dialog.note.setPlainText("one export")
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    (entry,) = entries(case_copy, "bookmark")
+    assert entry["details"]["tags"] == ["after-hours", "exfiltration"]
 
 
 def test_the_context_menu_offers_the_bookmark_and_the_exhibit(window: Any) -> None:

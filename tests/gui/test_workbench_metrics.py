@@ -112,6 +112,24 @@ def test_a_metric_rows_trace_id_opens_the_trace_with_its_exemplars(qtbot, window
         sorted((t, s) for t, _, s in wanted)
     )
 
+    # The summary counts each kind apart: a data point is no log, orphan or not (the core's
+    # counts of the trace's events by kind).
+    def count(where: str) -> int:
+        return window.case.count(queries.EventQuery(f"trace_id:{trace_id}{where}"))
+
+    spans, points = count(" AND kind:span"), count(" AND kind:metric")
+    logs = count("") - spans - points
+    assert points > 0 and logs > 0
+    summary = traces.summary.text()
+    (listed_row,) = [r for r in traces.model.rows if r["trace_id"] == trace_id]
+    assert (listed_row["spans"], listed_row["logs"], listed_row["points"]) == (spans, logs, points)
+    assert summary.startswith(f"trace {trace_id}: {spans} span(s), {logs} log(s) (0 orphan), ")
+    assert f"{len(wanted)} metric exemplar(s) from {points} data point(s) (0 naming" in summary
+    # No data point is drawn as a log tick: ticks are the logs' times.
+    ticks = sorted(t for r in traces.waterfall.rows for t in r.log_times)
+    assert len(ticks) == logs
+    assert int(point["timeUnixNano"]) not in ticks
+
     # Activating one in the list shows its data point (and rings it on the waterfall).
     (shown,) = [e for e in listed if e.time_ns == int(exemplar["timeUnixNano"])]
     traces.exemplars.activate(listed.index(shown))

@@ -253,12 +253,9 @@ def _trace_rows(node: queries.SpanNode, depth: int, tz: Any, rows: list[dict[str
             "note": "parent missing" if node.missing_parent else "",
         }
     )
-    # A metric data point is shown by its exemplars naming this span (at their own times), never
-    # as a log: the point's own time is the end of its interval, after the span.
+    # The span's logs and the exemplars naming it, each at its own time (docs/case.md, Metrics).
     under: list[tuple[int, dict[str, Any]]] = [
-        (log["time_ns"] or 0, _log_row(log, depth + 1, tz, "log: ", ""))
-        for log in node.logs
-        if log["kind"] != "metric"
+        (log["time_ns"] or 0, _log_row(log, depth + 1, tz, "log: ", "")) for log in node.logs
     ]
     under += [(e.time_ns or 0, _exemplar_row(e, depth + 1, tz, "")) for e in node.exemplars]
     rows.extend(row for _, row in sorted(under, key=lambda item: item[0]))
@@ -271,14 +268,13 @@ def cmd_trace(args: argparse.Namespace) -> int:
     tz = queries.zone(args.tz)
     with _open(args.case) as examination:
         found = examination.trace(args.trace_id)
-    if not found.roots and not found.orphan_logs:
-        err(f"no spans or logs for trace {args.trace_id}")
+    if found.empty:
+        err(f"no spans, logs or metric data points for trace {args.trace_id}")
         return 1
     rows: list[dict[str, Any]] = []
     for root in sorted(found.roots, key=lambda r: r.span["time_ns"] or 0):
         _trace_rows(root, 0, tz, rows)
-    orphan_logs = [log for log in found.orphan_logs if log["kind"] != "metric"]
-    for log in orphan_logs:
+    for log in found.orphan_logs:
         rows.append(_log_row(log, 0, tz, "orphan log: ", "span not in case"))
     for exemplar in found.orphan_exemplars:
         rows.append(_exemplar_row(exemplar, 0, tz, "span not in case"))
@@ -297,9 +293,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if args.format == "table":
         out(
             f"trace {found.trace_id}: {found.span_count} spans, "
-            f"{len(orphan_logs)} orphan logs, "
+            f"{found.log_count} logs ({len(found.orphan_logs)} orphan logs), "
             f"{len(found.missing_parents)} missing parent(s), "
-            f"{len(found.exemplars)} metric exemplar(s)"
+            f"{len(found.exemplars)} metric exemplar(s) from {len(found.points)} data point(s)"
         )
     emit(rows, columns, args.format, table_columns=[c for c in columns if c != "depth"])
     return 0

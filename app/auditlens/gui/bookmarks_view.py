@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from auditlens.core.report.bookmarks import MAX_NOTE_LENGTH, MAX_TAG_LENGTH, BookmarkedEvent
+from auditlens.core.errors import UsageError
+from auditlens.core.report.bookmarks import MAX_TAG_LENGTH, BookmarkedEvent, check_labels
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
@@ -98,12 +99,12 @@ class BookmarkDialog(QDialog):
         return split_tags(self.tags.text()), self.note.toPlainText().strip()
 
     def _check(self) -> None:
-        tags, note = self.chosen()
-        long_tag = next((t for t in tags if len(t) > MAX_TAG_LENGTH), None)
-        if long_tag is not None:
-            self.show_error(f"a tag is longer than {MAX_TAG_LENGTH} characters: {long_tag[:40]}…")
-        elif len(note) > MAX_NOTE_LENGTH:
-            self.show_error(f"the note is longer than {MAX_NOTE_LENGTH:,} characters")
+        # The core's rules (bookmarks.check_labels), so the dialog stays open on what the
+        # bookmark would be refused for, saying it in the core's words.
+        try:
+            check_labels(*self.chosen())
+        except UsageError as exc:
+            self.show_error(exc.message)
         else:
             self.accept()
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QTabWid
 
 from auditlens.core.errors import Error, UsageError
 from auditlens.core.progress import CancelToken, Progress
+from auditlens.core.query import record_filter
 from auditlens.core.report.bookmarks import MAX_BOOKMARK_EVENTS, BookmarkedEvent
 from auditlens.core.report.export import FORMATS
 from auditlens.core.report.session import Legal
@@ -185,10 +186,9 @@ class LegalActions(QObject):
         if self.events is None or entry.event is None:
             return
         event = entry.event
-        stream = str(event["stream_id"]).replace("\\", "\\\\").replace('"', '\\"')
         self.window.tabs.setCurrentWidget(self.events)
         self.events.show_filter(
-            f'stream_id="{stream}" AND seq:{int(event["seq"])}',
+            record_filter(str(event["stream_id"]), int(event["seq"])),
             via="pivot",
             pivot={"bookmark": entry.ref},
             time_range=(None, None),

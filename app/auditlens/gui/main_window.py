@@ -28,6 +28,7 @@ from auditlens import __version__
 from auditlens.core.analysis.session import Analysis
 from auditlens.core.errors import Error
 from auditlens.core.progress import CancelToken, Progress
+from auditlens.core.query import record_filter
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination, may_hold_sealed_bundles
 from auditlens.core.verify.trust import TrustStore, load_trust
@@ -454,7 +455,7 @@ class MainWindow(QMainWindow):
         """Show the record a finding points at."""
         self.tabs.setCurrentWidget(self.events)
         self.events.show_filter(
-            f'stream_id:"{stream_id}" AND seq:{seq}',
+            record_filter(stream_id, seq),
             via="pivot",
             pivot={"finding": f"{stream_id} seq {seq}"},
         )

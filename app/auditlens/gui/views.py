@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from auditlens.core.errors import Error, QuerySyntaxError
+from auditlens.core.query import phrase, record_filter
+from auditlens.core.query import value_text as quote_value
 from auditlens.core.schema import FIELDS
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
@@ -199,17 +201,6 @@ class LazyView(QWidget):
             self.refresh()
 
 
-def quote_value(value: str) -> str:
-    """A filter-language value for ``value``: bare when safe, else a quoted phrase.
-
-    A bare value that starts with ``/`` would be read as a ``/regex/`` (docs/case.md "The filter
-    language"), so such a value is quoted too.
-    """
-    if value and not value.startswith("/") and all(c.isalnum() or c in "-_.@/" for c in value):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def actor_term(actor: str) -> str:
     """The filter selecting exactly one actor's events.
 
@@ -217,7 +208,7 @@ def actor_term(actor: str) -> str:
     ``actor_id:{actor}`` could select another actor's events too, or a body word. ``=`` with a
     quoted value matches the id exactly as stored.
     """
-    return 'actor_id="' + actor.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "actor_id=" + phrase(actor)
 
 
 class DetailPane(QTreeWidget):
@@ -1001,15 +992,15 @@ class IntegrityView(LazyView):
                 ):
                     low, high = gap.last_seq_before - AROUND, gap.first_seq_after + AROUND - 1
                     return Place(
-                        f"stream_id:{quote_value(stream)} AND seq:[{max(low, 0)} TO {high}]", what
+                        f"stream_id={phrase(stream)} AND seq:[{max(low, 0)} TO {high}]", what
                     )
         if code == "RECORD_DELETED" and seq is not None and stream:
             low, high = max(seq - AROUND, 0), seq + AROUND
-            return Place(f"stream_id:{quote_value(stream)} AND seq:[{low} TO {high}]", what)
+            return Place(f"stream_id={phrase(stream)} AND seq:[{low} TO {high}]", what)
         if "!" in path and line is not None:
             return Place(f"file:{quote_value(path)} AND line:{line}", what)
         if seq is not None and stream and code in RECORD_CODES:
-            return Place(f"stream_id:{quote_value(stream)} AND seq:{seq}", what)
+            return Place(record_filter(stream, seq), what)
         if "!" in path and not path.endswith(ENVELOPE_FILES):
             return Place(f"file:{quote_value(path)}", what)  # the file's records
         if bundle:
@@ -1135,6 +1126,7 @@ class TracesView(LazyView):
         ("root", "First span"),
         ("spans", "Spans"),
         ("logs", "Logs"),
+        ("points", "Metric points"),
         ("duration_ms", "Duration (ms)"),
         ("trace_id", "Trace id"),
     ]
@@ -1251,11 +1243,9 @@ class TracesView(LazyView):
             if all(exemplar.point.get(k) == focus.get(k) for k in place):
                 self.show_exemplar(exemplar)  # opened from this data point's row
                 break
-        self.summary.setText(
-            f"trace {trace.trace_id}: {trace.span_count} span(s), "
-            f"{len(trace.orphan_logs)} orphan log(s), {len(trace.missing_parents)} missing "
-            f"parent(s), {len(trace.exemplars)} metric exemplar(s). Ctrl+wheel zooms, drag pans."
-        )
+        from auditlens.gui.waterfall import trace_summary
+
+        self.summary.setText(trace_summary(trace) + " Ctrl+wheel zooms, drag pans.")
 
     def _span_selected(self, span: dict[str, Any]) -> None:
         self.detail.show_event(span, self.tz)

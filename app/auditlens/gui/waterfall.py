@@ -83,6 +83,19 @@ class WaterfallRow:
     exemplars: tuple[Exemplar, ...] = ()
 
 
+def trace_summary(trace: Trace) -> str:
+    """The trace view's line over the waterfall: each kind of the trace counted on its own.
+
+    Logs and metric exemplars are counted apart (docs/case.md, Traces): a data point is no log.
+    """
+    return (
+        f"trace {trace.trace_id}: {trace.span_count} span(s), {trace.log_count} log(s) "
+        f"({len(trace.orphan_logs)} orphan), {len(trace.missing_parents)} missing parent(s), "
+        f"{len(trace.exemplars)} metric exemplar(s) from {len(trace.points)} data point(s) "
+        f"({len(trace.orphan_exemplars)} naming a span not in the case)."
+    )
+
+
 def flatten(trace: Trace) -> list[WaterfallRow]:
     """Depth-first rows of the span tree, children in start order (iterative: any depth)."""
     rows: list[WaterfallRow] = []
@@ -96,15 +109,7 @@ def flatten(trace: Trace) -> list[WaterfallRow]:
             WaterfallRow(
                 node.span,
                 depth,
-                # A metric data point is drawn by its exemplars, at their times: its own time
-                # ends its interval, after the span.
-                tuple(
-                    sorted(
-                        int(log["time_ns"])
-                        for log in node.logs
-                        if log.get("time_ns") and log.get("kind") != "metric"
-                    )
-                ),
+                tuple(sorted(int(log["time_ns"]) for log in node.logs if log.get("time_ns"))),
                 node.missing_parent,
                 tuple(node.exemplars),
             )

@@ -192,9 +192,10 @@ def test_the_trace_shows_the_data_point_of_its_exemplar(tmp_path: Path) -> None:
         found = queries.trace(case, TRACE)
     (root,) = found.roots
     assert root.span["name"] == "GET /recordings/{id}/download"
-    assert [(e["kind"], e["name"]) for e in root.logs] == [
+    assert [(e["kind"], e["name"]) for e in found.points] == [
         ("metric", "http.server.request.duration")
     ]
+    assert root.logs == []
 
 
 def test_the_sample_writes_metrics_whose_exemplars_lead_to_its_traces(tmp_path: Path) -> None:
@@ -223,4 +224,5 @@ def test_the_sample_writes_metrics_whose_exemplars_lead_to_its_traces(tmp_path: 
             owner = node
         spans.extend(node.children)
     assert owner is not None
-    assert any(e["kind"] == "metric" and e["name"] == "cc.audit.events" for e in owner.logs)
+    assert any(e.metric == "cc.audit.events" for e in owner.exemplars)
+    assert all(e["kind"] != "metric" for e in owner.logs)

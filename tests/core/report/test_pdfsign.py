@@ -19,7 +19,12 @@ from cryptography.x509.oid import NameOID
 from auditlens.core.errors import SigningKeyError
 from auditlens.core.report.document import Document, Heading, Paragraph
 from auditlens.core.report.pdf import render_pdf
-from auditlens.core.report.pdfsign import ReportSigner
+from auditlens.core.report.pdfsign import (
+    MAX_CERTIFICATE_FILE,
+    ReportSigner,
+    load_signer,
+    write_examiner_files,
+)
 
 SIGNED_AT = datetime(2026, 12, 5, 10, 30, tzinfo=UTC)
 
@@ -99,6 +104,33 @@ def test_an_ed25519_key_is_refused_with_the_reason() -> None:
     key = ed25519.Ed25519PrivateKey.generate()
     with pytest.raises(SigningKeyError, match="ECDSA P-256 or RSA"):
         ReportSigner(key, _certificate(key, "Examiner"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (ec.generate_private_key(ec.SECP384R1()), "elliptic curve secp384r1 is not allowed"),
+        (rsa.generate_private_key(65537, 2048), "RSA key of 2048 bits is below the minimum"),
+    ],
+    ids=["p384", "rsa2048"],
+)
+def test_a_key_of_another_curve_or_too_small_is_refused_with_the_reason(
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, reason: str
+) -> None:
+    # The key rules of every AuditLens key (crypto.keys.algorithm_of) say which rule failed.
+    with pytest.raises(SigningKeyError, match=f"ECDSA P-256 or RSA .*{reason}"):
+        ReportSigner(key, _certificate(key, "Examiner"))
+
+
+def test_a_certificate_file_too_large_is_refused_unread_naming_it(tmp_path: Path) -> None:
+    files = write_examiner_files(tmp_path, "Zoë Ørsted (THROWAWAY TEST KEY)")
+    pem = files.certificate.read_bytes()
+    files.certificate.write_bytes(pem + b"\n" * (MAX_CERTIFICATE_FILE + 1 - len(pem)))
+    with pytest.raises(SigningKeyError, match=f"certificate is {MAX_CERTIFICATE_FILE + 1} bytes"):
+        load_signer(files.key, files.certificate)
+    with pytest.raises(SigningKeyError, match="cannot read certificate") as missing:
+        load_signer(files.key, tmp_path / "elsewhere.pem")
+    assert missing.value.path == str(tmp_path / "elsewhere.pem")
 
 
 def test_a_certificate_of_another_key_is_refused() -> None:

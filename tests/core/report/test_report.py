@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,8 @@ from auditlens.core.report.report import (
 )
 from auditlens.core.report.session import Legal
 from auditlens.core.resources import sample_case_dir
+from auditlens.core.store import journal as journal_module
+from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 from auditlens.core.store.queries import format_time
 from auditlens.core.store.session import Examination
@@ -258,7 +261,7 @@ def test_charts_draw_2026_nanosecond_times_in_place(tmp_path: Path) -> None:
         made = [
             charts.activity_histogram(db),
             charts.actor_swimlanes(db),  # the actor "$x^{2" is text, not a formula
-            charts.integrity_map(db),
+            charts.integrity_map(queries.integrity_overview(db)),
         ]
     for chart in made:
         assert chart.png.startswith(b"\x89PNG\r\n\x1a\n")
@@ -287,7 +290,7 @@ def test_the_integrity_map_draws_troubled_streams_first_up_to_its_limit(
     case = import_case(tmp_path / "case", inputs)
     monkeypatch.setattr(charts, "MAX_STREAMS", 2)
     with Case.open(case) as db:
-        chart = charts.integrity_map(db)
+        chart = charts.integrity_map(queries.integrity_overview(db))
     assert chart.rows == ("cc-prod.otel-logs", "cc-prod.audit")
     assert "3 streams, 2 drawn (those with findings first)" in chart.caption
 
@@ -307,6 +310,58 @@ def test_the_journal_reads_as_commands(tmp_path: Path, evidence: Path) -> None:
     assert command_of(bookmark) == (
         "auditlens bookmark CASE --filter 'actor:'\"'\"'a b'\"'\"'' --tag 'x y' --note n"
     )
+
+
+def test_a_report_reads_the_integrity_overview_and_the_journal_once(
+    tmp_path: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = import_case(tmp_path / "case", [evidence / BUNDLE.name, evidence / RAW[0].name])
+    overviews: list[object] = []
+    journal_opens: list[str] = []
+    overview, os_open, path_open = queries.integrity_overview, os.open, Path.open
+
+    def counted_overview(db: Case) -> queries.IntegrityOverview:
+        overviews.append(db)
+        return overview(db)
+
+    def counted_os_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        if Path(path).name == journal_module.JOURNAL_NAME:
+            journal_opens.append("os.open")
+        return os_open(path, *args, **kwargs)
+
+    def counted_path_open(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if path.name == journal_module.JOURNAL_NAME:
+            journal_opens.append("Path.open")
+        return path_open(path, *args, **kwargs)
+
+    with Case.open(case) as db:  # opening reads the journal's last line: not the report's
+        monkeypatch.setattr(queries, "integrity_overview", counted_overview)
+        monkeypatch.setattr(os, "open", counted_os_open)
+        monkeypatch.setattr(Path, "open", counted_path_open)
+        doc = drive(build_report(db))
+        monkeypatch.undo()
+    assert len(overviews) == 1
+    assert journal_opens == ["os.open"]  # the verification's read, which the table is built from
+    entries = (case / "journal.jsonl").read_text().splitlines()
+    listed = next(t for t in tables(doc) if "Command" in t.columns)
+    assert column(listed, "#") == [str(json.loads(e)["index"]) for e in entries]
+
+
+def test_a_journal_line_that_is_no_entry_is_named_by_the_verification_not_listed(
+    tmp_path: Path, evidence: Path
+) -> None:
+    case = import_case(tmp_path / "case", [evidence / RAW[0].name])
+    entries = [json.loads(x) for x in (case / "journal.jsonl").read_text().splitlines()]
+    with (case / "journal.jsonl").open("a") as handle:
+        handle.write('{"index": 99, "action": "import"}\n')
+    doc = document(case)
+    listed = next(t for t in tables(doc) if "Command" in t.columns)
+    assert column(listed, "#") == [str(e["index"]) for e in entries]
+    note = next(b for b in doc.blocks if isinstance(b, Paragraph) and "'CASE' is" in b.text)
+    assert (
+        "The journal's verification found:" in note.text and f"line {len(entries) + 1}" in note.text
+    )
+    assert note.tone == "bad"
 
 
 def test_a_thousand_bookmarks_are_a_thousand_exhibits(tmp_path: Path) -> None:

@@ -148,11 +148,101 @@ def test_each_exemplar_is_shown_under_the_span_it_names(tmp_path: Path) -> None:
     ]
     assert [e.value for e in root.exemplars] == [4]
     assert [e.value for e in child.exemplars] == [6]
-    # The data point itself is listed with the span its first traced exemplar names.
-    assert [p["time_ns"] for p in root.logs if p["kind"] == "metric"] == [T0 + MINUTE]
-    assert root.exemplars[0].point is root.logs[0]
+    # The data point is one of the trace's points, never one of its logs (docs/case.md, Traces):
+    # the trace holds spans, logs and exemplars apart, so no caller filters points out of logs.
+    assert [(p["kind"], p["time_ns"]) for p in found.points] == [("metric", T0 + MINUTE)]
+    assert (root.logs, child.logs, found.orphan_logs, found.log_count) == ([], [], [], 0)
+    assert root.exemplars[0].point is found.points[0]
+    assert child.exemplars[0].point is found.points[0]
     assert root.exemplars[0].unit == "{download}"
     assert found.orphan_exemplars == []
+
+
+def write_logs_and_a_stray_point(folder: Path) -> list[Path]:
+    """A log under ROOT, a log naming a span not in the case, and a point whose exemplar does."""
+    stray = "00000000000000aa"
+
+    def record(span_id: str, at: int, text: str) -> dict[str, Any]:
+        return {
+            "timeUnixNano": str(at),
+            "body": {"stringValue": text},
+            "traceId": TRACE,
+            "spanId": span_id,
+        }
+
+    logs = folder / "logs.jsonl"
+    logs.write_text(
+        json.dumps(
+            {
+                "resourceLogs": [
+                    {
+                        "resource": {"attributes": [kv("service.name", "recording-service")]},
+                        "scopeLogs": [
+                            {
+                                "scope": {"name": "cc.recording"},
+                                "logRecords": [
+                                    record(ROOT, T0 + 150_000_000, "download started"),
+                                    record(stray, T0 + 250_000_000, "from a span not exported"),
+                                ],
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
+        + "\n"
+    )
+    point = {
+        "startTimeUnixNano": str(T0),
+        "timeUnixNano": str(T0 + MINUTE),
+        "asDouble": 0.5,
+        "exemplars": [
+            {
+                "timeUnixNano": str(T0 + 260_000_000),
+                "asDouble": 0.5,
+                "traceId": TRACE,
+                "spanId": stray,
+            },
+        ],
+    }
+    gauge = {"name": "recording.buffer.fill", "unit": "1", "gauge": {"dataPoints": [point]}}
+    request = {
+        "resourceMetrics": [
+            {
+                "resource": {"attributes": [kv("service.name", "recording-service")]},
+                "scopeMetrics": [{"scope": {"name": "cc.recording"}, "metrics": [gauge]}],
+            }
+        ]
+    }
+    measured = folder / "gauge.jsonl"
+    measured.write_text(json.dumps(request) + "\n")
+    return [logs, measured]
+
+
+def test_a_trace_counts_its_logs_and_its_metric_points_apart(tmp_path: Path) -> None:
+    spans, measured = write_evidence(tmp_path)
+    extra = write_logs_and_a_stray_point(tmp_path)
+    with Case.open(tmp_path / "case", create=True) as case:
+        run(import_inputs(case, [spans, measured, *extra], TrustStore()))
+        found = queries.trace(case, TRACE)
+        (listed,) = queries.trace_list(case, queries.EventQuery(f"trace_id:{TRACE}"))
+    # The trace list counts the same way: two spans, two logs, two data points.
+    assert (listed["spans"], listed["logs"], listed["points"]) == (2, 2, 2)
+    (root,) = found.roots
+    assert [log["body"] for log in root.logs] == ["download started"]
+    assert [log["body"] for log in found.orphan_logs] == ["from a span not exported"]
+    assert found.log_count == 2
+    assert {log["kind"] for log in [*root.logs, *found.orphan_logs]} == {"log"}
+    # Both points end at the same minute: their order between them is the import's.
+    assert sorted((p["name"], p["time_ns"]) for p in found.points) == [
+        ("recording.buffer.fill", T0 + MINUTE),
+        ("recording.downloads", T0 + MINUTE),
+    ]
+    assert [(e.metric, e.span_id) for e in found.orphan_exemplars] == [
+        ("recording.buffer.fill", "00000000000000aa")
+    ]
+    assert len(found.exemplars) == 3
+    assert not found.empty
 
 
 def test_metric_points_in_a_range_in_time_order(tmp_path: Path) -> None:

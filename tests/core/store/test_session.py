@@ -178,3 +178,42 @@ def test_a_cancel_waits_for_a_journal_append_under_way(
         case_dir, expected_head=record.head, announced=record.announced, case_empty=record.empty
     )
     assert report.status is JournalStatus.INTACT
+
+
+def test_a_cancel_that_waited_for_an_append_finds_the_read_closed_and_does_nothing(
+    case_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read journals, ends and closes while the Cancel waits: nothing to stop, no error."""
+    from auditlens.core.store.case import Case
+
+    inside, release = threading.Event(), threading.Event()
+    record_head = Case._record_head
+    errors: list[BaseException] = []
+
+    with Examination.open(case_dir, origin="workbench") as session:
+        reader = session.reader()
+
+        def record_then_close(self: Case, entry: Any, input_id: int | None) -> None:
+            inside.set()
+            assert release.wait(30)
+            record_head(self, entry, input_id)
+            reader.close()  # the job's end, before the waiting Cancel gets its turn
+
+        def cancel() -> None:
+            try:
+                reader.interrupt()
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+
+        monkeypatch.setattr(Case, "_record_head", record_then_close)
+        journaling = threading.Thread(target=reader.stats)
+        journaling.start()
+        assert inside.wait(30)
+        cancelling = threading.Thread(target=cancel)
+        cancelling.start()
+        release.set()
+        journaling.join(30)
+        cancelling.join(30)
+        monkeypatch.undo()
+        assert errors == []
+        session.stats()

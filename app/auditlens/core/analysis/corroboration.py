@@ -18,10 +18,14 @@ Invariants:
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any
+
+import duckdb
 
 from auditlens.core.analysis.findings import EventRef, Finding
 from auditlens.core.store.case import Case
@@ -47,7 +51,6 @@ def build_witnesses(case: Case) -> int:
         The number of actions (distinct keys) found.
     """
     db = case.db
-    _EXPECTED.pop(id(db), None)  # the witnesses change: the expectations with them
     # Islands: within one (actor, action, resource), a new action starts where the time since the
     # previous witness exceeds the window. Its key is the ord of its first witness in (time, ord)
     # order, carried forward: the smallest ord of the island, since ord is the time order
@@ -69,6 +72,10 @@ def build_witnesses(case: Case) -> int:
         FROM a""",
         [LINK_WINDOW_NS],
     )
+    # Which evidence this connection's al_witness links, so expectations() knows it is current.
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE al_witness_of AS SELECT ? AS evidence", [_evidence(case)]
+    )
     return int(case.scalar("SELECT count(DISTINCT key) FROM al_witness") or 0)
 
 
@@ -88,19 +95,57 @@ class Expectation:
     covered: tuple[str, ...]
 
 
-_EXPECTED: dict[int, list[Expectation]] = {}
+# The expectations of the evidence a case holds, by :func:`_evidence`: learning them orders every
+# action of the case (4.5 s of CPU at 10^7 events). Keyed by what they are computed from, an
+# entry cannot go stale (an import changes the key) nor answer for another case (a case holding
+# the same evidence has the same expectations); the last few are kept, for the cases open at once.
+_EXPECTATIONS: OrderedDict[str, list[Expectation]] = OrderedDict()
+_EXPECTATIONS_KEPT = 4
+# The workbench asks from its workers' threads while a detection run may learn: the cache's
+# order is changed under this lock (the learning itself runs outside it).
+_EXPECTATIONS_LOCK = threading.Lock()
+
+
+def _evidence(case: Case) -> str:
+    """What the case's events are made of: its inputs' SHA-256 digests and its event count.
+
+    A case only changes by importing inputs (docs/case.md, "Importing"), and an input's events
+    are a function of its bytes.
+    """
+    inputs, digests = case.db.execute(
+        "SELECT count(*), string_agg(sha256, ',' ORDER BY sha256) FROM inputs"
+    ).fetchone() or (0, None)
+    events = case.scalar("SELECT count(*) FROM events")
+    return hashlib.sha256(f"{inputs}:{events}:{digests or ''}".encode()).hexdigest()
+
+
+def _witnessed(case: Case) -> str | None:
+    """The evidence this connection's ``al_witness`` was built from (None before any build)."""
+    try:
+        return str(case.scalar("SELECT evidence FROM al_witness_of"))
+    except duckdb.CatalogException:
+        return None
 
 
 def expectations(case: Case) -> list[Expectation]:
     """Which stream is expected to witness which other stream's actions, learned from the case.
 
-    Computed once per :func:`build_witnesses` of a connection (4.5 s of CPU at 10^7 events).
+    Computed once per evidence the case holds, from ``al_witness``: the one this connection
+    built for this evidence (a detection run's), else built here.
     """
-    cached = _EXPECTED.get(id(case.db))
-    if cached is not None:
-        return cached
+    key = _evidence(case)
+    with _EXPECTATIONS_LOCK:
+        found = _EXPECTATIONS.get(key)
+        if found is not None:
+            _EXPECTATIONS.move_to_end(key)
+            return found
+    if _witnessed(case) != key:
+        build_witnesses(case)
     found = _expectations(case)
-    _EXPECTED[id(case.db)] = found
+    with _EXPECTATIONS_LOCK:
+        _EXPECTATIONS[key] = found
+        while len(_EXPECTATIONS) > _EXPECTATIONS_KEPT:
+            _EXPECTATIONS.popitem(last=False)
     return found
 
 
@@ -431,8 +476,11 @@ def witnesses(case: Case, ord_: int) -> list[dict[str, object]]:
         WHERE a.ord = ? AND a.action IS NOT NULL ORDER BY b.time_ns, b.ord""",
         [LINK_WINDOW_NS, LINK_WINDOW_NS, ord_],
     ).fetchall()
-    keys = ("ord", "time_ns", "kind", "stream_id", "seq", "trace_id", "span_id")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+    return [dict(zip(_WITNESS_COLUMNS, row, strict=True)) for row in rows]
+
+
+# What the workbench shows of a witness (the columns :func:`witnesses` selects, in order).
+_WITNESS_COLUMNS = ("ord", "time_ns", "kind", "stream_id", "seq", "trace_id", "span_id")
 
 
 @dataclass(frozen=True)
@@ -462,24 +510,6 @@ class ActionWitnesses:
     missing: list[Missing]
 
 
-# The expectations of each case folder at its event count: learning them orders every action of
-# the case (seconds at 10^7 events), and a case only changes by adding events, so a new count
-# replaces the folder's entry (one per folder, not one per import).
-_LEARNED: dict[str, tuple[int, list[Expectation]]] = {}
-
-
-def _learned(case: Case) -> list[Expectation]:
-    folder = str(case.folder)
-    count = int(case.scalar("SELECT count(*) FROM events") or 0)
-    known = _LEARNED.get(folder)
-    if known is not None and known[0] == count:
-        return known[1]
-    build_witnesses(case)
-    found = expectations(case)
-    _LEARNED[folder] = (count, found)
-    return found
-
-
 def action_witnesses(case: Case, stream_id: str, seq: int, time_ns: int) -> ActionWitnesses | None:
     """The action of the record ``seq`` of ``stream_id`` at ``time_ns``, with its witnesses.
 
@@ -489,33 +519,22 @@ def action_witnesses(case: Case, stream_id: str, seq: int, time_ns: int) -> Acti
     :data:`EXPECTED_RATE` of such actions recorded by a stream present here, and lacks this one.
     """
     row = case.db.execute(
-        "SELECT ord, action, actor_id, resource_id FROM events "
-        "WHERE stream_id = ? AND seq = ? AND time_ns = ? ORDER BY ord LIMIT 1",
+        "SELECT ord, time_ns, kind, stream_id, seq, trace_id, span_id, action, actor_id, "
+        "resource_id FROM events WHERE stream_id = ? AND seq = ? AND time_ns = ? "
+        "ORDER BY ord LIMIT 1",
         [stream_id, seq, time_ns],
     ).fetchone()
     if row is None:
         return None
-    ord_, action, actor, resource = row
-    found = witnesses(case, int(ord_))
-    if not found:  # an event naming no action: its own sole witness
-        found = [
-            dict(
-                zip(
-                    ("ord", "time_ns", "kind", "stream_id", "seq", "trace_id", "span_id"),
-                    case.db.execute(
-                        "SELECT ord, time_ns, kind, stream_id, seq, trace_id, span_id "
-                        "FROM events WHERE ord = ?",
-                        [ord_],
-                    ).fetchone()
-                    or (),
-                    strict=True,
-                )
-            )
-        ]
+    own = dict(zip(_WITNESS_COLUMNS, row, strict=False))
+    action, actor, resource = row[len(_WITNESS_COLUMNS) :]
+    # An event naming no action is its own sole witness.
+    found = witnesses(case, int(row[0])) if action is not None else []
+    found = found or [own]
     missing: list[Missing] = []
     if action is not None:
         present = {str(w["stream_id"]) for w in found}
-        for exp in _learned(case):
+        for exp in expectations(case):
             if exp.seen in present and action in exp.covered and exp.expected not in present:
                 if exp.expected in {m.stream_id for m in missing}:
                     continue

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from auditlens.core.query import phrase
 from auditlens.core.store.case import Case
 
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
@@ -104,11 +105,6 @@ class Finding:
 FILTER_LIMIT = 65_536
 
 
-def _exact(value: str) -> str:
-    """A quoted value compared exactly (``field="..."``, docs/case.md "The filter language")."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _runs(numbers: list[int]) -> list[str]:
     """``1 2 3 7`` as ``[1 TO 3]``, ``7``: consecutive sequence numbers as one range."""
     out: list[str] = []
@@ -141,7 +137,7 @@ def events_filter(events: tuple[EventRef, ...] | list[EventRef]) -> str | None:
     for stream, seqs in sorted(streams.items()):
         runs = _runs(sorted(seqs))
         seq = runs[0] if len(runs) == 1 else "(" + " OR ".join(runs) + ")"
-        terms.append(f"stream_id={_exact(stream)} AND seq:{seq}")
+        terms.append(f"stream_id={phrase(stream)} AND seq:{seq}")
     text = terms[0] if len(terms) == 1 else " OR ".join(f"({t})" for t in terms)
     return text if len(text) <= FILTER_LIMIT else None
 
@@ -151,7 +147,7 @@ def streams_filter(events: tuple[EventRef, ...] | list[EventRef]) -> str:
 
     What opens a finding whose records :func:`events_filter` cannot name in one filter.
     """
-    return " OR ".join(f"stream_id={_exact(s)}" for s in sorted({e.stream_id for e in events}))
+    return " OR ".join(f"stream_id={phrase(s)}" for s in sorted({e.stream_id for e in events}))
 
 
 def events_span(finding: Finding) -> tuple[int, int]:

@@ -138,21 +138,24 @@ def sample_key(label: str) -> SigningKey:
     return SigningKey.from_private(ed25519.Ed25519PrivateKey.from_private_bytes(seed))
 
 
-def _read_small(path: Path) -> bytes:
+def read_small(path: Path, what: str = "key file", limit: int = MAX_KEY_FILE) -> bytes:
+    """The bytes of a key or certificate file, refused unread when larger than ``limit``.
+
+    Raises:
+        SigningKeyError: naming ``what`` and the file, when it is too large or unreadable.
+    """
     try:
         size = path.stat().st_size
-        if size > MAX_KEY_FILE:
-            raise SigningKeyError(
-                f"key file is {size} bytes, larger than {MAX_KEY_FILE}", path=str(path)
-            )
+        if size > limit:
+            raise SigningKeyError(f"{what} is {size} bytes, larger than {limit}", path=str(path))
         return path.read_bytes()
     except OSError as exc:
-        raise SigningKeyError(f"cannot read key file: {exc.strerror}", path=str(path)) from exc
+        raise SigningKeyError(f"cannot read {what}: {exc.strerror}", path=str(path)) from exc
 
 
 def load_private(path: Path) -> SigningKey:
     """Load an unencrypted PEM private key of an allowed algorithm."""
-    data = _read_small(path)
+    data = read_small(path)
     try:
         private = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:

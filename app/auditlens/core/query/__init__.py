@@ -20,6 +20,7 @@ from auditlens.core.query.parser import (
     Wildcard,
     parse,
 )
+from auditlens.core.query.quoting import phrase, record_filter, value_text
 
 __all__ = [
     "And",
@@ -40,4 +41,7 @@ __all__ = [
     "compile_filter",
     "filter_sql",
     "parse",
+    "phrase",
+    "record_filter",
+    "value_text",
 ]

@@ -185,9 +185,7 @@ def add_bookmark(
     """
     if (query is None) == (refs is None):
         raise UsageError("bookmark either a filter's events or events by reference, not both")
-    clean_tags = _clean_tags(tags or [])
-    if len(note) > MAX_NOTE_LENGTH:
-        raise UsageError(f"the note is longer than {MAX_NOTE_LENGTH:,} characters")
+    clean_tags = check_labels(tags or [], note)
     if query is not None:
         chosen = refs_of_query(case, query)
         selection = f"filter: {query.filter}"
@@ -313,8 +311,17 @@ def marks_at(case: Case, positions: list[int]) -> dict[int, BookmarkedEvent]:
     return found
 
 
-def _clean_tags(tags: list[str]) -> list[str]:
-    clean = []
+def check_labels(tags: list[str], note: str) -> list[str]:
+    """The tags as stored (stripped, each once, in order), after checking them and the note.
+
+    The rules of a bookmark's tags and note, for :func:`add_bookmark` and for whoever asks for
+    them first (the workbench's bookmark dialog shows this error while it stays open).
+
+    Raises:
+        UsageError: for an empty tag, a tag longer than :data:`MAX_TAG_LENGTH` characters or a
+            note longer than :data:`MAX_NOTE_LENGTH`.
+    """
+    clean: list[str] = []
     for tag in tags:
         tag = tag.strip()
         if not tag:
@@ -323,6 +330,8 @@ def _clean_tags(tags: list[str]) -> list[str]:
             raise UsageError(f"the tag {tag[:40]!r}... is longer than {MAX_TAG_LENGTH} characters")
         if tag not in clean:
             clean.append(tag)
+    if len(note) > MAX_NOTE_LENGTH:
+        raise UsageError(f"the note is longer than {MAX_NOTE_LENGTH:,} characters")
     return clean
 
 

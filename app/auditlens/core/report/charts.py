@@ -257,14 +257,14 @@ def actor_swimlanes(
     return _png(figure, caption, [m.actor for m in marks])
 
 
-def integrity_map(case: Case, tz: tzinfo | None = None) -> Chart:
+def integrity_map(overview: queries.IntegrityOverview, tz: tzinfo | None = None) -> Chart:
     """Each stream on its own row: its bundles in their state, gaps hatched, findings ticked.
 
-    From ``queries.integrity_overview``, as the workbench's integrity map: a bundle is drawn in
-    its verdict's state (a tampered bundle whose records are mostly intact keeps the state most
-    of them have, with the records a finding names ticked), unsealed streams in grey.
+    From the case's ``queries.integrity_overview`` (the report's, read once for its sections
+    and this chart), as the workbench's integrity map: a bundle is drawn in its verdict's state
+    (a tampered bundle whose records are mostly intact keeps the state most of them have, with
+    the records a finding names ticked), unsealed streams in grey.
     """
-    overview = queries.integrity_overview(case)
     rows: list[str] = []
     for bundle in overview.bundles:
         if bundle["stream_id"] not in rows:

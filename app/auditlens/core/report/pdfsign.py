@@ -25,8 +25,10 @@ from auditlens.core.crypto.keys import (
     ALGORITHM_ALIASES,
     MIN_RSA_BITS,
     RSA_PSS_SALT,
+    algorithm_of,
     generate,
     load_private,
+    read_small,
 )
 from auditlens.core.errors import SigningKeyError
 
@@ -57,13 +59,11 @@ class ReportSigner:
     def __post_init__(self) -> None:
         # What a PDF validator accepts and cryptography's CMS builder makes: ECDSA P-256 or RSA
         # (docs/report-signature.md, "Key type"); Ed25519 is refused by both.
-        key = self.key
-        if not (
-            isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1)
-        ) and not (isinstance(key, rsa.RSAPrivateKey) and key.key_size >= MIN_RSA_BITS):
+        why = _not_for_reports(self.key)
+        if why:
             raise SigningKeyError(
-                f"a report is signed with an ECDSA P-256 or RSA (>= {MIN_RSA_BITS} bits) key, "
-                f"not {type(key).__name__}; make one with 'auditlens keygen --examiner NAME'"
+                f"a report is signed with an ECDSA P-256 or RSA (>= {MIN_RSA_BITS} bits) key "
+                f"({why}); make one with 'auditlens keygen --examiner NAME'"
             )
         if self.key.public_key() != self.certificate.public_key():
             raise SigningKeyError("the certificate is not the certificate of this key")
@@ -74,6 +74,20 @@ class ReportSigner:
         names = self.certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
         value = names[0].value if names else self.certificate.subject.rfc4514_string()
         return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+def _not_for_reports(key: object) -> str:
+    """Why ``key`` cannot sign a report, or "" when it can.
+
+    The curve and the RSA size are those of every key of AuditLens (crypto.keys.algorithm_of).
+    """
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        return f"not {type(key).__name__}"
+    try:
+        algorithm_of(key.public_key())
+    except SigningKeyError as exc:
+        return exc.message
+    return ""
 
 
 @dataclass(frozen=True)
@@ -285,16 +299,9 @@ def load_signer(key_path: Path, certificate_path: Path, *, reason: str = "") -> 
         SigningKeyError: when either cannot be read, or they do not belong together.
     """
     signing = load_private(key_path)
+    data = read_small(certificate_path, "certificate", MAX_CERTIFICATE_FILE)
     try:
-        if certificate_path.stat().st_size > MAX_CERTIFICATE_FILE:
-            raise SigningKeyError(
-                f"larger than {MAX_CERTIFICATE_FILE} bytes", path=str(certificate_path)
-            )
-        certificate = x509.load_pem_x509_certificate(certificate_path.read_bytes())
-    except OSError as exc:
-        raise SigningKeyError(
-            f"cannot read certificate: {exc.strerror}", path=str(certificate_path)
-        ) from exc
+        certificate = x509.load_pem_x509_certificate(data)
     except ValueError as exc:
         raise SigningKeyError(f"not a PEM certificate: {exc}", path=str(certificate_path)) from exc
     private = signing.private

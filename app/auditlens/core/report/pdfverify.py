@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from auditlens.core.crypto.keys import algorithm_of, verify_signature
 from auditlens.core.errors import SigningKeyError
 from auditlens.core.verify.findings import Finding, FindingSink, Verdict, verdict_of
+from auditlens.core.verify.steps.trust import check_signer
 from auditlens.core.verify.trust import TrustStore
 
 # A report of 1,000 bookmarks with charts is about a megabyte; far larger is not our report.
@@ -432,8 +433,19 @@ def verify_report_pdf(path: Path, trust: TrustStore) -> ReportSignatureCheck:
     if problem:
         sink.add("REPORT_BAD_SIGNATURE", problem, path=where, actual=check.key_id)
         return check
-    # Step 7: trust.
-    _step7_trust(check, trust, sink, where)
+    # Step 7: trust, the check of a bundle's signer (docs/verification.md §2, step 4) with the
+    # signing time the report claims.
+    trusted = check_signer(
+        trust,
+        check.key_id,
+        check.signed_at,
+        sink,
+        where=where,
+        made="report signed (by its own claim)",
+        signer=check.signer,
+    )
+    if trusted is not None:
+        check.owner = trusted.owner
     return check
 
 
@@ -535,48 +547,3 @@ def _describe_signer(check: ReportSignatureCheck, cms: _SignedData) -> None:
     ).hexdigest()
     if cms.signing_time is not None:
         check.signed_at = cms.signing_time.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _step7_trust(
-    check: ReportSignatureCheck, trust: TrustStore, sink: FindingSink, where: str
-) -> None:
-    """Step 7, as step 4 of a bundle (verify/steps/trust.py) with the claimed signing time."""
-    trusted = trust.get(check.key_id)
-    if trusted is None:
-        why = "no trust store was given" if not len(trust) else "its key is not in the trust store"
-        sink.add(
-            "UNTRUSTED_SIGNER",
-            f"valid signature by {check.signer}, but {why}",
-            path=where,
-            expected="a trusted key",
-            actual=check.key_id,
-        )
-        return
-    check.owner = trusted.owner
-    if trusted.revoked_at_ns is not None:
-        sink.add(
-            "KEY_REVOKED",
-            trusted.revocation(),
-            path=where,
-            actual=check.key_id,
-        )
-    signed_ns = (
-        int(datetime.fromisoformat(check.signed_at).timestamp()) * 10**9
-        if check.signed_at
-        else None
-    )
-    if trusted.outside_validity(signed_ns):
-        sink.add(
-            "KEY_EXPIRED",
-            "report signed (by its own claim) outside the key's validity",
-            path=where,
-            expected="within the trust store's not_before..not_after",
-            actual=check.signed_at or "no signing time",
-        )
-    if trusted.sample:
-        sink.add(
-            "SAMPLE_TRUST",
-            "trusted through a sample trust store: for demonstration only",
-            path=where,
-            actual=check.key_id,
-        )

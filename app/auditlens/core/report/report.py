@@ -30,8 +30,8 @@ import platform
 import secrets
 import shlex
 import socket
-from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -57,7 +57,7 @@ from auditlens.core.report.document import (
 )
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
-from auditlens.core.store.journal import GENESIS_PREV, JOURNAL_NAME, verify_journal
+from auditlens.core.store.journal import GENESIS_PREV, verify_journal
 
 if TYPE_CHECKING:
     from auditlens.core.report.pdfsign import ReportSigner
@@ -317,24 +317,41 @@ def _compact(details: dict[str, Any]) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def _journal_entries(folder: Path) -> Iterator[dict[str, Any]]:
-    """The journal's entries in file order, read one line at a time.
+@dataclass
+class _JournalRows:
+    """The journal's entries as the report lists them, gathered as the verification reads them.
 
-    A line that does not parse is skipped here: the journal's verification, stated beside the
-    table, names it.
+    One pass, bounded: the rows in order (queries included, while there are few enough of them
+    to list) and the rows of actions alone, each at most :data:`MAX_ROWS`. A line that is not an
+    entry is not listed: the journal's verification, stated beside the table, names it.
     """
-    try:
-        handle = (folder / JOURNAL_NAME).open("rb")
-    except OSError:
-        return
-    with handle:
-        for line in handle:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict):
-                yield entry
+
+    mixed: list[tuple[Cell, ...]] = field(default_factory=list)
+    actions: list[tuple[Cell, ...]] = field(default_factory=list)
+    per: dict[str, int] = field(default_factory=dict)  # query entries per command
+    total: int = 0
+
+    def add(self, entry: dict[str, Any]) -> None:
+        """Count ``entry`` and keep its row while there is room."""
+        self.total += 1
+        details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
+        assert isinstance(details, dict)
+        is_query = entry.get("action") == "query"
+        if is_query:
+            name = str(details.get("command"))
+            self.per[name] = self.per.get(name, 0) + 1
+        few = sum(self.per.values()) <= MAX_JOURNAL_QUERIES
+        if (few and len(self.mixed) < MAX_ROWS) or (not is_query and len(self.actions) < MAX_ROWS):
+            row = (
+                _c(entry.get("index")),
+                _c(_spaced(str(entry.get("time"))), mono=True),
+                _c(details.get("origin", "")),
+                _c(command_of(entry), mono=True),
+            )
+            if few and len(self.mixed) < MAX_ROWS:
+                self.mixed.append(row)
+            if not is_query and len(self.actions) < MAX_ROWS:
+                self.actions.append(row)
 
 
 # -- helpers for the document ---------------------------------------------------------------
@@ -414,6 +431,7 @@ class _Facts:
     head: tuple[int, str]
     journal_status: str
     journal_problems: list[str]
+    journal_rows: _JournalRows
     trust: list[dict[str, Any]]
     stream_history: list[dict[str, Any]]
     generated: str
@@ -451,7 +469,11 @@ def build_report(
     marked = bookmarked_events(case)
     exhibit_of = {entry.ref: n for n, entry in enumerate(marked, start=1)}
     head = case.journal_head() or (0, GENESIS_PREV)
-    checked = verify_journal(case.folder, expected_head=head, announced=case.journal_announced())
+    # One read of the journal: the verification hands the report each entry it checks.
+    rows = _JournalRows()
+    checked = verify_journal(
+        case.folder, expected_head=head, announced=case.journal_announced(), entries=rows.add
+    )
     facts = _Facts(
         name=case.folder.resolve().name,
         folder=case.folder.resolve(),
@@ -466,6 +488,7 @@ def build_report(
         journal_status=checked.status.value,
         journal_problems=[p.describe() for p in checked.problems[:20]]
         + ([checked.interrupted.describe()] if checked.interrupted else []),
+        journal_rows=rows,
         trust=queries.trust_used(case),
         stream_history=queries.stream_findings(case, include_closed=True),
         generated=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -1141,7 +1164,7 @@ def _charts(case: Case, f: _Facts) -> list[Block]:
     for chart in (
         charts.activity_histogram(case, f.tz),
         charts.actor_swimlanes(case, f.tz, first=bookmarked_actors),
-        charts.integrity_map(case, f.tz),
+        charts.integrity_map(f.overview, f.tz),
     ):
         blocks.append(Image(chart.png, chart.width_px, chart.height_px, chart.dpi, chart.caption))
     return blocks
@@ -1232,36 +1255,12 @@ def _methods(f: _Facts) -> list[Block]:
         ),
         Heading("The examiner's actions", 2),
     ]
-    # One pass, bounded: the rows listed in order (queries included, while there are few
-    # enough of them to list) and the rows of actions alone, each at most MAX_ROWS.
-    mixed: list[tuple[Cell, ...]] = []
-    actions: list[tuple[Cell, ...]] = []
-    per: dict[str, int] = {}
-    total = 0
-    for entry in _journal_entries(f.folder):
-        total += 1
-        details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
-        assert isinstance(details, dict)
-        is_query = entry.get("action") == "query"
-        if is_query:
-            name = str(details.get("command"))
-            per[name] = per.get(name, 0) + 1
-        few = sum(per.values()) <= MAX_JOURNAL_QUERIES
-        if (few and len(mixed) < MAX_ROWS) or (not is_query and len(actions) < MAX_ROWS):
-            row = (
-                _c(entry.get("index")),
-                _c(_spaced(str(entry.get("time"))), mono=True),
-                _c(details.get("origin", "")),
-                _c(command_of(entry), mono=True),
-            )
-            if few and len(mixed) < MAX_ROWS:
-                mixed.append(row)
-            if not is_query and len(actions) < MAX_ROWS:
-                actions.append(row)
+    rows = f.journal_rows
+    per = rows.per
     queries_total = sum(per.values())
     list_queries = queries_total <= MAX_JOURNAL_QUERIES
-    shown = mixed if list_queries else actions
-    listed_total = total if list_queries else total - queries_total
+    shown = rows.mixed if list_queries else rows.actions
+    listed_total = rows.total if list_queries else rows.total - queries_total
     note = (
         "The journal's entries, each as the command that does the same ('CASE' is the case "
         f"folder, {f.folder}); the workbench's actions that have no command are described in "

@@ -229,6 +229,7 @@ class Case:
         # Where the examiner acts from (``cli``, ``workbench``): every entry journaled through
         # this case says so (docs/case.md, "What is journaled"); set by core.store.session.
         self.origin: str | None = None
+        self._closed = False
 
     @classmethod
     def open(cls, folder: Path, *, create: bool = False, read_only: bool = False) -> Case:
@@ -514,14 +515,21 @@ class Case:
         """Stop the statement running on this connection (any thread), never a journal append.
 
         Waits while an append is under way (milliseconds: one line and its fsync), so the
-        interrupt falls on the next statement instead of the head the case records.
+        interrupt falls on the next statement instead of the head the case records. A case
+        closed meanwhile (the read ended while the Cancel waited) has nothing to stop.
         """
         with _journal_lock(self.folder):
-            self.db.interrupt()
+            if not self._closed:
+                self.db.interrupt()
 
     def close(self) -> None:
-        """Close the database."""
-        self.db.close()
+        """Close the database.
+
+        Under the journal lock, so never between an interrupt's check and its call.
+        """
+        with _journal_lock(self.folder):
+            self._closed = True
+            self.db.close()
 
     def __enter__(self) -> Case:
         return self

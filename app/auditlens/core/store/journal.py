@@ -442,6 +442,7 @@ def verify_journal(
     expected_head: tuple[int, str] | None = None,
     announced: tuple[int, str] | None = None,
     case_empty: bool = False,
+    entries: Callable[[dict[str, Any]], None] | None = None,
 ) -> JournalReport:
     """Check the whole journal of a case and report every problem found.
 
@@ -477,6 +478,8 @@ def verify_journal(
         announced: the head the case announced before its last append (see the module
             docstring), if any.
         case_empty: the case database exists and holds no head, announcement, input or event.
+        entries: called with each line that is an entry object, in file order, so a reader of
+            the entries (the report's table of them) reads the very lines checked, in one read.
 
     Raises:
         JournalError: when the folder is not a case, a head is not ``(int >= 0, 64 hex)``, or
@@ -546,7 +549,9 @@ def verify_journal(
         _flock(stream.fileno(), fcntl.LOCK_SH, path)
         for lineno, raw, complete in _lines(stream):
             lines = lineno
-            _check_line(raw, lineno, complete, path, sink, chain)
+            entry = _check_line(raw, lineno, complete, path, sink, chain)
+            if entry is not None and entries is not None:
+                entries(entry)
     chain.finish()
     return sink.report(path, lines, chain.head())
 
@@ -629,8 +634,8 @@ def _check_line(
     path: Path,
     sink: _Problems,
     chain: _Chain,
-) -> None:
-    """Steps 2 and 3 for one line, then hand the entry to the chain (step 4)."""
+) -> dict[str, Any] | None:
+    """Steps 2 and 3 for one line, then hand the entry to the chain (step 4); the entry read."""
     if not complete:
         sink.add(
             ProblemKind.TRUNCATED,
@@ -642,13 +647,13 @@ def _check_line(
     if raw is None:
         sink.add(ProblemKind.MALFORMED, None, lineno, f"line longer than {MAX_LINE_BYTES} bytes")
         chain.unreadable(lineno)
-        return
+        return None
     parsed = _read_entry(raw, lineno, path)
     if isinstance(parsed, str):
         if complete:  # a torn last line is already reported as truncated
             sink.add(ProblemKind.MALFORMED, _index_hint(raw), lineno, parsed)
         chain.unreadable(lineno)
-        return
+        return None
     entry, body, whole = parsed
     index: int = entry["index"]
     recorded: str = entry["hash"]
@@ -672,6 +677,7 @@ def _check_line(
         )
     # The chain links through the recorded hash: the next entry committed to it when written.
     chain.feed(_Node(lineno, index, entry["prev"], recorded, entry["action"]))
+    return entry
 
 
 def _read_entry(raw: bytes, lineno: int, path: Path) -> tuple[dict[str, Any], bytes, bytes] | str:

@@ -600,10 +600,10 @@ class Exemplar:
 
 @dataclass
 class SpanNode:
-    """A span of a trace with its children, linked logs and the exemplars naming it.
+    """A span of a trace with its children, the logs naming it and the exemplars naming it.
 
-    ``logs`` holds every non-span event linked to the span (metric data points included, by the
-    span their first traced exemplar names); ``exemplars`` each exemplar that names this span.
+    ``logs`` holds the trace's log and audit events that name this span, never a metric data
+    point (docs/case.md, Traces); ``exemplars`` each exemplar that names this span.
     """
 
     span: dict[str, Any]
@@ -615,10 +615,15 @@ class SpanNode:
 
 @dataclass
 class Trace:
-    """A trace assembled from its spans and logs, with the metric exemplars pointing into it.
+    """A trace: its spans, its logs and the metric exemplars pointing into it, each kept apart.
 
-    ``exemplars`` lists every exemplar of the trace's data points that names the trace, in time
-    order; ``orphan_exemplars`` those whose span is not in the case.
+    The shape is docs/case.md's (Traces): ``roots`` is the span tree (``span_count`` spans;
+    ``missing_parents`` the parent ids not in the case); logs (kinds ``log`` and ``audit``) sit
+    under the span they name, or in ``orphan_logs`` when it is not in the case or they name
+    none; ``exemplars`` lists every exemplar of the trace's data points that names the trace, in
+    time order, each also under the span it names or in ``orphan_exemplars``; ``points`` holds
+    those data points (events of kind ``metric``) in time order. A data point is never a log:
+    its time ends its interval, after the span its exemplar was measured in.
     """
 
     trace_id: str
@@ -628,6 +633,13 @@ class Trace:
     missing_parents: list[str]
     exemplars: list[Exemplar] = field(default_factory=list)
     orphan_exemplars: list[Exemplar] = field(default_factory=list)
+    points: list[dict[str, Any]] = field(default_factory=list)
+    log_count: int = 0  # the logs under the spans and the orphan logs
+
+    @property
+    def empty(self) -> bool:
+        """True when the case holds no span, log or data point of the trace."""
+        return not (self.roots or self.orphan_logs or self.points)
 
 
 def _exemplar_number(value: Any) -> int | float | None:
@@ -701,19 +713,23 @@ def _trace_rows_direct(case: Case, trace_id: str) -> list[dict[str, Any]]:
 
 
 def trace(case: Case, trace_id: str) -> Trace:
-    """The span tree of ``trace_id`` with the logs linked to each span.
+    """The span tree of ``trace_id`` with its logs and the metric exemplars pointing into it.
 
     Spans whose parent is not in the case are shown as roots marked ``missing_parent``; logs
-    naming a span that is not present are listed as orphans.
+    naming a span that is not present are listed as orphans. Metric data points are kept apart
+    from the logs, shown by their exemplars (``Trace``).
     """
     refresh_order(case)
     wanted = trace_id.lower()
     rows = _trace_rows(case, wanted)
     nodes: dict[str, SpanNode] = {}
     logs: list[dict[str, Any]] = []
+    points: list[dict[str, Any]] = []
     for row in rows:
         if row["kind"] == "span" and row["span_id"]:
             nodes.setdefault(row["span_id"], SpanNode(row))
+        elif row["kind"] == "metric":
+            points.append(row)
         else:
             logs.append(row)
     roots: list[SpanNode] = []
@@ -728,17 +744,15 @@ def trace(case: Case, trace_id: str) -> Trace:
                 missing.append(parent_id)
             roots.append(node)
     orphans = []
-    exemplars: list[Exemplar] = []
     for log in logs:
         owner = nodes.get(log.get("span_id") or "")
         if owner is not None:
             owner.logs.append(log)
         else:
             orphans.append(log)
-        if log["kind"] == "metric":
-            exemplars.extend(exemplars_of(log, wanted))
-    # Each exemplar under the span it names, which may differ from the one its data point is
-    # listed under (a point holds several exemplars; only the first traced one places it).
+    # Each exemplar under the span it names: a point holds several exemplars, which may name
+    # different spans (docs/case.md, Metrics).
+    exemplars = [e for point in points for e in exemplars_of(point, wanted)]
     exemplars.sort(key=lambda e: (e.time_ns or 0, e.metric))
     orphan_exemplars = []
     for exemplar in exemplars:
@@ -748,7 +762,15 @@ def trace(case: Case, trace_id: str) -> Trace:
         else:
             orphan_exemplars.append(exemplar)
     return Trace(
-        wanted, roots, orphans, len(nodes), sorted(set(missing)), exemplars, orphan_exemplars
+        wanted,
+        roots,
+        orphans,
+        len(nodes),
+        sorted(set(missing)),
+        exemplars,
+        orphan_exemplars,
+        points,
+        len(logs),
     )
 
 
@@ -865,13 +887,17 @@ class EventView:
 def trace_list(
     case: Case, query: EventQuery | None = None, *, limit: int = 2000
 ) -> list[dict[str, Any]]:
-    """Traces with a matching event: spans, logs, start, duration, first span's service and name."""
+    """Traces with a matching event: spans, logs, data points, start, duration, first span.
+
+    Logs and metric data points are counted apart, as in a ``Trace`` (docs/case.md, Traces).
+    """
     refresh_order(case)
     where, params = (query or EventQuery()).where()
     return row_dicts(
         case.db.execute(
             "SELECT trace_id, count(*) FILTER (kind = 'span') AS spans, "  # noqa: S608
-            "count(*) FILTER (kind <> 'span') AS logs, min(time_ns) AS start_ns, "
+            "count(*) FILTER (kind NOT IN ('span', 'metric')) AS logs, "
+            "count(*) FILTER (kind = 'metric') AS points, min(time_ns) AS start_ns, "
             "max(time_ns + coalesce(duration_ns, 0)) - min(time_ns) AS duration_ns, "
             "arg_min(service, time_ns) FILTER (kind = 'span') AS service, "
             "arg_min(name, time_ns) FILTER (kind = 'span') AS root "

@@ -407,7 +407,7 @@ class Examination:
         return lanes.lanes(self._case, actors, buckets=buckets)
 
     def trace(self, trace_id: str, *, via: str = "open") -> queries.Trace:
-        """A trace's span tree with its logs."""
+        """A trace's span tree with its logs and metric exemplars (journaled with every event)."""
         found = queries.trace(self._case, trace_id)
         rows: list[dict[str, Any]] = []
 
@@ -420,6 +420,7 @@ class Examination:
         for root in found.roots:
             walk(root)
         rows.extend(found.orphan_logs)
+        rows.extend(found.points)
         self._query(
             "trace",
             {

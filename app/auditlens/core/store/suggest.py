@@ -15,12 +15,12 @@ hint and one sample of attribute keys per key hint.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from datetime import tzinfo
 
 from auditlens.core.errors import QuerySyntaxError
 from auditlens.core.query.parser import FIELD_INFO, FieldKind, Hint, HintKind, analyse
+from auditlens.core.query.quoting import value_text
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 
@@ -32,7 +32,6 @@ MAX_DISTINCT = 2_000
 # Events sampled for attribute keys: keys repeat across events of one source.
 KEY_SAMPLE = 20_000
 _CUTOFF = 0.75  # difflib ratio for "close": one or two letters off in a short word
-_BARE = re.compile(r"[^\s()\[\]{}<>\"\\:=*?/+-][^\s()\[\]{}<>\"\\:=*?]*")
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def _variants(case: Case, text: str, hints: tuple[Hint, ...]) -> list[tuple[str,
     for hint in hints:
         if hint.kind is HintKind.VALUE:
             for value in _close_values(case, hint):
-                variants.append((_replace(text, hint, _quoted(value)), "a value the case holds"))
+                variants.append((_replace(text, hint, value_text(value)), "a value the case holds"))
         elif hint.kind is HintKind.KEY:
             for key in _close_keys(case, hint.text):
                 variants.append((_replace(text, hint, key), "an attribute key the case holds"))
@@ -168,10 +167,3 @@ def _close_keys(case: Case, typed: str) -> list[str]:
 def _escape_key(key: str) -> str:
     """A key as it must be typed after ``attributes.``: characters of the syntax escaped."""
     return "".join("\\" + c if c.isspace() or c in '()[]{}<>"\\:=*?' else c for c in key)
-
-
-def _quoted(value: str) -> str:
-    """A value as it must be typed: bare when it can be, else in quotes."""
-    if _BARE.fullmatch(value) and value.upper() not in ("AND", "OR", "NOT"):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
