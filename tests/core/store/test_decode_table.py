@@ -114,3 +114,27 @@ def test_a_task_of_sample_lines_decodes_to_the_reference_columns(tmp_path: Path)
     for name, column in reference(rows).items():
         assert decoded.column(name).combine_chunks().equals(column), name
     assert decoded.column("seq").to_pylist() == list(range(1, count + 1))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\n",
+        b"\n\n",
+        b"a",
+        b"a\n",
+        b"a\nb",
+        b"a\n\nb\n\n",
+        b'{"x":1}\r\n{"y":2}\n',
+        "\u00e9\n\u4e2d".encode(),
+        b"\x00\n\xff\xfe\n",
+    ],
+)
+def test_task_lines_found_by_newline_equal_a_split(data: bytes) -> None:
+    expected = data.split(b"\n")
+    if expected and expected[-1] == b"":
+        expected.pop()
+    lines = decode._lines(data)
+    assert lines == expected
+    assert all(type(line) is bytes for line in lines)
