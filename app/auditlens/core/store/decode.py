@@ -168,6 +168,11 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
     long_leaf = task.leaves
     proven = task.proven
     values = _row_values
+    # Looked up once, not per line (the loop runs for every record of the import).
+    row_of = normalizer.row
+    check_keys = task.check_keys
+    oversize = task.oversize
+    append = rows.append
     for index, line in enumerate(lines):
         if not proven:
             if long_leaf:
@@ -181,7 +186,7 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
                 intact_flags.append(
                     bool(expected) and expected[index * _HASH : (index + 1) * _HASH] == leaf
                 )
-        size = task.oversize or len(line)
+        size = oversize or len(line)
         try:
             if size > MAX_RECORD_LINE:
                 line = line[:RECORD_PREVIEW_BYTES]
@@ -189,7 +194,7 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
                     f"record line of {size} bytes exceeds the limit of {MAX_RECORD_LINE} bytes; "
                     f"not decoded (its first {RECORD_PREVIEW_BYTES} bytes are the event's body)"
                 )
-            row = normalizer.row(line, task.check_keys)
+            row = row_of(line, check_keys)
         except InvalidInputError as exc:
             row = dict.fromkeys(FIELD_NAMES)
             row.update(
@@ -203,7 +208,7 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
             unreadable.append(
                 Unreadable(task.file_label, task.first_line + index, seq, exc.message, intact)
             )
-        rows.append(values(row))
+        append(values(row))
     table = _table(task, rows, count, leaves, intact_flags)
     if task.spool is not None:
         path = os.path.join(task.spool, f"{uuid.uuid4().hex}.arrow")
