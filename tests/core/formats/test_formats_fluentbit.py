@@ -14,6 +14,7 @@ the Kubernetes filter adds ``kubernetes`` (``pod_name``, ``namespace_name``, ``p
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import msgspec
@@ -227,3 +228,321 @@ def test_fluent_bits_own_events_take_the_fast_path() -> None:
     assert first[1][0][0] == (1772409868, 17123456)
     assert second[1][0] == (1772409869, 5)
     assert _fast_event(data, len(_EVENTS[0]) + len(_EVENTS[1])) is not None
+
+
+# -- a record whose Kubernetes metadata is its predecessor's (fluentbit.read_record) ----------
+
+
+def _whole(line: bytes) -> str:
+    """The strict reading of ``line`` (value with every type, or the refusal), as one text."""
+    from auditlens.core.formats.jsontext import strict_json_loads
+
+    try:
+        return repr(strict_json_loads(line, path="in.log", line=7, bounded_integers=True))
+    except InvalidInputError as exc:
+        return exc.diagnostics()
+
+
+def _read(line: bytes) -> str:
+    from auditlens.core.formats.fluentbit import read_record
+
+    try:
+        return repr(read_record(line, "in.log", 7))
+    except InvalidInputError as exc:
+        return exc.diagnostics()
+
+
+FIRST = compact(record(json.dumps(AUDIT))).encode()
+METADATA = compact(KUBERNETES).encode()
+
+
+def with_labels(tier: str) -> bytes:
+    """FIRST with ``labels.tier`` written as ``tier`` (JSON text), the rest the same bytes."""
+    return FIRST.replace(b'"labels":{', b'"labels":{"tier":' + tier.encode() + b",")
+
+
+# Records after FIRST: the same metadata, metadata one byte or one type apart, and records
+# whose tail is FIRST's but whose whole is not FIRST's shape (each must read as read whole).
+AFTER_FIRST = {
+    "same record": FIRST,
+    "same metadata, other text": FIRST.replace(b"DOWNLOAD", b"EXPORT"),
+    "metadata one byte apart": FIRST.replace(b"cc-node-3", b"cc-node-4"),
+    "kubernetes given twice": b'{"kubernetes":{},"log":"x","kubernetes":' + METADATA + b"}",
+    "kubernetes given twice, last first": b'{"kubernetes":'
+    + METADATA
+    + b',"kubernetes":'
+    + METADATA
+    + b"}",
+    "nothing before the metadata": b'{,"kubernetes":' + METADATA + b"}",
+    "only the metadata": b'{"kubernetes":' + METADATA + b"}",
+    "inside a string": b'{"log":"x' + b',"kubernetes":' + METADATA + b"}",
+    "after an escaped quote": b'{"log":"x\\"' + b',"kubernetes":' + METADATA + b"}",
+    "after an escaped backslash": b'{"log":"x\\\\"' + b',"kubernetes":' + METADATA + b"}",
+    "inside a nested object": b'{"a":{"b":1' + b',"kubernetes":' + METADATA + b"}}",
+    "after a nested object": b'{"a":{"b":1}' + b',"kubernetes":' + METADATA + b"}",
+    "inside an array": b'{"a":[1' + b',"kubernetes":' + METADATA + b"]}",
+    "in a document that is an array": b'[{"a":1}' + b',"kubernetes":' + METADATA + b"}",
+    "whitespace before it": b'{"log":"x" \t' + b',"kubernetes":' + METADATA + b"}",
+    "a duplicate key before it": b'{"log":"x","log":"y"' + b',"kubernetes":' + METADATA + b"}",
+    "a long integer before it": b'{"n":' + b"1" * 41 + b',"kubernetes":' + METADATA + b"}",
+    "NaN before it": b'{"n":NaN' + b',"kubernetes":' + METADATA + b"}",
+    "a lone surrogate before it": b'{"log":"\\ud800"' + b',"kubernetes":' + METADATA + b"}",
+    "invalid UTF-8 before it": b'{"log":"\xff"' + b',"kubernetes":' + METADATA + b"}",
+    "deep nesting before it": b'{"n":'
+    + b"[" * 3000
+    + b"]" * 3000
+    + b',"kubernetes":'
+    + METADATA
+    + b"}",
+}
+
+
+@pytest.mark.parametrize("name", AFTER_FIRST)
+def test_a_record_after_one_with_its_metadata_reads_as_read_whole(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditlens.core.formats import fluentbit
+
+    monkeypatch.setattr(fluentbit, "_last_tail", (b"\x00", {}))
+    assert _read(FIRST) == _whole(FIRST)
+    assert _read(AFTER_FIRST[name]) == _whole(AFTER_FIRST[name])
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("1", "true"),
+        ("true", "1"),
+        ("1", "1.0"),
+        ("0.0", "-0.0"),
+        ("0", "false"),
+        ('"a"', '"\\u0061"'),
+    ],
+)
+def test_metadata_equal_in_python_but_not_in_bytes_is_read_anew(
+    first: str, second: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditlens.core.formats import fluentbit
+
+    monkeypatch.setattr(fluentbit, "_last_tail", (b"\x00", {}))
+    before = fluentbit.read_record(with_labels(first), "in.log", 1)
+    after = fluentbit.read_record(with_labels(second), "in.log", 2)
+    assert repr(before) == _whole(with_labels(first))
+    assert repr(after) == _whole(with_labels(second))
+    assert after["kubernetes"] is not before["kubernetes"]
+
+
+def test_records_of_one_pod_share_one_reading_of_its_metadata(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the fast path is for: the pod log caches (formats/podlogs.py) key on this object.
+    from auditlens.core.formats import fluentbit
+
+    monkeypatch.setattr(fluentbit, "_last_tail", (b"\x00", {}))
+    first = fluentbit.read_record(FIRST, "in.log", 1)
+    second = fluentbit.read_record(FIRST.replace(b"DOWNLOAD", b"EXPORT"), "in.log", 2)
+    assert second["kubernetes"] is first["kubernetes"]
+    assert first["kubernetes"] == KUBERNETES
+    assert list(second) == list(json.loads(FIRST))  # the key order as written
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    at=st.integers(0, len(FIRST) - 1),
+    patch=st.sampled_from(
+        [
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b'"',
+            b",",
+            b":",
+            b"\\",
+            b" ",
+            b"1",
+            b"x",
+            b'"kubernetes":',
+            b"\xff",
+        ]
+    )
+    | st.binary(min_size=1, max_size=3),
+    replace=st.booleans(),
+)
+def test_read_record_agrees_with_the_whole_reading_on_mutated_records(
+    at: int, patch: bytes, replace: bool
+) -> None:
+    from auditlens.core.formats import fluentbit
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(fluentbit, "_last_tail", (b"\x00", {}))
+        changed = FIRST[:at] + patch + FIRST[at + (len(patch) if replace else 0) :]
+        assert _read(FIRST) == _whole(FIRST)
+        assert _read(changed) == _whole(changed)
+        assert _read(FIRST) == _whole(FIRST)  # and after it, whatever it taught
+
+
+def _split_out_file(data: bytes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """Every record of a fluentbit-file input (line, time, value), or the refusal, as text."""
+    path = tmp_path / "out.log"
+    path.write_bytes(data)
+    try:
+        return repr([(r.line, r.time_ns, r.origin, r.value) for r in read_records(path)])
+    except InvalidInputError as exc:
+        return exc.diagnostics()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tag=st.text(alphabet="kube.var-log_é \t:[", min_size=0, max_size=8).map(str.encode)
+    | st.sampled_from([b"kube\xff", b"\xe9t\xc3"]),
+    when=st.sampled_from(
+        ["1772409868.017123456", "1772409868", "1772409868.5", "17724098680000", "x"]
+    ),
+    gap=st.sampled_from([", ", ",", ",  "]),
+    end=st.sampled_from(["]", "] ", "]]", "", "}", "x", "}]"]),
+)
+def test_the_out_file_lines_bytes_are_cut_as_the_text_pattern_cuts_them(
+    tag: bytes, when: str, gap: str, end: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from auditlens.core.formats import fluentbit
+
+    tmp_path = tmp_path_factory.mktemp("out")
+    first = f"{TAG}: [1772409868.017123456, {compact(record('first'))}]\n".encode()
+    line = tag + f": [{when}{gap}{compact(record(json.dumps(AUDIT)))}{end}\n".encode()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast = _split_out_file(first + line, monkeypatch, tmp_path)
+        monkeypatch.setattr(fluentbit, "_OUT_FILE_HEAD", re.compile(rb"(?!)(\S+)(\d)?(\d)?"))
+        slow = _split_out_file(first + line, monkeypatch, tmp_path)
+    assert fast == slow
+
+
+def test_metadata_of_many_brackets_is_read_with_its_record_each_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The reuse's proof bounds the metadata's nesting (FAST_MAX_BRACKETS): beyond it, each
+    # record is read whole, its metadata its own object.
+    from auditlens.core.formats import fluentbit
+    from auditlens.core.formats.jsontext import FAST_MAX_BRACKETS
+
+    monkeypatch.setattr(fluentbit, "_last_tail", (b"\x00", {}))
+    own = METADATA.count(b"{") + METADATA.count(b"[")  # with the label's brackets: the bound
+    deep = with_labels("[" * (FAST_MAX_BRACKETS - own + 1) + "]" * (FAST_MAX_BRACKETS - own + 1))
+    first = fluentbit.read_record(deep, "in.log", 1)
+    second = fluentbit.read_record(deep, "in.log", 2)
+    assert repr(second) == _whole(deep)
+    assert second["kubernetes"] is not first["kubernetes"]
+    shallow = with_labels("[" * (FAST_MAX_BRACKETS - own) + "]" * (FAST_MAX_BRACKETS - own))
+    first = fluentbit.read_record(shallow, "in.log", 3)
+    assert fluentbit.read_record(shallow, "in.log", 4)["kubernetes"] is first["kubernetes"]
+
+
+# -- msgpack: an event whose record's metadata is its predecessor's --------------------------
+
+_POD_EVENT = msgspec.msgpack.encode(
+    [[event_time(1772409868, 17123456), {}], record(json.dumps(AUDIT))]
+)
+_KEY_AND_METADATA = msgspec.msgpack.encode("kubernetes") + msgspec.msgpack.encode(KUBERNETES)
+
+
+def _pod_event(**changes: object) -> bytes:
+    return msgspec.msgpack.encode(
+        [[event_time(1772409869, 5), {}], {**record(json.dumps(AUDIT)), **changes}]
+    )
+
+
+_AFTER_POD_EVENT = {
+    "same event": _POD_EVENT,
+    "other text": _pod_event(log="disk 91% full"),
+    "metadata one byte apart": _pod_event(kubernetes={**KUBERNETES, "host": "cc-node-4"}),
+    "metadata True for 1": _pod_event(kubernetes={**KUBERNETES, "labels": {"tier": True}}),
+    "metadata 1 for True": _pod_event(kubernetes={**KUBERNETES, "labels": {"tier": 1}}),
+    "old form": msgspec.msgpack.encode([event_time(1772409870, 0), record("old form")]),
+    "time as an integer": msgspec.msgpack.encode([1772409870, record("integer time")]),
+    "metadata in the header": msgspec.msgpack.encode(
+        [[event_time(1772409870, 0), {"k": 1}], record("header metadata")]
+    ),
+    "kubernetes given twice": b"\x92"
+    + msgspec.msgpack.encode([event_time(1772409870, 0), {}])
+    + b"\x83\xa3log\xa1x"
+    + _KEY_AND_METADATA
+    + _KEY_AND_METADATA,
+    "kubernetes given twice, another value first": b"\x92"
+    + msgspec.msgpack.encode([event_time(1772409870, 0), {}])
+    + b"\x83"
+    + msgspec.msgpack.encode("kubernetes")
+    + msgspec.msgpack.encode({})
+    + b"\xa3log\xa1x"
+    + _KEY_AND_METADATA,
+    "kubernetes given twice, once": b"\x92"
+    + msgspec.msgpack.encode([event_time(1772409870, 0), {}])
+    + b"\x82"
+    + _KEY_AND_METADATA
+    + _KEY_AND_METADATA,
+    "a map of one entry": b"\x92"
+    + msgspec.msgpack.encode([event_time(1772409870, 0), {}])
+    + b"\x81"
+    + _KEY_AND_METADATA,
+    "a map counting one entry more": b"\x92"
+    + msgspec.msgpack.encode([event_time(1772409870, 0), {}])
+    + b"\x83\xa3log\xa1x"
+    + _KEY_AND_METADATA,
+    "a map counting one entry less": b"\x92"
+    + msgspec.msgpack.encode([event_time(1772409870, 0), {}])
+    + b"\x81\xa3log\xa1x"
+    + _KEY_AND_METADATA,
+    "many entries (map16)": _pod_event(**{f"k{i}": i for i in range(20)}),
+    "kubernetes not last": msgspec.msgpack.encode(
+        [[event_time(1772409870, 0), {}], {"kubernetes": KUBERNETES, "log": "x"}]
+    ),
+    "an EventTime in the record": _pod_event(t=event_time(3, 4)),
+    "cut in the metadata": _POD_EVENT[:-5],
+}
+
+
+@pytest.mark.parametrize("name", _AFTER_POD_EVENT)
+def test_an_event_after_one_with_its_metadata_reads_as_read_carefully(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditlens.core.formats import fluentbit_msgpack
+
+    for data in (
+        _POD_EVENT + _AFTER_POD_EVENT[name],
+        _POD_EVENT + _AFTER_POD_EVENT[name] + _POD_EVENT,
+    ):
+        monkeypatch.setattr(fluentbit_msgpack, "_last_tail", (b"\x00", {}))
+        assert _read_events(data, fast=True, monkeypatch=monkeypatch) == _read_events(
+            data, fast=False, monkeypatch=monkeypatch
+        )
+
+
+def test_events_of_one_pod_share_one_reading_of_its_metadata(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from auditlens.core.formats import fluentbit_msgpack
+
+    monkeypatch.setattr(fluentbit_msgpack, "_last_tail", (b"\x00", {}))
+    data = _POD_EVENT + _pod_event(log="disk 91% full") + _POD_EVENT
+    events = [event for _, event in fluentbit_msgpack._events(io.BytesIO(data), "in.msgpack")]
+    assert len(events) == 3
+    assert events[1][1]["kubernetes"] is events[0][1]["kubernetes"]
+    assert events[2][1]["kubernetes"] is events[0][1]["kubernetes"]
+    assert events[1][1]["log"] == "disk 91% full"
+    assert list(events[1][1]) == list(record("x"))  # the key order as written
+    assert events[1][0][0] == (1772409869, 5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2 * len(_POD_EVENT) - 1), st.binary(min_size=1, max_size=3))
+def test_the_metadata_reuse_agrees_on_mutated_events(at: int, patch: bytes) -> None:
+    from auditlens.core.formats import fluentbit_msgpack
+
+    data = _POD_EVENT + _POD_EVENT + _POD_EVENT
+    data = data[:at] + patch + data[at + len(patch) :]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(fluentbit_msgpack, "_last_tail", (b"\x00", {}))
+        assert _read_events(data, fast=True, monkeypatch=monkeypatch) == _read_events(
+            data, fast=False, monkeypatch=monkeypatch
+        )

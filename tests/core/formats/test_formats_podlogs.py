@@ -353,3 +353,40 @@ def test_the_same_kubernetes_metadata_is_mapped_once() -> None:
     first = podlogs._kubernetes_attributes(metadata)
     again = podlogs._kubernetes_attributes(json.loads(json.dumps(metadata)))
     assert again is first
+
+
+_KEYS = st.sampled_from(["service", "tenantId", "log.iostream", "k8s.pod.name", "é", ""])
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**64),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+    st.binary(max_size=3),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    own=st.dictionaries(_KEYS, _VALUES, max_size=4),
+    extra=st.dictionaries(_KEYS, _VALUES, max_size=4),
+    level=st.sampled_from([None, "INFO"]),
+)
+def test_the_shared_json_of_the_wrapping_attributes_gives_the_same_attributes(
+    own: dict, extra: dict, level: str | None
+) -> None:
+    # audit_event writes a run's extra attributes from their JSON (podlogs._extra): the same
+    # text as merging them into the record's own and encoding the whole, key order included.
+    from auditlens.core.formats.audit_json import audit_event
+
+    record: dict = {"timestamp": "2026-03-02T00:04:28.015Z", "action": "READ"}
+    if own:
+        record["attributes"] = own
+    if level is not None:
+        record["level"] = level
+    merged: dict = {}
+    shared: dict = {}
+    audit_event(record, merged, dict(extra))
+    audit_event(record, shared, extra, msgspec.json.encode(extra))
+    assert shared == merged

@@ -46,12 +46,17 @@ def audit_time_ns(record: dict[str, Any]) -> int:
 
 
 def audit_event(
-    record: dict[str, Any], row: dict[str, Any], extra: dict[str, Any] | None = None
+    record: dict[str, Any],
+    row: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+    extra_json: bytes = b"",
 ) -> None:
     """Fill ``row`` with what an audit record says for certain (before the profiles).
 
     ``extra`` attributes (of a record's wrapping, such as a pod log entry's) are added to the
-    record's own.
+    record's own; ``extra_json``, when given, is ``extra`` encoded (a JSON object), which a
+    wrapping's records share: its members are then written after the record's own instead of
+    encoding ``extra`` again for each record (the same text, when no key is in both).
 
     Raises:
         InvalidInputError: the record's time is not valid.
@@ -72,6 +77,12 @@ def audit_event(
         # Fluent Bit's Kubernetes filter with Merge_Log: the pod beside the merged record.
         kubernetes_attributes(kubernetes, flat)
     if extra:
+        if extra_json and extra.keys().isdisjoint(flat):
+            # {own..., extra...}: the same text as encoding the merged object (key order kept).
+            own = _encode(flat)
+            merged = own[:-1] + b"," + extra_json[1:] if len(own) > 2 else extra_json
+            row["attributes"] = merged.decode("utf-8")
+            return
         flat.update(extra)
     row["attributes"] = _encode(flat).decode("utf-8")
 

@@ -33,12 +33,15 @@ from typing import Any
 
 from auditlens.core.errors import InvalidInputError
 from auditlens.core.formats.base import EvidenceFormat, Sample, SourceRecord
-from auditlens.core.formats.jsontext import dumps_compact, strict_json_loads
+from auditlens.core.formats.jsontext import FAST_MAX_BRACKETS, dumps_compact, strict_json_loads
 from auditlens.core.formats.podlogs import DOCKER_KEYS, entry_record, first_text_line
 from auditlens.core.formats.records import record_form
 from auditlens.core.formats.streams import iter_lines
 
 _OUT_FILE = re.compile(r"(\S+): \[(\d{1,12})(?:\.(\d{1,9}))?, (\{.*\})\]", re.ASCII | re.DOTALL)
+# The same up to the record's first brace, on the line's bytes: with the line ending in "}]" it
+# takes the lines _OUT_FILE takes, cut the same way (\S is no ASCII whitespace in both).
+_OUT_FILE_HEAD = re.compile(rb"(\S+): \[(\d{1,12})(?:\.(\d{1,9}))?, \{")
 _ENTRY_KEYS = frozenset({"log", "stream", "time", "kubernetes", "_p", "date"})
 
 
@@ -65,6 +68,67 @@ def _date_time(value: Any) -> str | None:
         seconds = int(value)
         return rfc3339(seconds, round((value - seconds) * 1e6) * 1000)  # a double: microseconds
     return None
+
+
+# Reading a record whose Kubernetes metadata is its predecessor's (docs/case.md, "Fluent Bit"):
+# the Kubernetes filter writes the same object, byte for byte, in every record of a pod, last in
+# the record. Its bytes (about 400 to 1,000) cost most of a record's reading; when a record ends
+# with the last one's ``,"kubernetes":{...}}``, the rest is read and the metadata's reading kept
+# is added, the same object for every record of the run (the pod log caches key on it).
+_K8S_MEMBER = b',"kubernetes":'
+# The last record's tail (``,"kubernetes":`` METADATA ``}``) and METADATA's strict reading.
+_last_tail: tuple[bytes, dict[str, Any]] = (b"\x00", {})
+
+
+def read_record(data: bytes, path: str, line: int) -> Any:
+    """:func:`strict_json_loads` of a Fluent Bit record line: the same value, or the same error.
+
+    Why the two agree, for a record ``data = A + T`` whose tail ``T`` is ``,"kubernetes":`` K
+    ``}`` with K a JSON text read strictly to M before: if ``A + "}"`` reads strictly to a
+    non-empty object without a ``kubernetes`` key, its last byte closes the top-level object,
+    so A ends inside that object after a member's value; then ``data`` is that object with one
+    more member, ``kubernetes``: K, whose tokens are K's own (no token spans the seam). Every
+    rule holds for ``data`` as it holds for both parts (no duplicate key: the parts' own and
+    ``kubernetes`` new; UTF-8, surrogates, numbers: each byte is in one part; nesting: K has at
+    most FAST_MAX_BRACKETS brackets, far below the limit). Anything else is read whole.
+    tests/core/formats/test_formats_fluentbit.py holds the two to the same answers.
+    """
+    global _last_tail
+    value = _with_last_metadata(data, path, line)
+    if value is not None:
+        return value
+    value = strict_json_loads(data, path=path, line=line, bounded_integers=True)
+    if type(value) is not dict or type(value.get("kubernetes")) is not dict:
+        return value
+    at = data.rfind(_K8S_MEMBER)
+    metadata = data[at + len(_K8S_MEMBER) : -1]
+    if at < 0 or metadata.count(b"{") + metadata.count(b"[") > FAST_MAX_BRACKETS:
+        return value
+    try:
+        read = strict_json_loads(metadata, path=path, line=line, bounded_integers=True)
+    except InvalidInputError:
+        return value
+    if type(read) is not dict:
+        return value
+    _last_tail = (data[at:], read)
+    return _with_last_metadata(data, path, line) or value
+
+
+def _with_last_metadata(data: bytes, path: str, line: int) -> dict[str, Any] | None:
+    """``data`` read with the last record's metadata when it ends with it (above), else None."""
+    tail, metadata = _last_tail  # one read: another thread may replace it meanwhile
+    if len(data) <= len(tail) or not data.endswith(tail):
+        return None
+    try:
+        value = strict_json_loads(
+            data[: len(data) - len(tail)] + b"}", path=path, line=line, bounded_integers=True
+        )
+    except InvalidInputError:
+        return None  # read whole: the whole record's error
+    if type(value) is not dict or not value or "kubernetes" in value:
+        return None
+    value["kubernetes"] = metadata
+    return value
 
 
 def is_fluentbit_record(value: Any) -> bool:
@@ -120,6 +184,19 @@ class FluentBitFile(EvidenceFormat):
         """See :meth:`EvidenceFormat.split`."""
         path = sample.path
         for number, raw in iter_lines(sample.stream(), path=path):
+            head = _OUT_FILE_HEAD.match(raw) if raw.endswith(b"}]") else None
+            if head is not None and head.group(1).isascii():
+                # The line's bytes as _OUT_FILE cuts its text; the record is read as a line of
+                # fluentbit-json (any doubt: the line read as text below says why).
+                try:
+                    record = read_record(raw[head.end() - 1 : -1], path, number)
+                except InvalidInputError:
+                    record = None
+                if type(record) is dict:
+                    _tag, seconds, fraction = head.groups()
+                    nanos = int(fraction.ljust(9, b"0")) if fraction else 0
+                    yield fluentbit_record(record, rfc3339(int(seconds), nanos), path, number)
+                    continue
             if not raw.strip():
                 continue
             try:
@@ -163,7 +240,7 @@ class FluentBitJson(EvidenceFormat):
         for number, raw in iter_lines(sample.stream(), path=path):
             if not raw.strip():
                 continue
-            record = strict_json_loads(raw, path=path, line=number, bounded_integers=True)
+            record = read_record(raw, path, number)
             if not is_fluentbit_record(record) and not (type(record) is dict and "log" in record):
                 raise InvalidInputError(
                     "not a Fluent Bit record (log or kubernetes)", path=path, line=number

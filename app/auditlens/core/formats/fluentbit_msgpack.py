@@ -148,6 +148,15 @@ def _fast_event(buffer: bytes, at: int) -> tuple[int, Any] | None:
     twice, which _skip counted for) and it has at most the header's EventTime (``d7 00``), which
     becomes the ``(seconds, nanoseconds)`` that _ext_hook gives.
     """
+    tail, metadata = _last_tail  # one read: another thread may replace it meanwhile
+    found = buffer.find(tail, at, at + MAX_CONTAINERS)
+    if found > at:
+        # Where an event ending with the last tail would end: proved below or not used (an
+        # object's encoding ends where it ends, whatever follows it).
+        end = found + len(tail)
+        event = _with_last_metadata(buffer[at:end], len(tail), metadata)
+        if event is not None:
+            return end, event
     try:
         _skip_one(memoryview(buffer)[at:])
         end = len(buffer)
@@ -161,6 +170,15 @@ def _fast_event(buffer: bytes, at: int) -> tuple[int, Any] | None:
     if end - at > MAX_CONTAINERS:
         return None  # it could hold more maps and arrays than allowed: _skip counts them
     data = buffer[at:end]
+    event = _proved(data)
+    if event is not None:
+        _learn(data, event)
+        return end, event
+    return None
+
+
+def _proved(data: bytes) -> Any:
+    """``data`` (one whole event) decoded as :func:`_skip` plus :func:`_decode`, or None."""
     try:
         event = _decode_kept(data)
     except (msgspec.DecodeError, ValueError, RecursionError):
@@ -169,7 +187,7 @@ def _fast_event(buffer: bytes, at: int) -> tuple[int, Any] | None:
         return None
     times = data.count(_FIXEXT8_EVENT_TIME)
     if times == 0:
-        return end, event
+        return event
     if times > 1 or type(event) is not list or len(event) != 2:
         return None
     header = event[0]
@@ -179,7 +197,66 @@ def _fast_event(buffer: bytes, at: int) -> tuple[int, Any] | None:
         return None
     when = bytes(stamp.data)
     holder[0] = (int.from_bytes(when[:4], "big"), int.from_bytes(when[4:], "big"))
-    return end, event
+    return event
+
+
+# An event whose record's Kubernetes metadata is its predecessor's (as in formats/fluentbit.py,
+# read_record): the record is the event's last item and the metadata the record's last entry, so
+# the event ends with the same bytes, ``kubernetes`` and its map. The rest is read (the record
+# with one entry less) and the metadata's reading kept is added, one object for the run.
+_K8S_KEY = _encode("kubernetes")
+_last_tail: tuple[bytes, dict[str, Any]] = (b"\x00", {})
+_NEW_FORM = b"\x92\x92" + _FIXEXT8_EVENT_TIME  # [[EventTime, {}], {record}]: Fluent Bit 2.1+
+_OLD_FORM = b"\x92" + _FIXEXT8_EVENT_TIME  # [EventTime, {record}]: earlier
+
+
+def _record_start(data: bytes) -> int:
+    """Where the record of an event in Fluent Bit's own forms starts (no metadata), or 0."""
+    if data.startswith(_NEW_FORM) and data[12:13] == b"\x80":
+        return 13  # the outer array, the header array, the EventTime (10 bytes), {}
+    if data.startswith(_OLD_FORM):
+        return 11  # the outer array, the EventTime
+    return 0
+
+
+def _learn(data: bytes, event: Any) -> None:
+    """Keep the tail of an event whose record ends with a Kubernetes metadata map."""
+    global _last_tail
+    if type(event) is not list or len(event) != 2 or type(event[1]) is not dict:
+        return
+    metadata = event[1].get("kubernetes")
+    if type(metadata) is not dict:
+        return
+    # The event was proved to be its value encoded: it ends with this when the metadata is the
+    # record's last entry.
+    tail = _K8S_KEY + _encode(metadata)
+    if data.endswith(tail):
+        _last_tail = (tail, metadata)
+
+
+def _with_last_metadata(data: bytes, size: int, metadata: dict[str, Any]) -> Any:
+    """The event ``data`` ending with the last tail (``size`` bytes) read with its metadata.
+
+    Why it agrees with reading ``data`` whole: the record's map header at ``start`` counts N
+    entries; the same bytes with N - 1 and without the tail are proved one whole event by
+    :func:`_proved` (decoded, encoded back to the same bytes: every map's entries as written),
+    whose record holds the first N - 1 entries; the tail is the N-th, ``kubernetes`` and a map
+    whose reading is ``metadata``. A record holding ``kubernetes`` already is read whole.
+    """
+    start = _record_start(data)
+    if not start:
+        return None
+    count = data[start] if start < len(data) - size else 0
+    if not 0x81 <= count <= 0x8F:
+        return None  # a record of more than 15 entries, or not a map: read whole
+    event = _proved(data[:start] + bytes((count - 1,)) + data[start + 1 : len(data) - size])
+    if type(event) is not list or len(event) != 2 or type(event[1]) is not dict:
+        return None
+    record = event[1]
+    if "kubernetes" in record:
+        return None
+    record["kubernetes"] = metadata
+    return event
 
 
 def _event_time(value: Any) -> str | None:

@@ -183,24 +183,25 @@ def _kubernetes_attributes(kubernetes: dict[str, Any]) -> dict[str, Any]:
 _encode_msgpack = msgspec.msgpack.Encoder().encode
 
 
-# The last stream and Kubernetes metadata mapped to attributes, and those attributes (not to be
-# changed: shared by the entries of a run), as :data:`_last_wrapping`.
-_last_extra: tuple[Any, Any, dict[str, Any]] = (None, object(), {})
+# The last stream and Kubernetes metadata mapped to attributes, those attributes (not to be
+# changed: shared by the entries of a run) and their JSON, as :data:`_last_wrapping`.
+_last_extra: tuple[Any, Any, dict[str, Any], bytes] = (None, object(), {}, b"{}")
 
 
-def _extra(stream: Any, kubernetes: Any) -> dict[str, Any]:
-    """The attributes of an entry's stream and Kubernetes metadata."""
+def _extra(stream: Any, kubernetes: Any) -> tuple[dict[str, Any], bytes]:
+    """The attributes of an entry's stream and Kubernetes metadata, and their JSON."""
     global _last_extra
     last = _last_extra  # one read: another thread may replace it meanwhile
     if last[1] is kubernetes and last[0] == stream and type(last[0]) is type(stream):
-        return last[2]
+        return last[2], last[3]
     extra: dict[str, Any] = {}
     if stream is not None:
         extra["log.iostream"] = stream
     if type(kubernetes) is dict:
         extra.update(_kubernetes_attributes(kubernetes))
-    _last_extra = (stream, kubernetes, extra)
-    return extra
+    encoded = _encode(extra)
+    _last_extra = (stream, kubernetes, extra, encoded)
+    return extra, encoded
 
 
 def pod_log_event(entry: dict[str, Any], row: dict[str, Any]) -> tuple[str, Any]:
@@ -214,15 +215,15 @@ def pod_log_event(entry: dict[str, Any], row: dict[str, Any]) -> tuple[str, Any]
     except ValueError as exc:
         raise InvalidInputError(f"pod log entry: runtime time: {exc}") from exc
     log = entry["log"]
-    extra = _extra(entry.get("stream"), entry.get("kubernetes"))
+    extra, extra_json = _extra(entry.get("stream"), entry.get("kubernetes"))
     if type(log) is dict and record_form(log) == AUDIT:
-        audit_event(log, row, extra)
+        audit_event(log, row, extra, extra_json)
         row["observed_ns"] = runtime
         return AUDIT, log
     row["kind"] = "log"
     row["time_ns"] = row["observed_ns"] = runtime
     row["body"] = (log or None) if type(log) is str else _encode(log).decode("utf-8")
-    row["attributes"] = _encode(extra).decode("utf-8")
+    row["attributes"] = extra_json.decode("utf-8")
     return "log", dict(extra)  # the profiles' view: not the cached attributes themselves
 
 
