@@ -44,6 +44,7 @@ import math
 import os
 import platform
 import pstats
+import resource
 import shutil
 import statistics
 import subprocess
@@ -778,14 +779,16 @@ def run_profile(data: Dataset, case_dir: Path) -> dict[str, Any]:
 
     shutil.rmtree(case_dir, ignore_errors=True)
     spent: dict[str, float] = {}
+    spent_cpu: dict[str, float] = {}
 
     def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 return function(*args, **kwargs)
             finally:
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+                spent_cpu[name] = spent_cpu.get(name, 0.0) + time.thread_time() - cpu
 
         return wrapper
 
@@ -795,13 +798,15 @@ def run_profile(data: Dataset, case_dir: Path) -> dict[str, Any]:
             inner = function(*args, **kwargs)
             value = None
             while True:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.thread_time()
                 try:
                     step = inner.send(value)
                 except StopIteration as stop:
                     spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+                    spent_cpu[name] = spent_cpu.get(name, 0.0) + time.thread_time() - cpu
                     return stop.value
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+                spent_cpu[name] = spent_cpu.get(name, 0.0) + time.thread_time() - cpu
                 value = yield step
 
         return wrapper
@@ -828,13 +833,14 @@ def run_profile(data: Dataset, case_dir: Path) -> dict[str, Any]:
             timed,
         ),
         (Case, "journal", "journal", timed),
-        (importer_module.Importer, "_registry_findings", "registry findings", timed),
         (importer_module.Importer, "_check_unchanged", "fingerprint re-check", timed),
     ]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _, _ in patches]
     for owner, name, label, wrap in patches:
         setattr(owner, name, wrap(label, getattr(owner, name)))
     stages: dict[str, float] = {}
+    stages_cpu: dict[str, float] = {}  # CPU of this process (every thread, DuckDB's included)
+    workers_cpu = 0.0
     sampler = _StageSampler()
     profiler = cProfile.Profile()
     trust = load_trust(data.truststore)
@@ -848,29 +854,40 @@ def run_profile(data: Dataset, case_dir: Path) -> dict[str, Any]:
             swapped: Any = case  # the statements of the import and of refresh_order are timed
             swapped.db = _TimedConnection(real, imported)
             job = importer_module.Importer(case, trust).run(data.bundles)
-            stage, mark = "start", time.perf_counter()
+            stage, mark, cpu_mark = "start", time.perf_counter(), time.process_time()
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
             profiler.enable()
             while True:
                 try:
                     step = next(job)
                 except StopIteration:
                     break
-                now = time.perf_counter()
+                now, cpu_now = time.perf_counter(), time.process_time()
                 stages[stage] = stages.get(stage, 0.0) + now - mark
-                stage, mark = step.stage, now
+                stages_cpu[stage] = stages_cpu.get(stage, 0.0) + cpu_now - cpu_mark
+                stage, mark, cpu_mark = step.stage, now, cpu_now
                 sampler.stage = stage
-            now = time.perf_counter()
+            now, cpu_now = time.perf_counter(), time.process_time()
             stages[stage] = stages.get(stage, 0.0) + now - mark
+            stages_cpu[stage] = stages_cpu.get(stage, 0.0) + cpu_now - cpu_mark
+            # The workers are joined when the import ends (Importer.close): their CPU is then
+            # in this process's children's usage.
+            reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+            workers_cpu = (reaped.ru_utime + reaped.ru_stime) - (
+                children.ru_utime + children.ru_stime
+            )
             sampler.stage = "refresh_order"
             swapped.db = _TimedConnection(real, statements)
-            mark = time.perf_counter()
+            mark, cpu_mark = time.perf_counter(), time.process_time()
             queries.refresh_order(case)
             stages["refresh_order"] = time.perf_counter() - mark
+            stages_cpu["refresh_order"] = time.process_time() - cpu_mark
             case.db = real
             sampler.stage = "close"
-            mark = time.perf_counter()
+            mark, cpu_mark = time.perf_counter(), time.process_time()
         # Closing the case checkpoints DuckDB's write-ahead log into the file, as the CLI does.
         stages["close"] = time.perf_counter() - mark
+        stages_cpu["close"] = time.process_time() - cpu_mark
         profiler.disable()
     finally:
         sampler.stop()
@@ -890,7 +907,10 @@ def run_profile(data: Dataset, case_dir: Path) -> dict[str, Any]:
             "stage time runs from a Progress of that stage to the next Progress; "
             "'indexing' includes waiting for the decode workers"
         ),
+        "stages_cpu_s": stages_cpu,
+        "workers_cpu_s": workers_cpu,
         "inside_s": spent,
+        "inside_thread_cpu_s": spent_cpu,
         "import_statements_s": imported,
         "refresh_order_statements_s": statements,
         "rss_peak_by_stage_mb": {
@@ -1075,9 +1095,12 @@ def print_profile(p: dict[str, Any]) -> None:
             if peak
             else ""
         )
-        print(f"  stage {name:<16} {seconds:8.2f} s{memory}")
+        cpu = p["stages_cpu_s"].get(name, 0.0)
+        print(f"  stage {name:<16} {seconds:8.2f} s  CPU {cpu:6.2f} s{memory}")
+    print(f"  decode workers' CPU      {p['workers_cpu_s']:8.2f} s")
     for name, seconds in sorted(p["inside_s"].items(), key=lambda kv: -kv[1]):
-        print(f"  inside: {name:<32} {seconds:8.2f} s")
+        cpu = p["inside_thread_cpu_s"].get(name, 0.0)
+        print(f"  inside: {name:<32} {seconds:8.2f} s  thread CPU {cpu:6.2f} s")
     for sql, seconds in sorted(p["import_statements_s"].items(), key=lambda kv: -kv[1])[:8]:
         print(f"  import SQL:    {seconds:7.2f} s  {sql}")
     for sql, seconds in sorted(p["refresh_order_statements_s"].items(), key=lambda kv: -kv[1]):

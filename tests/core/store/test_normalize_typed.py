@@ -398,3 +398,74 @@ def test_a_long_resource_is_decoded_each_time_not_remembered(
     assert typed.row(line) == untyped.row(line)
     assert typed.row(line)["service"] == "svc-big"
     assert normalize._resources == {}
+
+
+# Times of 2026 as exporters write them, and every edge of the rule (docs/bundle-format.md):
+# lengths 19, 20 and 21, 2^64 and 2^63 around, signs, spaces, fractions, non-ASCII digits.
+ODD_TIMES: list[Any] = [
+    "1772409601613911145",
+    "0000000000000000001",
+    "9999999999999999999",
+    "10000000000000000000",
+    "18446744073709551615",
+    "18446744073709551616",
+    "99999999999999999999",
+    "123456789012345678901",
+    "9223372036854775807",
+    "9223372036854775808",
+    "0",
+    "",
+    " 1772409601613911145",
+    "1772409601613911145 ",
+    "+1772409601613911145",
+    "-1",
+    "1_000",
+    "1772409601.613911145",
+    "1e18",
+    "١٧٧٢٤٠٩٦٠١",  # Arabic-Indic digits: isdigit() yet not ASCII
+    "²",  # a superscript digit
+    "0x1A",
+    1772409601613911145,
+    2**64,
+    -1,
+    1.5,
+    True,
+    None,
+    [],
+    {},
+]
+
+
+@pytest.mark.parametrize("value", ODD_TIMES, ids=repr)
+def test_the_usual_time_read_at_once_agrees_with_otlp_time(value: Any) -> None:
+    from auditlens.core.formats.otlp_json import otlp_time
+
+    try:
+        expected: Any = otlp_time(value)
+    except ValueError:
+        expected = "refused"
+    try:
+        actual: Any = normalize._otlp_time(value, "timeUnixNano")
+    except InvalidInputError as exc:
+        assert "timeUnixNano" in exc.message
+        actual = "refused"
+    assert actual == expected
+    assert type(actual) is type(expected)
+
+
+def test_every_digit_string_up_to_twenty_one_digits_agrees_with_otlp_time() -> None:
+    from auditlens.core.formats.otlp_json import otlp_time
+
+    rng = random.Random(20261205)
+    for length in range(1, 22):
+        for _ in range(200):
+            value = "".join(rng.choice("0123456789") for _ in range(length))
+            try:
+                expected: Any = otlp_time(value)
+            except ValueError:
+                expected = "refused"
+            try:
+                actual: Any = normalize._otlp_time(value, "startTimeUnixNano")
+            except InvalidInputError:
+                actual = "refused"
+            assert actual == expected, value

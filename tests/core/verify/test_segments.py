@@ -42,3 +42,41 @@ def test_hash_segments_reads_regions_and_flags_short_reads(tmp_path):
     assert first.leaves == hashing.leaf_hash(b"a") + hashing.leaf_hash(b"b")
     assert second.leaves == hashing.leaf_hash(b"c")
     assert not short.framed
+
+
+def _split_reference(data, count, first_seq, start):
+    """The leaves and framing as a plain split of the bytes gives them."""
+    parts = data.split(b"\n")
+    framed = parts[-1] == b"" and len(parts) - 1 == count
+    if parts[-1] == b"":
+        parts.pop()
+    leaves = [hashing.leaf_hash(p) for p in parts]
+    root = hashing.merkle_root(leaves) if leaves else None
+    return framed, b"".join(leaves), hashing.chain_over(start, first_seq, b"".join(leaves)), root
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\n",
+        b"\n\n\n",
+        b"a",
+        b"a\nb",
+        b"a\n\nb\n",
+        b'{"x":1}\r\n{"y":2}\n',
+        b"\n" + b"z" * 5000 + b"\n",
+        b"a\nb\n\n",
+        "\u00e9t\u00e9\n\u4e2d\n".encode(),
+    ],
+)
+@pytest.mark.parametrize("count", [0, 1, 2, 3])
+def test_hash_region_lines_found_by_newline_equal_a_split(data, count):
+    start = hashing.genesis_hash("s", 1, None)
+    framed, leaves, chain, root = _split_reference(data, count, 5, start)
+    result = hash_region(data, count, 5, start)
+    assert result.framed == framed
+    assert result.leaves == leaves
+    assert result.end_chain == chain
+    if root is not None:
+        assert result.root == root

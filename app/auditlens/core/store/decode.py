@@ -116,6 +116,28 @@ def _read(task: DecodeTask) -> bytes:
     return data
 
 
+def _lines(data: bytes) -> list[bytes]:
+    """The lines of ``data`` without their newlines; the last may lack its newline.
+
+    What ``split`` at each newline gives, less an empty last piece, found with ``find`` instead:
+    ``split`` compares every byte with the separator in a loop of its own, ``find`` scans with
+    memchr (callgrind, per 1 KB OTLP log record decoded: ``split`` 5,100 instructions, this loop
+    about 1,500; the whole decoding 107,700 -> 106,100). tests/core/store/test_decode_table.py
+    holds both to the same lines.
+    """
+    lines = []
+    find = data.find
+    start = 0
+    end = find(b"\n")
+    while end >= 0:
+        lines.append(data[start:end])
+        start = end + 1
+        end = find(b"\n", start)
+    if start < len(data):
+        lines.append(data[start:])
+    return lines
+
+
 def decode_task(task: DecodeTask) -> DecodeResult:
     """Decode one task (runs in a worker process or inline).
 
@@ -133,9 +155,7 @@ def decode_task(task: DecodeTask) -> DecodeResult:
 
 def _decode_task(task: DecodeTask) -> DecodeResult:
     normalizer = _normalizer(task.profile_dirs)
-    lines = _read(task).split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
+    lines = _lines(_read(task))
     count = len(lines)
     rows: list[tuple[Any, ...]] = []
     unreadable: list[Unreadable] = []
@@ -205,6 +225,11 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
 _ROW_COLUMNS = tuple(name for name in FIELD_NAMES if name not in TASK_COLUMNS)
 _row_values = operator.itemgetter(*_ROW_COLUMNS)
 _TYPES = {f.name: f.type for f in EVENT_SCHEMA}
+# The normalizer's columns of a row, as one Arrow struct: pyarrow converts a list of row tuples
+# to it in one pass, and its fields are the columns. Measured on the benchmark's records (8 MB
+# tasks): 0.52-0.69 us per row instead of 0.92-1.0 us for transposing the tuples (``zip``) and
+# converting each column apart.
+_ROW_STRUCT = pa.struct([pa.field(name, _TYPES[name]) for name in _ROW_COLUMNS])
 
 
 def _constant(value: str | None, count: int) -> pa.Array:
@@ -219,10 +244,9 @@ def _table(
     intact_flags: bytearray,
 ) -> pa.Table:
     """The Arrow table of a task's rows (normalizer columns) and its per-task columns."""
-    columns: dict[str, pa.Array] = {}
-    transposed = zip(*rows, strict=True) if rows else (() for _ in _ROW_COLUMNS)
-    for name, column in zip(_ROW_COLUMNS, transposed, strict=True):
-        columns[name] = pa.array(column, type=_TYPES[name])
+    # No row is null, so the struct's fields are the columns as they are.
+    fields = pa.array(rows, type=_ROW_STRUCT).flatten()
+    columns: dict[str, pa.Array] = dict(zip(_ROW_COLUMNS, fields, strict=True))
     columns["stream_id"] = _constant(task.stream_id, count)
     columns["bundle_id"] = _constant(task.bundle_id, count)
     columns["file"] = _constant(task.file_label, count)

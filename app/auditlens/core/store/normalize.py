@@ -176,7 +176,15 @@ def _given_twice(keys: list[str]) -> None:
 
 
 def _otlp_time(value: Any, name: str) -> int | None:
-    """``otlp_time``, refusing the record (as the sealer refuses it) with the field's name."""
+    """``otlp_time``, refusing the record (as the sealer refuses it) with the field's name.
+
+    The usual time, a string of 1 to 19 ASCII digits, is read here at once: it is below
+    10^19 < 2^64, so ``otlp_time`` would take it as it is. Two per OTLP record: 0.68 -> 0.44 us a
+    call (measured on a busy machine). tests/core/store/test_normalize_typed.py holds both to
+    the same answers.
+    """
+    if type(value) is str and 0 < len(value) < 20 and value.isdigit() and value.isascii():
+        return int(value)
     try:
         return otlp_time(value)
     except ValueError as exc:
