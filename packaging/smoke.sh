@@ -4,15 +4,18 @@
 # a temporary HOME and LANG), no Python and no virtual environment:
 #
 #   1. checks the archive's SHA256SUMS (and its signature when there is one), that no file is
-#      missing from the list, that the folder is under 250 MB and holds no unused Qt module, and
-#      that every library in it finds the libraries it links to;
+#      missing from the list, that the folder is under LIMIT_BYTES and holds no unused Qt
+#      module, and that every library in it finds the libraries it links to;
 #   2. runs the frozen program: its version, `verify` of the shipped sample, `import` of it into
-#      a new case, `export` of the case in each format, a bookmark, the examination report as a
-#      PDF signed with a throwaway examiner key (`keygen --examiner`) and as HTML, each with its
-#      three matplotlib charts, `verify` of the signed PDF (exit 0) and of an altered copy (exit
-#      1), the workbench on that case rendered offscreen to a PNG (and on an X server, Xvfb, when
-#      there is one), and a 150,000-record sample imported by spawned worker processes (the
-#      frozen program started again);
+#      a new case, `export` of the case in each format, a bookmark, `detect` with the shipped
+#      rules, the examination report as a PDF signed with a throwaway examiner key (`keygen
+#      --examiner`) and as HTML, each with its three matplotlib charts and the version of every
+#      library its methods name (as the journal's entries do), `verify` of the signed PDF (exit
+#      0) and of an altered copy (exit 1), the workbench on that case rendered offscreen to a
+#      PNG (and on an X server, Xvfb, when there is one), a 150,000-record sample imported by
+#      spawned worker processes (the frozen program started again), and the pod-log forms (CRI,
+#      Docker, kubectl, Fluent Bit's tail, plain and MessagePack files) and OTLP metrics of a
+#      small sample imported;
 #   3. proves that none of these opened a network connection: each runs in a new network
 #      namespace (nothing could leave) under strace, and any AF_INET, AF_INET6 or AF_PACKET
 #      socket, connect, bind or send in the trace fails the test. A deliberate connection is
@@ -185,6 +188,14 @@ said=$(isolated bookmark -- "$exe" bookmark "$work/case" \
 [[ "$said" == "bookmark 1: "*" events tagged smoke"* ]] || fail "bookmark said: $said"
 offline bookmark
 
+step "detect: the shipped rules (resources/rules) find the sample's incident"
+isolated detect -- "$exe" detect "$work/case" > "$keep/detect.txt" 2> "$keep/detect.stderr" \
+  || fail "detect exited $?: $(tail -3 "$keep/detect.stderr")"
+for rule in role-self-grant mass-recording-access missing-witness; do
+  grep -q " $rule " "$keep/detect.txt" || fail "detect found no $rule: $(head -3 "$keep/detect.txt")"
+done
+offline detect
+
 step "a throwaway examiner key (keygen --examiner), made by the frozen program"
 isolated keygen -- "$exe" keygen --examiner "Smoke Test Examiner (throwaway)" \
   --out "$work/examiner" > /dev/null 2> "$keep/keygen.stderr" || fail "keygen --examiner exited $?"
@@ -207,6 +218,17 @@ offline report-html
 charts=$(grep -c 'data:image/png;base64,' "$work/report.html" || true)
 [ "$charts" -ge 3 ] || fail "report.html holds $charts PNG images, not the 3 charts"
 cp "$work/report.pdf" "$work/report.html" "$keep/"
+# The methods name each library's version, which a frozen program reads from the library's
+# .dist-info folder (packaging/auditlens.spec, DISTRIBUTIONS_ASKED); so do the journal's entries.
+for library in duckdb pyarrow cryptography matplotlib; do
+  grep -q "<tr><td>$library</td><td class=\"mono\">[0-9]" "$work/report.html" \
+    || fail "report.html names no version of $library: $(grep -o "<tr><td>$library</td>.\{0,40\}" "$work/report.html")"
+done
+libraries=$(tail -1 "$work/case/journal.jsonl" | grep -o '"libraries":{[^}]*}' || true)
+for library in PySide6 cryptography duckdb pyarrow python; do
+  [[ "$libraries" == *"\"$library\":\""* ]] \
+    || fail "the journal's last entry names no version of $library: $libraries"
+done
 if command -v pdfinfo > /dev/null; then
   pages=$(pdfinfo "$work/report.pdf" | sed -n 's/^Pages: *//p')
   [ "${pages:-0}" -ge 2 ] || fail "pdfinfo: report.pdf has '${pages:-no}' pages"
@@ -273,6 +295,30 @@ said=$(isolated workers -- "$exe" import "$work/large-case" "$work/large"/bundle
 grep -q -- '--multiprocessing-fork' "$work/trace.workers" \
   || fail "the import started no worker process"
 offline workers
+
+step "pod logs (CRI, Docker, kubectl, Fluent Bit tail, plain, MessagePack) and OTLP metrics"
+isolated sample-pods -- "$exe" sample --out "$work/pods" --records 3000 --days 1 --seed 3 \
+  --pod-logs --metrics > /dev/null
+offline sample-pods
+raw="$work/pods/raw"
+forms=("$raw"/pods/var/log/pods/*/*/0.log "$raw"/pods/docker/*/*-json.log "$raw"/pods/kubectl/*.log
+  "$raw"/pods/fluent-bit/kube.*.log "$raw/pods/fluent-bit/plain.log"
+  "$raw/pods/fluent-bit/events.msgpack")
+metrics=("$raw"/metrics/*.jsonl)
+for file in "${forms[@]}" "${metrics[@]}"; do [ -f "$file" ] || fail "sample wrote no $file"; done
+status=0
+isolated pods -- "$exe" import "$work/pods-case" "${forms[@]}" "${metrics[@]}" \
+  > "$keep/import-pods.txt" 2> "$keep/import-pods.stderr" || status=$?
+[ "$status" = 3 ] || fail "import of pod logs exited $status, not 3 (unsealed): $(tail -3 "$keep/import-pods.stderr")"
+offline pods
+# Each pod-log form holds the audit stream: one event per audit record.
+records=$(cat "$raw"/audit/*.jsonl | wc -l)
+for file in "${forms[@]}"; do
+  grep -qxF "[unsealed] $file: $records events" <(sed 's/,//g' "$keep/import-pods.txt") \
+    || fail "$(basename "$file") did not import as $records events: $(grep -F "$file" "$keep/import-pods.txt")"
+done
+grep -qE "^\[unsealed\] ${metrics[0]}: [1-9][0-9,]* events$" "$keep/import-pods.txt" \
+  || fail "no metric data points imported: $(grep -F "${metrics[0]}" "$keep/import-pods.txt")"
 
 cp "$work"/trace.* "$keep/"
 

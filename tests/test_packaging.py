@@ -84,6 +84,9 @@ def test_every_qt_module_the_app_imports_is_kept(spec: dict[str, Any]) -> None:
         "resources/profiles/otel-semconv.toml",
         "matplotlib/mpl-data/matplotlibrc",  # matplotlib does not import without it
         "matplotlib/mpl-data/fonts/ttf/LICENSE_DEJAVU",
+        "pyarrow-26.0.1.dist-info/METADATA",  # the version the journal and the report name
+        "pyarrow-26.0.1.dist-info/licenses/LICENSE.txt",
+        "pyside6_essentials-6.11.3.dist-info/entry_points.txt",
     ],
 )
 def test_files_the_program_needs_are_kept(spec: dict[str, Any], place: str) -> None:
@@ -109,6 +112,7 @@ def test_files_the_program_needs_are_kept(spec: dict[str, Any], place: str) -> N
         "matplotlib/mpl-data/fonts/ttf/DejaVuSerif.ttf",
         "matplotlib/mpl-data/fonts/ttf/DejaVuSans-Oblique.ttf",
         "matplotlib/mpl-data/fonts/ttf/DejaVuSansMono-Bold.ttf",
+        "pyside6_essentials-6.11.3.dist-info/RECORD",
     ],
 )
 def test_files_it_never_uses_are_dropped(spec: dict[str, Any], place: str) -> None:
@@ -270,6 +274,32 @@ def test_only_the_agg_backend_of_matplotlib_is_kept(spec: dict[str, Any]) -> Non
     assert not {f"matplotlib.backends.{name}" for name in spec["MATPLOTLIB_BACKENDS_USED"]} & set(
         excluded
     )
+
+
+def test_every_library_version_the_program_reads_is_carried(spec: dict[str, Any]) -> None:
+    # A frozen program reads a version from the distribution's .dist-info folder, which the build
+    # carries only for the names the spec lists: the report's methods and the journal's entries
+    # would say a library is "not installed" (or leave it out) otherwise.
+    from importlib import metadata
+
+    from auditlens.core.report import report
+    from auditlens.core.store import journal
+
+    def installed(name: str) -> bool:
+        try:
+            metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return False
+        return True
+
+    journaled = [
+        next(name for name in distributions if installed(name))
+        for _, distributions in journal._LIBRARIES
+    ]
+    asked = set(report.LIBRARIES) | set(journaled)
+    assert asked == {"duckdb", "pyarrow", "cryptography", "matplotlib", "PySide6-Essentials"}
+    assert asked <= set(spec["DISTRIBUTIONS_ASKED"])
+    assert all(installed(name) for name in spec["DISTRIBUTIONS_ASKED"])
 
 
 @pytest.mark.parametrize(

@@ -390,3 +390,71 @@ def test_the_shared_json_of_the_wrapping_attributes_gives_the_same_attributes(
     audit_event(record, merged, dict(extra))
     audit_event(record, shared, extra, msgspec.json.encode(extra))
     assert shared == merged
+
+
+_DOCKER_LINE = (
+    b'{"log":"{\\"timestamp\\":\\"2026-03-02T00:04:28.015Z\\",\\"action\\":\\"READ\\"}\\n",'
+    b'"stream":"stdout","time":"2026-03-02T00:04:28.017123456Z"}'
+)
+_FLUENT_BIT_RECORD = (
+    b'{"time":"2026-03-02T00:04:28.017123456Z","stream":"stderr","_p":"F",'
+    b'"log":"disk \\u00e9 91% full\\t\\"x\\""}'
+)
+_ENTRY_LINES = {
+    "docker": _DOCKER_LINE,
+    "fluent bit": _FLUENT_BIT_RECORD,
+    "log given twice": _DOCKER_LINE.replace(b'{"log":', b'{"log":"a","log":'),
+    "stream given twice": _DOCKER_LINE.replace(b'"stream":', b'"stream":"x","stream":'),
+    "a lone surrogate": _DOCKER_LINE.replace(b"READ", b"\\ud800"),
+    "a control character": _DOCKER_LINE.replace(b"READ", b"\x01"),
+    "invalid UTF-8": _FLUENT_BIT_RECORD.replace(b"disk", b"\xff"),
+    "not a string": b'{"log":1,"stream":"stdout","time":"2026-03-02T00:04:28Z"}',
+    "an object for a string": _FLUENT_BIT_RECORD.replace(
+        b'"log":"disk', b'"log":{"a":"disk'
+    ).replace(b'"}', b'"}}'),
+    "whitespace": _FLUENT_BIT_RECORD.replace(b'"log":', b'"log": ').replace(b'"}', b'" }'),
+    "a time with an escape": _DOCKER_LINE.replace(b'Z"}', b'\\u005a"}'),
+    "no closing brace": _FLUENT_BIT_RECORD[:-1],
+    "a bracket for the brace": _FLUENT_BIT_RECORD[:-1] + b"]",
+    "the tail's text in the log": _DOCKER_LINE.replace(
+        b"READ", b'\\",\\"stream\\":\\"stdout\\",\\"time\\":\\"1\\"}'
+    ),
+}
+
+
+def _strict(line: bytes) -> str:
+    from auditlens.core.formats.jsontext import strict_json_loads
+
+    try:
+        return repr(strict_json_loads(line, path="in.log", line=1, bounded_integers=True))
+    except InvalidInputError as exc:
+        return exc.diagnostics()
+
+
+@pytest.mark.parametrize("name", _ENTRY_LINES)
+def test_an_entry_read_by_its_parts_is_the_strict_reading_of_it(name: str) -> None:
+    line = _ENTRY_LINES[name]
+    value = podlogs.entry_reading(line)
+    if value is not None:
+        assert repr(value) == _strict(line)
+    # Read by its parts: the layouts, whitespace around the text (JSON's own), a text holding
+    # the tail's bytes escaped; every other line is left to the whole reading.
+    by_parts = ("docker", "fluent bit", "whitespace", "the tail's text in the log")
+    assert (value is not None) == (name in by_parts)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    which=st.sampled_from([_DOCKER_LINE, _FLUENT_BIT_RECORD]),
+    at=st.integers(0, len(_DOCKER_LINE)),
+    patch=st.sampled_from([b'"', b"\\", b",", b":", b"}", b"{", b" ", b"\\u", b'","log":"'])
+    | st.binary(min_size=1, max_size=3),
+    replace=st.booleans(),
+)
+def test_entry_reading_agrees_with_the_strict_reading_on_mutated_lines(
+    which: bytes, at: int, patch: bytes, replace: bool
+) -> None:
+    line = which[:at] + patch + which[at + (len(patch) if replace else 0) :]
+    value = podlogs.entry_reading(line)
+    if value is not None:
+        assert repr(value) == _strict(line)

@@ -34,7 +34,12 @@ from typing import Any
 from auditlens.core.errors import InvalidInputError
 from auditlens.core.formats.base import EvidenceFormat, Sample, SourceRecord
 from auditlens.core.formats.jsontext import FAST_MAX_BRACKETS, dumps_compact, strict_json_loads
-from auditlens.core.formats.podlogs import DOCKER_KEYS, entry_record, first_text_line
+from auditlens.core.formats.podlogs import (
+    DOCKER_KEYS,
+    entry_reading,
+    entry_record,
+    first_text_line,
+)
 from auditlens.core.formats.records import record_form
 from auditlens.core.formats.streams import iter_lines
 
@@ -119,12 +124,13 @@ def _with_last_metadata(data: bytes, path: str, line: int) -> dict[str, Any] | N
     tail, metadata = _last_tail  # one read: another thread may replace it meanwhile
     if len(data) <= len(tail) or not data.endswith(tail):
         return None
-    try:
-        value = strict_json_loads(
-            data[: len(data) - len(tail)] + b"}", path=path, line=line, bounded_integers=True
-        )
-    except InvalidInputError:
-        return None  # read whole: the whole record's error
+    rest = data[: len(data) - len(tail)] + b"}"
+    value = entry_reading(rest)  # the CRI parser's record, the common one
+    if value is None:
+        try:
+            value = strict_json_loads(rest, path=path, line=line, bounded_integers=True)
+        except InvalidInputError:
+            return None  # read whole: the whole record's error
     if type(value) is not dict or not value or "kubernetes" in value:
         return None
     value["kubernetes"] = metadata

@@ -145,6 +145,53 @@ def _wrapping(stream: str | None, kubernetes: dict[str, Any] | None) -> tuple[by
     return pieces
 
 
+# The two layouts of an entry's line that the runtimes' and Fluent Bit's writers give it, read
+# by their parts (entry_reading): Docker's json-file line, and a record of Fluent Bit's CRI
+# parser (without its Kubernetes metadata: formats/fluentbit.py, read_record).
+_DOCKER_LINE_TAIL = re.compile(rb',"stream":"(stdout|stderr)","time":"([0-9A-Za-z:.+-]{1,40})"\}')
+_CRI_RECORD_HEAD = re.compile(
+    rb'\{"time":"([0-9A-Za-z:.+-]{1,40})","stream":"(stdout|stderr)","_p":"([PF])","log":'
+)
+_decode_text = msgspec.json.Decoder(str).decode
+
+
+def entry_reading(data: bytes) -> dict[str, Any] | None:
+    """The strict reading of an entry line in one of the two layouts above, or None.
+
+    ``{"log":S,"stream":"stdout","time":"T"}`` or ``{"time":"T","stream":"stdout","_p":"F",
+    "log":S}``, exactly so (no other key, no whitespace around the fixed parts): S, read alone
+    as a JSON text, must be one string (msgspec refuses invalid UTF-8, lone surrogates and
+    control characters, as the rules do); the other members are literals of ASCII letters,
+    digits and ``:.+-`` (no escape). The line is then an object of these three or four members,
+    none twice, whose values these are: what :func:`strict_json_loads` gives for it. ``None``
+    for any other line or any doubt: the caller reads it whole (the error is that reading's).
+    This saves decoding the object, rescanning its bytes and encoding it back.
+    """
+    if data.startswith(b'{"log":"'):
+        cut = data.rfind(b',"stream":"')
+        tail = _DOCKER_LINE_TAIL.fullmatch(data, cut) if cut > 0 else None
+        if tail is None:
+            return None
+        try:
+            text = _decode_text(data[7:cut])
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        return {"log": text, "stream": tail[1].decode(), "time": tail[2].decode()}
+    head = _CRI_RECORD_HEAD.match(data)
+    if head is None or not data.endswith(b"}"):
+        return None
+    try:
+        text = _decode_text(data[head.end() : -1])
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return {
+        "time": head[1].decode(),
+        "stream": head[2].decode(),
+        "_p": head[3].decode(),
+        "log": text,
+    }
+
+
 def is_entry(value: Any) -> bool:
     """Whether a parsed JSON value is a pod log entry: ``log`` and ``time`` texts, a ``stream``."""
     return (
@@ -355,9 +402,11 @@ class DockerJsonLog(EvidenceFormat):
         kubernetes = path_kubernetes(path)
         joiners: dict[str, _Joiner] = {}
         for number, raw in iter_lines(sample.stream(), path=path):
-            if not raw.strip():
-                continue
-            value = strict_json_loads(raw, path=path, line=number, bounded_integers=True)
+            value = entry_reading(raw)
+            if value is None:
+                if not raw.strip():
+                    continue
+                value = strict_json_loads(raw, path=path, line=number, bounded_integers=True)
             if not is_entry(value):
                 raise InvalidInputError(
                     "not a Docker json-file entry (log, stream, time)", path=path, line=number
