@@ -279,7 +279,9 @@ def case_state(folder: Path) -> CaseState:
                 "FROM inputs ORDER BY input_id"
             ).fetchall(),
             connection.execute(
-                "SELECT * EXCLUDE (ord) FROM events ORDER BY input_id, stream_id, seq, line"
+                # The event's fields and its input, last (not the columns the order adds).
+                f"SELECT {', '.join(FIELD_NAMES)}, input_id FROM events "
+                "ORDER BY input_id, stream_id, seq, line"
             ).fetchall(),
             connection.execute("SELECT * FROM bundles ORDER BY input_id").fetchall(),
             connection.execute("SELECT * FROM findings ORDER BY ALL").fetchall(),

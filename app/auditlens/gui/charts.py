@@ -49,7 +49,7 @@ class HistogramWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumHeight(90)
+        self.setMinimumHeight(100)  # a 60-pixel plot under the line of words (plot_area)
         self.buckets: list[tuple[int, int]] = []
         self.bucket_ns = 60_000_000_000
         self.tz: ZoneInfo | None = None
@@ -85,7 +85,7 @@ class HistogramWidget(QWidget):
         if not self.buckets:
             return []
         lo, hi = self._span()
-        area = self.rect().adjusted(2, 4, -2, -18)
+        area = self.plot_area()
         return [
             (m, area.left() + int((m.start_ns - lo) / (hi - lo) * area.width()), area.top() + 4)
             for m in self.findings
@@ -107,7 +107,7 @@ class HistogramWidget(QWidget):
         if not self.buckets:
             return []
         lo, hi = self._span()
-        area = self.rect().adjusted(2, 4, -2, -18)
+        area = self.plot_area()
         out = []
         for start, end in self.gaps:
             if end <= lo or start >= hi:
@@ -123,6 +123,14 @@ class HistogramWidget(QWidget):
             return []
         lo, hi = self._span()
         return time_ticks(lo, hi, max(self.width() - 4, 1), self.tz)
+
+    def plot_area(self) -> QRect:
+        """Where bars, gaps and flags are drawn: under a line kept for the scale and the legend.
+
+        Drawn over the bars, those words hid the tallest ones (and the legend's shade half hid
+        a flag at the right edge).
+        """
+        return self.rect().adjusted(2, 4 + self.fontMetrics().height() + 2, -2, -18)
 
     def _span(self) -> tuple[int, int]:
         if not self.buckets:
@@ -144,13 +152,13 @@ class HistogramWidget(QWidget):
             return
         lo, hi = self._span()
         top = max(c for _, c in self.buckets)
-        area = self.rect().adjusted(2, 4, -2, -18)
+        area = self.plot_area()
         colour = palette.highlight().color()
         for start, count in self.buckets:
             x0 = area.left() + int((start - lo) / (hi - lo) * area.width())
             x1 = area.left() + int((start + self.bucket_ns - lo) / (hi - lo) * area.width())
             height = int(count / top * area.height())
-            painter.fillRect(QRect(x0, area.bottom() - height, max(x1 - x0, 1), height), colour)
+            painter.fillRect(QRect(x0, area.bottom() + 1 - height, max(x1 - x0, 1), height), colour)
         gap_brush = QBrush(palette.text().color(), Qt.BrushStyle.BDiagPattern)
         for x0, x1 in self.gap_pixels():  # missing evidence: hatched, as on the integrity map
             painter.fillRect(QRect(x0, area.top(), x1 - x0, area.height()), gap_brush)
@@ -165,14 +173,18 @@ class HistogramWidget(QWidget):
             painter.drawLine(x, area.bottom() + 1, x, area.bottom() + 4)
             if x + 3 >= skip and x + 3 + metrics.horizontalAdvance(label) <= self.width():
                 painter.drawText(QPoint(x + 3, self.height() - 4), label)
-        painter.drawText(QPoint(area.left() + 4, area.top() + 12), f"max {top:,} per bucket")
+        # The words go on the line above the plot (plot_area).
+        caption_top = area.top() - metrics.height() - 2
+        painter.drawText(
+            QPoint(area.left() + 4, caption_top + metrics.ascent()), f"max {top:,} per bucket"
+        )
         pixels = self.finding_pixels()
         # One flag per pixel column and severity: thousands of findings share a few columns.
         for x, y, severity in dict.fromkeys((x, y, m.severity) for m, x, y in pixels):
             finding_marks.flag(painter, x, y - 4, area.bottom(), severity)
         if pixels:
             finding_marks.legend(
-                painter, area.right(), area.top(), palette.base().color(), palette.text().color()
+                painter, area.right(), caption_top, palette.base().color(), palette.text().color()
             )
         if self._drag is not None:
             a, b = sorted(self._drag)
