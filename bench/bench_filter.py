@@ -5,9 +5,7 @@ For each filter below, through the core API on the case opened read-only: the co
 (``events_page`` at offset 0). Each is run once to warm up, then ``--runs`` times; the p50 and p95
 wall times and the median CPU time of the count (this process, DuckDB's threads included: steadier
 than wall time on a busy machine) are printed. The view's per-filter block counts are cleared
-before every run, so each count is a full scan as the first look at a new filter is. Filters on
-the attribute facets' keys read them when the case's lookup tables are current (a case made
-before them gets them at its next writable open; the line above the table says which).
+before every run, so each count is a full scan as the first look at a new filter is.
 
 Usage::
 
@@ -64,10 +62,7 @@ def run(case_dir: Path, runs: int, filters: Sequence[str]) -> None:
 
     with Case.open(case_dir, read_only=True) as case:
         total = int(case.scalar("SELECT count(*) FROM events"))
-        queries.refresh_order(case)
-        facets = "read" if queries.facets_current(case) else "not current (read-only): JSON path"
         print(f"{total:,} events; {runs} runs per filter after one warm-up (ms)")
-        print(f"attribute facets {facets}")
         print(
             f"{'filter':44} {'matches':>9} {'count p50':>9} {'p95':>7} {'CPU p50':>8} "
             f"{'page p50':>9} {'p95':>7}"

@@ -6,8 +6,6 @@ Invariants of the SQL it returns:
   is a ``?`` parameter; the SQL text holds only column names from
   :data:`~auditlens.core.query.parser.FIELD_INFO` (double-quoted), fixed keywords, fixed
   constants and the names of the lambdas' own variables;
-* with ``facets``, an attribute of :data:`FACETS` reads its own column of ``events`` and the
-  ``attribute_facets`` lookup table instead (fixed names, :func:`facet_value_sql`);
 * parameters appear in the list in the order of their ``?`` in the text;
 * a row whose field is missing (NULL) fails a positive test and passes its negation: ``NOT x``
   compiles to ``(x) IS NOT TRUE``, as Lucene's ``NOT`` also matches documents without the field.
@@ -68,55 +66,34 @@ _IPV6 = (
 _IPV4 = "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}"
 
 
-# Attribute keys stored in a column of their own, each with the column's name (docs/case.md,
-# "Attribute facets"): the keys investigators filter by that no column of the event holds (the
-# platform's tenant, and the roles an audit record's change gave). A filter on one reads its short
-# column and the few distinct values in ``attribute_facets`` instead of parsing every event's
-# attributes JSON (measured in bench/README.md, bench_filter.py). Each costs its share of one
-# more parse of the attributes when events are added (queries.refresh_order).
-FACETS: dict[str, str] = {
-    "tenant.id": "facet_tenant_id",
-    "updated_data.roles": "facet_updated_data_roles",
-}
-FACET_TABLE = "attribute_facets"
-
-
-def compile_filter(node: Node, *, facets: bool = False) -> tuple[str, list[object]]:
+def compile_filter(node: Node) -> tuple[str, list[object]]:
     """Compile an AST from :func:`~auditlens.core.query.parser.parse` into SQL.
-
-    Args:
-        node: the filter's tree.
-        facets: the events table has current :data:`FACETS` columns and ``attribute_facets``
-            table (queries.refresh_order keeps them): filters on those keys read them.
 
     Returns:
         A boolean SQL expression over the events table's columns, for a ``WHERE`` clause, and
         the values to bind to its ``?`` placeholders, in order.
     """
     params: list[object] = []
-    return _compile(node, params, facets), params
+    return _compile(node, params), params
 
 
-def _compile(node: Node, params: list[object], facets: bool) -> str:
-    def _on(target: Target, params: list[object], test: _Test, prefilter: str | None = None) -> str:
-        return _on_target(target, params, test, prefilter, facets)
-
+def _compile(node: Node, params: list[object]) -> str:
     match node:
         case MatchAll():
             return "TRUE"
         case And(children):
-            return "(" + " AND ".join(_compile(c, params, facets) for c in children) + ")"
+            return "(" + " AND ".join(_compile(c, params) for c in children) + ")"
         case Or(children):
-            return "(" + " OR ".join(_compile(c, params, facets) for c in children) + ")"
+            return "(" + " OR ".join(_compile(c, params) for c in children) + ")"
         case Not(child):
-            return f"(({_compile(child, params, facets)}) IS NOT TRUE)"
+            return f"(({_compile(child, params)}) IS NOT TRUE)"
         case TextSearch(pattern, exact):
             params.append(pattern)
             return f"{_quote(TEXT_SEARCH_COLUMN)} {'LIKE' if exact else 'ILIKE'} ? {_ESCAPE}"
         case Exists(target):
-            return _exists(target, params, facets)
+            return _exists(target, params)
         case Between():
-            return _between(node, params, facets)
+            return _between(node, params)
         case Match(Column(name), int() as value):
             params.append(value)
             return f"{_quote(name)} = ?"
@@ -158,26 +135,15 @@ def _stored_lower(target: Target) -> bool:
 _Test = Callable[[str, list[object]], str]
 
 
-def _on_target(
-    target: Target, params: list[object], test: _Test, prefilter: str | None, facets: bool
-) -> str:
+def _on(target: Target, params: list[object], test: _Test, prefilter: str | None = None) -> str:
     """``test`` applied to a column, or to any value of an attribute (the lambda's ``item``).
 
-    For an attribute of :data:`FACETS` (with ``facets``), the test runs on the few distinct
-    values in ``attribute_facets`` and the events are those whose facet column holds one that
-    passes: the same values, read from the same JSON text (:func:`facet_value_sql`), so the same
-    rows. For another attribute, a cheap necessary condition on the attributes' JSON text comes
-    first (``prefilter``, a regex the value's text must match, else the key's last part): DuckDB
-    then parses the JSON of the rows that pass it only (see :func:`_text_prefilter`).
+    For an attribute, a cheap necessary condition on the attributes' JSON text comes first
+    (``prefilter``, a regex the value's text must match, else the key's last part): DuckDB then
+    parses the JSON of the rows that pass it only (see :func:`_text_prefilter`).
     """
     if isinstance(target, Column):
         return test(_quote(target.name), params)
-    if facets and target.key in FACETS:
-        params.append(target.key)
-        return (
-            f'"{FACETS[target.key]}" IN (SELECT raw FROM {FACET_TABLE} WHERE key = ? '  # noqa: S608
-            f"AND len(list_filter(vals, lambda item: {test('item', params)})) > 0)"
-        )
     text = f"CAST({_quote(ATTRIBUTES_COLUMN)} AS VARCHAR)"
     cheap = ""
     if prefilter is not None:
@@ -316,53 +282,17 @@ def _attribute_values(key: str, params: list[object]) -> str:
     The first path of :func:`_json_paths` present in the row wins, so a flat key hides a nested
     object of the same dotted name. A JSON ``null`` is no value.
     """
-    return values_sql(facet_value_sql(key, params))
-
-
-def facet_value_sql(key: str, params: list[object]) -> str:
-    """SQL for the JSON value of attribute ``key`` in the row's ``attributes`` (NULL: none).
-
-    What a :data:`FACETS` column stores; :func:`values_sql` of it is what a filter tests.
-    """
     paths = _json_paths(key)
     column = _quote(ATTRIBUTES_COLUMN)
     if len(paths) == 1:
         params.append(paths[0])
-        return f"json_extract({column}, ?)"
-    params.append(paths)
-    return (
-        f"list_filter(json_extract({column}, ?::VARCHAR[]), "
-        "lambda j: j IS NOT NULL AND json_type(j) <> 'NULL')[1]"
-    )
-
-
-def facet_columns_sql(params: list[object]) -> list[tuple[str, str]]:
-    """Each :data:`FACETS` column with SQL for its value, as :func:`facet_value_sql` gives it.
-
-    The keys' paths are extracted in one ``json_extract`` that every column slices (DuckDB then
-    parses each row's attributes once for all the keys, not once per key); the parameter is
-    appended once per column, in the order of their SQL.
-    """
-    every = [_json_paths(key) for key in FACETS]
-    flat = [path for paths in every for path in paths]
-    shared = f"json_extract({_quote(ATTRIBUTES_COLUMN)}, ?::VARCHAR[])"
-    columns, first = [], 1
-    for column, paths in zip(FACETS.values(), every, strict=True):
-        params.append(flat)
-        if len(paths) == 1:
-            value = f"{shared}[{first}]"
-        else:
-            value = (
-                f"list_filter({shared}[{first}:{first + len(paths) - 1}], "
-                "lambda j: j IS NOT NULL AND json_type(j) <> 'NULL')[1]"
-            )
-        columns.append((column, value))
-        first += len(paths)
-    return columns
-
-
-def values_sql(found: str) -> str:
-    """SQL for the values, as a list of text, of the JSON value ``found``: it, or its elements."""
+        found = f"json_extract({column}, ?)"
+    else:
+        params.append(paths)
+        found = (
+            f"list_filter(json_extract({column}, ?::VARCHAR[]), "
+            "lambda j: j IS NOT NULL AND json_type(j) <> 'NULL')[1]"
+        )
     # A one-element list names the value once (a `let`): DuckDB has no other way in an expression.
     return (
         f"list_transform([{found}], lambda v: CASE WHEN json_type(v) = 'ARRAY' "
@@ -370,9 +300,9 @@ def values_sql(found: str) -> str:
     )
 
 
-def _exists(target: Target, params: list[object], facets: bool) -> str:
+def _exists(target: Target, params: list[object]) -> str:
     if isinstance(target, Attribute):
-        return _on_target(target, params, lambda x, _: f"{x} <> ''", None, facets)
+        return _on(target, params, lambda x, _: f"{x} <> ''")
     column = _quote(target.name)
     kind = FIELD_INFO[target.name].kind
     if kind is FieldKind.JSON:
@@ -382,7 +312,7 @@ def _exists(target: Target, params: list[object], facets: bool) -> str:
     return f"{column} IS NOT NULL"
 
 
-def _between(node: Between, params: list[object], facets: bool) -> str:
+def _between(node: Between, params: list[object]) -> str:
     target = node.target
     bounds = [
         (bound, op)
@@ -407,4 +337,4 @@ def _between(node: Between, params: list[object], facets: bool) -> str:
             tests.append(f"{value} {op} ?")
         return "(" + " AND ".join(tests) + ")"
 
-    return _on_target(target, params, test, None, facets)
+    return _on(target, params, test)

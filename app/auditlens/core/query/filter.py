@@ -93,9 +93,7 @@ from auditlens.core.query.parser import parse
 __all__ = ["compile_filter", "filter_sql", "parse"]
 
 
-def filter_sql(
-    text: str, tz: tzinfo | None = None, *, facets: bool = False
-) -> tuple[str, list[object]]:
+def filter_sql(text: str, tz: tzinfo | None = None) -> tuple[str, list[object]]:
     """Parse and compile a filter query in one step.
 
     Args:
@@ -103,8 +101,6 @@ def filter_sql(
         tz: the zone in which times without an offset are read (``time:2026-03-01T10:00``),
             e.g. ``zoneinfo.ZoneInfo("Europe/Berlin")``; ``None`` is UTC. Times with an offset
             (``Z``, ``+02:00``) are read as written.
-        facets: the case's attribute facet columns are current (see
-            :func:`~auditlens.core.query.compile.compile_filter`).
 
     Returns:
         A boolean SQL expression over the events table and the values for its ``?`` placeholders.
@@ -112,4 +108,4 @@ def filter_sql(
     Raises:
         QuerySyntaxError: if the query is not valid, with the span to underline.
     """
-    return compile_filter(parse(text, tz), facets=facets)
+    return compile_filter(parse(text, tz))

@@ -304,16 +304,10 @@ def _digest_ahead(path: Path, token: CancelToken, trust: TrustStore) -> _Digest 
 
 
 def _insert(case: Case, table: pa.Table, input_id: int) -> None:
-    """Append one Arrow table of events (``ord`` is assigned later by ``refresh_order``).
-
-    By name: ``refresh_order`` adds and fills columns of its own (the attribute facets).
-    """
+    """Append one Arrow table of events (``ord`` is assigned later by ``refresh_order``)."""
     case.db.register("_batch", table)
     try:
-        case.db.execute(
-            "INSERT INTO events BY NAME SELECT NULL AS ord, *, ? AS input_id FROM _batch",
-            [input_id],
-        )
+        case.db.execute("INSERT INTO events SELECT NULL, *, ? FROM _batch", [input_id])
     finally:
         case.db.unregister("_batch")
 

@@ -16,10 +16,9 @@ column of the scanned row groups was most of a page's time).
 Lookup tables derived from ``events`` are rebuilt with ``ord`` by :func:`refresh_order`, which
 runs after every import: ``actor_summary`` (the actor list), ``minute_counts`` (events per minute
 and kind: the histogram over everything), ``actor_blocks`` (an actor's events per block of
-``ord``: a timeline page at any offset), ``actor_sessions``, ``address_changes``,
-``trace_bounds`` (each trace's ``ord`` range) and ``attribute_facets`` (the distinct values of
-the attribute facet columns that :func:`refresh_order` fills: docs/case.md, "Attribute facets").
-A case opened read-only whose tables predate them is answered from ``events`` directly.
+``ord``: a timeline page at any offset), ``actor_sessions``, ``address_changes`` and
+``trace_bounds`` (each trace's ``ord`` range). A case opened read-only whose tables predate them
+is answered from ``events`` directly.
 """
 
 from __future__ import annotations
@@ -35,7 +34,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from auditlens.core.errors import Error, UsageError
-from auditlens.core.query.compile import FACET_TABLE, FACETS, facet_columns_sql, values_sql
 from auditlens.core.schema import FIELD_NAMES
 from auditlens.core.store.case import Case
 
@@ -43,7 +41,7 @@ BLOCK = 65_536  # ord block size for offset paging; a multiple of DuckDB's vecto
 MAX_LIMIT = 100_000
 MINUTE_NS = 60_000_000_000
 # Bump when a lookup table built by refresh_order changes: cases then rebuild them once.
-LOOKUP_VERSION = "4"
+LOOKUP_VERSION = "3"
 LOOKUP_TABLES = (
     "actor_summary",
     "minute_counts",
@@ -51,7 +49,6 @@ LOOKUP_TABLES = (
     "actor_sessions",
     "address_changes",
     "trace_bounds",
-    FACET_TABLE,
 )
 VIEW_CACHE = 32  # filters whose block counts an open case keeps
 
@@ -158,7 +155,6 @@ def refresh_order(case: Case, *, force: bool = False) -> None:
     db = case.db
     db.begin()
     try:
-        _fill_facets(case)
         if force or not ordered:
             _order(case)
         _build_lookups(case)
@@ -170,15 +166,6 @@ def refresh_order(case: Case, *, force: bool = False) -> None:
         raise
     state.rows, state.lookups = events, True
     state.views.clear()
-
-
-def facets_current(case: Case) -> bool:
-    """Whether the attribute facets of ``case`` are current, as of its last ``refresh_order``.
-
-    They are filled and built with the lookup tables: in a case opened read-only whose lookups
-    are missing or older, filters read the attributes JSON instead.
-    """
-    return _state(case).lookups
 
 
 def needs_refresh(case: Case) -> bool:
@@ -209,40 +196,6 @@ def before_adding_events(case: Case) -> None:
     lookup tables, even when nothing is added. A transaction rolled back keeps all of it.
     """
     case.db.execute("DELETE FROM meta WHERE key = 'ordered_rows'")
-
-
-# The facet keys and columns the stored facet columns were filled for (meta ``facets``).
-_FACETS_FILLED = json.dumps(FACETS, sort_keys=True)
-
-
-def _fill_facets(case: Case) -> None:
-    """Store each :data:`~auditlens.core.query.compile.FACETS` key's JSON value in its column.
-
-    For the events added since the last order (``ord`` still NULL); for every event in a case
-    whose columns were not filled for the current ``FACETS`` (a case made before them: the
-    columns are added here). The value is the very expression a filter on the key evaluates
-    (``compile.facet_value_sql``), so a filter reading the column finds the same rows
-    (docs/case.md, "Attribute facets"). One statement, one parse of each row's attributes for
-    all the keys (``compile.facet_columns_sql``). Filled here rather than as the importer
-    inserts: that cost the insert more CPU (bench/README.md, "Attribute facets").
-    """
-    db = case.db
-    filled = db.execute("SELECT value FROM meta WHERE key = 'facets'").fetchall()
-    present = {
-        name
-        for (name,) in db.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'events' "
-            "AND database_name = current_database()"
-        ).fetchall()
-    }
-    for column in FACETS.values():
-        if column not in present:
-            db.execute(f'ALTER TABLE events ADD COLUMN "{column}" JSON')
-    params: list[object] = []
-    assignments = ", ".join(f'"{column}" = {value}' for column, value in facet_columns_sql(params))
-    where = " WHERE ord IS NULL" if filled == [(_FACETS_FILLED,)] else ""
-    db.execute(f"UPDATE events SET {assignments}{where}", params)  # noqa: S608
-    db.execute("INSERT OR REPLACE INTO meta VALUES ('facets', ?)", [_FACETS_FILLED])
 
 
 def _order(case: Case) -> None:
@@ -315,17 +268,6 @@ def _build_lookups(case: Case) -> None:
         "WHERE actor_id IS NOT NULL AND source_ip IS NOT NULL) "
         "WHERE prev IS DISTINCT FROM source_ip ORDER BY actor_id, ord"
     )
-    # The distinct values of each attribute facet with the values a filter tests (compile.py).
-    distinct = " UNION ALL ".join(
-        f'SELECT DISTINCT ? AS key, "{column}" AS raw FROM events '  # noqa: S608
-        f'WHERE "{column}" IS NOT NULL'
-        for column in FACETS.values()
-    )
-    db.execute(
-        f"CREATE OR REPLACE TABLE {FACET_TABLE} AS SELECT key, raw, "  # noqa: S608
-        f"{values_sql('raw')} AS vals FROM ({distinct}) ORDER BY key, raw",
-        list(FACETS),
-    )
     # Where each trace lies in time order. Sorted by trace id, so zone maps find a trace's row
     # without an index; a trace lasts seconds, so its ``ord`` range is a few row groups wide.
     db.execute(
@@ -366,15 +308,11 @@ class EventQuery:
     time_to_ns: int | None = None
     tz: tzinfo | None = None
 
-    def where(self, *, facets: bool = False) -> tuple[str, list[Any]]:
-        """The SQL condition and its bound parameters.
-
-        ``facets``: the case's attribute facets are current (:func:`facets_current`), so filters
-        on those attributes read them (the same rows, found faster).
-        """
+    def where(self) -> tuple[str, list[Any]]:
+        """The SQL condition and its bound parameters."""
         from auditlens.core.query import filter_sql
 
-        sql, params = filter_sql(self.filter, tz=self.tz, facets=facets)
+        sql, params = filter_sql(self.filter, tz=self.tz)
         # An empty filter compiles to TRUE: leave it out, so "every event" is recognised (and
         # paged by position, not by counting matches).
         clauses = [f"({sql})"] if sql.strip() and sql.strip() != "TRUE" else []
@@ -396,7 +334,7 @@ def row_dicts(cursor: Any) -> list[dict[str, Any]]:
 def count_events(case: Case, query: EventQuery) -> int:
     """How many events match."""
     refresh_order(case)
-    where, params = query.where(facets=facets_current(case))
+    where, params = query.where()
     blocks = _cached_blocks(case, where, params)
     if blocks is not None:
         return sum(c for _, c in blocks)
@@ -410,7 +348,7 @@ def events_page(
     if limit < 0 or limit > MAX_LIMIT or offset < 0:
         raise UsageError(f"--limit must be 0..{MAX_LIMIT} and --offset at least 0")
     refresh_order(case)
-    where, params = query.where(facets=facets_current(case))
+    where, params = query.where()
     if where == "TRUE":
         sql = f"SELECT {_SELECT} FROM events WHERE ord >= ? AND ord < ? ORDER BY ord"  # noqa: S608
         return row_dicts(case.db.execute(sql, [offset, offset + limit]))
@@ -856,7 +794,7 @@ def histogram(
     to the matching events.
     """
     refresh_order(case)
-    where, params = (query or EventQuery()).where(facets=facets_current(case))
+    where, params = (query or EventQuery()).where()
     if where == "TRUE" and bucket_ns % MINUTE_NS == 0 and _state(case).lookups:
         # Whole minutes over everything: from the per-minute counts. Integer division nests
         # (t // m // k == t // (m * k)), so the buckets are those of the direct query.
@@ -932,7 +870,7 @@ class EventView:
         refresh_order(case)
         self.case = case
         self.query = query
-        self.where, self.params = query.where(facets=facets_current(case))
+        self.where, self.params = query.where()
         self.blocks = _block_counts(case, self.where, self.params)
         self.count = sum(c for _, c in self.blocks)
 
@@ -954,7 +892,7 @@ def trace_list(
     Logs and metric data points are counted apart, as in a ``Trace`` (docs/case.md, Traces).
     """
     refresh_order(case)
-    where, params = (query or EventQuery()).where(facets=facets_current(case))
+    where, params = (query or EventQuery()).where()
     return row_dicts(
         case.db.execute(
             "SELECT trace_id, count(*) FILTER (kind = 'span') AS spans, "  # noqa: S608
@@ -1129,7 +1067,7 @@ def overview_histogram(
     minute the bucket is whole minutes, which the case keeps counts for (``minute_counts``).
     """
     refresh_order(case)
-    where, params = query.where(facets=facets_current(case))
+    where, params = query.where()
     lo, hi = case.db.execute(
         f"SELECT min(time_ns), max(time_ns) FROM events WHERE {where}",  # noqa: S608
         params,
@@ -1168,7 +1106,7 @@ def sorted_positions(case: Case, query: EventQuery, column: str, descending: boo
     if column not in FIELD_NAMES:
         raise UsageError(f"not an event field: {column}")
     refresh_order(case)
-    where, params = query.where(facets=facets_current(case))
+    where, params = query.where()
     direction = "DESC" if descending else "ASC"
     relation = case.db.sql(
         f"SELECT ord FROM events WHERE {where} "  # noqa: S608
