@@ -30,6 +30,27 @@ def drive(job: Generator[Any, None, T]) -> T:
             return stop.value  # type: ignore[no-any-return]
 
 
+def gui_screenshot(*args: str, out: Path) -> Any:
+    """``auditlens gui ARGS --screenshot OUT`` run offscreen in a process of its own: the QImage.
+
+    The process must end with 0 (its error output is the assertion's message).
+    """
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    result = subprocess.run(
+        [sys.executable, "-m", "auditlens.entry", "gui", *args, "--screenshot", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    return QImage(str(out))
+
+
 @dataclass(frozen=True)
 class CliResult:
     """What one in-process ``auditlens`` run returned and printed."""

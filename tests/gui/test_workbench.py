@@ -298,27 +298,14 @@ def test_the_palette_follows_the_system_scheme_unless_forced(qapp):
 
 
 def test_dark_screenshot_is_dark(sample_case_dir, tmp_path):
-    import os
-    import subprocess
-    import sys
+    from PySide6.QtGui import QColor
+    from tests.conftest import gui_screenshot
 
-    from PySide6.QtGui import QColor, QImage
-
-    out = tmp_path / "events-dark.png"
     case_dir = tmp_path / "case"
     shutil.copytree(sample_case_dir, case_dir)
-    result = subprocess.run(
-        [
-            *(sys.executable, "-m", "auditlens.entry", "gui", str(case_dir)),
-            *("--tab", "events", "--palette", "dark", "--screenshot", str(out)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    image = gui_screenshot(
+        str(case_dir), "--tab", "events", "--palette", "dark", out=tmp_path / "events-dark.png"
     )
-    assert result.returncode == 0, result.stderr
-    image = QImage(str(out))
     pixels = [
         QColor(image.pixel(x, y)).lightness()
         for x in range(0, image.width(), 23)

@@ -107,11 +107,7 @@ def test_the_tooltip_names_every_bookmark_and_cuts_long_notes() -> None:
 
 def test_the_bookmarks_tab_is_rendered_by_gui_screenshot(case_copy: Path, tmp_path: Path) -> None:
     """``auditlens gui CASE --tab bookmarks --screenshot PNG`` (make screenshots) lists them."""
-    import os
-    import subprocess
-    import sys
-
-    from PySide6.QtGui import QImage
+    from tests.conftest import gui_screenshot
 
     from auditlens.core.report.session import Legal
     from auditlens.core.store import queries
@@ -122,17 +118,7 @@ def test_the_bookmarks_tab_is_rendered_by_gui_screenshot(case_copy: Path, tmp_pa
             tags=["privilege-escalation"],
             note="sup-004 grants itself a role",
         )
-    out = tmp_path / "bookmarks.png"
-    args = ["gui", str(case_copy), "--tab", "bookmarks", "--screenshot", str(out)]
-    result = subprocess.run(
-        [sys.executable, "-m", "auditlens.entry", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
-    assert result.returncode == 0, result.stderr
-    image = QImage(str(out))
+    image = gui_screenshot(str(case_copy), "--tab", "bookmarks", out=tmp_path / "bookmarks.png")
     assert (image.width(), image.height()) == (1400, 900)
     # The tab was shown and read before the picture: its listing is journaled by the workbench.
     listing = [

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QToolTip
+from tests.conftest import drive, gui_screenshot
 
 from auditlens.core.analysis import Analysis
 from auditlens.core.analysis.compliance import render
@@ -47,12 +48,7 @@ def detected_dir(sample_case_dir: Path, tmp_path_factory: pytest.TempPathFactory
     folder = tmp_path_factory.mktemp("findings") / "case"
     shutil.copytree(sample_case_dir, folder)
     with Analysis.open(folder, origin="cli") as analysis:
-        job = analysis.detect()
-        while True:
-            try:
-                next(job)
-            except StopIteration:
-                break
+        drive(analysis.detect())
     return folder
 
 
@@ -374,25 +370,11 @@ def test_tooltip_over_a_histogram_flag(qtbot, window: MainWindow):
 
 
 def test_screenshot_of_a_findings_witnesses(detected_dir, tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    from PySide6.QtGui import QImage
-
     folder = tmp_path / "case"
     shutil.copytree(detected_dir, folder)
-    out = tmp_path / "findings.png"
-    args = ["gui", str(folder), "--tab", "findings", "--finding", "missing-witness"]
-    result = subprocess.run(
-        [sys.executable, "-m", "auditlens.entry", *args, "--screenshot", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    image = gui_screenshot(
+        str(folder), "--tab", "findings", "--finding", "missing-witness", out=tmp_path / "f.png"
     )
-    assert result.returncode == 0, result.stderr
-    image = QImage(str(out))
     assert (image.width(), image.height()) == (1400, 900)
     # The finding was selected and its first event's witnesses read before the picture.
     asked = [e["details"] for e in entries(folder) if e["details"].get("command") == "witnesses"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from tests.conftest import drive
 
 from auditlens.core.analysis.session import Analysis
 from auditlens.gui.main_window import MainWindow
@@ -82,12 +83,7 @@ def test_stored_detections_are_counted_as_the_findings_tab_lists_them(
     qtbot: Any, case_copy: Path, settings: Any
 ) -> None:
     with Analysis.open(case_copy, origin="cli") as analysis:
-        job = analysis.detect()
-        while True:
-            try:
-                next(job)
-            except StopIteration:
-                break
+        drive(analysis.detect())
     events, inputs, verification, detections = counted(case_copy)
     assert detections is not None and detections != verification
     window = open_window(qtbot, case_copy, settings)

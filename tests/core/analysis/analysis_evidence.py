@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import drive
+
 from auditlens.core.analysis import detect  # the module
 from auditlens.core.analysis.findings import Finding
 from auditlens.core.store.case import Case
@@ -30,14 +32,6 @@ MONDAY = 1_780_272_000_000_000_000  # 2026-06-01T00:00:00Z
 def iso(ns: int) -> str:
     moment = datetime.fromtimestamp(ns // SECOND, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{(ns % SECOND) // 1_000_000:03d}Z"
-
-
-def drive(job: Any) -> Any:
-    while True:
-        try:
-            next(job)
-        except StopIteration as stop:
-            return stop.value
 
 
 @dataclass

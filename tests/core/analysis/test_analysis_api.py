@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from analysis_evidence import drive
+from tests.conftest import drive
 
 from auditlens.core import analysis
 from auditlens.core.analysis.baselines import counted_percentile, percentile

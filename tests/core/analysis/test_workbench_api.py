@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from analysis_evidence import drive
+from tests.conftest import drive
 
 from auditlens.core.analysis import Analysis
 from auditlens.core.analysis.findings import (
