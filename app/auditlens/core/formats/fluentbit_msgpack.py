@@ -148,15 +148,6 @@ def _fast_event(buffer: bytes, at: int) -> tuple[int, Any] | None:
     twice, which _skip counted for) and it has at most the header's EventTime (``d7 00``), which
     becomes the ``(seconds, nanoseconds)`` that _ext_hook gives.
     """
-    tail, metadata = _last_tail  # one read: another thread may replace it meanwhile
-    found = buffer.find(tail, at, at + MAX_CONTAINERS)
-    if found > at:
-        # Where an event ending with the last tail would end: proved below or not used (an
-        # object's encoding ends where it ends, whatever follows it).
-        end = found + len(tail)
-        event = _with_last_metadata(buffer[at:end], len(tail), metadata)
-        if event is not None:
-            return end, event
     try:
         _skip_one(memoryview(buffer)[at:])
         end = len(buffer)
@@ -170,6 +161,14 @@ def _fast_event(buffer: bytes, at: int) -> tuple[int, Any] | None:
     if end - at > MAX_CONTAINERS:
         return None  # it could hold more maps and arrays than allowed: _skip counts them
     data = buffer[at:end]
+    # The event's end is found first (in C, without building it), then compared with the last
+    # metadata's bytes: searching ahead for those bytes instead made every event without
+    # metadata (a host's log among pods') pay a search, a copy and a failed reading.
+    tail, metadata = _last_tail  # one read: another thread may replace it meanwhile
+    if data.endswith(tail):
+        event = _with_last_metadata(data, len(tail), metadata)
+        if event is not None:
+            return end, event
     event = _proved(data)
     if event is not None:
         _learn(data, event)
