@@ -277,18 +277,25 @@ def test_without_trust_or_with_another_key_the_signer_is_untrusted(
     assert wrong.findings[0].actual == signed.files.key_id
 
 
-def test_a_revoked_examiner_key_is_untrusted(signed: Signed, tmp_path: Path) -> None:
+def _trusting(signed: Signed, tmp_path: Path, **limits: str) -> TrustStore:
+    """A trust store holding the examiner's key with ``limits`` (revocation, validity)."""
     entry = {
         "key_id": signed.files.key_id,
         "algorithm": "ecdsa-p256-sha256",
         "public_key": signed.files.public.read_text(),
         "owner": "Zoë Ørsted, examiner",
-        "revoked_at": "2026-11-30T00:00:00Z",
-        "revocation_reason": "laptop lost",
+        **limits,
     }
     store = tmp_path / "truststore.json"
     store.write_bytes(truststore_document([entry]))
-    check = _check(tmp_path, signed.pdf, load_trust(store))
+    return load_trust(store)
+
+
+def test_a_revoked_examiner_key_is_untrusted(signed: Signed, tmp_path: Path) -> None:
+    trust = _trusting(
+        signed, tmp_path, revoked_at="2026-11-30T00:00:00Z", revocation_reason="laptop lost"
+    )
+    check = _check(tmp_path, signed.pdf, trust)
     assert check.verdict is Verdict.UNTRUSTED
     assert _codes(check) == ["KEY_REVOKED"]
     assert "laptop lost" in check.findings[0].message
@@ -296,17 +303,10 @@ def test_a_revoked_examiner_key_is_untrusted(signed: Signed, tmp_path: Path) -> 
 
 
 def test_a_key_valid_only_before_the_signing_is_expired(signed: Signed, tmp_path: Path) -> None:
-    entry = {
-        "key_id": signed.files.key_id,
-        "algorithm": "ecdsa-p256-sha256",
-        "public_key": signed.files.public.read_text(),
-        "owner": "Zoë Ørsted, examiner",
-        "not_before": "2025-01-01T00:00:00Z",
-        "not_after": "2025-12-31T23:59:59Z",
-    }
-    store = tmp_path / "truststore.json"
-    store.write_bytes(truststore_document([entry]))
-    check = _check(tmp_path, signed.pdf, load_trust(store))
+    trust = _trusting(
+        signed, tmp_path, not_before="2025-01-01T00:00:00Z", not_after="2025-12-31T23:59:59Z"
+    )
+    check = _check(tmp_path, signed.pdf, trust)
     assert _codes(check) == ["KEY_EXPIRED"]
 
 
