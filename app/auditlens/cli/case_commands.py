@@ -102,6 +102,11 @@ def selection_query(args: argparse.Namespace, tz: Any) -> queries.EventQuery | N
         if args.time_from or args.time_to:
             raise UsageError("--event names the events: leave out --from and --to")
         return None
+    return window_query(args, tz)
+
+
+def window_query(args: argparse.Namespace, tz: Any) -> queries.EventQuery:
+    """The query of ``--filter``, ``--from`` and ``--to`` (times read in ``--tz``)."""
     return queries.EventQuery(
         args.filter or "",
         time_arg(args.time_from, "--from", tz),
@@ -113,12 +118,7 @@ def selection_query(args: argparse.Namespace, tz: Any) -> queries.EventQuery | N
 def cmd_events(args: argparse.Namespace) -> int:
     """``auditlens events``: a page of events."""
     tz = queries.zone(args.tz)
-    query = queries.EventQuery(
-        args.filter,
-        time_arg(args.time_from, "--from", tz),
-        time_arg(args.time_to, "--to", tz),
-        tz,
-    )
+    query = window_query(args, tz)
     with _open(args.case) as examination:
         rows = examination.events(query, offset=args.offset, limit=args.limit)
         if not rows and args.offset == 0 and args.filter.strip():

@@ -15,6 +15,8 @@ How the files here are made, as the tools write them:
 from __future__ import annotations
 
 import json
+import re
+import tempfile
 from pathlib import Path
 
 import msgspec
@@ -458,3 +460,140 @@ def test_entry_reading_agrees_with_the_strict_reading_on_mutated_lines(
     value = podlogs.entry_reading(line)
     if value is not None:
         assert repr(value) == _strict(line)
+
+
+# -- the faster ways and the slower ones give the same answers ---------------------------------
+
+_HEADS = [
+    "2026-03-02T00:04:28.017123456Z stdout F ",
+    "2026-03-02T00:04:28Z stderr F ",
+    "2026-03-02T00:04:28.017123456Z stdout P ",
+    "2026-03-02T00:04:28.5+01:00 stdout F:x ",
+    "2026-03-02T00:04:28.017123456Z stdout F",
+    "2026-03-02T99:04:28Z stdout F ",
+    "2026-02-30T00:04:28.017123456Z stderr F ",
+    "2026-03-02T00:04:28.017123456Z ",
+    "2026-03-02T00:04:28+01:00 ",
+    "2026-03-02T24:00:00Z ",
+    "",
+]
+_TEXTS = [
+    audit_line("EXPORT", "2026-03-02T00:04:27.990Z"),
+    audit_line("EXPORT", "2026-03-02T25:04:27.990Z"),  # the audit record's own time is wrong
+    audit_line("READ", "2026-03-02T00:04:27.990Z").replace('"level"', '"action": "X", "level"'),
+    '{"timestamp": "2026-03-02T00:04:27Z"}',  # JSON, no audit record
+    '{"s": "\\ud800"}',
+    '{"n": 1e400}',
+    '{"n": ' + "1" * 41 + "}",
+    "{not json",
+    "[1, 2]",
+    "plain text \u00e9 91% full",
+    "",
+    " ",
+    "{}",
+]
+
+
+def _split_and_map(path: Path) -> list[object]:
+    """Every record of ``path`` and its row as the importer makes it, or the error, in order.
+
+    Each record is mapped as soon as it is split (as the importer does: its value is then the
+    one the split just built) and again from its stored line alone (as a sealed bundle's).
+    """
+    outcome: list[object] = []
+    try:
+        for record in read_records(path):
+            handed = podlogs._last_entry[0] is record.value
+            row = NORMALIZER.row(record.line, False, record.value)
+            outcome.append(
+                (
+                    record.line,
+                    record.time_ns,
+                    record.kind,
+                    record.origin,
+                    msgspec.json.encode(record.value),
+                    handed,
+                )
+            )
+            assert row == NORMALIZER.row(record.line)
+    except InvalidInputError as exc:
+        outcome.append(exc.diagnostics())
+    return outcome
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(_HEADS),
+            st.sampled_from(_TEXTS),
+            st.sampled_from([b"", b"\xff", b"\xc3", b"\r", b" ", b'"', b"}"]),
+            st.integers(0, 400),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_cri_and_kubectl_lines_read_from_their_bytes_as_from_their_text(
+    lines: list[tuple[str, str, bytes, int]],
+) -> None:
+    # The splits read a line whose head matches its bytes without decoding it (_bytes_entry):
+    # the same records, values and rows, or the same first error with its line, as reading
+    # every line as text (the heads made never to match).
+    data = b""
+    for head, text, patch, at in lines:
+        line = (head + text).encode()
+        at = min(at, len(line))
+        data += line[:at] + patch + line[at:] + b"\n"
+    with tempfile.TemporaryDirectory() as folder:
+        path = pod_log(Path(folder))
+        path.write_bytes(data)
+        fast = _split_and_map(path)
+        with pytest.MonkeyPatch.context() as patched:
+            never = re.compile(rb"(?!)")
+            patched.setattr(podlogs, "_CRI_FULL_HEAD", never)
+            patched.setattr(podlogs, "_KUBECTL_HEAD_BYTES", never)
+            slow = _split_and_map(path)
+    assert [o[:5] if type(o) is tuple else o for o in fast] == [
+        o[:5] if type(o) is tuple else o for o in slow
+    ]
+
+
+def test_the_bytes_reading_is_taken_for_whole_lines(tmp_path: Path) -> None:
+    # Not only agreement: the common lines (the runtime's F lines, kubectl's) take it.
+    text = audit_line("EXPORT", "2026-03-02T00:04:27.990Z")
+    path = pod_log(tmp_path)
+    path.write_text(f"2026-03-02T00:04:28.017123456Z stdout F {text}\n")
+    taken = []
+    original = podlogs._entry_record
+
+    def spy(time_text: str, text: str | None, *rest: object) -> SourceRecord:
+        taken.append(text is None)
+        return original(time_text, text, *rest)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(podlogs, "_entry_record", spy)
+        list(read_records(path))
+        kubectl = tmp_path / "recording.log"
+        kubectl.write_text(f"2026-03-02T00:04:28.017123456Z {text}\n")
+        list(read_records(kubectl))
+    assert taken == [True, True]
+
+
+def test_the_split_hands_its_reading_of_an_entry_to_the_normalizer(tmp_path: Path) -> None:
+    # The runtime's time and the entry's form are taken from the split for the value it built
+    # (podlogs._last_entry), and only for it: the same row as mapping the stored line afresh.
+    path = pod_log(tmp_path)
+    text = audit_line("EXPORT", "2026-03-02T00:04:27.990Z")
+    path.write_text(
+        f"2026-03-02T00:04:28.017123456Z stdout F {text}\n"
+        "2026-03-02T00:04:29.5Z stderr F disk 91% full\n"
+    )
+    outcome = _split_and_map(path)
+    assert [o[5] for o in outcome] == [True, True]  # type: ignore[index]
+    # Mapped after the next entry was split: its own reading, not the last entry's.
+    first, second = read_records(path)
+    rows = [NORMALIZER.row(r.line, False, r.value) for r in (first, second)]
+    assert [r["kind"] for r in rows] == ["audit", "log"]
+    assert rows[0]["observed_ns"] == parse_time_ns("2026-03-02T00:04:28.017123456Z")
+    assert rows[1]["time_ns"] == parse_time_ns("2026-03-02T00:04:29.5Z")

@@ -55,6 +55,14 @@ _KUBECTL = re.compile(rf"({_TIME}) (.*)", re.ASCII | re.DOTALL)
 # whole line's match cost 0.37 us per record, mostly the text).
 _CRI_HEAD = re.compile(rf"({_TIME}) (stdout|stderr) ([PF])(?::\S*)? ?", re.ASCII)
 _KUBECTL_HEAD = re.compile(rf"({_TIME}) ", re.ASCII)
+# The common heads on the line's bytes (the runtime's full line, kubectl's line), matched before
+# decoding anything: ASCII by their construction, so each matches where its text pattern above
+# matches the decoded line, with the same groups and end. The text after them is then read from
+# its bytes (_entry_record): decoding the whole line and encoding the text back cost about
+# 1.3 k instructions per record of 2.2 k saved (callgrind, bench/README.md "bench_formats.py").
+_CRI_FULL_HEAD = re.compile(rf"({_TIME}) (stdout|stderr) F ".encode(), re.ASCII)
+_KUBECTL_HEAD_BYTES = re.compile(rf"({_TIME}) ".encode(), re.ASCII)
+_STREAMS = {b"stdout": "stdout", b"stderr": "stderr"}
 # /var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart count>.log
 _POD_DIR = re.compile(r"([a-z0-9-]+)_([a-z0-9.-]+)_([0-9a-f-]{36})")
 MAX_ENTRY = MAX_JSON_LINE  # a joined entry: as long as any record line may be
@@ -102,27 +110,60 @@ def entry_record(
     A text that is a JSON object is stored as that object, its bytes as they were (valid JSON
     inside JSON): the import then decodes the entry once. Any other text is a JSON string.
     """
-    time_ns = _time(time_text, path, line)
-    data = text.encode("utf-8")
+    return _entry_record(time_text, text, text.encode("utf-8"), stream, kubernetes, path, line)
+
+
+def _entry_record(
+    time_text: str,
+    text: str | None,
+    data: bytes,
+    stream: str | None,
+    kubernetes: dict[str, Any] | None,
+    path: str,
+    line: int,
+) -> SourceRecord:
+    """:func:`entry_record` of the text whose UTF-8 is ``data`` (``text``: it decoded, or None).
+
+    Raises:
+        UnicodeDecodeError: ``text`` is None and ``data``, no JSON object, is not UTF-8.
+    """
+    global _last_entry
+    time_ns = runtime_ns = _time(time_text, path, line)
     log = b""
+    audit = False
     value: dict[str, Any] = {"time": time_text, "stream": stream, "log": text}
-    if text[:1] == "{":
+    if data[:1] == b"{":
         inner = json_or_none(data, path=path, line=line)
         if type(inner) is dict:
             log = data
             value["log"] = inner
             if record_form(inner) == AUDIT:
+                audit = True
                 try:
                     time_ns = audit_time_ns(inner)
                 except ValueError as exc:
                     raise InvalidInputError(
                         f"the audit record in the entry: {exc}", path=path, line=line
                     ) from exc
+    if not log:
+        if text is None:
+            value["log"] = text = data.decode("utf-8")
+        log = _encode(text)
     between, after = _wrapping(stream, kubernetes)
-    stored = b"".join((b'{"time":', _encode(time_text), between, log or _encode(text), after))
+    stored = b"".join((b'{"time":', _encode(time_text), between, log, after))
     if kubernetes is not None:
         value["kubernetes"] = kubernetes
+    _last_entry = (value, runtime_ns, audit)
     return SourceRecord(stored, time_ns, "log", path, line, value)
+
+
+# The last entry a split built (its value, which SourceRecord.value hands the normalizer as it
+# is), with the runtime's time it read and whether its text is an audit record: pod_log_event
+# takes these for that very value instead of reading the time and deciding the form again
+# (bench/README.md, "bench_formats.py"). Keyed by identity: the module holds the value, so no
+# other object has its id meanwhile; nothing changes a value once split (SourceRecord). A stored
+# line decoded afresh (a sealed bundle) is another object and is read in full.
+_last_entry: tuple[Any, int, bool] = (None, 0, False)
 
 
 # The last stream and Kubernetes metadata a stored line was built with, and their JSON around the
@@ -257,13 +298,16 @@ def pod_log_event(entry: dict[str, Any], row: dict[str, Any]) -> tuple[str, Any]
     Raises:
         InvalidInputError: the runtime's time or the wrapped audit record is not valid.
     """
-    try:
-        runtime = parse_time_ns(entry["time"])
-    except ValueError as exc:
-        raise InvalidInputError(f"pod log entry: runtime time: {exc}") from exc
+    split, runtime, audit = _last_entry  # one read: another thread may replace it meanwhile
     log = entry["log"]
+    if split is not entry:  # not the value the split just built (above): read it in full
+        try:
+            runtime = parse_time_ns(entry["time"])
+        except ValueError as exc:
+            raise InvalidInputError(f"pod log entry: runtime time: {exc}") from exc
+        audit = type(log) is dict and record_form(log) == AUDIT
     extra, extra_json = _extra(entry.get("stream"), entry.get("kubernetes"))
-    if type(log) is dict and record_form(log) == AUDIT:
+    if audit:
         audit_event(log, row, extra, extra_json)
         row["observed_ns"] = runtime
         return AUDIT, log
@@ -272,6 +316,30 @@ def pod_log_event(entry: dict[str, Any], row: dict[str, Any]) -> tuple[str, Any]
     row["body"] = (log or None) if type(log) is str else _encode(log).decode("utf-8")
     row["attributes"] = extra_json.decode("utf-8")
     return "log", dict(extra)  # the profiles' view: not the cached attributes themselves
+
+
+def _bytes_entry(
+    head: re.Match[bytes],
+    stream: str | None,
+    raw: bytes,
+    kubernetes: dict[str, Any] | None,
+    path: str,
+    line: int,
+) -> SourceRecord | None:
+    """The entry of a line whose head matched its bytes, read so; None when in any doubt.
+
+    ``head`` is the match of :data:`_CRI_FULL_HEAD` or :data:`_KUBECTL_HEAD_BYTES`, which is
+    ASCII: the line is UTF-8 when its text is, and the text is read as JSON (strictly, UTF-8
+    included) or decoded. The record is then the one the line read as text gives. A line that
+    is not UTF-8 or breaks a rule gives None: it is read as text, whose error says why, as it
+    always did (the same reading, so the same first error).
+    """
+    try:
+        return _entry_record(
+            head[1].decode(), None, raw[head.end() :], stream, kubernetes, path, line
+        )
+    except (UnicodeDecodeError, InvalidInputError):
+        return None
 
 
 class _Joiner:
@@ -355,6 +423,17 @@ class CriLog(EvidenceFormat):
         kubernetes = path_kubernetes(path)
         joiners: dict[str, _Joiner] = {}  # stdout and stderr interleave: one each
         for number, raw in iter_lines(sample.stream(), path=path):
+            full = _CRI_FULL_HEAD.match(raw)
+            if full is not None:
+                stream = _STREAMS[full[2]]
+                joiner = joiners.get(stream)
+                if joiner is None or not joiner.parts:
+                    # A whole entry, read from its bytes; any doubt (not UTF-8, an error):
+                    # the line is read as text below, which says why.
+                    record = _bytes_entry(full, stream, raw, kubernetes, path, number)
+                    if record is not None:
+                        yield record
+                        continue
             if not raw.strip():
                 continue
             line = _text(raw, path, number)
@@ -452,6 +531,13 @@ class KubectlLog(EvidenceFormat):
         path = sample.path
         kubernetes = path_kubernetes(path)
         for number, raw in iter_lines(sample.stream(), path=path):
+            head = _KUBECTL_HEAD_BYTES.match(raw)
+            if head is not None:
+                # Read from its bytes, as a CRI line above; any doubt: read as text below.
+                record = _bytes_entry(head, None, raw, kubernetes, path, number)
+                if record is not None:
+                    yield record
+                    continue
             if not raw.strip():
                 continue
             line = _text(raw, path, number)

@@ -78,9 +78,16 @@ def check_signer(
     if trusted.revoked_at_ns is not None:
         sink.add("KEY_REVOKED", trusted.revocation(), path=where, actual=key_id)
     if trusted.outside_validity(signed_ns):
+        # No readable time is not a time outside the bounds: it is validity that cannot be shown
+        # (docs/verification.md §2, step 4), and the message must not claim more.
+        what = (
+            f"{made} outside the key's validity"
+            if signed_ns is not None
+            else f"{made} at no readable time: it cannot be shown within the key's validity"
+        )
         sink.add(
             "KEY_EXPIRED",
-            f"{made} outside the key's validity",
+            what,
             path=where,
             expected="within the trust store's not_before..not_after",
             actual=signed_at[:64] or "no signing time",
