@@ -58,8 +58,8 @@ _KUBECTL_HEAD = re.compile(rf"({_TIME}) ", re.ASCII)
 # The common heads on the line's bytes (the runtime's full line, kubectl's line), matched before
 # decoding anything: ASCII by their construction, so each matches where its text pattern above
 # matches the decoded line, with the same groups and end. The text after them is then read from
-# its bytes (_entry_record): decoding the whole line and encoding the text back cost about
-# 1.3 k instructions per record of 2.2 k saved (callgrind, bench/README.md "bench_formats.py").
+# its bytes (_entry_record): decoding the whole line and encoding the text back cost 2.5 k
+# instructions per record of a CRI line (callgrind, bench/README.md "bench_formats.py").
 _CRI_FULL_HEAD = re.compile(rf"({_TIME}) (stdout|stderr) F ".encode(), re.ASCII)
 _KUBECTL_HEAD_BYTES = re.compile(rf"({_TIME}) ".encode(), re.ASCII)
 _STREAMS = {b"stdout": "stdout", b"stderr": "stderr"}
