@@ -129,30 +129,28 @@ def _entry_record(
     """
     global _last_entry
     time_ns = runtime_ns = _time(time_text, path, line)
-    log = b""
     audit = False
-    value: dict[str, Any] = {"time": time_text, "stream": stream, "log": text}
-    if data[:1] == b"{":
-        inner = json_or_none(data, path=path, line=line)
-        if type(inner) is dict:
-            log = data
-            value["log"] = inner
-            if record_form(inner) == AUDIT:
-                audit = True
-                try:
-                    time_ns = audit_time_ns(inner)
-                except ValueError as exc:
-                    raise InvalidInputError(
-                        f"the audit record in the entry: {exc}", path=path, line=line
-                    ) from exc
-    if not log:
-        if text is None:
-            value["log"] = text = data.decode("utf-8")
-        log = _encode(text)
+    inner: Any = json_or_none(data, path=path, line=line) if data[:1] == b"{" else None
+    if type(inner) is dict:
+        log = data
+        if record_form(inner) == AUDIT:
+            audit = True
+            try:
+                time_ns = audit_time_ns(inner)
+            except ValueError as exc:
+                raise InvalidInputError(
+                    f"the audit record in the entry: {exc}", path=path, line=line
+                ) from exc
+    else:
+        inner = data.decode("utf-8") if text is None else text
+        log = _encode(inner)
     between, after = _wrapping(stream, kubernetes)
     stored = b"".join((b'{"time":', _encode(time_text), between, log, after))
-    if kubernetes is not None:
-        value["kubernetes"] = kubernetes
+    value: dict[str, Any] = (
+        {"time": time_text, "stream": stream, "log": inner}
+        if kubernetes is None
+        else {"time": time_text, "stream": stream, "log": inner, "kubernetes": kubernetes}
+    )
     _last_entry = (value, runtime_ns, audit)
     return SourceRecord(stored, time_ns, "log", path, line, value)
 
