@@ -130,6 +130,29 @@ def test_the_map_marks_the_records_not_the_whole_bundle(qtbot, settings, tmp_pat
     window.close()
 
 
+def test_a_tampered_bundle_is_outlined_in_red_and_intact_ones_are_not(
+    qtbot, settings, tmp_path, tampered_case
+):
+    window = open_window(qtbot, settings, tmp_path, tampered_case)
+    integrity = window.integrity
+    outlined = [s.outlined for s in integrity.map.stretches if s.label.startswith("seq")]
+    assert outlined == [False, True, False]  # the table's verdicts: verified, tampered, verified
+    image = integrity.map.grab().toImage()
+    lo = min(s.start_ns for s in integrity.map.stretches)
+    hi = max(s.end_ns for s in integrity.map.stretches)
+    left, right = integrity.map._plot_x()
+    for bundle, edge in zip(integrity.bundles.rows, ("#43a047", "#e53935", "#43a047"), strict=True):
+        x0 = left + int((bundle["time_first_ns"] - lo) / (hi - lo) * (right - left))
+        x1 = left + int((bundle["time_last_ns"] - lo) / (hi - lo) * (right - left))
+        middle = (x0 + x1) // 2 + 40  # beside the record marks
+        # Lane 0's bar spans y 8..27: its top and bottom rows are the outline, if any.
+        assert image.pixelColor(middle, 8).name() == edge
+        assert image.pixelColor(middle, 27).name() == edge
+        assert image.pixelColor(middle, 18).name() == "#43a047"  # inside: its records' state
+        assert image.pixelColor(x0, 18).name() == edge  # and its left end
+    window.close()
+
+
 def test_each_finding_opens_its_place(qtbot, settings, tmp_path, tampered_case):
     window = open_window(qtbot, settings, tmp_path, tampered_case)
     path = next(f["path"] for f in window.integrity.findings.rows if f["code"] == "RECORD_MODIFIED")

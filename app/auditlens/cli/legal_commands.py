@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from auditlens.cli.case_commands import selection_query, time_arg
+from auditlens.cli.case_commands import selection_query, window_query
 from auditlens.cli.output import drive, out
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
@@ -18,12 +18,7 @@ from auditlens.core.store import queries
 def cmd_export(args: argparse.Namespace) -> int:
     """``auditlens export``: the events of a filtered view, to a new file, journaled."""
     tz = queries.zone(args.tz)
-    query = queries.EventQuery(
-        args.filter,
-        time_arg(args.time_from, "--from", tz),
-        time_arg(args.time_to, "--to", tz),
-        tz,
-    )
+    query = window_query(args, tz)
     with Legal.open(args.case, origin="cli") as legal:
         result = drive(legal.export(query, fmt=args.format, out=args.out))
     out(

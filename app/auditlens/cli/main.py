@@ -207,6 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("auditlens: interrupted")
         return 130
+    except OSError as exc:
+        # A file or folder the operating system refuses (no permission, not a folder, a disk
+        # error) where no check above named it: the place and the reason, never a traceback
+        # (docs/robustness.md). Nothing is half-written: each input is one transaction.
+        place = exc.filename if exc.filename is not None else "input/output"
+        err(f"auditlens: error: {place}: {exc.strerror or exc}")
+        return EXIT_CODES[Verdict.INVALID]
     except Exception as exc:
         # DuckDB's own errors (a full disk while writing the case, a database left unusable by
         # one) are the case's storage failing: say so, with the reason, and exit as for errors.

@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="RULE",
         help="with --tab findings: select the first finding of RULE (its events and witnesses)",
     )
-    parser.add_argument("--size", default="1400x900", help="window size for --screenshot")
+    parser.add_argument(
+        "--size", default="1400x900", type=_size, help="window size for --screenshot (WxH)"
+    )
     parser.add_argument(
         "--palette",
         choices=("system", "light", "dark"),
@@ -51,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
         help="colours: the system's scheme (default), or light or dark whatever it says",
     )
     return parser
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``--size WIDTHxHEIGHT``: a usage error (exit 2) for anything else, never a traceback."""
+    width, _, height = text.partition("x")
+    if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: give WIDTHxHEIGHT in pixels, e.g. 1400x900")
+    return int(width), int(height)
 
 
 # The dark palette: every role Fusion draws with, and greyed text for disabled widgets.
@@ -150,15 +160,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("AuditLens")
     apply_palette(app, args.palette)
-    settings = QSettings("AuditLens", "AuditLens")
-    if args.screenshot is not None or args.time_start:
-        # Screenshots and timings must not depend on (or change) the person's saved window state.
-        scratch = tempfile.mkdtemp(prefix="auditlens-screenshot-")
+    headless = args.screenshot is not None or args.time_start
+    if not headless:
+        return _run(app, args, QSettings("AuditLens", "AuditLens"))
+    # Screenshots and timings must not depend on (or change) the person's saved window state:
+    # settings in a scratch folder, removed when the window has closed.
+    with tempfile.TemporaryDirectory(prefix="auditlens-screenshot-") as scratch:
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(args.case, settings=settings)
+        code = _run(app, args, settings)
+        settings.sync()
+        return code
+
+
+def _run(app: QApplication, args: argparse.Namespace, settings: QSettings) -> int:
+    """Show the window over ``args.case`` and run until it closes (or the picture is taken)."""
+    headless = args.screenshot is not None or args.time_start
+    window = MainWindow(args.case, settings=settings, quiet=headless)
+    if window.open_error is not None:
+        # Nobody is there to read a dialog: say it on stderr and stop, as the CLI does.
+        sys.stderr.write(f"auditlens gui: cannot open the case: {window.open_error}\n")
+        window.close()
+        return 2
     if args.screenshot is not None:
-        width, _, height = args.size.partition("x")
-        window.resize(int(width), int(height))
+        window.resize(*args.size)
     window.show()
     if window.case is not None:
         window.tabs.setCurrentIndex(TABS[args.tab])

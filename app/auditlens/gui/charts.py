@@ -227,6 +227,9 @@ class Stretch:
     end_ns: int
     state: str  # verified, untrusted, unsealed, tampered, invalid, missing
     label: str
+    # A bundle whose verdict is tampered, drawn in the state most of its records have: outlined
+    # in red, so that it never reads as an intact bundle (docs/report.md, "Integrity map").
+    outlined: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,13 +244,15 @@ class Mark:
 
 MARK_COLOURS = {"deleted": QColor("#6a1b9a")}  # the others: the tampered red
 MARK_WIDTH = 3  # pixels: one record is drawn, visible at any zoom
+OUTLINE_WIDTH = 2  # pixels: a tampered bundle's red outline
 
 
 class IntegrityMapWidget(QWidget):
     """One lane per stream: bundles, gaps and raw inputs as bars, the records findings name.
 
     A bundle is drawn in the state of its records (a tampered bundle's intact records are still
-    verified), each modified, inserted or deleted record as a tick where it is in time.
+    verified) and outlined in red when it is tampered, each modified, inserted or deleted record
+    as a tick where it is in time.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -351,6 +356,17 @@ class IntegrityMapWidget(QWidget):
                 x0, x1 = x_of(s.start_ns), x_of(s.end_ns)
                 painter.fillRect(QRect(x0, y, max(x1 - x0, 2), 20), self._brush(s.state))
         red = VERDICT_COLOURS["tampered"]
+        for row, lane in enumerate(lanes):
+            y = 8 + row * 26
+            for s in (s for s in self.stretches if s.lane == lane and s.outlined):
+                x0, x1 = x_of(s.start_ns), x_of(s.end_ns)
+                # Inside the bar's own rectangle, so the outline never covers a neighbour's.
+                painter.setPen(QPen(red, OUTLINE_WIDTH, Qt.PenStyle.SolidLine))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                inset = OUTLINE_WIDTH // 2
+                width = max(x1 - x0, 2) - OUTLINE_WIDTH
+                painter.drawRect(QRect(x0 + inset, y + inset, max(width, 1), 20 - OUTLINE_WIDTH))
+        painter.setPen(palette.text().color())
         for mark, x, row in self.mark_pixels():
             y = 8 + row * 26
             colour = MARK_COLOURS.get(mark.kind, red)
@@ -376,7 +392,7 @@ class IntegrityMapWidget(QWidget):
             ("verified", "verified"),
             ("untrusted", "untrusted"),
             ("unsealed", "unsealed"),
-            ("tampered", "tampered"),
+            ("tampered", "tampered (or outlined)"),
             ("missing", "gap"),
             ("record", "record modified or inserted"),
             ("deleted", "record deleted"),

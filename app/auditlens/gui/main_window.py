@@ -87,9 +87,19 @@ def order_job(folder: Path) -> Any:
 class MainWindow(QMainWindow):
     """Tabs for integrity, events and actors over the open case."""
 
-    def __init__(self, case_dir: Path | None = None, settings: QSettings | None = None) -> None:
+    def __init__(
+        self,
+        case_dir: Path | None = None,
+        settings: QSettings | None = None,
+        *,
+        quiet: bool = False,
+    ) -> None:
         super().__init__()
         self.settings = settings or QSettings("AuditLens", "AuditLens")
+        # Without a person to answer a dialog (--screenshot, --time-start) a case that cannot be
+        # opened is kept here for the caller to report, never shown in a modal box that waits.
+        self.quiet = quiet
+        self.open_error: str | None = None
         self.case: Examination | None = None
         self.case_dir: Path | None = None
         self.worker: JobWorker | None = None
@@ -220,7 +230,11 @@ class MainWindow(QMainWindow):
                 case.close()
                 raise
         except Exception as exc:
-            QMessageBox.warning(self, "Cannot open the case", str(exc))
+            said = exc.diagnostics() if isinstance(exc, Error) else str(exc)  # with its place
+            if self.quiet:
+                self.open_error = said
+            else:
+                QMessageBox.warning(self, "Cannot open the case", said)
             return
         if self.case is not None:
             self.legal.stop()  # an export runs on a cursor of the case about to close

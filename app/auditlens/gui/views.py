@@ -927,6 +927,7 @@ class IntegrityView(LazyView):
                 b["time_last_ns"] or 0,
                 overview.record_states.get(b["bundle_id"], b["verdict"]),
                 f"seq {b['first_seq']}-{b['last_seq']}",
+                outlined=b["verdict"] == "tampered",
             )
             for b in bundles
         ]

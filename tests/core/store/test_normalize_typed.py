@@ -188,6 +188,19 @@ def odd_lines() -> Iterator[bytes]:
     yield span_line({"startTimeUnixNano": str(2**63), "endTimeUnixNano": "0"})
     yield span_line({"parentSpanId": "", "name": 5, "kind": None})
     yield span_line({"name": "n", "name2": "ignored", "extra": {"deep": [1, 2]}})
+    # A log record holding span fields and a span holding log fields (odd types among them):
+    # the typed views of the two are apart, each holding only the fields its kind reads.
+    yield log_line({"timeUnixNano": "5", "name": 5, "kind": 2, "status": "x", "endTimeUnixNano": 1})
+    yield span_line(
+        {
+            "startTimeUnixNano": "1",
+            "body": 5,
+            "severityText": [],
+            "timeUnixNano": "x",
+            "eventName": 1,
+        }
+    )
+    yield span_line({"startTimeUnixNano": "1", "body": {"stringValue": "b"}, "severityNumber": 9})
     # Structure the untyped path refuses or reads differently: the typed path must step aside.
     yield b'{"resourceLogs":[]}'
     yield b'{"resourceLogs":null}'

@@ -610,7 +610,11 @@ def test_an_actor_timeline_pages_across_blocks(big_case: Any) -> None:
             assert keys(found.events) == mine[offset : offset + limit]
             direct = queries._actor_timeline_direct(case, "u3", limit, offset)
             assert found.events == direct.events
-        assert queries.actor_timeline(case, "u3", offset=len(mine)).events == []
+            # Every page knows the actor's whole count, whichever path read it.
+            assert found.total == direct.total == len(mine)
+        past = queries.actor_timeline(case, "u3", offset=len(mine))
+        assert past.events == [] and past.total == len(mine)
+        assert queries.actor_timeline(case, "nobody", limit=10).total == 0
         assert queries.actor_timeline(case, "u3", limit=0).events == []
 
 

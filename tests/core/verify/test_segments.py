@@ -80,3 +80,41 @@ def test_hash_region_lines_found_by_newline_equal_a_split(data, count):
     assert result.end_chain == chain
     if root is not None:
         assert result.root == root
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\n", b"a", b"a\nb", b"a\n\nb\n", b"\n" + b"z" * 5000 + b"\n", b"a\nb\n\n"],
+)
+@pytest.mark.parametrize("count", [0, 1, 2, 3])
+def test_a_segment_at_the_start_of_a_larger_buffer_hashes_as_its_own_bytes(data, count):
+    # hash_segments reads each segment into the start of one reused buffer: whatever lies past
+    # the segment (an earlier, longer segment's bytes, newlines among them) must not count.
+    start = hashing.genesis_hash("s", 1, None)
+    buffer = bytearray(data + b"x\ny\n" * 50)
+    assert hash_region(buffer, count, 5, start, len(data)) == hash_region(data, count, 5, start)
+
+
+def test_hash_segments_reusing_its_buffer_gives_each_segment_its_own_hashes(tmp_path):
+    # A long segment, then shorter ones and a short read, in one buffer: each result is the one
+    # its bytes alone give, and a second call (the buffer kept by the thread) gives the same.
+    long = b"".join(b'{"n":%d,"pad":"%s"}\n' % (i, b"y" * 300) for i in range(40))
+    short = b'{"a":1}\n{"b":2}\n'
+    path = tmp_path / "f"
+    path.write_bytes(long + short + b"c\n")
+    size = len(long) + len(short) + 2
+    tasks = [
+        SegmentTask(str(path), 0, len(long), 40, 1, bytes(32)),
+        SegmentTask(str(path), len(long), len(short), 2, 41, bytes(32)),
+        SegmentTask(str(path), size - 2, 2, 1, 43, bytes(32)),
+        SegmentTask(str(path), size - 2, 9, 1, 44, bytes(32)),
+    ]
+    expected = [
+        hash_region(long, 40, 1, bytes(32)),
+        hash_region(short, 2, 41, bytes(32)),
+        hash_region(b"c\n", 1, 43, bytes(32)),
+    ]
+    for _ in range(2):
+        *results, past_the_end = hash_segments(tasks)
+        assert results == expected
+        assert not past_the_end.framed and past_the_end.leaves == b""

@@ -12,5 +12,12 @@ INDEX_NAME = "exhibit.json"
 
 
 def is_exhibit(path: Path) -> bool:
-    """Whether ``path`` is an exhibit folder (it holds ``exhibit.json``)."""
-    return path.is_dir() and (path / INDEX_NAME).is_file()
+    """Whether ``path`` is an exhibit folder (it holds ``exhibit.json``).
+
+    A folder that cannot be looked into is not one: the verifier it goes to instead names the
+    place it cannot read (``is_file`` raises PermissionError where ``is_dir`` did not).
+    """
+    try:
+        return path.is_dir() and (path / INDEX_NAME).is_file()
+    except OSError:
+        return False

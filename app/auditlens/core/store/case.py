@@ -235,13 +235,24 @@ class Case:
     def open(cls, folder: Path, *, create: bool = False, read_only: bool = False) -> Case:
         """Open (or with ``create`` make) the case in ``folder``."""
         path = folder / DB_NAME
+        if folder.exists() and not folder.is_dir():
+            # Checked first: a file where the case should be is named as such, never a traceback
+            # from mkdir or "no case.duckdb" (docs/robustness.md: an error naming the place).
+            raise InvalidInputError("is a file, not a case folder", path=str(folder))
         existed = path.exists()
-        if not existed:
-            if not create:
-                raise InvalidInputError("not a case folder (no case.duckdb)", path=str(folder))
-            folder.mkdir(parents=True, exist_ok=True)
+        if not existed and not create:
+            raise InvalidInputError("not a case folder (no case.duckdb)", path=str(folder))
         tmp = folder / ".duckdb-tmp"
-        tmp.mkdir(exist_ok=True)
+        try:
+            if not existed:
+                folder.mkdir(parents=True, exist_ok=True)
+            tmp.mkdir(exist_ok=True)
+        except OSError as exc:
+            # A folder without write permission, a read-only disk, a parent that is a file.
+            what = "write in the case folder" if folder.is_dir() else "create the case folder"
+            raise InvalidInputError(
+                f"cannot {what}: {exc.strerror or exc}", path=str(folder)
+            ) from exc
         resolved = str(path.resolve())
         options = "READ_ONLY" if read_only else f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
         # One named in-memory DuckDB per case file and mode, shared by the opens of this process

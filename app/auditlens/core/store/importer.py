@@ -113,11 +113,16 @@ class ImportReport:
 def _sha256_file(path: Path, token: CancelToken) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            token.check()
+    # Read into one buffer, not a new bytes object per chunk: fresh megabytes are fresh pages the
+    # kernel faults in and zeroes (verify/segments.py, _buffer: 34,560 page faults per pass over
+    # the 847 MB of 10^6 records against 2,016). Sized to the file when it is smaller.
+    with path.open("rb", buffering=0) as handle:
+        buffer = bytearray(max(1, min(HASH_CHUNK, os.fstat(handle.fileno()).st_size)))
+        with memoryview(buffer) as view:
+            while count := handle.readinto(buffer):
+                digest.update(view[:count])
+                size += count
+                token.check()
     return digest.hexdigest(), size
 
 

@@ -502,7 +502,12 @@ def verify_journal(
 
     # Step 1: the file itself.
     if not case_dir.is_dir():
-        raise JournalError("the case folder does not exist", path=str(case_dir))
+        said = (
+            "is a file, not a case folder"
+            if case_dir.exists()
+            else "the case folder does not exist"
+        )
+        raise JournalError(said, path=str(case_dir))
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:

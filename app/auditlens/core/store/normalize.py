@@ -310,24 +310,34 @@ class _Resource(msgspec.Struct, gc=False, omit_defaults=True):
     attributes: list[_KeyValue] | None = None
 
 
-class _Record(msgspec.Struct, gc=False, omit_defaults=True):
-    """An OTLP log record or span: the fields ``_otlp_row`` reads, by attribute.
+class _LogRecord(msgspec.Struct, gc=False, omit_defaults=True):
+    """An OTLP log record: the fields ``_otlp_row`` reads of one, by attribute.
 
     It has no ``get``: the typed view serves only profiles that read no ``field.*`` key
-    (``Normalizer.typed_otlp``), the one use of the record's ``get`` in the mapper.
+    (``Normalizer.typed_otlp``), the one use of the record's ``get`` in the mapper. Log records
+    and spans have a view each: every field a view holds but the record lacks is filled with
+    its default when decoding (measured: 2,600 instructions a log record for the 15 fields of
+    one view of both).
     """
 
     attributes: list[_KeyValue] | None = None
     traceId: Any = None  # noqa: N815
     spanId: Any = None  # noqa: N815
-    # log records
     timeUnixNano: Any = None  # noqa: N815
     observedTimeUnixNano: Any = None  # noqa: N815
     severityText: Any = None  # noqa: N815
     severityNumber: Any = None  # noqa: N815
-    body: Any = None
+    # Typed as an AnyValue: a body that is no JSON object fails the validation (untyped path).
+    body: _AnyValue | None = None
     eventName: Any = None  # noqa: N815
-    # spans
+
+
+class _Span(msgspec.Struct, gc=False, omit_defaults=True):
+    """An OTLP span: the fields ``_otlp_row`` reads of one (see ``_LogRecord``)."""
+
+    attributes: list[_KeyValue] | None = None
+    traceId: Any = None  # noqa: N815
+    spanId: Any = None  # noqa: N815
     parentSpanId: Any = None  # noqa: N815
     name: Any = None
     kind: Any = None
@@ -353,12 +363,12 @@ class _Fields:
 
 class _ScopeLogs(msgspec.Struct, gc=False, omit_defaults=True):
     scope: dict[str, Any] | None = None
-    logRecords: list[_Record] | None = None  # noqa: N815
+    logRecords: list[_LogRecord] | None = None  # noqa: N815
 
 
 class _ScopeSpans(msgspec.Struct, gc=False, omit_defaults=True):
     scope: dict[str, Any] | None = None
-    spans: list[_Record] | None = None
+    spans: list[_Span] | None = None
 
 
 # A record's resource is kept as its JSON text and decoded once per distinct text (_resource):
@@ -772,18 +782,45 @@ class Normalizer:
         attributes = {**res_attrs, **rec_attrs}
         if is_log:
             row["kind"] = "log"
-            observed = _otlp_time(record.observedTimeUnixNano, "observedTimeUnixNano")
-            row["time_ns"] = _otlp_time(record.timeUnixNano, "timeUnixNano") or observed
+            # ``_otlp_time`` written out for its usual case (see there): two per record.
+            observed: int | None
+            value = record.observedTimeUnixNano
+            if type(value) is str and 0 < len(value) < 20 and value.isdigit() and value.isascii():
+                observed = int(value)
+            else:
+                observed = _otlp_time(value, "observedTimeUnixNano")
+            value = record.timeUnixNano
+            if type(value) is str and 0 < len(value) < 20 and value.isdigit() and value.isascii():
+                row["time_ns"] = int(value) or observed
+            else:
+                row["time_ns"] = _otlp_time(value, "timeUnixNano") or observed
             row["observed_ns"] = observed
             row["severity"] = record.severityText or _text(record.severityNumber)
-            row["body"] = _text(any_value(record.body))
+            body = record.body
+            if type(body) is _AnyValue:
+                # The typed view's body: ``_text(any_value(...))`` of the same value.
+                text = body.stringValue
+                row["body"] = (text or None) if text is not UNSET else _text(_typed_value(body))
+            else:
+                row["body"] = _text(any_value(body))
             row["name"] = record.eventName or None
         else:
             row["kind"] = "span"
-            start = _otlp_time(record.startTimeUnixNano, "startTimeUnixNano")
-            end = _otlp_time(record.endTimeUnixNano, "endTimeUnixNano")
+            start: int | None
+            end: int | None
+            value = record.startTimeUnixNano
+            if type(value) is str and 0 < len(value) < 20 and value.isdigit() and value.isascii():
+                start = int(value)
+            else:
+                start = _otlp_time(value, "startTimeUnixNano")
+            value = record.endTimeUnixNano
+            if type(value) is str and 0 < len(value) < 20 and value.isdigit() and value.isascii():
+                end = int(value)
+            else:
+                end = _otlp_time(value, "endTimeUnixNano")
             row["time_ns"] = start
-            row["parent_span_id"] = _hex(record.parentSpanId)
+            parent = record.parentSpanId  # ``_hex`` written out
+            row["parent_span_id"] = parent.lower() if isinstance(parent, str) and parent else None
             row["name"] = record.name
             row["duration_ns"] = end - start if start is not None and end is not None else None
             status = record.status or {}

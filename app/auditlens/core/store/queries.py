@@ -500,6 +500,7 @@ class ActorTimeline:
     events: list[dict[str, Any]]
     sessions: list[Session]
     address_changes: list[tuple[int, str | None, str]] = field(default_factory=list)
+    total: int = 0  # all the actor's events, of which ``events`` is one page
 
 
 TIMELINE_LIMIT = 1000  # events per timeline page: the busiest actors have 10^5 events
@@ -537,7 +538,7 @@ def actor_timeline(
             [actor_id],
         ).fetchall()
     ]
-    return ActorTimeline(actor_id, events, sessions, changes)
+    return ActorTimeline(actor_id, events, sessions, changes, sum(c for _, c in blocks))
 
 
 def _actor_timeline_direct(case: Case, actor_id: str, limit: int, offset: int) -> ActorTimeline:
@@ -569,7 +570,8 @@ def _actor_timeline_direct(case: Case, actor_id: str, limit: int, offset: int) -
             [actor_id],
         ).fetchall()
     ]
-    return ActorTimeline(actor_id, events, sessions, changes)
+    total = int(case.scalar("SELECT count(*) FROM events WHERE actor_id = ?", [actor_id]))
+    return ActorTimeline(actor_id, events, sessions, changes, total)
 
 
 @dataclass(frozen=True)
