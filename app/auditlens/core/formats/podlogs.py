@@ -58,8 +58,8 @@ _KUBECTL_HEAD = re.compile(rf"({_TIME}) ", re.ASCII)
 # The common heads on the line's bytes (the runtime's full line, kubectl's line), matched before
 # decoding anything: ASCII by their construction, so each matches where its text pattern above
 # matches the decoded line, with the same groups and end. The text after them is then read from
-# its bytes (_entry_record): decoding the whole line and encoding the text back cost about
-# 1.3 k instructions per record of 2.2 k saved (callgrind, bench/README.md "bench_formats.py").
+# its bytes (_entry_record): decoding the whole line and encoding the text back cost 2.5 k
+# instructions per record of a CRI line (callgrind, bench/README.md "bench_formats.py").
 _CRI_FULL_HEAD = re.compile(rf"({_TIME}) (stdout|stderr) F ".encode(), re.ASCII)
 _KUBECTL_HEAD_BYTES = re.compile(rf"({_TIME}) ".encode(), re.ASCII)
 _STREAMS = {b"stdout": "stdout", b"stderr": "stderr"}
@@ -129,30 +129,28 @@ def _entry_record(
     """
     global _last_entry
     time_ns = runtime_ns = _time(time_text, path, line)
-    log = b""
     audit = False
-    value: dict[str, Any] = {"time": time_text, "stream": stream, "log": text}
-    if data[:1] == b"{":
-        inner = json_or_none(data, path=path, line=line)
-        if type(inner) is dict:
-            log = data
-            value["log"] = inner
-            if record_form(inner) == AUDIT:
-                audit = True
-                try:
-                    time_ns = audit_time_ns(inner)
-                except ValueError as exc:
-                    raise InvalidInputError(
-                        f"the audit record in the entry: {exc}", path=path, line=line
-                    ) from exc
-    if not log:
-        if text is None:
-            value["log"] = text = data.decode("utf-8")
-        log = _encode(text)
+    inner: Any = json_or_none(data, path=path, line=line) if data[:1] == b"{" else None
+    if type(inner) is dict:
+        log = data
+        if record_form(inner) == AUDIT:
+            audit = True
+            try:
+                time_ns = audit_time_ns(inner)
+            except ValueError as exc:
+                raise InvalidInputError(
+                    f"the audit record in the entry: {exc}", path=path, line=line
+                ) from exc
+    else:
+        inner = data.decode("utf-8") if text is None else text
+        log = _encode(inner)
     between, after = _wrapping(stream, kubernetes)
     stored = b"".join((b'{"time":', _encode(time_text), between, log, after))
-    if kubernetes is not None:
-        value["kubernetes"] = kubernetes
+    value: dict[str, Any] = (
+        {"time": time_text, "stream": stream, "log": inner}
+        if kubernetes is None
+        else {"time": time_text, "stream": stream, "log": inner, "kubernetes": kubernetes}
+    )
     _last_entry = (value, runtime_ns, audit)
     return SourceRecord(stored, time_ns, "log", path, line, value)
 
