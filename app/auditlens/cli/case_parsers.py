@@ -151,7 +151,8 @@ def add_parsers(sub: Any) -> None:
         required=True,
         type=Path,
         metavar="FILE",
-        help="the file to create; an existing file is never overwritten",
+        help="the file to create, named for its --format (.csv, .jsonl, .parquet) or any other "
+        "way; an existing file is never overwritten",
     )
 
     bookmark = sub.add_parser(
