@@ -496,8 +496,15 @@ def test_actor_timeline_shows_sessions_and_address_changes_in_time_order(
             last = r["source_ip"]
     assert changes == derived
     assert any(after.startswith("198.51.100.") for _, after, _ in changes)  # the new address
+    assert table.out.startswith(f"actor sup-004: {len(rows):,} events (1-{len(rows):,} shown), ")
+    page = cli("actor", sample_case, "sup-004", "--limit", "5", "--offset", "10")
+    # The header counts the actor's events, not the page's.
+    assert page.out.startswith(f"actor sup-004: {len(rows):,} events (11-15 shown), ")
+    past = cli("actor", sample_case, "sup-004", "--offset", str(len(rows)))
+    assert past.code == 0 and f"(none shown past --offset {len(rows):,})" in past.out
     missing = cli("actor", sample_case, "nobody-at-all")
-    assert missing.code == 1 and "nobody-at-all" in missing.err
+    # Exit 2, invalid input: exit 1 means tampered evidence.
+    assert missing.code == 2 and "nobody-at-all" in missing.err
 
 
 def test_trace_shows_the_span_tree_with_linked_logs(cli: Any, sample_case: Path) -> None:
@@ -559,7 +566,7 @@ def test_trace_marks_missing_parents_and_orphan_logs(cli: Any, tmp_path: Path) -
     table = cli("trace", case, span["traceId"]).out
     assert "1 spans, 2 logs (1 orphan logs), 1 missing parent(s)" in table.splitlines()[0]
     assert "0 metric exemplar(s) from 0 data point(s)" in table.splitlines()[0]
-    assert cli("trace", case, "f" * 32).code == 1
+    assert cli("trace", case, "f" * 32).code == 2  # invalid input; 1 means tampered
 
 
 def test_stats_json_reports_kinds_verdicts_streams_and_time_span(
@@ -584,6 +591,19 @@ def test_stats_json_reports_kinds_verdicts_streams_and_time_span(
     assert stats["time_last"] == max(events, key=lambda e: ns_of(e["time"]))["time"]
     text = cli("stats", sample_case)
     assert text.code == 0 and f"events: {len(events):,}" in text.out
+
+
+def test_stats_of_a_case_without_events_says_so(cli: Any, tmp_path: Path) -> None:
+    from auditlens.core.store.session import Examination
+
+    case = tmp_path / "case"
+    with Examination.open(case, origin="cli", create=True):
+        pass
+    text = cli("stats", case)
+    assert text.code == 0
+    assert "time span: - (no event with a time)" in text.out
+    assert "None" not in text.out  # it used to print "time span: None .. None"
+    assert json.loads(cli("stats", case, "--json").out)["time_first"] is None
 
 
 def test_query_commands_on_a_folder_that_is_not_a_case_exit_2(cli: Any, tmp_path: Path) -> None:

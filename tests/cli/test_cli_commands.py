@@ -640,6 +640,10 @@ def test_verify_raw_json_lines_is_unsealed_input(
     assert [(f["code"], f["severity"], f["path"]) for f in report["findings"]] == [
         ("UNSEALED_INPUT", "info", str(audit_raw[0]))
     ]
+    # The summary counts a raw file as an input, not as a bundle (it said "1 bundle(s)").
+    text = cli("verify", audit_raw[0], sealed, "--trust", signer[1]).out.splitlines()
+    assert text[1].startswith("2 input(s): 1 bundle(s), 1 stream(s), ")
+    assert " sealed records, " in text[1]
 
 
 def _usage_cases(tmp_path: Path, sealed: Path, private: Path, raw: Path) -> dict[str, list[Any]]:

@@ -36,6 +36,32 @@ def test_detect_stores_lists_and_journals_findings(sample_case: Path, tmp_path: 
     assert f"{len(rows)} finding(s)" in table.out
 
 
+def test_findings_lists_what_detect_stored_without_running_again(
+    sample_case: Path, tmp_path: Path, cli: Any
+):
+    # The report's detections section sends its reader to 'auditlens findings CASE' for the
+    # findings past its 200, and docs/report.md names the command: it used not to exist.
+    folder = tmp_path / "case"
+    shutil.copytree(sample_case, folder)
+    before = cli("findings", folder)
+    assert before.code == 0 and "no detection run yet" in before.err and before.out == ""
+    detected = cli("detect", folder, "--format", "jsonl", "--tz", "Europe/Berlin")
+    listed = cli("findings", folder, "--format", "jsonl", "--tz", "Europe/Berlin")
+    assert listed.code == 0
+    assert listed.out == detected.out and listed.out.count("\n") > 5
+    entries = [json.loads(x) for x in (folder / "journal.jsonl").read_text().splitlines()]
+    assert entries[-2]["action"] == "detect"  # listing runs nothing: no second detect entry
+    assert entries[-1]["action"] == "query"
+    assert entries[-1]["details"]["command"] == "findings"
+    assert entries[-1]["details"]["origin"] == "cli"
+    assert entries[-1]["details"]["digest"] == entries[-2]["details"]["digest"]
+    table = cli("findings", folder)
+    rows = [json.loads(line) for line in listed.out.splitlines()]
+    high = sum(r["severity"] == "high" for r in rows)
+    assert table.out.splitlines()[0].startswith("SEVERITY")
+    assert f"{len(rows)} finding(s) stored by the last detection run: {high} high" in table.out
+
+
 def test_detect_with_a_bad_rules_folder_says_where(tmp_path: Path, sample_case: Path, cli: Any):
     folder = tmp_path / "case"
     shutil.copytree(sample_case, folder)

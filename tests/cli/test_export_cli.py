@@ -137,6 +137,25 @@ def test_an_existing_file_is_never_overwritten(cli: Any, sample_case: Path, tmp_
     assert not [p for p in tmp_path.iterdir() if p.name != out.name]  # no partial file left
 
 
+def test_a_file_named_for_another_format_is_refused(
+    cli: Any, sample_case: Path, tmp_path: Path
+) -> None:
+    # 'export --format jsonl --out view.csv' used to write JSON lines into a .csv file.
+    journal = (sample_case / "journal.jsonl").read_bytes()
+    for fmt, name in (("jsonl", "view.csv"), ("csv", "view.parquet"), ("parquet", "view.JSONL")):
+        result = cli("export", sample_case, "--format", fmt, "--out", tmp_path / name)
+        assert result.code == 2
+        assert f"is named as {name.split('.')[1].lower()} but --format is {fmt}" in result.err
+    assert list(tmp_path.iterdir()) == []
+    assert (sample_case / "journal.jsonl").read_bytes() == journal  # refused: not journaled
+    # A name no format claims is the examiner's choice.
+    view = tmp_path / "view.txt"
+    done = cli(
+        "export", sample_case, "--filter", "actor_id:sup-004", "--format", "jsonl", "--out", view
+    )
+    assert done.code == 0 and view.read_bytes().startswith(b'{"ref":"stream:')
+
+
 def test_a_destination_inside_the_evidence_is_refused(cli: Any, tmp_path: Path) -> None:
     source = sample_case_dir()
     bundle = tmp_path / "bundle"

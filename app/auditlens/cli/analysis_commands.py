@@ -1,4 +1,4 @@
-"""Sub-commands of the analysis: ``detect`` and ``compliance`` (docs/detections.md).
+"""Sub-commands of the analysis: ``detect``, ``findings`` and ``compliance`` (docs/detections.md).
 
 Building their parsers imports nothing heavy (see case_parsers.py); the commands load core when
 they run. Both journal themselves: the run, its rules' digest and a digest of what it reported.
@@ -10,11 +10,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from auditlens.cli.output import drive, emit, out, out_json
+from auditlens.cli.output import drive, emit, err, out, out_json
 
 
 def add_parsers(sub: Any) -> None:
-    """Register ``detect`` and ``compliance`` on the top-level sub-parser."""
+    """Register ``detect``, ``findings`` and ``compliance`` on the top-level sub-parser."""
     detect = sub.add_parser(
         "detect",
         help="run detection rules, baselines and corroboration over a case; store the findings",
@@ -38,6 +38,23 @@ def add_parsers(sub: Any) -> None:
         help="a table, or one JSON finding per line (default table)",
     )
     detect.add_argument(
+        "--tz", default="UTC", help="IANA time zone for printed times (default UTC)"
+    )
+    findings = sub.add_parser(
+        "findings",
+        help="list the findings the last 'detect' stored, worst first, without running again",
+        description="The findings of the last detection run stored in the case, worst first, "
+        "as 'detect' listed them (the report's detections section, and the workbench's Findings "
+        "tab): reading them changes nothing but the journal.",
+    )
+    findings.add_argument("case", type=Path, metavar="CASE_DIR", help="the case folder")
+    findings.add_argument(
+        "--format",
+        choices=("table", "jsonl"),
+        default="table",
+        help="a table, or one JSON finding per line (default table)",
+    )
+    findings.add_argument(
         "--tz", default="UTC", help="IANA time zone for printed times (default UTC)"
     )
     compliance = sub.add_parser(
@@ -85,6 +102,42 @@ def cmd_detect(args: argparse.Namespace) -> int:
     if args.format == "jsonl":
         emit(rows, list(rows[0]) if rows else [], "jsonl")
         return 0
+    _table(rows)
+    counts = ", ".join(f"{n} {s}" for s, n in report.by_severity.items()) or "none"
+    out(
+        f"{len(rows)} finding(s) from {report.rules} rules over {report.actions:,} actions: "
+        f"{counts}"
+    )
+    return 0
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    """``auditlens findings``: the stored findings of the last run, worst first (docs/report.md).
+
+    The report's detections section sends a reader here for the findings it leaves out.
+    """
+    from auditlens.core.analysis.session import Analysis
+    from auditlens.core.store import queries
+
+    tz = queries.zone(args.tz)
+    with Analysis.open(args.case, origin="cli") as analysis:
+        if analysis.stored_count() is None:
+            err(f"auditlens: no detection run yet in {args.case}: run 'auditlens detect'")
+            return 0
+        rows = [present(f, tz) for f in analysis.findings()]
+    if args.format == "jsonl":
+        emit(rows, list(rows[0]) if rows else [], "jsonl")
+        return 0
+    _table(rows)
+    by_severity: dict[str, int] = {}
+    for row in rows:
+        by_severity[row["severity"]] = by_severity.get(row["severity"], 0) + 1
+    counts = ", ".join(f"{n} {s}" for s, n in by_severity.items()) or "none"
+    out(f"{len(rows)} finding(s) stored by the last detection run: {counts}")
+    return 0
+
+
+def _table(rows: list[dict[str, Any]]) -> None:
     table = [
         {
             "severity": r["severity"],
@@ -97,12 +150,6 @@ def cmd_detect(args: argparse.Namespace) -> int:
         for r in rows
     ]
     emit(table, ["severity", "rule", "actor_id", "time_first", "events", "title"], "table")
-    counts = ", ".join(f"{n} {s}" for s, n in report.by_severity.items()) or "none"
-    out(
-        f"{len(rows)} finding(s) from {report.rules} rules over {report.actions:,} actions: "
-        f"{counts}"
-    )
-    return 0
 
 
 def cmd_compliance(args: argparse.Namespace) -> int:

@@ -164,11 +164,22 @@ def cmd_actor(args: argparse.Namespace) -> int:
     tz = queries.zone(args.tz)
     with _open(args.case) as examination:
         timeline = examination.actor_timeline(args.actor, limit=args.limit, offset=args.offset)
-    if not timeline.events:
-        err(f"no events for actor {args.actor!r}")
-        return 1
+    if not timeline.total:
+        # Exit 2 (invalid input), as the exit codes say: 1 would read as "tampered".
+        err(f"auditlens: no events for actor {args.actor!r} in the case")
+        return EXIT_CODES[Verdict.INVALID]
     if args.format == "table":
-        out(f"actor {args.actor}: {len(timeline.events)} events, {len(timeline.sessions)} sessions")
+        # The actor's count, and which of its events this page shows (--limit, --offset).
+        shown = len(timeline.events)
+        page = (
+            f"{args.offset + 1:,}-{args.offset + shown:,} shown"
+            if shown
+            else f"none shown past --offset {args.offset:,}"
+        )
+        out(
+            f"actor {args.actor}: {timeline.total:,} events ({page}), "
+            f"{len(timeline.sessions)} sessions"
+        )
         for session in timeline.sessions:
             out(
                 f"  session {session.session_id}: {queries.format_time(session.first_ns, tz)} .. "
@@ -269,8 +280,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
     with _open(args.case) as examination:
         found = examination.trace(args.trace_id)
     if found.empty:
-        err(f"no spans, logs or metric data points for trace {args.trace_id}")
-        return 1
+        err(f"auditlens: no spans, logs or metric data points for trace {args.trace_id}")
+        return EXIT_CODES[Verdict.INVALID]  # invalid input: 1 would read as "tampered"
     rows: list[dict[str, Any]] = []
     for root in sorted(found.roots, key=lambda r: r.span["time_ns"] or 0):
         _trace_rows(root, 0, tz, rows)
@@ -342,7 +353,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     for stream in found["raw_streams"]:
         out(f"  unsealed {stream['stream_id']}: {stream['events']:,} events")
     out(f"inputs: {found['inputs']}  findings: {found['findings']}")
-    out(f"time span: {found['time_first']} .. {found['time_last']}")
+    if found["time_first"] is None:
+        out("time span: - (no event with a time)")
+    else:
+        out(f"time span: {found['time_first']} .. {found['time_last']}")
     return 0
 
 

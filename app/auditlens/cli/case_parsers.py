@@ -68,17 +68,18 @@ def add_parsers(sub: Any) -> None:
         "is at best untrusted",
     )
 
-    def query_parser(name: str, help_text: str) -> argparse.ArgumentParser:
+    def query_parser(name: str, help_text: str, typed: str = "") -> argparse.ArgumentParser:
+        """A query command; ``typed`` names its options whose times --tz also reads."""
         parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
         parser.add_argument("case", type=Path, metavar="CASE_DIR", help=_CASE_HELP)
         parser.add_argument(
             "--format", choices=FORMATS, default="table", help="output format (default table)"
         )
+        reads = f" and for times typed without an offset in {typed}" if typed else ""
         parser.add_argument(
             "--tz",
             default="UTC",
-            help="IANA time zone for printed times and for times typed without an offset in "
-            "--filter, --from and --to (default UTC)",
+            help=f"IANA time zone for printed times{reads} (default UTC)",
         )
         return parser
 
@@ -86,7 +87,7 @@ def add_parsers(sub: Any) -> None:
         "filter query, e.g. 'actor_id:sup-004 AND action:(EXPORT OR DOWNLOAD)' "
         "(see docs/case.md, The filter language)"
     )
-    events = query_parser("events", "list events in time order")
+    events = query_parser("events", "list events in time order", "--filter, --from and --to")
     events.add_argument("--filter", default="", metavar="Q", help=filter_help)
     events.add_argument(
         "--from", dest="time_from", metavar="T", help="first time included: " + _TIME_HELP
@@ -109,7 +110,7 @@ def add_parsers(sub: Any) -> None:
     )
     trace = query_parser("trace", "a trace's span tree with linked logs")
     trace.add_argument("trace_id", metavar="TRACE_ID", help="the trace id (32 hex digits)")
-    histogram = query_parser("histogram", "event counts per time bucket")
+    histogram = query_parser("histogram", "event counts per time bucket", "--filter")
     histogram.add_argument(
         "--bucket", default="1m", help="bucket width: N followed by s, m, h or d (default 1m)"
     )
@@ -150,7 +151,8 @@ def add_parsers(sub: Any) -> None:
         required=True,
         type=Path,
         metavar="FILE",
-        help="the file to create; an existing file is never overwritten",
+        help="the file to create, named for its --format (.csv, .jsonl, .parquet) or any other "
+        "way; an existing file is never overwritten",
     )
 
     bookmark = sub.add_parser(

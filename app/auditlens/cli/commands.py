@@ -73,9 +73,13 @@ def load_trust_paths(paths: list[Path]) -> TrustStore:
 def print_report(report: VerifyReport) -> None:
     """The human summary of a verification."""
     out(f"verdict: {report.verdict.value.upper()}")
+    # Every path given is in report.bundles, a raw file or an unreadable path too: count the
+    # inputs, and as bundles only those with a manifest read (a raw file is no bundle).
+    sealed = sum(1 for bundle in report.bundles if bundle.manifest is not None)
     out(
-        f"{len(report.bundles)} bundle(s), {report.stream_count} stream(s), "
-        f"{report.record_count:,} records, {report.file_count} files, {report.check_count} checks"
+        f"{len(report.bundles)} input(s): {sealed} bundle(s), {report.stream_count} stream(s), "
+        f"{report.record_count:,} sealed records, {report.file_count} files, "
+        f"{report.check_count} checks"
     )
     for bundle in report.bundles:
         m = bundle.manifest

@@ -11,12 +11,24 @@ import argparse
 
 from auditlens.cli.case_commands import selection_query, window_query
 from auditlens.cli.output import drive, out
+from auditlens.core.errors import UsageError
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
+
+# The suffix each export format is known by (the workbench chooses the format by it too).
+SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``auditlens export``: the events of a filtered view, to a new file, journaled."""
+    named = SUFFIX_FORMATS.get(args.out.suffix.lower())
+    if named is not None and named != args.format:
+        # A .csv holding JSON lines misleads whoever opens it (a spreadsheet, a lawyer's
+        # tool): refuse before anything is written or journaled.
+        raise UsageError(
+            f"{args.out} is named as {named} but --format is {args.format}: "
+            f"name it {args.out.stem}.{args.format} or give --format {named}"
+        )
     tz = queries.zone(args.tz)
     query = window_query(args, tz)
     with Legal.open(args.case, origin="cli") as legal:

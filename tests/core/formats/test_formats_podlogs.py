@@ -565,14 +565,14 @@ def test_the_bytes_reading_is_taken_for_whole_lines(tmp_path: Path) -> None:
     path = pod_log(tmp_path)
     path.write_text(f"2026-03-02T00:04:28.017123456Z stdout F {text}\n")
     taken = []
-    original = podlogs._entry_record
+    original = podlogs.entry_record
 
     def spy(time_text: str, text: str | None, *rest: object) -> SourceRecord:
         taken.append(text is None)
         return original(time_text, text, *rest)  # type: ignore[arg-type]
 
     with pytest.MonkeyPatch.context() as patched:
-        patched.setattr(podlogs, "_entry_record", spy)
+        patched.setattr(podlogs, "entry_record", spy)
         list(read_records(path))
         kubectl = tmp_path / "recording.log"
         kubectl.write_text(f"2026-03-02T00:04:28.017123456Z {text}\n")

@@ -463,6 +463,64 @@ def test_histogram_accounts_for_events_without_a_time(tmp_path: Path) -> None:
     assert sum(c for _, c in buckets) == total
 
 
+def ns(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp()) * 1_000_000_000
+
+
+def test_histogram_buckets_in_a_zone_follow_its_clock_across_a_dst_change(tmp_path: Path) -> None:
+    # New York: EST (-05:00) until 2026-03-08T07:00Z, then EDT (-04:00): that local day has
+    # 23 hours. Day buckets in the zone used to be UTC days, labelled 19:00 the day before.
+    times = [
+        "2026-03-07T23:30:00-05:00",  # Mar 7 local, Mar 8 in UTC
+        "2026-03-08T00:30:00-05:00",
+        "2026-03-08T01:59:59-05:00",  # the last second before the change
+        "2026-03-08T03:00:00-04:00",  # the first after it
+        "2026-03-08T23:30:00-04:00",  # still Mar 8 local: the 23-hour day's last half hour
+        "2026-03-09T00:30:00-04:00",
+    ]
+    raw = tmp_path / "logs.jsonl"
+    raw.write_text("".join(log_line(ns(t), f"event {i}") + "\n" for i, t in enumerate(times)))
+    folder = imported(tmp_path / "case", raw)
+    tz = ZoneInfo("America/New_York")
+    day, hour = 1440 * MINUTE, 60 * MINUTE
+    with Case.open(folder) as case:
+        query = queries.EventQuery(tz=tz)
+        assert queries.histogram(case, day, query) == [
+            (ns("2026-03-07T00:00:00-05:00"), 1),
+            (ns("2026-03-08T00:00:00-05:00"), 4),
+            (ns("2026-03-09T00:00:00-04:00"), 1),
+        ]
+        # The same through a filter (the direct query, not the per-minute counts).
+        assert queries.histogram(case, day, queries.EventQuery("event", tz=tz)) == [
+            (ns("2026-03-07T00:00:00-05:00"), 1),
+            (ns("2026-03-08T00:00:00-05:00"), 4),
+            (ns("2026-03-09T00:00:00-04:00"), 1),
+        ]
+        hours = queries.histogram(case, hour, query)
+        assert (ns("2026-03-08T01:00:00-05:00"), 1) in hours
+        assert (ns("2026-03-08T03:00:00-04:00"), 1) in hours  # 02:00 local never was
+        # UTC stays as it was: buckets from midnight UTC.
+        assert queries.histogram(case, day) == [
+            (ns("2026-03-08T00:00:00+00:00"), 4),
+            (ns("2026-03-09T00:00:00+00:00"), 2),
+        ]
+        kolkata = queries.histogram(case, day, queries.EventQuery(tz=ZoneInfo("Asia/Kolkata")))
+        assert kolkata == [
+            (ns("2026-03-08T00:00:00+05:30"), 4),
+            (ns("2026-03-09T00:00:00+05:30"), 2),
+        ]
+
+
+def test_offset_stretches_find_each_change_to_the_second() -> None:
+    tz = ZoneInfo("Europe/Berlin")
+    lo, hi = ns("2026-01-01T00:00:00+00:00"), ns("2026-12-31T00:00:00+00:00")
+    assert queries.offset_stretches(tz, lo, hi) == [
+        (lo, 3600 * 1_000_000_000),
+        (ns("2026-03-29T01:00:00+00:00"), 7200 * 1_000_000_000),
+        (ns("2026-10-25T01:00:00+00:00"), 3600 * 1_000_000_000),
+    ]
+
+
 def test_an_empty_filter_is_recognised_as_every_event():
     from auditlens.core.store.queries import EventQuery
 
@@ -610,7 +668,11 @@ def test_an_actor_timeline_pages_across_blocks(big_case: Any) -> None:
             assert keys(found.events) == mine[offset : offset + limit]
             direct = queries._actor_timeline_direct(case, "u3", limit, offset)
             assert found.events == direct.events
-        assert queries.actor_timeline(case, "u3", offset=len(mine)).events == []
+            # Every page knows the actor's whole count, whichever path read it.
+            assert found.total == direct.total == len(mine)
+        past = queries.actor_timeline(case, "u3", offset=len(mine))
+        assert past.events == [] and past.total == len(mine)
+        assert queries.actor_timeline(case, "nobody", limit=10).total == 0
         assert queries.actor_timeline(case, "u3", limit=0).events == []
 
 

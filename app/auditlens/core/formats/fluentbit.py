@@ -168,7 +168,8 @@ def fluentbit_record(
         # Merge_Log without Keep_Log: the container's line is the record's other keys.
         rest = {k: v for k, v in record.items() if k not in _ENTRY_KEYS}
         text = dumps_compact(rest).decode("utf-8")
-    return entry_record(time_text, text.rstrip("\n"), stream, kubernetes, path, line)
+    text = text.rstrip("\n")
+    return entry_record(time_text, text, text.encode(), stream, kubernetes, path, line)
 
 
 class FluentBitFile(EvidenceFormat):

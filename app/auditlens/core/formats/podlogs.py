@@ -58,8 +58,8 @@ _KUBECTL_HEAD = re.compile(rf"({_TIME}) ", re.ASCII)
 # The common heads on the line's bytes (the runtime's full line, kubectl's line), matched before
 # decoding anything: ASCII by their construction, so each matches where its text pattern above
 # matches the decoded line, with the same groups and end. The text after them is then read from
-# its bytes (_entry_record): decoding the whole line and encoding the text back cost about
-# 1.3 k instructions per record of 2.2 k saved (callgrind, bench/README.md "bench_formats.py").
+# its bytes (entry_record): decoding the whole line and encoding the text back cost 2.5 k
+# instructions per record of a CRI line (callgrind, bench/README.md "bench_formats.py").
 _CRI_FULL_HEAD = re.compile(rf"({_TIME}) (stdout|stderr) F ".encode(), re.ASCII)
 _KUBECTL_HEAD_BYTES = re.compile(rf"({_TIME}) ".encode(), re.ASCII)
 _STREAMS = {b"stdout": "stdout", b"stderr": "stderr"}
@@ -99,22 +99,6 @@ def _time(text: str, path: str, line: int) -> int:
 
 def entry_record(
     time_text: str,
-    text: str,
-    stream: str | None,
-    kubernetes: dict[str, Any] | None,
-    path: str,
-    line: int,
-) -> SourceRecord:
-    """The stored line of one entry, with its event time (as :func:`pod_log_event` gives it).
-
-    A text that is a JSON object is stored as that object, its bytes as they were (valid JSON
-    inside JSON): the import then decodes the entry once. Any other text is a JSON string.
-    """
-    return _entry_record(time_text, text, text.encode("utf-8"), stream, kubernetes, path, line)
-
-
-def _entry_record(
-    time_text: str,
     text: str | None,
     data: bytes,
     stream: str | None,
@@ -122,37 +106,41 @@ def _entry_record(
     path: str,
     line: int,
 ) -> SourceRecord:
-    """:func:`entry_record` of the text whose UTF-8 is ``data`` (``text``: it decoded, or None).
+    """The stored line of one entry, with its event time (as :func:`pod_log_event` gives it).
+
+    ``data`` is the entry's text in UTF-8, ``text`` that text when the caller has it decoded
+    (None: decoded here when needed). A text that is a JSON object is stored as that object, its
+    bytes as they were (valid JSON inside JSON): the import then decodes the entry once. Any
+    other text is a JSON string.
 
     Raises:
+        InvalidInputError: the runtime's time or the JSON text is not valid.
         UnicodeDecodeError: ``text`` is None and ``data``, no JSON object, is not UTF-8.
     """
     global _last_entry
     time_ns = runtime_ns = _time(time_text, path, line)
-    log = b""
     audit = False
-    value: dict[str, Any] = {"time": time_text, "stream": stream, "log": text}
-    if data[:1] == b"{":
-        inner = json_or_none(data, path=path, line=line)
-        if type(inner) is dict:
-            log = data
-            value["log"] = inner
-            if record_form(inner) == AUDIT:
-                audit = True
-                try:
-                    time_ns = audit_time_ns(inner)
-                except ValueError as exc:
-                    raise InvalidInputError(
-                        f"the audit record in the entry: {exc}", path=path, line=line
-                    ) from exc
-    if not log:
-        if text is None:
-            value["log"] = text = data.decode("utf-8")
-        log = _encode(text)
+    inner: Any = json_or_none(data, path=path, line=line) if data[:1] == b"{" else None
+    if type(inner) is dict:
+        log = data
+        if record_form(inner) == AUDIT:
+            audit = True
+            try:
+                time_ns = audit_time_ns(inner)
+            except ValueError as exc:
+                raise InvalidInputError(
+                    f"the audit record in the entry: {exc}", path=path, line=line
+                ) from exc
+    else:
+        inner = data.decode("utf-8") if text is None else text
+        log = _encode(inner)
     between, after = _wrapping(stream, kubernetes)
     stored = b"".join((b'{"time":', _encode(time_text), between, log, after))
-    if kubernetes is not None:
-        value["kubernetes"] = kubernetes
+    value: dict[str, Any] = (
+        {"time": time_text, "stream": stream, "log": inner}
+        if kubernetes is None
+        else {"time": time_text, "stream": stream, "log": inner, "kubernetes": kubernetes}
+    )
     _last_entry = (value, runtime_ns, audit)
     return SourceRecord(stored, time_ns, "log", path, line, value)
 
@@ -335,7 +323,7 @@ def _bytes_entry(
     always did (the same reading, so the same first error).
     """
     try:
-        return _entry_record(
+        return entry_record(
             head[1].decode(), None, raw[head.end() :], stream, kubernetes, path, line
         )
     except (UnicodeDecodeError, InvalidInputError):
@@ -448,14 +436,17 @@ class CriLog(EvidenceFormat):
             content = line[match.end() :]
             joiner = joiners.get(stream)
             if tag == "F" and (joiner is None or not joiner.parts):
-                yield entry_record(time_text, content, stream, kubernetes, path, number)
+                yield entry_record(
+                    time_text, content, content.encode(), stream, kubernetes, path, number
+                )
                 continue
             if joiner is None:
                 joiner = joiners[stream] = _Joiner(path)
             joiner.add(content, number)
             if tag == "F":
                 # The entry's runtime time is its last part's: the runtime stamps each part.
-                yield entry_record(time_text, joiner.take(), stream, kubernetes, path, number)
+                text = joiner.take()
+                yield entry_record(time_text, text, text.encode(), stream, kubernetes, path, number)
         for joiner in joiners.values():
             joiner.finish()
 
@@ -502,7 +493,9 @@ class DockerJsonLog(EvidenceFormat):
                 if joiner.parts or len(text) > MAX_ENTRY:  # joined, or refused with the limit
                     joiner.add(text, number)
                     text = joiner.take()
-                yield entry_record(value["time"], text, stream, kubernetes, path, number)
+                yield entry_record(
+                    value["time"], text, text.encode(), stream, kubernetes, path, number
+                )
             else:
                 joiner.add(log, number)  # Docker cut a long line: the rest follows
         for joiner in joiners.values():
@@ -549,4 +542,6 @@ class KubectlLog(EvidenceFormat):
                     line=number,
                 )
             content = line[match.end() :]
-            yield entry_record(match.group(1), content, None, kubernetes, path, number)
+            yield entry_record(
+                match.group(1), content, content.encode(), None, kubernetes, path, number
+            )

@@ -24,11 +24,12 @@ is answered from ``events`` directly.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,6 +40,7 @@ from auditlens.core.store.case import Case
 
 BLOCK = 65_536  # ord block size for offset paging; a multiple of DuckDB's vector size.
 MAX_LIMIT = 100_000
+SECOND_NS = 1_000_000_000
 MINUTE_NS = 60_000_000_000
 # Bump when a lookup table built by refresh_order changes: cases then rebuild them once.
 LOOKUP_VERSION = "3"
@@ -500,6 +502,7 @@ class ActorTimeline:
     events: list[dict[str, Any]]
     sessions: list[Session]
     address_changes: list[tuple[int, str | None, str]] = field(default_factory=list)
+    total: int = 0  # all the actor's events, of which ``events`` is one page
 
 
 TIMELINE_LIMIT = 1000  # events per timeline page: the busiest actors have 10^5 events
@@ -537,7 +540,7 @@ def actor_timeline(
             [actor_id],
         ).fetchall()
     ]
-    return ActorTimeline(actor_id, events, sessions, changes)
+    return ActorTimeline(actor_id, events, sessions, changes, sum(c for _, c in blocks))
 
 
 def _actor_timeline_direct(case: Case, actor_id: str, limit: int, offset: int) -> ActorTimeline:
@@ -569,7 +572,8 @@ def _actor_timeline_direct(case: Case, actor_id: str, limit: int, offset: int) -
             [actor_id],
         ).fetchall()
     ]
-    return ActorTimeline(actor_id, events, sessions, changes)
+    total = int(case.scalar("SELECT count(*) FROM events WHERE actor_id = ?", [actor_id]))
+    return ActorTimeline(actor_id, events, sessions, changes, total)
 
 
 @dataclass(frozen=True)
@@ -794,24 +798,93 @@ def histogram(
     to the matching events.
     """
     refresh_order(case)
-    where, params = (query or EventQuery()).where()
-    if where == "TRUE" and bucket_ns % MINUTE_NS == 0 and _state(case).lookups:
-        # Whole minutes over everything: from the per-minute counts. Integer division nests
-        # (t // m // k == t // (m * k)), so the buckets are those of the direct query.
+    query = query or EventQuery()
+    where, params = query.where()
+    # In a zone, buckets follow its wall clock (a day bucket starts at local midnight and lasts
+    # 23 or 25 hours at a daylight-saving change, as a day typed in the filter does): each time
+    # is shifted by its offset, bucketed, and the bucket's local start turned back into UTC.
+    shift, shift_params = _local_shift(case, query.tz)
+    whole = all(v % MINUTE_NS == 0 for v in shift_params)  # offsets changing on whole minutes
+    if where == "TRUE" and bucket_ns % MINUTE_NS == 0 and _state(case).lookups and whole:
+        # Whole minutes over everything: from the per-minute counts (``minute`` counts minutes
+        # since 1970). Integer division nests (t // m // k == t // (m * k)), so the buckets are
+        # those of the direct query.
         sql = (
-            "SELECT minute // ? * ? AS b, sum(events) FROM minute_counts "
-            "GROUP BY b ORDER BY b NULLS FIRST"
+            f"SELECT (minute + {shift.format(t='minute')}) // ? * ? AS b, sum(events) "  # noqa: S608
+            "FROM minute_counts GROUP BY b ORDER BY b NULLS FIRST"
         )
-        params = [bucket_ns // MINUTE_NS, bucket_ns]
+        params = [*(v // MINUTE_NS for v in shift_params), bucket_ns // MINUTE_NS, bucket_ns]
     else:
         sql = (
-            "SELECT time_ns // ? * ? AS b, count(*) FROM events "  # noqa: S608
-            f"WHERE {where} GROUP BY b ORDER BY b NULLS FIRST"
+            f"SELECT (time_ns + {shift.format(t='time_ns')}) // ? * ? AS b, count(*) "  # noqa: S608
+            f"FROM events WHERE {where} GROUP BY b ORDER BY b NULLS FIRST"
         )
-        params = [bucket_ns, bucket_ns, *params]
-    return [
-        (None if b is None else int(b), int(c)) for b, c in case.db.execute(sql, params).fetchall()
-    ]
+        params = [*shift_params, bucket_ns, bucket_ns, *params]
+    rows = case.db.execute(sql, params).fetchall()
+    return [(None if b is None else _utc_of_local(int(b), query.tz), int(c)) for b, c in rows]
+
+
+def _local_shift(case: Case, tz: tzinfo | None) -> tuple[str, list[int]]:
+    """SQL adding ``tz``'s UTC offset to the time column ``{t}``, and its parameters (ns).
+
+    A CASE over the offset's stretches across the case's time span (:func:`offset_stretches`).
+    """
+    if tz is None:
+        return "0", []
+    lo, hi = case.db.execute("SELECT min(time_ns), max(time_ns) FROM events").fetchall()[0]
+    if lo is None:
+        return "0", []
+    stretches = offset_stretches(tz, int(lo), int(hi))
+    if len(stretches) == 1:
+        return "?", [stretches[0][1]]
+    sql = "CASE " + " ".join("WHEN {t} < ? THEN ?" for _ in stretches[1:]) + " ELSE ? END"
+    params: list[int] = []
+    for (_, offset), (start, _) in itertools.pairwise(stretches):
+        params += [start, offset]
+    return sql, [*params, stretches[-1][1]]
+
+
+def offset_stretches(tz: tzinfo, lo_ns: int, hi_ns: int) -> list[tuple[int, int]]:
+    """Each stretch of ``lo_ns..hi_ns`` with one UTC offset of ``tz``: ``(start ns, offset ns)``.
+
+    The first starts at ``lo_ns``. Offsets change at most a few times a year, never twice within
+    a day: sampled daily, and each change found to the second by bisection.
+    """
+
+    def offset(ns: int) -> int:
+        moment = datetime.fromtimestamp(ns // SECOND_NS, UTC).astimezone(tz)
+        return int((moment.utcoffset() or timedelta(0)).total_seconds()) * SECOND_NS
+
+    stretches = [(lo_ns, offset(lo_ns))]
+    day = 86_400 * SECOND_NS
+    at = lo_ns
+    while at < hi_ns:
+        step = min(at + day, hi_ns)
+        if offset(step) != stretches[-1][1]:
+            before, after = at // SECOND_NS, step // SECOND_NS  # offset(before) is the old one
+            while after - before > 1:
+                middle = (before + after) // 2
+                if offset(middle * SECOND_NS) == stretches[-1][1]:
+                    before = middle
+                else:
+                    after = middle
+            stretches.append((after * SECOND_NS, offset(after * SECOND_NS)))
+        at = step
+    return stretches
+
+
+def _utc_of_local(local_ns: int, tz: tzinfo | None) -> int:
+    """The UTC time of the wall-clock time ``local_ns`` in ``tz``.
+
+    Of a repeated hour's two, the earlier; a time skipped by a change is read with the offset
+    before it.
+    """
+    if tz is None:
+        return local_ns
+    seconds = local_ns // SECOND_NS
+    wall = datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+    offset = (wall.replace(tzinfo=tz).utcoffset() or timedelta(0)).total_seconds()
+    return local_ns - int(offset) * SECOND_NS
 
 
 def stats(case: Case) -> dict[str, Any]:
