@@ -64,6 +64,42 @@ def assert_same(lines: list[bytes]) -> None:
         assert outcome(typed, line) == outcome(untyped, line), (number, line[:300])
 
 
+def values_outcome(normalizer: Normalizer, line: bytes, check_keys: bool) -> Any:
+    try:
+        return normalizer.row_values(line, check_keys)
+    except InvalidInputError as exc:
+        return ("error", exc.message)
+
+
+def row_outcome(normalizer: Normalizer, line: bytes, check_keys: bool) -> Any:
+    try:
+        return normalize.row_values(normalizer.row(line, check_keys))
+    except InvalidInputError as exc:
+        return ("error", exc.message)
+
+
+def assert_same_values(lines: list[bytes]) -> int:
+    """``row_values`` (the typed builder where it applies) against the untyped ``row``.
+
+    Returns how many lines the builder gave values for, so that a test can hold it to having
+    been used.
+    """
+    typed, untyped = normalizers()
+    built = 0
+    for check_keys in (True, False):
+        for number, line in enumerate(lines):
+            expected = row_outcome(untyped, line, check_keys)
+            assert values_outcome(typed, line, check_keys) == expected, (check_keys, number, line)
+            # And the typed path's own row, which the builder writes out.
+            assert row_outcome(typed, line, check_keys) == expected, (check_keys, number, line)
+            if line.startswith(normalize._OTLP_PREFIXES):
+                try:
+                    built += typed._typed_parts(line, check_keys) is not None
+                except InvalidInputError:
+                    built += 1
+    return built
+
+
 def sample_lines() -> list[bytes]:
     lines: list[bytes] = []
     for path in sorted((SAMPLE / "raw").rglob("*")):
@@ -267,6 +303,50 @@ def test_mutated_sample_records_map_the_same_both_ways() -> None:
     typed, _ = normalizers()
     assert 0 < typed_hits(typed, lines) < len(lines)
     assert_same(lines)
+
+
+def test_the_typed_builders_values_are_the_untyped_rows_values() -> None:
+    # The sample, the official examples, the odd records and mutated sample records, with and
+    # without the duplicate-key check: each line's values (or its error) as the untyped path's.
+    rng = random.Random(20261205)
+    lines = sample_lines()
+    seeds = [json.loads(line) for line in lines[:3000:100]]
+    mutated = [json.dumps(mutations(seed, rng)).encode() for seed in seeds for _ in range(40)]
+    everything = lines + list(odd_lines()) + mutated
+    assert assert_same_values(everything) > len(lines) // 2
+
+
+def test_a_profile_column_the_record_fills_itself_is_left_to_the_builder(tmp_path: Path) -> None:
+    # severity is set by the record before the profiles map it (a span's status, a log
+    # record's severity): a profile naming it only fills it when the record left it empty.
+    (tmp_path / "severity.toml").write_text(SEVERITY_PROFILE)
+    normalizer = Normalizer(load_profiles([profiles_dir(), tmp_path]))
+    untyped = Normalizer(load_profiles([profiles_dir(), tmp_path]))
+    untyped.typed_otlp = False
+    assert normalizer.typed_otlp
+    lines = [
+        log_line({"severityText": "WARN", "attributes": [kv("level", {"stringValue": "x"})]}),
+        log_line({"attributes": [kv("level", {"stringValue": "debug"})]}),
+        log_line({"attributes": [kv("level", {"intValue": "3"})]}),
+        span_line({"status": {"code": 2}, "attributes": [kv("level", {"stringValue": "y"})]}),
+        span_line({"attributes": [kv("level", {"stringValue": "z"})]}),
+    ]
+    for line in lines:
+        expected = normalize.row_values(untyped.row(line))
+        assert normalizer.row_values(line) == expected
+    severities = [
+        normalizer.row_values(line)[normalize.ROW_COLUMNS.index("severity")] for line in lines
+    ]
+    assert severities == ["WARN", "debug", "3", "ERROR", "z"]
+
+
+SEVERITY_PROFILE = """\
+name = "level-severity"
+applies_to = ["log", "span"]
+
+[columns]
+severity = ["attr.level"]
+"""
 
 
 FIELD_PROFILE = """\

@@ -14,7 +14,6 @@ import contextlib
 import functools
 import gc
 import hashlib
-import operator
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -25,8 +24,8 @@ import pyarrow as pa
 
 from auditlens.core.errors import InvalidInputError
 from auditlens.core.formats.jsontext import MAX_JSON_LINE
-from auditlens.core.schema import EVENT_SCHEMA, FIELD_NAMES, TASK_COLUMNS
-from auditlens.core.store.normalize import Normalizer, load_profiles
+from auditlens.core.schema import EVENT_SCHEMA, FIELD_NAMES
+from auditlens.core.store.normalize import ROW_COLUMNS, Normalizer, load_profiles, row_values
 
 _HASH = 32
 # A stored record line longer than this is not decoded: the importer hashes it as a stream and
@@ -169,7 +168,7 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
     proven = task.proven
     values = _row_values
     # Looked up once, not per line (the loop runs for every record of the import).
-    row_of = normalizer.row
+    row_of = normalizer.row_values
     check_keys = task.check_keys
     oversize = task.oversize
     append = rows.append
@@ -194,7 +193,7 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
                     f"record line of {size} bytes exceeds the limit of {MAX_RECORD_LINE} bytes; "
                     f"not decoded (its first {RECORD_PREVIEW_BYTES} bytes are the event's body)"
                 )
-            row = row_of(line, check_keys)
+            append(row_of(line, check_keys))
         except InvalidInputError as exc:
             row = dict.fromkeys(FIELD_NAMES)
             row.update(
@@ -208,7 +207,7 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
             unreadable.append(
                 Unreadable(task.file_label, task.first_line + index, seq, exc.message, intact)
             )
-        append(values(row))
+            append(values(row))
     table = _table(task, rows, count, leaves, intact_flags)
     if task.spool is not None:
         path = os.path.join(task.spool, f"{uuid.uuid4().hex}.arrow")
@@ -227,8 +226,8 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
 # Columns the normalizer fills, per record; the others (TASK_COLUMNS) are the task's (constant
 # over its lines, or ranges) and are built as whole Arrow arrays rather than set on every row
 # (measured: setting and transposing them cost a fifth of the decoding).
-_ROW_COLUMNS = tuple(name for name in FIELD_NAMES if name not in TASK_COLUMNS)
-_row_values = operator.itemgetter(*_ROW_COLUMNS)
+_ROW_COLUMNS = ROW_COLUMNS
+_row_values = row_values
 _TYPES = {f.name: f.type for f in EVENT_SCHEMA}
 # The normalizer's columns of a row, as one Arrow struct: pyarrow converts a list of row tuples
 # to it in one pass, and its fields are the columns. Measured on the benchmark's records (8 MB
