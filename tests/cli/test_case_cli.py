@@ -606,6 +606,33 @@ def test_stats_of_a_case_without_events_says_so(cli: Any, tmp_path: Path) -> Non
     assert json.loads(cli("stats", case, "--json").out)["time_first"] is None
 
 
+def test_an_interrupted_import_says_what_the_case_keeps(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditlens.cli import case_commands
+
+    raw = sorted((SAMPLE / "raw" / "audit").iterdir())
+    case = tmp_path / "case"
+    assert cli("import", case, raw[0]).code == 3
+    real_drive = case_commands.drive
+
+    def interrupted(job: Any, **kwargs: Any) -> Any:
+        next(job)  # the import has started
+        raise KeyboardInterrupt  # then Ctrl+C
+
+    monkeypatch.setattr(case_commands, "drive", interrupted)
+    result = cli("import", case, raw[1])
+    assert result.code == 130
+    # It used to print only "auditlens: interrupted", nothing about the case.
+    assert "the inputs imported before stay in the case, the one being imported left nothing" in (
+        result.err
+    )
+    assert f"'auditlens stats {case}'" in result.err
+    monkeypatch.setattr(case_commands, "drive", real_drive)
+    assert cli("journal", "verify", case).code == 0
+    assert json.loads(cli("stats", case, "--json").out)["inputs"] == 1
+
+
 def test_query_commands_on_a_folder_that_is_not_a_case_exit_2(cli: Any, tmp_path: Path) -> None:
     for command in ("events", "actors", "stats"):
         result = cli(command, tmp_path / "nothing-here")

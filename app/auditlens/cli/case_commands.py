@@ -41,8 +41,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     from auditlens.cli.commands import load_trust_paths
 
     trust = load_trust_paths(args.trust)
-    with _open(args.case, create=True) as examination:
-        report = drive(examination.import_evidence(args.inputs, trust))
+    try:
+        with _open(args.case, create=True) as examination:
+            report = drive(examination.import_evidence(args.inputs, trust))
+    except KeyboardInterrupt:
+        # Ctrl+C: say what the case holds now, which the lines of each input would have said.
+        err(
+            "auditlens: interrupted: the inputs imported before stay in the case, the one being "
+            "imported left nothing (one transaction per input); 'auditlens stats "
+            f"{args.case}' shows what the case holds"
+        )
+        return INTERRUPTED_EXIT
     verdicts = []
     for result in report.inputs:
         verdicts.append(result.verdict)
@@ -77,6 +86,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
     out(f"imported {report.records:,} events from {len(report.inputs)} input(s) into {args.case}")
     return EXIT_CODES[worst(verdicts)] if verdicts else 0
+
+
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl+C
 
 
 def time_arg(text: str | None, name: str, tz: Any = None) -> int | None:
