@@ -85,18 +85,32 @@ def assert_same_values(lines: list[bytes]) -> int:
     been used.
     """
     typed, untyped = normalizers()
+    # The untyped mapping of a line the builder gave values for would agree too: count it.
+    untyped_calls = 0
+    untyped_row = typed._row
+
+    def counting_row(*args: Any) -> dict[str, Any]:
+        nonlocal untyped_calls
+        untyped_calls += 1
+        return untyped_row(*args)
+
+    typed._row = counting_row  # type: ignore[method-assign]
     built = 0
     for check_keys in (True, False):
         for number, line in enumerate(lines):
             expected = row_outcome(untyped, line, check_keys)
+            before = untyped_calls
             assert values_outcome(typed, line, check_keys) == expected, (check_keys, number, line)
+            by_builder = untyped_calls == before
             # And the typed path's own row, which the builder writes out.
             assert row_outcome(typed, line, check_keys) == expected, (check_keys, number, line)
             if line.startswith(normalize._OTLP_PREFIXES):
                 try:
-                    built += typed._typed_parts(line, check_keys) is not None
+                    typed_view = typed._typed_parts(line, check_keys) is not None
                 except InvalidInputError:
-                    built += 1
+                    typed_view = True
+                assert by_builder == typed_view, (check_keys, number, line)
+                built += typed_view
     return built
 
 

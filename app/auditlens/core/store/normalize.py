@@ -632,6 +632,10 @@ def _compile_generated(lines: list[str], name: str, filename: str) -> Any:
         "any_value": any_value,
         "_otlp_time": _otlp_time,
         "_encode": _encode,
+        "_resource": _resource,
+        "_scope": _scope,
+        "_NO_SCOPE_READ": _NO_SCOPE_READ,
+        "_given_twice": _given_twice,
         "LOW": _INT64[0],
         "HIGH": _INT64[1],
     }
@@ -674,8 +678,43 @@ def _generate_otlp_builder(kind: str, columns: list[tuple[str, list[_Compiled]]]
     tested with.
     """
     log = kind == "log"
+    scopes, records = ("scopeLogs", "logRecords") if log else ("scopeSpans", "spans")
     lines = [
-        "def build(record, resource, attrs, scope):",
+        # ``_typed_parts`` written out: the first resource, scope and record, or None.
+        "def build(resources, read_scope):",
+        "    if not resources:",
+        "        return None",
+        "    res = resources[0]",
+        f"    scopes = res.{scopes}",
+        "    if not scopes:",
+        "        return None",
+        "    sc = scopes[0]",
+        f"    records = sc.{records}",
+        "    if not records:",
+        "        return None",
+        "    resource = _resource(res.resource)",
+        "    if resource is None:",
+        "        return None",
+        "    if read_scope:",
+        "        scope = _scope(sc.scope)",
+        "        if scope is None:",
+        "            return None",
+        "    else:",
+        "        scope = _NO_SCOPE_READ",
+        "    record = records[0]",
+        # ``_typed_attributes`` written out.
+        "    items = record.attributes",
+        "    attrs = {}",
+        "    if items is not None:",
+        "        for item in items:",
+        "            v = item.value",
+        "            if v is None:",
+        "                attrs[item.key] = None",
+        "            else:",
+        "                t = v.stringValue",
+        "                attrs[item.key] = t if t is not UNSET else _typed_value(v)",
+        "        if len(attrs) != len(items):",
+        "            _given_twice([item.key for item in items])",
         "    body = _UNSET",
         "    document_get = _NO_GET",
         "    v = record.traceId",
@@ -885,12 +924,22 @@ class Normalizer:
         """
         try:
             if self.typed_otlp and self._builders and line.startswith(_OTLP_PREFIXES):
-                parts = self._typed_parts(line, check_keys)
-                if parts is not None:
-                    is_log, record, res_attrs, rec_attrs, scope_info = parts
-                    build = self._builders[0] if is_log else self._builders[1]
-                    values: tuple[Any, ...] = build(record, res_attrs, rec_attrs, scope_info)
-                    return values
+                # ``_typed_parts`` up to the record's kind; the builder goes on from there.
+                try:
+                    document: _OtlpDocument | None = _decode_otlp(line)
+                except (ValueError, RecursionError):
+                    document = None  # the untyped path decides and explains
+                if document is not None and (
+                    not check_keys or keys_unique(line, _encode(document))
+                ):
+                    read_scope = check_keys or self._reads_scope
+                    values: tuple[Any, ...] | None = None
+                    if document.resourceLogs is not UNSET:
+                        values = self._builders[0](document.resourceLogs, read_scope)
+                    elif document.resourceSpans is not UNSET:
+                        values = self._builders[1](document.resourceSpans, read_scope)
+                    if values is not None:
+                        return values
             # What ``row`` does after the typed view, without its own call.
             return row_values(self._row(line, check_keys))
         except InvalidInputError:
