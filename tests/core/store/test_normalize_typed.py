@@ -85,18 +85,32 @@ def assert_same_values(lines: list[bytes]) -> int:
     been used.
     """
     typed, untyped = normalizers()
+    # The untyped mapping of a line the builder gave values for would agree too: count it.
+    untyped_calls = 0
+    untyped_row = typed._row
+
+    def counting_row(*args: Any) -> dict[str, Any]:
+        nonlocal untyped_calls
+        untyped_calls += 1
+        return untyped_row(*args)
+
+    typed._row = counting_row  # type: ignore[method-assign]
     built = 0
     for check_keys in (True, False):
         for number, line in enumerate(lines):
             expected = row_outcome(untyped, line, check_keys)
+            before = untyped_calls
             assert values_outcome(typed, line, check_keys) == expected, (check_keys, number, line)
+            by_builder = untyped_calls == before
             # And the typed path's own row, which the builder writes out.
             assert row_outcome(typed, line, check_keys) == expected, (check_keys, number, line)
             if line.startswith(normalize._OTLP_PREFIXES):
                 try:
-                    built += typed._typed_parts(line, check_keys) is not None
+                    typed_view = typed._typed_parts(line, check_keys) is not None
                 except InvalidInputError:
-                    built += 1
+                    typed_view = True
+                assert by_builder == typed_view, (check_keys, number, line)
+                built += typed_view
     return built
 
 
@@ -248,6 +262,9 @@ def odd_lines() -> Iterator[bytes]:
     yield b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a"}]}]}],"resourceLogs":[5]}'
     yield b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"a"}},5]}]}]}'
     yield b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"a","eventName":"b"}]}]}]}'
+    # A key given twice inside the scope, which the typed view keeps as its text.
+    yield b'{"resourceLogs":[{"scopeLogs":[{"scope":{"name":"a","name":"b"},"logRecords":[{}]}]}]}'
+    yield b'{"resourceSpans":[{"scopeSpans":[{"scope":{"a":{"k":1,"k":2}},"spans":[{}]}]}]}'
     yield b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[{"key":"a",'
     yield b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"\xff"}}]}]}]}'
     yield b'{"resourceLogs":' + b"[" * 2000 + b"]" * 2000 + b"}"
@@ -338,6 +355,39 @@ def test_a_profile_column_the_record_fills_itself_is_left_to_the_builder(tmp_pat
         normalizer.row_values(line)[normalize.ROW_COLUMNS.index("severity")] for line in lines
     ]
     assert severities == ["WARN", "debug", "3", "ERROR", "z"]
+
+
+def test_a_profile_reading_the_scope_maps_the_same_both_ways(tmp_path: Path) -> None:
+    # The scope is decoded only when a profile reads it (or duplicated keys are looked for).
+    (tmp_path / "scope.toml").write_text(SCOPE_PROFILE)
+    profiles = load_profiles([profiles_dir(), tmp_path])
+    typed, untyped = Normalizer(profiles), Normalizer(profiles)
+    untyped.typed_otlp = False
+    assert typed.typed_otlp and typed._reads_scope
+    lines = sample_lines()[:2000:10] + list(odd_lines())
+    lines.append(log_line({"attributes": []}, scope={"name": "cc.audit.bridge", "version": "2"}))
+    lines.append(span_line({"name": "n"}))
+    built = 0
+    for check_keys in (True, False):
+        for line in lines:
+            expected = row_outcome(untyped, line, check_keys)
+            assert values_outcome(typed, line, check_keys) == expected, (check_keys, line)
+            built += line.startswith(normalize._OTLP_PREFIXES) and (
+                typed._typed_parts(line, check_keys) is not None
+            )
+    assert built > 100
+    scope_service = typed.row_values(lines[-2], False)[normalize.ROW_COLUMNS.index("service")]
+    assert scope_service == "cc.audit.bridge"
+
+
+SCOPE_PROFILE = """\
+name = "scope-service"
+applies_to = ["log", "span"]
+order = 5
+
+[columns]
+service = ["scope.name"]
+"""
 
 
 SEVERITY_PROFILE = """\

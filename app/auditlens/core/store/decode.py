@@ -154,9 +154,9 @@ def decode_task(task: DecodeTask) -> DecodeResult:
 
 def _decode_task(task: DecodeTask) -> DecodeResult:
     normalizer = _normalizer(task.profile_dirs)
-    lines = _lines(_read(task))
+    data = _read(task)
+    lines = _lines(data)
     count = len(lines)
-    rows: list[tuple[Any, ...]] = []
     unreadable: list[Unreadable] = []
     # Per-line leaves and integrity flags are only collected when the verifier did not prove
     # the whole run: a proven run's leaves are ``expected`` itself and every line is intact.
@@ -171,6 +171,19 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
     row_of = normalizer.row_values
     check_keys = task.check_keys
     oversize = task.oversize
+    rows: list[tuple[Any, ...]] | None = None
+    if proven and not oversize and len(data) <= MAX_RECORD_LINE:
+        # What the loop below does for such a task (every line within the limit, nothing
+        # collected per line), in one comprehension: 1,000-1,500 instructions less per record
+        # (callgrind). A line that does not decode sends the whole task to the loop, which
+        # reads it again and says which line (tests/core/store/test_decode_table.py).
+        try:
+            rows = [row_of(line, check_keys) for line in lines]
+        except InvalidInputError:
+            rows = None
+    if rows is not None:
+        return _result(task, _table(task, rows, count, leaves, intact_flags), count, unreadable)
+    rows = []
     append = rows.append
     for index, line in enumerate(lines):
         if not proven:
@@ -208,7 +221,13 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
                 Unreadable(task.file_label, task.first_line + index, seq, exc.message, intact)
             )
             append(values(row))
-    table = _table(task, rows, count, leaves, intact_flags)
+    return _result(task, _table(task, rows, count, leaves, intact_flags), count, unreadable)
+
+
+def _result(
+    task: DecodeTask, table: pa.Table, count: int, unreadable: list[Unreadable]
+) -> DecodeResult:
+    """The task's table as an IPC stream, in the spool folder when there is one."""
     if task.spool is not None:
         path = os.path.join(task.spool, f"{uuid.uuid4().hex}.arrow")
         try:
