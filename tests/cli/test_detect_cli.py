@@ -75,6 +75,27 @@ def test_detect_with_a_bad_rules_folder_says_where(tmp_path: Path, sample_case: 
     assert "x.yml" in result.err and "level 'severe'" in result.err
 
 
+def test_a_rules_folder_without_rules_is_refused_and_the_findings_stay(
+    tmp_path: Path, sample_case: Path, cli: Any
+):
+    # 'detect --rules EMPTY' ran no rule, exit 0, and replaced the stored findings with none.
+    folder = tmp_path / "case"
+    shutil.copytree(sample_case, folder)
+    assert cli("detect", folder).code == 0
+    before = cli("findings", folder, "--format", "jsonl").out
+    assert before.count("\n") > 5
+    empty = tmp_path / "rules"
+    empty.mkdir()
+    (empty / "README.txt").write_text("my rules go here\n")
+    result = cli("detect", folder, "--rules", empty)
+    assert result.code == 2
+    assert f"{empty}: no rule files (*.yml, *.yaml) in this folder" in result.err
+    (empty / "draft.yml").write_text("# nothing yet\n")
+    result = cli("detect", folder, "--rules", empty)
+    assert result.code == 2 and "draft.yml: the file holds no rule" in result.err
+    assert cli("findings", folder, "--format", "jsonl").out == before
+
+
 def test_compliance_reports_each_framework_and_the_gdpr_window(
     sample_case: Path, tmp_path: Path, cli: Any
 ):

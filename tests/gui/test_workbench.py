@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 import threading
 from datetime import UTC as UTC_ZONE
@@ -367,6 +368,28 @@ def test_time_axis_ticks_fall_on_whole_local_steps_with_room_for_labels(zone, lo
     assert labels[0].startswith(local[0].date().isoformat())
     for previous, moment, label in zip(local, local[1:], labels[1:], strict=False):
         assert label.startswith(moment.date().isoformat()) == (moment.date() != previous.date())
+
+
+@pytest.mark.parametrize("zone", [None, "America/New_York"])
+def test_ticks_of_whole_days_are_labelled_by_date_and_leave_room_between_labels(qapp, zone):
+    # A case holding the OTLP project's 2018 examples beside 2026 evidence: the axis spans seven
+    # years, and its labels "2019-04-25 00:00" ran into each other with no room between.
+    from zoneinfo import ZoneInfo
+
+    from PySide6.QtGui import QFontMetrics
+
+    from auditlens.gui.charts import SECOND_NS, time_ticks
+
+    tz = ZoneInfo(zone) if zone else None
+    lo, hi = 1_544_712_660 * SECOND_NS, 1_772_668_655 * SECOND_NS  # 2018-12-13 .. 2026-03-04
+    width = 1340
+    ticks = time_ticks(lo, hi, width, tz)
+    assert len(ticks) >= 5
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", label) for _, label in ticks)
+    metrics = QFontMetrics(qapp.font())
+    x = [int((ns - lo) / (hi - lo) * width) for ns, _ in ticks]
+    for (left, (_, label)), right in zip(zip(x, ticks, strict=True), x[1:], strict=False):
+        assert left + 3 + metrics.horizontalAdvance(label) + 12 <= right  # a gap between labels
 
 
 def test_the_swimlanes_have_a_time_axis_in_the_chosen_zone(qtbot, sample_case_dir, open_case):

@@ -39,10 +39,22 @@ def _open(case_dir: Path, *, create: bool = False) -> Examination:
 def cmd_import(args: argparse.Namespace) -> int:
     """``auditlens import``: verify and index inputs into the case."""
     from auditlens.cli.commands import load_trust_paths
+    from auditlens.cli.main import interrupted_in_duckdb
 
     trust = load_trust_paths(args.trust)
-    with _open(args.case, create=True) as examination:
-        report = drive(examination.import_evidence(args.inputs, trust))
+    try:
+        with _open(args.case, create=True) as examination:
+            report = drive(examination.import_evidence(args.inputs, trust))
+    except (KeyboardInterrupt, Exception) as exc:
+        if not isinstance(exc, KeyboardInterrupt) and not interrupted_in_duckdb(exc):
+            raise
+        # Ctrl+C: say what the case holds now, which the lines of each input would have said.
+        err(
+            "auditlens: interrupted: each input is one transaction: those committed stay in the "
+            f"case, one in progress left nothing; 'auditlens stats {args.case}' shows what the "
+            f"case holds, 'auditlens journal verify {args.case}' whether the journal names it all"
+        )
+        return INTERRUPTED_EXIT
     verdicts = []
     for result in report.inputs:
         verdicts.append(result.verdict)
@@ -77,6 +89,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
     out(f"imported {report.records:,} events from {len(report.inputs)} input(s) into {args.case}")
     return EXIT_CODES[worst(verdicts)] if verdicts else 0
+
+
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl+C
 
 
 def time_arg(text: str | None, name: str, tz: Any = None) -> int | None:

@@ -426,7 +426,8 @@ def time_ticks(
     """Tick times (ns) and labels across ``lo``..``hi`` drawn ``width`` pixels wide.
 
     Ticks fall on whole steps of the wall clock in ``tz`` (UTC when None), at least ``spacing``
-    pixels apart; a label names the date where the date changes, or on the first tick.
+    pixels apart; a label names the date where the date changes, or on the first tick, and
+    only the date when every tick falls on a midnight (steps of whole days).
     """
     if hi <= lo or width <= 0:
         return []
@@ -440,11 +441,16 @@ def time_ticks(
     first = -(-(lo // SECOND_NS + offset) // step) * step - offset  # a whole step on the wall clock
     ticks: list[tuple[int, str]] = []
     last_day = None
+    daily = step % 86400 == 0  # every tick at midnight: the clock says nothing
     for t in range(first, hi // SECOND_NS + 1, step):
         moment = datetime.fromtimestamp(t, zone)
         day = moment.date()
         clock = moment.strftime("%H:%M:%S" if step < 60 else "%H:%M")
-        label = f"{day.isoformat()} {clock}" if day != last_day else clock
+        if daily:
+            # Dates alone: "2019-04-25 00:00" at 110 pixels ran into the next label.
+            label = day.isoformat()
+        else:
+            label = f"{day.isoformat()} {clock}" if day != last_day else clock
         last_day = day
         ticks.append((t * SECOND_NS, label))
     return ticks

@@ -242,8 +242,22 @@ def test_a_cut_short_report_is_caught_never_a_crash(
 ) -> None:
     data = signed.pdf[: keep % len(signed.pdf)]
     check = _check(tmp_path, data, _trust(signed.files))
-    assert check.verdict in (Verdict.TAMPERED, Verdict.INVALID, Verdict.UNSEALED)
+    # Never "unsealed": a signed report cut before its signature used to pass as merely unsigned.
+    assert check.verdict in (Verdict.TAMPERED, Verdict.INVALID)
     assert check.findings
+
+
+def test_a_signed_report_cut_before_its_signature_is_invalid_not_unsigned(
+    signed: Signed, tmp_path: Path
+) -> None:
+    cut = signed.pdf[: signed.pdf.index(b"/ByteRange") - 100]
+    check = _check(tmp_path, cut, _trust(signed.files))
+    assert check.verdict is Verdict.INVALID
+    assert _codes(check) == ["REPORT_INVALID"]
+    assert "does not end with %%EOF" in check.findings[0].message
+    # A whole unsigned report ending with blank lines after %%EOF is still just unsigned.
+    whole = _check(tmp_path, render_pdf(_document()) + b"\r\n\n", TrustStore())
+    assert whole.verdict is Verdict.UNSEALED
 
 
 def test_an_unsigned_report_says_so(tmp_path: Path) -> None:

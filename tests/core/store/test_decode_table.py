@@ -7,6 +7,8 @@ the same values, types and nulls, for the sample's records and for rows of odd v
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +140,22 @@ def test_task_lines_found_by_newline_equal_a_split(data: bytes) -> None:
     lines = decode._lines(data)
     assert lines == expected
     assert all(type(line) is bytes for line in lines)
+
+
+@pytest.mark.parametrize("bad_at", [None, 0, 7, -1])
+def test_a_proven_task_decodes_as_the_per_line_loop_decodes_it(bad_at: int | None) -> None:
+    # A proven task's rows come from one comprehension; a line that does not decode sends the
+    # task to the per-line loop. Both must give what the loop gives for the same lines when it
+    # checks each leaf itself (the task not proven, its sealed leaves the lines' own).
+    lines = sample_lines()[:300:3]
+    if bad_at is not None:
+        lines.insert(bad_at if bad_at >= 0 else len(lines), b'{"timestamp":"2026-03-02T25:00:00Z"}')
+    data = b"".join(line + b"\n" for line in lines)
+    leaves = b"".join(hashlib.sha256(b"\x00" + line).digest() for line in lines)
+    proven = replace(task(len(lines)), data=data, expected=leaves)
+    per_line = replace(proven, proven=False)
+    fast, slow = decode_task(proven), decode_task(per_line)
+    assert fast.count == slow.count == len(lines)
+    assert fast.unreadable == slow.unreadable
+    assert (bad_at is None) == (not fast.unreadable)
+    assert read_table(fast).equals(read_table(slow))

@@ -42,7 +42,7 @@ def reference_map(
             elif namespace == "scope":
                 value = scope.get(flat)
             elif namespace == "body":
-                value = normalize._walk(normalize._body_document(row), flat, parts)
+                value = normalize._walk(normalize._body_document_of(row["body"]), flat, parts)
             else:
                 value = normalize._walk(document, flat, parts)
             if value is not None and value != "" and value != []:

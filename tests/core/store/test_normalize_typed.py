@@ -64,6 +64,56 @@ def assert_same(lines: list[bytes]) -> None:
         assert outcome(typed, line) == outcome(untyped, line), (number, line[:300])
 
 
+def values_outcome(normalizer: Normalizer, line: bytes, check_keys: bool) -> Any:
+    try:
+        return normalizer.row_values(line, check_keys)
+    except InvalidInputError as exc:
+        return ("error", exc.message)
+
+
+def row_outcome(normalizer: Normalizer, line: bytes, check_keys: bool) -> Any:
+    try:
+        return normalize.row_values(normalizer.row(line, check_keys))
+    except InvalidInputError as exc:
+        return ("error", exc.message)
+
+
+def assert_same_values(lines: list[bytes]) -> int:
+    """``row_values`` (the typed builder where it applies) against the untyped ``row``.
+
+    Returns how many lines the builder gave values for, so that a test can hold it to having
+    been used.
+    """
+    typed, untyped = normalizers()
+    # The untyped mapping of a line the builder gave values for would agree too: count it.
+    untyped_calls = 0
+    untyped_row = typed._row
+
+    def counting_row(*args: Any) -> dict[str, Any]:
+        nonlocal untyped_calls
+        untyped_calls += 1
+        return untyped_row(*args)
+
+    typed._row = counting_row  # type: ignore[method-assign]
+    built = 0
+    for check_keys in (True, False):
+        for number, line in enumerate(lines):
+            expected = row_outcome(untyped, line, check_keys)
+            before = untyped_calls
+            assert values_outcome(typed, line, check_keys) == expected, (check_keys, number, line)
+            by_builder = untyped_calls == before
+            # And the typed path's own row, which the builder writes out.
+            assert row_outcome(typed, line, check_keys) == expected, (check_keys, number, line)
+            if line.startswith(normalize._OTLP_PREFIXES):
+                try:
+                    typed_view = typed._typed_parts(line, check_keys) is not None
+                except InvalidInputError:
+                    typed_view = True
+                assert by_builder == typed_view, (check_keys, number, line)
+                built += typed_view
+    return built
+
+
 def sample_lines() -> list[bytes]:
     lines: list[bytes] = []
     for path in sorted((SAMPLE / "raw").rglob("*")):
@@ -212,6 +262,9 @@ def odd_lines() -> Iterator[bytes]:
     yield b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a"}]}]}],"resourceLogs":[5]}'
     yield b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"a"}},5]}]}]}'
     yield b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"a","eventName":"b"}]}]}]}'
+    # A key given twice inside the scope, which the typed view keeps as its text.
+    yield b'{"resourceLogs":[{"scopeLogs":[{"scope":{"name":"a","name":"b"},"logRecords":[{}]}]}]}'
+    yield b'{"resourceSpans":[{"scopeSpans":[{"scope":{"a":{"k":1,"k":2}},"spans":[{}]}]}]}'
     yield b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[{"key":"a",'
     yield b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"\xff"}}]}]}]}'
     yield b'{"resourceLogs":' + b"[" * 2000 + b"]" * 2000 + b"}"
@@ -267,6 +320,83 @@ def test_mutated_sample_records_map_the_same_both_ways() -> None:
     typed, _ = normalizers()
     assert 0 < typed_hits(typed, lines) < len(lines)
     assert_same(lines)
+
+
+def test_the_typed_builders_values_are_the_untyped_rows_values() -> None:
+    # The sample, the official examples, the odd records and mutated sample records, with and
+    # without the duplicate-key check: each line's values (or its error) as the untyped path's.
+    rng = random.Random(20261205)
+    lines = sample_lines()
+    seeds = [json.loads(line) for line in lines[:3000:100]]
+    mutated = [json.dumps(mutations(seed, rng)).encode() for seed in seeds for _ in range(40)]
+    everything = lines + list(odd_lines()) + mutated
+    assert assert_same_values(everything) > len(lines) // 2
+
+
+def test_a_profile_column_the_record_fills_itself_is_left_to_the_builder(tmp_path: Path) -> None:
+    # severity is set by the record before the profiles map it (a span's status, a log
+    # record's severity): a profile naming it only fills it when the record left it empty.
+    (tmp_path / "severity.toml").write_text(SEVERITY_PROFILE)
+    normalizer = Normalizer(load_profiles([profiles_dir(), tmp_path]))
+    untyped = Normalizer(load_profiles([profiles_dir(), tmp_path]))
+    untyped.typed_otlp = False
+    assert normalizer.typed_otlp
+    lines = [
+        log_line({"severityText": "WARN", "attributes": [kv("level", {"stringValue": "x"})]}),
+        log_line({"attributes": [kv("level", {"stringValue": "debug"})]}),
+        log_line({"attributes": [kv("level", {"intValue": "3"})]}),
+        span_line({"status": {"code": 2}, "attributes": [kv("level", {"stringValue": "y"})]}),
+        span_line({"attributes": [kv("level", {"stringValue": "z"})]}),
+    ]
+    for line in lines:
+        expected = normalize.row_values(untyped.row(line))
+        assert normalizer.row_values(line) == expected
+    severities = [
+        normalizer.row_values(line)[normalize.ROW_COLUMNS.index("severity")] for line in lines
+    ]
+    assert severities == ["WARN", "debug", "3", "ERROR", "z"]
+
+
+def test_a_profile_reading_the_scope_maps_the_same_both_ways(tmp_path: Path) -> None:
+    # The scope is decoded only when a profile reads it (or duplicated keys are looked for).
+    (tmp_path / "scope.toml").write_text(SCOPE_PROFILE)
+    profiles = load_profiles([profiles_dir(), tmp_path])
+    typed, untyped = Normalizer(profiles), Normalizer(profiles)
+    untyped.typed_otlp = False
+    assert typed.typed_otlp and typed._reads_scope
+    lines = sample_lines()[:2000:10] + list(odd_lines())
+    lines.append(log_line({"attributes": []}, scope={"name": "cc.audit.bridge", "version": "2"}))
+    lines.append(span_line({"name": "n"}))
+    built = 0
+    for check_keys in (True, False):
+        for line in lines:
+            expected = row_outcome(untyped, line, check_keys)
+            assert values_outcome(typed, line, check_keys) == expected, (check_keys, line)
+            built += line.startswith(normalize._OTLP_PREFIXES) and (
+                typed._typed_parts(line, check_keys) is not None
+            )
+    assert built > 100
+    scope_service = typed.row_values(lines[-2], False)[normalize.ROW_COLUMNS.index("service")]
+    assert scope_service == "cc.audit.bridge"
+
+
+SCOPE_PROFILE = """\
+name = "scope-service"
+applies_to = ["log", "span"]
+order = 5
+
+[columns]
+service = ["scope.name"]
+"""
+
+
+SEVERITY_PROFILE = """\
+name = "level-severity"
+applies_to = ["log", "span"]
+
+[columns]
+severity = ["attr.level"]
+"""
 
 
 FIELD_PROFILE = """\

@@ -122,7 +122,12 @@ def load_rules(folders: list[Path]) -> list[Rule]:
     for folder in folders:
         if not folder.is_dir():
             raise RuleError("not a folder of rules", path=str(folder))
-        paths += sorted(p for p in folder.rglob("*") if p.suffix in (".yml", ".yaml"))
+        found = sorted(p for p in folder.rglob("*") if p.suffix in (".yml", ".yaml"))
+        if not found:
+            # A mistyped or empty folder must not run nothing: the run replaces the stored
+            # findings, and the report would then say the case has none.
+            raise RuleError("no rule files (*.yml, *.yaml) in this folder", path=str(folder))
+        paths += found
     if len(paths) > MAX_RULE_FILES:
         raise RuleError(f"{len(paths)} rule files, at most {MAX_RULE_FILES}", path=str(folders[0]))
     rules: list[Rule] = []

@@ -30,7 +30,9 @@ from auditlens.core.formats.records import AUDIT, FORM_TITLES, record_form
 from auditlens.core.formats.times import parse_time_ns
 from auditlens.core.formats.values import kubernetes_attributes, text
 
-_encode = msgspec.json.encode
+# An encoder object: the same text as the module's function, a little cheaper per call (measured in
+# store/normalize.py).
+_encode = msgspec.json.Encoder().encode
 
 
 def audit_time_ns(record: dict[str, Any]) -> int:

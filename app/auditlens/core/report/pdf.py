@@ -48,6 +48,12 @@ BODY_SIZE = 9.5
 MONO_SIZE = 8.5
 TABLE_SIZE = 8.0
 CELL_PAD = 3.0
+# Cell words kept whole when the columns leave room (a verdict, a sequence range, an RFC 3339
+# time), else the shorter ones; longer words (digests, paths) are cut to fit. Measured over the
+# first WORD_ROWS rows: a table of 100,000 bookmarks is not measured word by word.
+WHOLE_WORD = 24
+SHORT_WORD = 12
+WORD_ROWS = 500
 LEADING = 1.32  # line height as a multiple of the font size
 
 Colour = tuple[float, float, float]
@@ -316,7 +322,7 @@ class _Layout:
         widths = block.widths if len(block.widths) == columns else (1.0,) * columns
         if any(w <= 0 for w in widths):
             raise ValueError(f"table widths must be positive, found {widths}")
-        col_w = self._column_widths(block.columns, widths)
+        col_w = self._column_widths(block.columns, widths, block.rows)
         col_x = [MARGIN_X + sum(col_w[:i]) for i in range(columns)]
         header = tuple(Cell(text) for text in block.columns)
         header_lines = self._cell_lines(header, col_w, bold=True)
@@ -359,22 +365,29 @@ class _Layout:
 
     _just_headed = False
 
-    def _column_widths(self, columns: tuple[str, ...], widths: tuple[float, ...]) -> list[float]:
-        """Widths in points: relative ``widths``, each wide enough for its header's longest word.
+    def _column_widths(
+        self,
+        columns: tuple[str, ...],
+        widths: tuple[float, ...],
+        rows: tuple[tuple[Cell, ...], ...] = (),
+    ) -> list[float]:
+        """Widths in points: relative ``widths``, each wide enough for its longest short word.
 
-        A header word cut between letters ("Exhibi t") reads badly; the room is taken from the
-        columns that have more than they need, in proportion. When the words cannot all fit, the
-        relative widths stand.
+        A word cut between letters ("Exhibi t" in a header, "tampere d" or "1269-253 3" in a
+        cell) reads badly; the room is taken from the columns that have more than they need, in
+        proportion. Words up to WHOLE_WORD characters of the header and the cells are kept
+        whole, else (too many columns) up to SHORT_WORD, else the header's; longer ones (digests,
+        paths) are cut as they must. When even the header's cannot all fit, the relative widths
+        stand.
         """
         total = sum(widths)
         col_w = [TEXT_W * w / total for w in widths]
-        need = [
-            max((self.fonts.width(w, "bold", TABLE_SIZE) for w in text.split()), default=0.0)
-            + 2 * CELL_PAD
-            + 0.5
-            for text in columns
-        ]
-        if sum(need) > TEXT_W:
+        need: list[float] = []
+        for limit in (WHOLE_WORD, SHORT_WORD, 0):
+            need = [self._word_need(i, columns, rows, limit) for i in range(len(columns))]
+            if sum(need) <= TEXT_W:
+                break
+        else:
             return col_w
         for _ in range(len(columns)):
             short = [i for i, w in enumerate(col_w) if w < need[i]]
@@ -404,6 +417,23 @@ class _Layout:
             self._row(header, lines, col_x, col_w, height, header=True)
         else:
             self._just_headed = True
+
+    def _word_need(
+        self, i: int, columns: tuple[str, ...], rows: tuple[tuple[Cell, ...], ...], limit: int
+    ) -> float:
+        """Width column ``i`` needs for its header's words and its cells' words of <= limit."""
+        widest = max(
+            (self.fonts.width(w, "bold", TABLE_SIZE) for w in columns[i].split()), default=0.0
+        )
+        measured = set()
+        for row in rows[:WORD_ROWS]:
+            cell = row[i]
+            role = "mono" if cell.mono else "regular"
+            for word in cell.text.split():
+                if len(word) <= limit and (word, role) not in measured:
+                    measured.add((word, role))
+                    widest = max(widest, self.fonts.width(word, role, TABLE_SIZE))
+        return widest + 2 * CELL_PAD + 0.5
 
     def _cell_lines(
         self, row: tuple[Cell, ...], col_w: list[float], *, bold: bool

@@ -3,7 +3,8 @@
 The checks read like the steps of the document, each reporting into a finding sink:
 
 1. The file is read once, hashed, and must start as a PDF (else ``REPORT_INVALID``).
-2. It holds one signature dictionary (none: ``REPORT_UNSIGNED``, the verdict *unsealed*).
+2. It holds one signature dictionary (none: ``REPORT_UNSIGNED``, the verdict *unsealed*, if
+   the file ends as a PDF does, with %%EOF; else ``REPORT_INVALID``: it was cut short).
 3. Its /ByteRange covers the whole file but the /Contents hex string: it starts at byte 0,
    skips exactly the hex string, ends at the file's end (else ``REPORT_NOT_COVERED``: bytes
    appended after %%EOF, an incremental update, are not what was signed).
@@ -340,6 +341,11 @@ def is_pdf(path: Path) -> bool:
         return False
 
 
+def _ends_at_eof(data: bytes) -> bool:
+    """Whether the last line of ``data`` is ``%%EOF`` (end-of-line characters may follow)."""
+    return data.rstrip(b"\r\n\t\f \x00").endswith(b"%%EOF")
+
+
 def verify_report_pdf(path: Path, trust: TrustStore) -> ReportSignatureCheck:
     """Check the signature of the PDF report at ``path`` against ``trust`` (module docstring)."""
     where = str(path)
@@ -380,6 +386,18 @@ def verify_report_pdf(path: Path, trust: TrustStore) -> ReportSignatureCheck:
                 path=where,
             )
             check.signed = True
+        elif not _ends_at_eof(data):
+            # A signed report cut short loses its signature (written last, §4) and would read
+            # as merely unsigned: a file that does not end as a PDF must (ISO 32000-1 §7.5.5)
+            # is named for what it is.
+            sink.add(
+                "REPORT_INVALID",
+                "the file does not end with %%EOF: it is cut short or not a whole PDF (a "
+                "signature written at its end would be lost)",
+                path=where,
+                expected="%%EOF at the end",
+                actual=data[-16:].hex(),
+            )
         else:
             sink.add(
                 "REPORT_UNSIGNED",

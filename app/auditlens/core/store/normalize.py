@@ -13,6 +13,7 @@ a JSON object); audit JSON and OpenSearch ``_source``: dotted paths (``attribute
 
 from __future__ import annotations
 
+import operator
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -228,7 +229,9 @@ def _walk(document: Any, flat: str, parts: tuple[str, ...]) -> Any:
 
 
 _decode = msgspec.json.Decoder().decode
-_encode = msgspec.json.encode
+# An encoder object: 0.33 against 0.38 us for an OTLP row's attributes through the module's
+# function (measured), the same text.
+_encode = msgspec.json.Encoder().encode
 
 
 # -- the typed fast path for OTLP/JSON records ----------------------------------------------------
@@ -361,13 +364,19 @@ class _Fields:
         return self._record.get(name)
 
 
+# A record's scope is kept as its JSON text too, and decoded (once per distinct text, _scope) only
+# when a profile reads ``scope.*`` keys or duplicated keys are looked for: the shipped profiles
+# read none, and a dict per record was 1,400 instructions of a log record's 74,800.
+_NO_SCOPE = msgspec.Raw(b"null")
+
+
 class _ScopeLogs(msgspec.Struct, gc=False, omit_defaults=True):
-    scope: dict[str, Any] | None = None
+    scope: msgspec.Raw = _NO_SCOPE
     logRecords: list[_LogRecord] | None = None  # noqa: N815
 
 
 class _ScopeSpans(msgspec.Struct, gc=False, omit_defaults=True):
-    scope: dict[str, Any] | None = None
+    scope: msgspec.Raw = _NO_SCOPE
     spans: list[_Span] | None = None
 
 
@@ -423,6 +432,34 @@ def _resource(raw: msgspec.Raw) -> dict[str, Any] | None:
     return attributes
 
 
+_decode_scope = msgspec.json.Decoder(dict[str, Any] | None).decode
+_scopes: dict[bytes, dict[str, Any]] = {}
+_NO_SCOPE_READ: dict[str, Any] = {}  # the scope given to mappers that read none of it
+
+
+def _scope(raw: msgspec.Raw) -> dict[str, Any] | None:
+    """A record's scope given as JSON text (``{}`` for none); ``None`` when it is not a plain one.
+
+    As ``_resource``: answered from ``_scopes`` for a text seen before, the dict shared between
+    records and only read, a text with a key given twice left to the untyped path.
+    """
+    key = bytes(raw)
+    scope = _scopes.get(key)
+    if scope is None:
+        try:
+            value = _decode_scope(key)
+        except (ValueError, RecursionError):
+            return None  # the untyped path decides and explains
+        if duplicate_key(key) is not None:
+            return None
+        scope = value or {}
+        if len(key) <= _RESOURCE_KEPT_BYTES:
+            if len(_scopes) >= _RESOURCES_KEPT:
+                _scopes.clear()
+            _scopes[key] = scope
+    return scope
+
+
 # Lines the fast path is tried on; any other line goes straight to the untyped path.
 _OTLP_PREFIXES = (b'{"resourceLogs":', b'{"resourceSpans":')
 # Namespaces the typed view can serve: ``field`` and plain paths need the whole untyped record.
@@ -446,8 +483,8 @@ def _typed_attributes(items: list[_KeyValue] | None) -> dict[str, Any]:
     return out
 
 
-def _body_document(row: dict[str, Any]) -> Any:
-    body = row["body"]
+def _body_document_of(body: Any) -> Any:
+    """The body text read as JSON, when it is a JSON object's text (``body.*`` keys)."""
     if isinstance(body, str) and body.startswith("{"):
         try:
             return _decode(body)
@@ -526,23 +563,24 @@ def _walk_source(name: str, flat: str, parts: tuple[str, ...]) -> list[str]:
     return lines
 
 
-def _generate_mapper(kind: str, columns: list[tuple[str, list[_Compiled]]]) -> Any:
-    """Compile a kind's merged profile columns into one straight-line Python function.
+def _mapping_lines(
+    columns: list[tuple[str, list[_Compiled]]],
+    slot: Callable[[str], str],
+    body_text: str,
+) -> list[str]:
+    """The statements mapping the profile columns, each column written to ``slot(column)``.
 
-    The import spends most of its time here, and a generated function with the look-ups written
-    out is faster than interpreting the profile per record. Only ``repr`` of the profile's
-    strings reaches the source, so a profile cannot inject code; column names come from the
-    fixed PROFILE_COLUMNS whitelist checked when the profile was loaded.
+    ``slot`` gives where a column's value is read and written (``row['actor_id']`` in the
+    mapper, a local variable in the typed OTLP builder); ``body_text`` the expression of the
+    body column's text. Needs ``attrs``, ``resource``, ``scope``, ``record``, ``document_get``
+    and ``body = _UNSET`` in scope.
     """
-    lines = [
-        "def mapper(row, attrs, resource, scope, record, document):",
-        "    body = _UNSET",
-        "    document_get = document.get if isinstance(document, dict) else _NO_GET",
-    ]
+    lines: list[str] = []
     for column, keys in columns:
         if column not in PROFILE_COLUMNS:
             raise InvalidInputError(f"not a mappable column: {column!r}")
-        lines.append(f"    if row[{column!r}] is None:")
+        target = slot(column)
+        lines.append(f"    if {target} is None:")
         lines.append("        while True:")
         for namespace, flat, parts in keys:
             pad = "            "
@@ -561,7 +599,7 @@ def _generate_mapper(kind: str, columns: list[tuple[str, list[_Compiled]]]) -> A
                 lines.append(f"{pad}v = scope.get({flat!r})")
             elif namespace == "body":
                 lines.append(f"{pad}if body is _UNSET:")
-                lines.append(f"{pad}    body = _body_document(row)")
+                lines.append(f"{pad}    body = _body_document_of({body_text})")
                 lines.append(f"{pad}    body_get = body.get if isinstance(body, dict) else _NO_GET")
                 # Most bodies are no JSON object: every key of theirs is absent.
                 lines.append(f"{pad}if body_get is not _NO_GET:")
@@ -572,22 +610,193 @@ def _generate_mapper(kind: str, columns: list[tuple[str, list[_Compiled]]]) -> A
             # Same test as ``v is not None and v != '' and v != []``, strings first.
             lines.append(f"{pad}if type(v) is str:")
             lines.append(f"{pad}    if v:")
-            lines.append(f"{pad}        row[{column!r}] = v")
+            lines.append(f"{pad}        {target} = v")
             lines.append(f"{pad}        break")
             lines.append(f"{pad}elif v is not None and v != '' and v != []:")
-            lines.append(f"{pad}    row[{column!r}] = _text(v)")
+            lines.append(f"{pad}    {target} = _text(v)")
             lines.append(f"{pad}    break")
         lines.append("            break")
-    lines.append("    return None")
+    return lines
+
+
+def _compile_generated(lines: list[str], name: str, filename: str) -> Any:
     scope: dict[str, Any] = {
         "_walk": _walk,
         "_text": _text,
-        "_body_document": _body_document,
+        "_body_document_of": _body_document_of,
         "_UNSET": _UNSET,
         "_NO_GET": _NO_GET,
+        "UNSET": UNSET,
+        "_AnyValue": _AnyValue,
+        "_typed_value": _typed_value,
+        "any_value": any_value,
+        "_otlp_time": _otlp_time,
+        "_encode": _encode,
+        "_resource": _resource,
+        "_scope": _scope,
+        "_NO_SCOPE_READ": _NO_SCOPE_READ,
+        "_given_twice": _given_twice,
+        "LOW": _INT64[0],
+        "HIGH": _INT64[1],
     }
-    exec(compile("\n".join(lines), f"<profile mapper {kind}>", "exec"), scope)  # noqa: S102
-    return scope["mapper"]
+    exec(compile("\n".join(lines), filename, "exec"), scope)  # noqa: S102
+    return scope[name]
+
+
+def _generate_mapper(kind: str, columns: list[tuple[str, list[_Compiled]]]) -> Any:
+    """Compile a kind's merged profile columns into one straight-line Python function.
+
+    The import spends most of its time here, and a generated function with the look-ups written
+    out is faster than interpreting the profile per record. Only ``repr`` of the profile's
+    strings reaches the source, so a profile cannot inject code; column names come from the
+    fixed PROFILE_COLUMNS whitelist checked when the profile was loaded.
+    """
+    lines = [
+        "def mapper(row, attrs, resource, scope, record, document):",
+        "    body = _UNSET",
+        "    document_get = document.get if isinstance(document, dict) else _NO_GET",
+    ]
+    lines += _mapping_lines(columns, lambda column: f"row[{column!r}]", "row['body']")
+    lines.append("    return None")
+    return _compile_generated(lines, "mapper", f"<profile mapper {kind}>")
+
+
+# The columns of a row the normalizer fills, in the order decode.py stores them; the others
+# (TASK_COLUMNS) are the decoding task's.
+ROW_COLUMNS = tuple(name for name in FIELD_NAMES if name not in TASK_COLUMNS)
+row_values: Callable[[dict[str, Any]], tuple[Any, ...]] = operator.itemgetter(*ROW_COLUMNS)
+
+
+def _generate_otlp_builder(kind: str, columns: list[tuple[str, list[_Compiled]]]) -> Any:
+    """Compile the typed view's row of a log record or span as one function giving its values.
+
+    ``_otlp_row``, the profile mapper and ``_fit_built`` written out as one function over local
+    variables, returning the tuple of ROW_COLUMNS: no row dict is made, copied, written and read
+    back (``Normalizer.row_values``; the profile columns are mapped by the same generated
+    statements as the mapper's, ``_mapping_lines``). tests/core/store/test_normalize_typed.py
+    holds it to ``row_values(Normalizer.row(...))`` over every record the typed view is
+    tested with.
+    """
+    log = kind == "log"
+    scopes, records = ("scopeLogs", "logRecords") if log else ("scopeSpans", "spans")
+    lines = [
+        # ``_typed_parts`` written out: the first resource, scope and record, or None.
+        "def build(resources, read_scope):",
+        "    if not resources:",
+        "        return None",
+        "    res = resources[0]",
+        f"    scopes = res.{scopes}",
+        "    if not scopes:",
+        "        return None",
+        "    sc = scopes[0]",
+        f"    records = sc.{records}",
+        "    if not records:",
+        "        return None",
+        "    resource = _resource(res.resource)",
+        "    if resource is None:",
+        "        return None",
+        "    if read_scope:",
+        "        scope = _scope(sc.scope)",
+        "        if scope is None:",
+        "            return None",
+        "    else:",
+        "        scope = _NO_SCOPE_READ",
+        "    record = records[0]",
+        # ``_typed_attributes`` written out.
+        "    items = record.attributes",
+        "    attrs = {}",
+        "    if items is not None:",
+        "        for item in items:",
+        "            v = item.value",
+        "            if v is None:",
+        "                attrs[item.key] = None",
+        "            else:",
+        "                t = v.stringValue",
+        "                attrs[item.key] = t if t is not UNSET else _typed_value(v)",
+        "        if len(attrs) != len(items):",
+        "            _given_twice([item.key for item in items])",
+        "    body = _UNSET",
+        "    document_get = _NO_GET",
+        "    v = record.traceId",
+        "    c_trace_id = v.lower() if isinstance(v, str) and v else None",
+        "    v = record.spanId",
+        "    c_span_id = v.lower() if isinstance(v, str) and v else None",
+        "    attributes = {**resource, **attrs}",
+    ]
+    digits = "type(v) is str and 0 < len(v) < 20 and v.isdigit() and v.isascii()"
+    if log:
+        lines += [
+            "    c_kind = 'log'",
+            "    v = record.observedTimeUnixNano",
+            f"    c_observed_ns = int(v) if {digits} else _otlp_time(v, 'observedTimeUnixNano')",
+            "    v = record.timeUnixNano",
+            f"    c_time_ns = int(v) if {digits} else _otlp_time(v, 'timeUnixNano')",
+            "    c_time_ns = c_time_ns or c_observed_ns",
+            "    c_severity = record.severityText or _text(record.severityNumber)",
+            "    v = record.body",
+            "    if type(v) is _AnyValue:",
+            "        t = v.stringValue",
+            "        c_body = (t or None) if t is not UNSET else _text(_typed_value(v))",
+            "    else:",
+            "        c_body = _text(any_value(v))",
+            "    c_name = record.eventName or None",
+            "    c_parent_span_id = None",
+            "    c_duration_ns = None",
+        ]
+    else:
+        lines += [
+            "    c_kind = 'span'",
+            "    v = record.startTimeUnixNano",
+            f"    start = int(v) if {digits} else _otlp_time(v, 'startTimeUnixNano')",
+            "    v = record.endTimeUnixNano",
+            f"    end = int(v) if {digits} else _otlp_time(v, 'endTimeUnixNano')",
+            "    c_time_ns = start",
+            "    c_observed_ns = None",
+            "    v = record.parentSpanId",
+            "    c_parent_span_id = v.lower() if isinstance(v, str) and v else None",
+            "    c_name = record.name",
+            "    c_duration_ns = end - start if start is not None and end is not None else None",
+            "    status = record.status or {}",
+            "    c_severity = (",
+            "        'ERROR' if isinstance(status, dict) and status.get('code') == 2 else None",
+            "    )",
+            "    attributes['span.kind'] = record.kind",
+            "    if status:",
+            "        attributes['status.code'] = (",
+            "            status.get('code') if isinstance(status, dict) else status",
+            "        )",
+            "    c_body = None",
+        ]
+    lines.append("    c_attributes = _encode(attributes).decode('utf-8')")
+    lines += [f"    c_{name} = None" for name in PROFILE_COLUMNS if name != "severity"]
+    lines += _mapping_lines(columns, lambda column: f"c_{column}", "c_body")
+    # ``_fit_built``: the integer columns and the text columns it checks.
+    for name in ROW_COLUMNS:
+        if name in _INT_COLUMNS:
+            lines.append(f"    v = c_{name}")
+            lines.append("    if v is not None and (type(v) is not int or not LOW <= v <= HIGH):")
+            lines.append(f"        c_{name} = None")
+        elif name in _TEXT_COLUMNS and name not in _BUILT_TEXT:
+            lines.append(f"    v = c_{name}")
+            lines.append("    if v is not None and type(v) is not str:")
+            lines.append(f"        c_{name} = _text(v)")
+    lines.append("    return (" + ", ".join(f"c_{name}" for name in ROW_COLUMNS) + ",)")
+    return _compile_generated(lines, "build", f"<typed OTLP row {kind}>")
+
+
+# What mapping an odd record can raise besides InvalidInputError: refused as malformed.
+_ROW_ERRORS = (
+    UnicodeError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    RecursionError,
+    OverflowError,
+)
+# is_log, the typed record, resource attributes, record attributes, scope.
+_TypedParts = tuple[bool, Any, dict[str, Any], dict[str, Any], Any]
 
 
 class Normalizer:
@@ -617,6 +826,18 @@ class Normalizer:
             for _, keys in self.by_kind[kind]
             for namespace, _, _ in keys
         )
+        self._reads_scope = any(
+            namespace == "scope"
+            for kind in ("log", "span")
+            for _, keys in self.by_kind[kind]
+            for namespace, _, _ in keys
+        )
+        self._builders: tuple[Any, Any] | None = None
+        if self.typed_otlp:
+            self._builders = (
+                _generate_otlp_builder("log", self.by_kind["log"]),
+                _generate_otlp_builder("span", self.by_kind["span"]),
+            )
 
     def row(self, line: bytes, check_keys: bool = True, value: Any = None) -> dict[str, Any]:
         """Decode and map one record line; raises ``InvalidInputError`` when it is not a record.
@@ -640,20 +861,11 @@ class Normalizer:
             return self._row(line, check_keys, value)
         except InvalidInputError:
             raise
-        except (
-            UnicodeError,
-            TypeError,
-            AttributeError,
-            KeyError,
-            IndexError,
-            ValueError,
-            RecursionError,
-            OverflowError,
-        ) as exc:
+        except _ROW_ERRORS as exc:
             raise InvalidInputError(f"malformed record: {type(exc).__name__}: {exc}") from exc
 
-    def _typed_row(self, line: bytes, check_keys: bool = False) -> dict[str, Any] | None:
-        """The row of a plain OTLP record through the typed view; ``None``: use ``_row``."""
+    def _typed_parts(self, line: bytes, check_keys: bool) -> _TypedParts | None:
+        """A plain OTLP record's parts through the typed view; ``None``: use ``_row``."""
         try:
             document = _decode_otlp(line)
         except (ValueError, RecursionError):
@@ -682,12 +894,58 @@ class Normalizer:
         res_attrs = _resource(resource.resource)
         if res_attrs is None:
             return None
+        if check_keys or self._reads_scope:
+            # Decoded and checked for duplicated keys: its Raw text is re-encoded as it is, so
+            # the line's duplicate-key check above cannot see into it.
+            scope_info = _scope(scope.scope)
+            if scope_info is None:
+                return None
+        else:
+            scope_info = _NO_SCOPE_READ
         record = records[0]
-        rec_attrs = _typed_attributes(record.attributes)
-        scope_info = scope.scope or {}
+        return is_log, record, res_attrs, _typed_attributes(record.attributes), scope_info
+
+    def _typed_row(self, line: bytes, check_keys: bool = False) -> dict[str, Any] | None:
+        """The row of a plain OTLP record through the typed view; ``None``: use ``_row``."""
+        parts = self._typed_parts(line, check_keys)
+        if parts is None:
+            return None
+        is_log, record, res_attrs, rec_attrs, scope_info = parts
         row: dict[str, Any] = _new_row()
         self._otlp_row(is_log, record, res_attrs, rec_attrs, scope_info, None, row)
         return row
+
+    def row_values(self, line: bytes, check_keys: bool = True) -> tuple[Any, ...]:
+        """``row_values(self.row(line, check_keys))``: the row as decode.py stores it.
+
+        A plain OTLP record's values come from the typed builder (``_generate_otlp_builder``)
+        without a row dict; any other line's from ``row``. Raises ``InvalidInputError`` as
+        ``row`` does, with the same message.
+        """
+        try:
+            if self.typed_otlp and self._builders and line.startswith(_OTLP_PREFIXES):
+                # ``_typed_parts`` up to the record's kind; the builder goes on from there.
+                try:
+                    document: _OtlpDocument | None = _decode_otlp(line)
+                except (ValueError, RecursionError):
+                    document = None  # the untyped path decides and explains
+                if document is not None and (
+                    not check_keys or keys_unique(line, _encode(document))
+                ):
+                    read_scope = check_keys or self._reads_scope
+                    values: tuple[Any, ...] | None = None
+                    if document.resourceLogs is not UNSET:
+                        values = self._builders[0](document.resourceLogs, read_scope)
+                    elif document.resourceSpans is not UNSET:
+                        values = self._builders[1](document.resourceSpans, read_scope)
+                    if values is not None:
+                        return values
+            # What ``row`` does after the typed view, without its own call.
+            return row_values(self._row(line, check_keys))
+        except InvalidInputError:
+            raise
+        except _ROW_ERRORS as exc:
+            raise InvalidInputError(f"malformed record: {type(exc).__name__}: {exc}") from exc
 
     def _row(self, line: bytes, check_keys: bool = False, value: Any = None) -> dict[str, Any]:
         if value is not None:
