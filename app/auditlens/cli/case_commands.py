@@ -39,17 +39,20 @@ def _open(case_dir: Path, *, create: bool = False) -> Examination:
 def cmd_import(args: argparse.Namespace) -> int:
     """``auditlens import``: verify and index inputs into the case."""
     from auditlens.cli.commands import load_trust_paths
+    from auditlens.cli.main import interrupted_in_duckdb
 
     trust = load_trust_paths(args.trust)
     try:
         with _open(args.case, create=True) as examination:
             report = drive(examination.import_evidence(args.inputs, trust))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Exception) as exc:
+        if not isinstance(exc, KeyboardInterrupt) and not interrupted_in_duckdb(exc):
+            raise
         # Ctrl+C: say what the case holds now, which the lines of each input would have said.
         err(
-            "auditlens: interrupted: the inputs imported before stay in the case, the one being "
-            "imported left nothing (one transaction per input); 'auditlens stats "
-            f"{args.case}' shows what the case holds"
+            "auditlens: interrupted: each input is one transaction: those committed stay in the "
+            f"case, one in progress left nothing; 'auditlens stats {args.case}' shows what the "
+            f"case holds, 'auditlens journal verify {args.case}' whether the journal names it all"
         )
         return INTERRUPTED_EXIT
     verdicts = []

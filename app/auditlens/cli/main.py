@@ -20,6 +20,7 @@ from auditlens.core.verify.findings import EXIT_CODES, Verdict
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl+C
 EXIT_CLOSED_PIPE = 141
 
 
@@ -202,11 +203,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         err(f"auditlens: usage: {exc.diagnostics()}")
         return EXIT_USAGE
     except Error as exc:
+        if interrupted_in_duckdb(exc):
+            err("auditlens: interrupted")
+            return EXIT_INTERRUPTED
         err(f"auditlens: error: {exc.diagnostics()}")
         return EXIT_CODES[Verdict.INVALID]
     except KeyboardInterrupt:
         err("auditlens: interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except OSError as exc:
         # A file or folder the operating system refuses (no permission, not a folder, a disk
         # error) where no check above named it: the place and the reason, never a traceback
@@ -215,12 +219,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         err(f"auditlens: error: {place}: {exc.strerror or exc}")
         return EXIT_CODES[Verdict.INVALID]
     except Exception as exc:
+        if interrupted_in_duckdb(exc):
+            err("auditlens: interrupted")
+            return EXIT_INTERRUPTED
         # DuckDB's own errors (a full disk while writing the case, a database left unusable by
         # one) are the case's storage failing: say so, with the reason, and exit as for errors.
         if type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb"):
             err(f"auditlens: error: the case database failed: {exc}")
             return EXIT_CODES[Verdict.INVALID]
         raise
+
+
+def interrupted_in_duckdb(exc: BaseException) -> bool:
+    """Whether an error is Ctrl+C in disguise, not the case's database or the input failing.
+
+    Four ways it comes: DuckDB stops a running query on SIGINT with RuntimeError("Query
+    interrupted"); DuckDB reads an Arrow batch from Python through the interpreter, and a
+    KeyboardInterrupt raised there reaches the caller as DuckDB's own error ("reading the object
+    registered as '_batch' as Arrow data failed: KeyboardInterrupt"); the interruption's own
+    clean-up fails in DuckDB (a rollback just after the commit: "no transaction is active"),
+    the KeyboardInterrupt being that error's context; and the importer wraps either in its
+    StorageError ("the case database failed"). Either way the case is as after any interruption
+    (docs/case.md, "One transaction per input").
+    """
+    seen: BaseException | None = exc
+    for _ in range(16):  # a chain of causes is short; never loop on a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        if isinstance(seen, RuntimeError) and str(seen) == "Query interrupted":
+            return True  # DuckDB's own answer to SIGINT during a query (nothing else interrupts)
+        module = type(seen).__module__.split(".")[0]
+        if module in ("duckdb", "_duckdb") and "KeyboardInterrupt" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _closed_pipe() -> int:
