@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from auditlens.core.errors import InvalidInputError
+from auditlens.core.formats import records
 from auditlens.core.formats.registry import read_records
 from auditlens.core.resources import profiles_dir, sample_case_dir
 from auditlens.core.store import decode, normalize
@@ -87,14 +88,14 @@ def assert_same_values(lines: list[bytes]) -> int:
     typed, untyped = normalizers()
     # The untyped mapping of a line the builder gave values for would agree too: count it.
     untyped_calls = 0
-    untyped_row = typed._row
+    untyped_values = typed._untyped_values
 
-    def counting_row(*args: Any) -> dict[str, Any]:
+    def counting_values(*args: Any) -> tuple[Any, ...]:
         nonlocal untyped_calls
         untyped_calls += 1
-        return untyped_row(*args)
+        return untyped_values(*args)
 
-    typed._row = counting_row  # type: ignore[method-assign]
+    typed._untyped_values = counting_values  # type: ignore[method-assign]
     built = 0
     for check_keys in (True, False):
         for number, line in enumerate(lines):
@@ -331,6 +332,77 @@ def test_the_typed_builders_values_are_the_untyped_rows_values() -> None:
     mutated = [json.dumps(mutations(seed, rng)).encode() for seed in seeds for _ in range(40)]
     everything = lines + list(odd_lines()) + mutated
     assert assert_same_values(everything) > len(lines) // 2
+
+
+AUDIT_BASE = {
+    "timestamp": "2026-03-02T08:15:02.250Z",
+    "user_id": "agent-023",
+    "user_name": "Omar Oyelaran",
+    "action": "EXPORT",
+    "resource": "recording",
+    "resource_id": "rec-5f2a",
+    "source_ip_address": "172.16.2.17",
+    "attributes": {"service": "crm-service", "tenantId": "globex", "updated_data": None},
+    "type": "audit_logging",
+    "level": "INFO",
+}
+
+
+def odd_audit_lines() -> Iterator[bytes]:
+    """Audit records with each field given odd values, dropped, or doubled."""
+    yield json.dumps(AUDIT_BASE).encode()
+    for key in AUDIT_BASE:
+        for value in [None, "", 0, 7, 1.5, True, [], ["a", 1], {}, {"x": {"y": 1}}, "x" * 3]:
+            yield json.dumps({**AUDIT_BASE, key: value}).encode()
+        yield json.dumps({k: v for k, v in AUDIT_BASE.items() if k != key}).encode()
+    for timestamp in ("2026-03-02T25:00:00Z", "2026-03-02 08:15:02+0200", "2026-03-02T08:15:02Z"):
+        yield json.dumps({**AUDIT_BASE, "timestamp": timestamp}).encode()
+    for tenant in (None, "", 5, ["a"], {"b": 1}):
+        attributes = {"service": "crm", "tenantId": tenant, "tenant_id": "fallback"}
+        yield json.dumps({**AUDIT_BASE, "attributes": attributes}).encode()
+    yield json.dumps({**AUDIT_BASE, "attributes.tenantId": "flat", "message": "m"}).encode()
+    yield json.dumps({**AUDIT_BASE, "message": {"text": "hello"}, "extra": [1, 2]}).encode()
+    kubernetes = {"pod_name": "crm-0", "namespace_name": "cc", "labels": {"app": "crm"}}
+    yield json.dumps({**AUDIT_BASE, "kubernetes": kubernetes}).encode()
+    yield json.dumps({**AUDIT_BASE, "kubernetes": "not an object"}).encode()
+    yield json.dumps({**AUDIT_BASE, "attributes": {"type": "inner", "level": "inner"}}).encode()
+    yield b'{"timestamp":"2026-03-02T08:15:02Z","action":"A","action":"B"}'
+    yield b'{"timestamp":"2026-03-02T08:15:02Z","user_id":"u","attributes":{"k":1,"k":2}}'
+    yield b'{"timestamp":"2026-03-02T08:15:02Z"}'
+    yield b'{"timestamp":"2026-03-02T08:15:02Z","action":"A"} trailing'
+    yield b'{"timestamp":"2026-03-02T08:15:02Z","action":"\xff"}'
+
+
+def test_audit_records_values_are_the_untyped_rows_values() -> None:
+    rng = random.Random(20261205)
+    lines = list(odd_audit_lines())
+    lines += [json.dumps(mutations(AUDIT_BASE, rng)).encode() for _ in range(300)]
+    lines += [line for line in sample_lines() if line.startswith(b'{"timestamp"')][:300]
+    typed, untyped = normalizers()
+    mapped_apart = 0
+    real_row = typed._row
+
+    def counting_row(*args: Any) -> dict[str, Any]:
+        nonlocal mapped_apart
+        mapped_apart += 1
+        return real_row(*args)
+
+    typed._row = counting_row  # type: ignore[method-assign]
+    audit = 0
+    for check_keys in (True, False):
+        for number, line in enumerate(lines):
+            expected = row_outcome(untyped, line, check_keys)
+            before = mapped_apart
+            assert values_outcome(typed, line, check_keys) == expected, (check_keys, number, line)
+            try:
+                document = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(document, dict) and records.record_form(document) == records.AUDIT:
+                # An audit record's values come from the builder, never from the row dict.
+                assert mapped_apart == before, (check_keys, number, line)
+                audit += 1
+    assert audit > len(lines)
 
 
 def test_a_profile_column_the_record_fills_itself_is_left_to_the_builder(tmp_path: Path) -> None:

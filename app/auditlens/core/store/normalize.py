@@ -25,13 +25,14 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from auditlens.core.errors import InvalidInputError
-from auditlens.core.formats.audit_json import audit_event
+from auditlens.core.formats.audit_json import audit_event, audit_time_ns
 from auditlens.core.formats.jsontext import duplicate_key, keys_unique
 from auditlens.core.formats.opensearch import hit_event
 from auditlens.core.formats.otlp_json import otlp_time
 from auditlens.core.formats.otlp_metrics import metric_event
 from auditlens.core.formats.podlogs import pod_log_event
 from auditlens.core.formats.records import AUDIT, FORM_TITLES, HIT, OTLP, POD_LOG, record_form
+from auditlens.core.formats.values import kubernetes_attributes
 from auditlens.core.formats.values import text as _text
 from auditlens.core.schema import FIELD_NAMES, FIELDS, TASK_COLUMNS
 
@@ -636,6 +637,9 @@ def _compile_generated(lines: list[str], name: str, filename: str) -> Any:
         "_scope": _scope,
         "_NO_SCOPE_READ": _NO_SCOPE_READ,
         "_given_twice": _given_twice,
+        "_audit_time_ns": audit_time_ns,
+        "_kubernetes_attributes": kubernetes_attributes,
+        "InvalidInputError": InvalidInputError,
         "LOW": _INT64[0],
         "HIGH": _INT64[1],
     }
@@ -770,7 +774,60 @@ def _generate_otlp_builder(kind: str, columns: list[tuple[str, list[_Compiled]]]
     lines.append("    c_attributes = _encode(attributes).decode('utf-8')")
     lines += [f"    c_{name} = None" for name in PROFILE_COLUMNS if name != "severity"]
     lines += _mapping_lines(columns, lambda column: f"c_{column}", "c_body")
-    # ``_fit_built``: the integer columns and the text columns it checks.
+    lines += _fit_lines()  # ``_fit_built``
+    lines.append("    return (" + ", ".join(f"c_{name}" for name in ROW_COLUMNS) + ",)")
+    return _compile_generated(lines, "build", f"<typed OTLP row {kind}>")
+
+
+def _generate_audit_builder(columns: list[tuple[str, list[_Compiled]]]) -> Any:
+    """Compile an audit record's row as one function giving its values (ROW_COLUMNS).
+
+    What ``audit_event`` (formats/audit_json.py, without a wrapping's ``extra``), the ``audit``
+    mapper and ``_fit_built`` do, written out over local variables as for OTLP records
+    (``_generate_otlp_builder``). tests/core/store/test_normalize_typed.py holds it to
+    ``row_values(Normalizer.row(...))``.
+    """
+    lines = [
+        "def build(document):",
+        "    try:",
+        "        c_time_ns = _audit_time_ns(document)",
+        "    except ValueError as exc:",
+        "        raise InvalidInputError(f'audit record: {exc}') from exc",
+        "    c_body = _text(document.get('message')) or None",
+        "    v = document.get('attributes')",
+        "    flat = dict(v) if isinstance(v, dict) else {}",
+        "    if 'type' in document:",
+        "        flat['type'] = document['type']",
+        "    if 'level' in document:",
+        "        flat['level'] = document['level']",
+        "    v = document.get('kubernetes')",
+        "    if type(v) is dict:",
+        "        _kubernetes_attributes(v, flat)",
+        "    c_attributes = _encode(flat).decode('utf-8')",
+        "    c_kind = 'audit'",
+    ]
+    lines += [
+        f"    c_{name} = None"
+        for name in ROW_COLUMNS
+        if name not in ("time_ns", "body", "attributes", "kind")
+    ]
+    lines += [
+        "    attrs = {}",
+        "    resource = {}",
+        "    scope = {}",
+        "    record = {}",
+        "    body = _UNSET",
+        "    document_get = document.get",
+    ]
+    lines += _mapping_lines(columns, lambda column: f"c_{column}", "c_body")
+    lines += _fit_lines()
+    lines.append("    return (" + ", ".join(f"c_{name}" for name in ROW_COLUMNS) + ",)")
+    return _compile_generated(lines, "build", "<audit row>")
+
+
+def _fit_lines() -> list[str]:
+    """``_fit_built`` over the builders' local variables."""
+    lines = []
     for name in ROW_COLUMNS:
         if name in _INT_COLUMNS:
             lines.append(f"    v = c_{name}")
@@ -780,8 +837,7 @@ def _generate_otlp_builder(kind: str, columns: list[tuple[str, list[_Compiled]]]
             lines.append(f"    v = c_{name}")
             lines.append("    if v is not None and type(v) is not str:")
             lines.append(f"        c_{name} = _text(v)")
-    lines.append("    return (" + ", ".join(f"c_{name}" for name in ROW_COLUMNS) + ",)")
-    return _compile_generated(lines, "build", f"<typed OTLP row {kind}>")
+    return lines
 
 
 # What mapping an odd record can raise besides InvalidInputError: refused as malformed.
@@ -832,6 +888,7 @@ class Normalizer:
             for _, keys in self.by_kind[kind]
             for namespace, _, _ in keys
         )
+        self._audit_builder = _generate_audit_builder(self.by_kind["audit"])
         self._builders: tuple[Any, Any] | None = None
         if self.typed_otlp:
             self._builders = (
@@ -940,12 +997,27 @@ class Normalizer:
                         values = self._builders[1](document.resourceSpans, read_scope)
                     if values is not None:
                         return values
-            # What ``row`` does after the typed view, without its own call.
-            return row_values(self._row(line, check_keys))
+            return self._untyped_values(line, check_keys)
         except InvalidInputError:
             raise
         except _ROW_ERRORS as exc:
             raise InvalidInputError(f"malformed record: {type(exc).__name__}: {exc}") from exc
+
+    def _untyped_values(self, line: bytes, check_keys: bool) -> tuple[Any, ...]:
+        """``row_values(self._row(line, check_keys))``, an audit record's from its builder."""
+        try:
+            document = _decode(line)
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise InvalidInputError(f"record is not JSON: {exc}") from exc
+        if check_keys and not keys_unique(line, _encode(document)):
+            key = duplicate_key(line)
+            if key is not None:
+                raise InvalidInputError(f"not valid JSON: duplicate key {key!r}")
+        if type(document) is dict and record_form(document) == AUDIT:
+            values: tuple[Any, ...] = self._audit_builder(document)
+            return values
+        # The document read and checked above (``_row`` reads a null one again).
+        return row_values(self._row(line, False, document))
 
     def _row(self, line: bytes, check_keys: bool = False, value: Any = None) -> dict[str, Any]:
         if value is not None:
