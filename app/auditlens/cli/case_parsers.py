@@ -31,7 +31,7 @@ def add_selection_arguments(parser: argparse.ArgumentParser, filter_help: str) -
         dest="events",
         action="append",
         metavar="REF",
-        help="an event reference, stream:STREAM#SEQ (sealed) or raw:SHA256#LINE (raw), as "
+        help="an event reference, stream:STREAM#SEQ (sealed) or raw:SHA256#LINE[.K] (raw), as "
         "'export' and 'bookmarks' print them (repeatable)",
     )
     parser.add_argument(

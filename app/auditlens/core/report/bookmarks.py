@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditlens.core.errors import UsageError
-from auditlens.core.report.refs import REF_SQL, EventRef, parse_ref
+from auditlens.core.report.refs import RAW_LINES_SQL, REF_SQL, EventRef, parse_ref, ref_join
 from auditlens.core.schema import FIELD_NAMES
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
@@ -119,11 +119,11 @@ def refs_of_query(case: Case, query: queries.EventQuery) -> list[str]:
             "bookmark may hold: narrow it"
         )
     where, params = query.where()
+    join, join_params = ref_join(case)
     rows = case.db.execute(
         f"SELECT {REF_SQL} AS ref, min(ord) AS first FROM (SELECT * FROM events "  # noqa: S608
-        f"WHERE {where}) AS events LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs "
-        "USING (input_id) GROUP BY ref ORDER BY first",
-        params,
+        f"WHERE {where}) AS events {join} GROUP BY ref ORDER BY first",
+        [*params, *join_params],
     ).fetchall()
     return [str(ref) for ref, _ in rows]
 
@@ -133,7 +133,7 @@ def _resolve(case: Case, refs: list[EventRef]) -> dict[str, list[dict[str, Any]]
     queries.refresh_order(case)
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     sealed = [(r.text, r.stream_id, r.seq) for r in refs if r.stream_id is not None]
-    raw = [(r.text, r.input_sha256, r.line) for r in refs if r.input_sha256 is not None]
+    raw = [(r.text, r.input_sha256, r.line, r.part) for r in refs if r.input_sha256 is not None]
     if sealed:
         rows = case.db.execute(
             f"SELECT w.ref AS ref, e.* FROM (SELECT {_EVENT_SELECT} FROM events "  # noqa: S608
@@ -145,18 +145,42 @@ def _resolve(case: Case, refs: list[EventRef]) -> dict[str, list[dict[str, Any]]
         for row in queries.row_dicts(rows):
             found[row.pop("ref")].append(row)
     if raw:
+        # raw:SHA256#LINE.K is the K-th record of a shared line; raw:SHA256#LINE without K names
+        # a line's one record (or, as references written before K existed did, all of them).
         rows = case.db.execute(
-            f"SELECT w.ref AS ref, e.* EXCLUDE (input_id) FROM (SELECT {_EVENT_SELECT}, "  # noqa: S608
-            "input_id FROM events WHERE integrity = 'unsealed') AS e "
+            f"SELECT w.ref AS ref, e.* EXCLUDE (input_id) FROM "  # noqa: S608
+            f"(SELECT {_EVENT_SELECT}, input_id FROM events WHERE integrity = 'unsealed') AS e "
             "JOIN (SELECT input_id AS i, sha256 FROM inputs) AS inputs ON e.input_id = inputs.i "
+            f"LEFT JOIN ({RAW_LINES_SQL}) AS raw_lines "
+            "ON raw_lines.input_id = e.input_id AND raw_lines.line = e.line "
             "JOIN (SELECT unnest(?::VARCHAR[]) AS ref, unnest(?::VARCHAR[]) AS d, "
-            "unnest(?::BIGINT[]) AS l) AS w ON inputs.sha256 = w.d AND e.line = w.l "
+            "unnest(?::BIGINT[]) AS l, unnest(?::BIGINT[]) AS k) AS w "
+            "ON inputs.sha256 = w.d AND e.line = w.l AND (w.k IS NULL "
+            "OR e.seq - raw_lines.line_first_seq + 1 = w.k) "
             "ORDER BY e.ord",
-            [[r[0] for r in raw], [r[1] for r in raw], [r[2] for r in raw]],
+            [[r[0] for r in raw], [r[1] for r in raw], [r[2] for r in raw], [r[3] for r in raw]],
         )
         for row in queries.row_dicts(rows):
             found[row.pop("ref")].append(row)
     return found
+
+
+def refuse_shared_lines(refs: list[EventRef], found: dict[str, list[dict[str, Any]]]) -> None:
+    """Refuse a raw reference without K that names a line of several records.
+
+    ``raw:SHA256#LINE`` on such a line would take the whole batch for the one record meant (see
+    refs.py); stored bookmarks of that form still resolve, a new selection must say which.
+
+    Raises:
+        UsageError: naming the first such reference and how many records its line holds.
+    """
+    for ref in refs:
+        rows = found.get(ref.text, [])
+        if ref.input_sha256 is not None and ref.part is None and len(rows) > 1:
+            raise UsageError(
+                f"{ref.text} names the {len(rows)} records of one line: name one as "
+                f"{ref.text}.K (K from 1 to {len(rows)}, as 'export' and 'bookmarks' print them)"
+            )
 
 
 def add_bookmark(
@@ -172,7 +196,7 @@ def add_bookmark(
     Args:
         case: the case, open for writing.
         query: a filter and time window whose events to bookmark.
-        refs: event references (``stream:STREAM#SEQ``, ``raw:SHA256#LINE``).
+        refs: event references (``stream:STREAM#SEQ``, ``raw:SHA256#LINE[.K]``).
         tags: tags for the events (each at most 100 characters).
         note: a note for them (at most 10,000 characters).
 
@@ -199,6 +223,7 @@ def add_bookmark(
         unknown = [r.text for r in parsed if r.text not in found]
         if unknown:
             raise UsageError("no event in the case has the reference " + ", ".join(unknown))
+        refuse_shared_lines(parsed, found)
         chosen = sorted((r.text for r in parsed), key=lambda t: found[t][0]["ord"])
         selection = "events"
     if not chosen:
@@ -269,11 +294,11 @@ def refs_at(case: Case, positions: list[int]) -> list[str]:
     """
     if not positions:
         return []
+    join, join_params = ref_join(case)
     rows = case.db.execute(
         f"SELECT ord, {REF_SQL} AS ref FROM (SELECT * FROM events "  # noqa: S608
-        "WHERE ord = ANY(?::BIGINT[])) AS events "
-        "LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs USING (input_id)",
-        [positions],
+        f"WHERE ord = ANY(?::BIGINT[])) AS events {join}",
+        [positions, *join_params],
     ).fetchall()
     found = {int(o): str(r) for o, r in rows}
     missing = [p for p in positions if p not in found]
@@ -291,13 +316,14 @@ def marks_at(case: Case, positions: list[int]) -> dict[int, BookmarkedEvent]:
     """
     if not positions or not _has_tables(case):
         return {}
+    join, join_params = ref_join(case)
     rows = case.db.execute(
         f"SELECT e.ord, b.bookmark_id, b.tags, b.note, e.ref FROM (SELECT ord, "  # noqa: S608
         f"{REF_SQL} AS ref FROM (SELECT * FROM events WHERE ord = ANY(?::BIGINT[])) AS events "
-        "LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs USING (input_id)) AS e "
+        f"{join}) AS e "
         "JOIN bookmark_events AS be ON be.ref = e.ref "
         "JOIN bookmarks AS b ON b.bookmark_id = be.bookmark_id ORDER BY e.ord, b.bookmark_id",
-        [positions],
+        [positions, *join_params],
     ).fetchall()
     found: dict[int, BookmarkedEvent] = {}
     for position, bookmark_id, tags, note, ref in rows:

@@ -44,7 +44,7 @@ from auditlens.core.crypto.dsse import MAX_ENVELOPE_BYTES
 from auditlens.core.errors import Error, InvalidInputError, UsageError
 from auditlens.core.formats.jsontext import strict_json_loads
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.report.bookmarks import _resolve, refs_of_query
+from auditlens.core.report.bookmarks import _resolve, refs_of_query, refuse_shared_lines
 from auditlens.core.report.exhibit_index import INDEX_NAME
 from auditlens.core.report.refs import parse_ref
 from auditlens.core.store import queries
@@ -155,6 +155,7 @@ def _select(
     unknown = [r.text for r in parsed if r.text not in found]
     if unknown:
         raise UsageError("no event in the case has the reference " + ", ".join(unknown[:20]))
+    refuse_shared_lines(parsed, found)
     if not parsed:
         raise UsageError("no event for the exhibit: the selection is empty")
     pairs = [(r.text, row) for r in parsed for row in found[r.text]]
@@ -349,7 +350,7 @@ def make_exhibit(
         case: the open case.
         out: a new or empty folder, outside the evidence.
         query: a filter and time window whose events to include.
-        refs: event references (``stream:STREAM#SEQ``, ``raw:SHA256#LINE``).
+        refs: event references (``stream:STREAM#SEQ``, ``raw:SHA256#LINE[.K]``).
         created_at: the time written into the index (RFC 3339 UTC); now when ``None``.
         token: cancels between bundles.
 

@@ -37,7 +37,7 @@ from typing import Any
 
 from auditlens.core.errors import UsageError
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.report.refs import REF_SQL
+from auditlens.core.report.refs import REF_SQL, ref_join
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 
@@ -148,13 +148,14 @@ def export_events(
     last = case.scalar("SELECT max(ord) FROM events")
     select = _select(fmt)
     # The filter names the events' columns unqualified: it runs on events alone, then each
-    # match gets its input's digest (for raw evidence's references).
+    # match gets its input's digest and its line's first record (raw evidence's references).
     # No ORDER BY: DuckDB would sort the slice's wide rows; the slice is put in time order by
     # its ``ord`` column after reading (see _read_slice).
+    join, join_params = ref_join(case)
+    params = [*params, *join_params]  # after the selection's, as the join follows it
     sql = (
         f"SELECT ord AS {_ORD}, {select} FROM (SELECT * FROM events "  # noqa: S608
-        f"WHERE ord >= ? AND ord < ? AND ({where})) AS events "
-        "LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs USING (input_id)"
+        f"WHERE ord >= ? AND ord < ? AND ({where})) AS events {join}"
     )
     partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
     written = 0

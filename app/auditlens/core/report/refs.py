@@ -3,24 +3,59 @@
 Issue 14: a bookmark or an exported row must keep naming its record across re-imports.
 ``stream:STREAM#SEQ`` names a sealed record by its stream and sequence number, which the seal
 fixes; ``raw:SHA256#LINE`` names a raw record by its input's SHA-256 and its line (its byte offset
-in a protobuf file). Neither depends on the order of import, the case's row numbers or ``ord``.
-A stream id may hold any character, so the sequence number is what follows the last ``#``.
+in a protobuf file). A line (or protobuf message) holding several records (an OTLP batch of
+spans, the data points of a metrics request) names each as ``raw:SHA256#LINE.K``, its K-th
+record (from 1, in the line's order): ``#LINE`` alone would name every record of the batch, and a
+bookmark of one span showed another. Neither depends on the order of import, the case's row
+numbers or ``ord``. A stream id may hold any character, so the sequence number is what follows
+the last ``#``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditlens.core.errors import UsageError
+from auditlens.core.store import queries
 
-# The reference of each row of ``events`` joined to ``inputs`` (for the raw input's digest).
+if TYPE_CHECKING:
+    from auditlens.core.store.case import Case
+
+# The raw lines holding more than one record, with the first record's number in the input
+# (``seq``: a raw input's records are numbered from 1 in file order, so a line's are consecutive).
+RAW_LINES_SQL = (
+    "SELECT input_id, line, min(seq) AS line_first_seq FROM events "
+    "WHERE integrity = 'unsealed' GROUP BY input_id, line HAVING count(*) > 1"
+)
+
+
+def ref_join(case: Case) -> tuple[str, list[Any]]:
+    """The join REF_SQL needs after a selection of ``events``, and its parameters.
+
+    The selection is ``(SELECT * FROM events ...) AS events``; the parameters follow the
+    selection's. It joins the raw input's digest, and the first record of a shared line. The
+    shared lines are read once per state of the case (queries.shared_raw_lines) and bound
+    as lists, not aggregated again by every page or slice that names its events.
+    """
+    inputs, lines, firsts = queries.shared_raw_lines(case)
+    join = (
+        "LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs USING (input_id) "
+        "LEFT JOIN (SELECT unnest(?::BIGINT[]) AS input_id, unnest(?::BIGINT[]) AS line, "
+        "unnest(?::BIGINT[]) AS line_first_seq) AS raw_lines USING (input_id, line)"
+    )
+    return join, [inputs, lines, firsts]
+
+
+# The reference of each row of ``events`` with ref_join's tables.
 REF_SQL = (
     "CASE WHEN integrity = 'unsealed' THEN 'raw:' || inputs.sha256 || '#' || CAST(line AS VARCHAR)"
+    " || CASE WHEN line_first_seq IS NULL THEN ''"
+    " ELSE '.' || CAST(seq - line_first_seq + 1 AS VARCHAR) END"
     " ELSE 'stream:' || stream_id || '#' || CAST(seq AS VARCHAR) END"
 )
-_RAW = re.compile(r"raw:(?P<digest>[0-9a-f]{64})#(?P<line>[0-9]+)")
+_RAW = re.compile(r"raw:(?P<digest>[0-9a-f]{64})#(?P<line>[0-9]+)(?:\.(?P<part>[1-9][0-9]*))?")
 _STREAM = re.compile(r"stream:(?P<stream>.+)#(?P<seq>[0-9]+)", re.DOTALL)
 MAX_REF_LENGTH = 1024  # a stream id is a short name; a longer reference is a mistake
 
@@ -34,33 +69,22 @@ class EventRef:
     seq: int | None = None
     input_sha256: str | None = None
     line: int | None = None
+    part: int | None = None  # K of raw:SHA256#LINE.K: the K-th record of a shared line
 
 
 def parse_ref(text: str) -> EventRef:
-    """Read ``stream:STREAM#SEQ`` or ``raw:SHA256#LINE``.
+    """Read ``stream:STREAM#SEQ`` or ``raw:SHA256#LINE`` (``raw:SHA256#LINE.K``).
 
     Raises:
         UsageError: if ``text`` is neither.
     """
     if len(text) <= MAX_REF_LENGTH:
         if m := _RAW.fullmatch(text):
-            return EventRef(text, input_sha256=m["digest"], line=int(m["line"]))
+            part = int(m["part"]) if m["part"] else None
+            return EventRef(text, input_sha256=m["digest"], line=int(m["line"]), part=part)
         if m := _STREAM.fullmatch(text):
             return EventRef(text, stream_id=m["stream"], seq=int(m["seq"]))
     raise UsageError(
         f"{text[:80]!r} is not an event reference: stream:STREAM#SEQ for a sealed record, "
-        "raw:SHA256#LINE for raw evidence"
+        "raw:SHA256#LINE (or #LINE.K, the K-th record of a line) for raw evidence"
     )
-
-
-def event_ref(row: dict[str, Any], input_sha256: str | None = None) -> str:
-    """The reference of an event row (``integrity``, ``stream_id``, ``seq``, ``line``).
-
-    Raises:
-        UsageError: for a raw event without its input's digest.
-    """
-    if row.get("integrity") == "unsealed":
-        if not input_sha256:
-            raise UsageError("a raw event's reference needs its input's SHA-256")
-        return f"raw:{input_sha256}#{row['line']}"
-    return f"stream:{row['stream_id']}#{row['seq']}"

@@ -1096,7 +1096,7 @@ def _bookmarks(f: _Facts) -> list[Block]:
             f"{_count(len(f.marked), 'bookmarked event')} in time order, each numbered as an "
             f"exhibit ({_ranges(range(1, len(f.marked) + 1))}) that the rest of this report "
             "cites. A reference names the record in any case built from the same evidence "
-            "(stream:STREAM#SEQ for a sealed record, raw:SHA256#LINE for a raw one); "
+            "(stream:STREAM#SEQ for a sealed record, raw:SHA256#LINE[.K] for a raw one); "
             "'auditlens exhibit CASE --event REF --out DIR' carries it out with its proof."
         )
     )
