@@ -568,20 +568,26 @@ def _mapping_lines(
     columns: list[tuple[str, list[_Compiled]]],
     slot: Callable[[str], str],
     body_text: str,
+    preset: frozenset[str] | None = None,
 ) -> list[str]:
     """The statements mapping the profile columns, each column written to ``slot(column)``.
 
     ``slot`` gives where a column's value is read and written (``row['actor_id']`` in the
-    mapper, a local variable in the typed OTLP builder); ``body_text`` the expression of the
-    body column's text. Needs ``attrs``, ``resource``, ``scope``, ``record``, ``document_get``
-    and ``body = _UNSET`` in scope.
+    mapper, a local variable in the builders); ``body_text`` the expression of the body
+    column's text. A column is mapped only while it is empty; ``preset`` names the columns that
+    may hold a value already (None: any), the others are known empty and not tested. Needs
+    ``attrs``, ``resource``, ``scope``, ``record``, ``document_get`` and ``body = _UNSET`` in
+    scope.
     """
     lines: list[str] = []
     for column, keys in columns:
         if column not in PROFILE_COLUMNS:
             raise InvalidInputError(f"not a mappable column: {column!r}")
         target = slot(column)
-        lines.append(f"    if {target} is None:")
+        if preset is None or column in preset:
+            lines.append(f"    if {target} is None:")
+        else:
+            lines.append("    if True:  # known empty")
         lines.append("        while True:")
         for namespace, flat, parts in keys:
             pad = "            "
@@ -773,7 +779,9 @@ def _generate_otlp_builder(kind: str, columns: list[tuple[str, list[_Compiled]]]
         ]
     lines.append("    c_attributes = _encode(attributes).decode('utf-8')")
     lines += [f"    c_{name} = None" for name in PROFILE_COLUMNS if name != "severity"]
-    lines += _mapping_lines(columns, lambda column: f"c_{column}", "c_body")
+    # Of the profile columns, only severity is set before the profiles map (above).
+    preset = frozenset({"severity"})
+    lines += _mapping_lines(columns, lambda column: f"c_{column}", "c_body", preset)
     lines += _fit_lines()  # ``_fit_built``
     lines.append("    return (" + ", ".join(f"c_{name}" for name in ROW_COLUMNS) + ",)")
     return _compile_generated(lines, "build", f"<typed OTLP row {kind}>")
@@ -819,7 +827,8 @@ def _generate_audit_builder(columns: list[tuple[str, list[_Compiled]]]) -> Any:
         "    body = _UNSET",
         "    document_get = document.get",
     ]
-    lines += _mapping_lines(columns, lambda column: f"c_{column}", "c_body")
+    # audit_event sets none of the profile columns.
+    lines += _mapping_lines(columns, lambda column: f"c_{column}", "c_body", frozenset())
     lines += _fit_lines()
     lines.append("    return (" + ", ".join(f"c_{name}" for name in ROW_COLUMNS) + ",)")
     return _compile_generated(lines, "build", "<audit row>")
