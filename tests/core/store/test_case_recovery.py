@@ -314,3 +314,36 @@ def test_journal_verify_names_inputs_committed_but_not_yet_journaled(tmp_path, m
     assert read_journal_record(case_dir).unjournaled == ()
     done = cli("journal", "verify", case_dir)
     assert done.code == 0 and "not yet named in the journal" not in done.out
+
+
+class _InterruptedAfterCommit:
+    """The case's connection, with Ctrl+C arriving just after an input's commit returned."""
+
+    def __init__(self, db):
+        self._db = db
+
+    def commit(self):
+        self._db.commit()
+        raise KeyboardInterrupt
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+def test_ctrl_c_after_the_commit_is_the_interruption_and_the_input_is_recovered(tmp_path):
+    case_dir = tmp_path / "case"
+    first = audit_file(tmp_path / "a.jsonl", 3)
+    second = audit_file(tmp_path / "b.jsonl", 4)
+    with Case.open(case_dir, create=True) as case:
+        drive(import_inputs(case, [first], TrustStore()))
+    with Case.open(case_dir) as case:
+        case.db = _InterruptedAfterCommit(case.db)
+        # Not DuckDB's "cannot rollback - no transaction is active" from undoing a commit.
+        with pytest.raises(KeyboardInterrupt):
+            drive(import_inputs(case, [second], TrustStore()))
+        case.db = case.db._db
+    with Case.open(case_dir) as case:
+        assert case.scalar("SELECT count(*) FROM events") == 7
+    entries = journal_entries(case_dir)
+    assert [e["action"] for e in entries] == ["import", "import_recovered"]
+    assert entries[-1]["details"]["inputs"][0]["path"] == str(second)

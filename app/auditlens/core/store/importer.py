@@ -317,6 +317,18 @@ def _insert(case: Case, table: pa.Table, input_id: int) -> None:
         case.db.unregister("_batch")
 
 
+def _rollback(db: duckdb.DuckDBPyConnection) -> None:
+    """Undo an input's transaction, which an interruption may have found already committed.
+
+    Ctrl+C (or a Cancel) landing after ``commit`` returned, before the block was left, finds no
+    transaction to undo: the input is then in the case and is journaled as ``import_recovered``
+    when the case is next opened (docs/case.md). The interruption, not DuckDB's complaint about
+    the missing transaction, is what the caller must see.
+    """
+    with contextlib.suppress(duckdb.TransactionException):
+        db.rollback()
+
+
 def _looks_like_archive(path: Path) -> bool:
     with path.open("rb") as handle:
         head = handle.read(262)
@@ -653,7 +665,7 @@ class Importer:
             self._check_unchanged(path)
             db.commit()
         except BaseException:
-            db.rollback()
+            _rollback(db)
             raise
         return result
 
@@ -741,7 +753,7 @@ class Importer:
             self._check_unchanged(path)
             db.commit()
         except BaseException:
-            db.rollback()
+            _rollback(db)
             raise
         return result
 
