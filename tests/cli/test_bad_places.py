@@ -9,6 +9,7 @@ the same refusal as for any other user.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -100,9 +101,14 @@ def test_an_unreadable_input_is_named_and_the_case_stays_intact(
     case = tmp_path / "case"
     done = run(["import", str(case), str(raw)], tmp_path, as_user=True)
     assert done.returncode == 2, done.stderr
-    assert f"auditlens: error: {raw}: Permission denied" in done.stderr
+    assert f"auditlens: error: {raw}: cannot read it: Permission denied" in done.stderr
     assert "Traceback" not in done.stderr
     assert run(["journal", "verify", str(case)], tmp_path).returncode == 0
+    # Refused as any input the importer cannot read: an examiner action, journaled.
+    entries = [json.loads(line) for line in (case / "journal.jsonl").read_text().splitlines()]
+    (refusal,) = [e["details"] for e in entries if e["action"] == "import_refused"]
+    assert refusal["path"] == str(raw)
+    assert refusal["error"] == f"{raw}: cannot read it: Permission denied"
     stats = run(["stats", str(case)], tmp_path)
     assert stats.stdout.startswith("events: 0 ")
 

@@ -317,6 +317,20 @@ def _insert(case: Case, table: pa.Table, input_id: int) -> None:
         case.db.unregister("_batch")
 
 
+def _unreadable(exc: OSError, given: Path) -> InvalidInputError | None:
+    """The refusal of an input the system will not let be read, or None when not the input.
+
+    The file named must be the input or inside it: an error of a scratch file or of the case's
+    own folder is no fault of the evidence.
+    """
+    if exc.filename is None:
+        return None
+    place = Path(os.fsdecode(exc.filename))
+    if place != given and given not in place.parents:
+        return None
+    return InvalidInputError(f"cannot read it: {exc.strerror or exc}", path=str(place))
+
+
 def _rollback(db: duckdb.DuckDBPyConnection) -> None:
     """Undo an input's transaction, which an interruption may have found already committed.
 
@@ -480,6 +494,14 @@ class Importer:
                         "import_refused", {"path": str(path), "error": exc.diagnostics()}
                     )
                     raise
+                except OSError as exc:
+                    refused = _unreadable(exc, path)
+                    if refused is None:
+                        raise  # not the evidence (a scratch file, the case): not a refusal
+                    self.case.journal(
+                        "import_refused", {"path": str(path), "error": refused.diagnostics()}
+                    )
+                    raise refused from exc
                 if result.input_id is None:
                     self.case.journal("import", {"inputs": [_journal_details(result)]})
                 else:
