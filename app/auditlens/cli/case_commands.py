@@ -15,6 +15,7 @@ from auditlens.core.errors import UsageError
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
 from auditlens.core.verify.findings import EXIT_CODES, Verdict, worst
+from auditlens.core.words import counted
 
 FORMATS = ("table", "csv", "jsonl")
 EVENT_TABLE = [
@@ -61,7 +62,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         state = (
             "replay: already in the case, nothing added"
             if result.replay
-            else f"{result.records:,} events"
+            else counted(result.records, "event")
         )
         out(f"[{result.verdict.value}] {result.path}: {state}")
         out(
@@ -87,7 +88,10 @@ def cmd_import(args: argparse.Namespace) -> int:
                 f"    {finding.severity.upper()} {finding.code}: {finding.message} "
                 f"at {finding.place()}"
             )
-    out(f"imported {report.records:,} events from {len(report.inputs)} input(s) into {args.case}")
+    out(
+        f"imported {counted(report.records, 'event')} from "
+        f"{counted(len(report.inputs), 'input')} into {args.case}"
+    )
     return EXIT_CODES[worst(verdicts)] if verdicts else 0
 
 
@@ -192,15 +196,15 @@ def cmd_actor(args: argparse.Namespace) -> int:
             else f"none shown past --offset {args.offset:,}"
         )
         out(
-            f"actor {args.actor}: {timeline.total:,} events ({page}), "
-            f"{len(timeline.sessions)} sessions"
+            f"actor {args.actor}: {counted(timeline.total, 'event')} ({page}), "
+            f"{counted(len(timeline.sessions), 'session')}"
         )
         for session in timeline.sessions:
             out(
                 f"  session {session.session_id}: {queries.format_time(session.first_ns, tz)} .. "
                 f"{queries.format_time(session.last_ns, tz)} "
                 f"from {', '.join(session.addresses) or '-'} "
-                f"({session.events} events)"
+                f"({counted(session.events, 'event')})"
             )
         for when, before, after in timeline.address_changes:
             out(
@@ -366,7 +370,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
             f"{stream['first_seq']}-{stream['last_seq']}"
         )
     for stream in found["raw_streams"]:
-        out(f"  unsealed {stream['stream_id']}: {stream['events']:,} events")
+        out(f"  unsealed {stream['stream_id']}: {counted(stream['events'], 'event')}")
     out(f"inputs: {found['inputs']}  findings: {found['findings']}")
     if found["time_first"] is None:
         out("time span: - (no event with a time)")

@@ -14,6 +14,7 @@ from auditlens.cli.output import drive, out
 from auditlens.core.errors import UsageError
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
+from auditlens.core.words import counted
 
 # The suffix each export format is known by (the workbench chooses the format by it too).
 SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -34,7 +35,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with Legal.open(args.case, origin="cli") as legal:
         result = drive(legal.export(query, fmt=args.format, out=args.out))
     out(
-        f"exported {result.rows:,} events to {result.path} "
+        f"exported {counted(result.rows, 'event')} to {result.path} "
         f"({result.size:,} bytes, sha256 {result.sha256})"
     )
     return 0
@@ -50,7 +51,7 @@ def cmd_bookmark(args: argparse.Namespace) -> int:
         else:
             mark = legal.bookmark(query=query, tags=args.tags, note=args.note)
     tags = f" tagged {', '.join(mark.tags)}" if mark.tags else ""
-    out(f"bookmark {mark.bookmark_id}: {len(mark.refs):,} events{tags}")
+    out(f"bookmark {mark.bookmark_id}: {counted(len(mark.refs), 'event')}{tags}")
     return 0
 
 

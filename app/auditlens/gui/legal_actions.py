@@ -39,6 +39,7 @@ from auditlens.core.report.export import FORMATS
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
+from auditlens.core.words import counted
 from auditlens.gui.bookmarks_view import BookmarkDialog, BookmarksView
 from auditlens.gui.report_dialog import ReportSigningDialog
 from auditlens.gui.views import EventsView
@@ -261,7 +262,7 @@ class LegalActions(QObject):
             self._warn("Not bookmarked", exc.diagnostics())
             return False
         tagged = f", tagged {', '.join(mark.tags)}" if mark.tags else ""
-        self._say(f"bookmark {mark.bookmark_id}: {len(mark.refs):,} event(s){tagged}")
+        self._say(f"bookmark {mark.bookmark_id}: {counted(len(mark.refs), 'event')}{tagged}")
         if self.bookmarks is not None:
             self.bookmarks.invalidate()
         if self.events is not None:

@@ -32,6 +32,7 @@ from auditlens.core.query import record_filter
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination, may_hold_sealed_bundles
 from auditlens.core.verify.trust import TrustStore, load_trust
+from auditlens.core.words import counted
 from auditlens.gui.finding_marks import first_of
 from auditlens.gui.findings_view import FindingsView, finding_events
 from auditlens.gui.legal_actions import LegalActions
@@ -605,7 +606,7 @@ class MainWindow(QMainWindow):
         if report is None:  # the ordering job
             return
         lines = [
-            f"{r.verdict.value}: {r.path} ({'replay' if r.replay else f'{r.records:,} events'})"
+            f"{r.verdict.value}: {r.path} ({'replay' if r.replay else counted(r.records, 'event')})"
             for r in report.inputs
         ]
         self.statusBar().showMessage("Imported: " + "; ".join(lines), 15_000)

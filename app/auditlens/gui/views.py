@@ -33,6 +33,7 @@ from auditlens.core.query import value_text as quote_value
 from auditlens.core.schema import FIELDS
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
+from auditlens.core.words import counted
 from auditlens.gui.charts import HistogramWidget, IntegrityMapWidget, Mark, Stretch
 from auditlens.gui.filter_bar import FilterBar
 from auditlens.gui.metric_chart import MetricChartPanel, histogram_span
@@ -457,12 +458,14 @@ class EventsView(LazyView):
         return worker
 
     def _sorting(self, column: int) -> None:
-        self.status.emit(f"sorting {self.model.rowCount():,} events by {EVENT_COLUMNS[column][1]}…")
+        self.status.emit(
+            f"sorting {counted(self.model.rowCount(), 'event')} by {EVENT_COLUMNS[column][1]}…"
+        )
 
     def _sorted(self, column: int, order: Qt.SortOrder) -> None:
         by = EVENT_COLUMNS[column][1] if column >= 0 else "Time"
         way = "descending" if order == Qt.SortOrder.DescendingOrder else "ascending"
-        self.status.emit(f"{self.model.rowCount():,} events match, by {by} {way}")
+        self.status.emit(f"{counted(self.model.rowCount(), 'event')} match, by {by} {way}")
         self.table.scrollToTop()
 
     def _sort_failed(self, message: str) -> None:
@@ -552,7 +555,7 @@ class EventsView(LazyView):
             ),
             self._drawn,
         )
-        self.status.emit(f"{self.model.rowCount():,} events match")
+        self.status.emit(f"{counted(self.model.rowCount(), 'event')} match")
 
     def show_invalid(
         self, error: QuerySyntaxError | None, text: str | None = None, message: str = ""

@@ -34,6 +34,7 @@ from matplotlib.patches import Patch
 
 from auditlens.core.store import lanes, queries
 from auditlens.core.store.case import Case
+from auditlens.core.words import counted
 
 DPI = 150
 WIDTH_IN = 7.0  # the text width of an A4 page with 2 cm margins, so a chart is drawn at 1:1
@@ -158,9 +159,9 @@ def activity_histogram(case: Case, tz: tzinfo | None = None) -> Chart:
         ax.set_xlabel(f"time ({_zone_name(tz)})", fontsize=8)
     total = sum(c for _, c in timed)
     caption = (
-        f"Activity: {_plural(total, 'event')} with a time, in buckets of {_duration(bucket_ns)}"
-        + (f"; {_plural(untimed, 'event')} without a time, not drawn" if untimed else "")
-        + (f"; {_plural(len(gaps), 'gap')} between bundles hatched" if gaps else "")
+        f"Activity: {counted(total, 'event')} with a time, in buckets of {_duration(bucket_ns)}"
+        + (f"; {counted(untimed, 'event')} without a time, not drawn" if untimed else "")
+        + (f"; {counted(len(gaps), 'gap')} between bundles hatched" if gaps else "")
         + "."
     )
     return _png(figure, caption)
@@ -367,14 +368,14 @@ def integrity_map(overview: queries.IntegrityOverview, tz: tzinfo | None = None)
             frameon=False,
         )
     shown = (
-        _plural(every, "stream")
+        counted(every, "stream")
         if every == len(rows)
         else f"{every:,} streams, {len(rows)} drawn (those with findings first)"
     )
     caption = (
-        f"Integrity map: {_plural(len(overview.bundles), 'bundle')} over {shown}; "
-        f"{_plural(len(overview.gaps), 'gap')}, "
-        f"{_plural(len(overview.marks), 'record')} named by findings."
+        f"Integrity map: {counted(len(overview.bundles), 'bundle')} over {shown}; "
+        f"{counted(len(overview.gaps), 'gap')}, "
+        f"{counted(len(overview.marks), 'record')} named by findings."
         + (
             " A bundle with tampered records is outlined in red and drawn in the state most of "
             "its records have; the records themselves are marked."
@@ -383,10 +384,6 @@ def integrity_map(overview: queries.IntegrityOverview, tz: tzinfo | None = None)
         )
     )
     return _png(figure, caption, rows)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _duration(ns: int) -> str:

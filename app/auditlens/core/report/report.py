@@ -58,6 +58,7 @@ from auditlens.core.report.document import (
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 from auditlens.core.store.journal import GENESIS_PREV, verify_journal
+from auditlens.core.words import counted
 
 if TYPE_CHECKING:
     from auditlens.core.report.pdfsign import ReportSigner
@@ -211,7 +212,7 @@ def _bookmark_command(details: dict[str, Any]) -> str:
     elif "refs" in details:
         chosen = " ".join(f"--event {_q(r)}" for r in details["refs"][:3])
         if len(details["refs"]) > 3:
-            chosen += f" ... ({len(details['refs'])} events)"
+            chosen += f" ... ({counted(len(details['refs']), 'event')})"
     else:
         chosen = f"--event ... ({details.get('count')} events, sha256 {details.get('refs_sha256')})"
     tags = " ".join(f"--tag {_q(t)}" for t in details.get("tags") or [])

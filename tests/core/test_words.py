@@ -1,0 +1,15 @@
+"""Counted words: one of a thing is singular, any other number plural, with separators."""
+
+from auditlens.core.words import counted
+
+
+def test_one_is_singular_and_every_other_count_plural():
+    assert counted(1, "event") == "1 event"
+    assert counted(0, "event") == "0 events"
+    assert counted(2, "session") == "2 sessions"
+    assert counted(10_000_000, "event") == "10,000,000 events"
+
+
+def test_an_irregular_plural_is_given():
+    assert counted(1, "entry", "entries") == "1 entry"
+    assert counted(3, "entry", "entries") == "3 entries"
