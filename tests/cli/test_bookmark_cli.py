@@ -161,3 +161,16 @@ def test_references_name_the_same_records_after_a_reimport(cli: Any, tmp_path: P
         return (r["ref"], r["time"], r["actor_id"], r["action"], r["resource_id"], r["body"])
 
     assert [key(r) for r in in_b] == [key(r) for r in in_a]
+
+
+def test_a_reference_with_a_number_past_any_record_is_a_usage_error(cli: Any, case: Path) -> None:
+    # Numbers beyond int64 reached DuckDB and read 'the case database failed: Conversion Error',
+    # as if the case were broken; the reference is what is wrong.
+    digest = db(case, "SELECT sha256 FROM inputs WHERE sha256 IS NOT NULL LIMIT 1")[0][0]
+    big = "9" * 20
+    for ref in (f"raw:{digest}#{big}", f"raw:{digest}#1.{big}", f"stream:cc-prod.audit#{big}"):
+        result = cli("bookmark", case, "--event", ref, "--tag", "odd")
+        assert result.code == 2, (ref, result.err)
+        assert f"{big} is larger than any record's number" in result.err, result.err
+        assert "database" not in result.err
+    assert not [e for e in journal(case) if e.get("action") == "bookmark"]

@@ -57,6 +57,7 @@ LINE_REF_SQL = (
 _RAW = re.compile(r"raw:(?P<digest>[0-9a-f]{64})#(?P<line>[0-9]+)(?:\.(?P<part>[1-9][0-9]*))?")
 _STREAM = re.compile(r"stream:(?P<stream>.+)#(?P<seq>[0-9]+)", re.DOTALL)
 MAX_REF_LENGTH = 1024  # a stream id is a short name; a longer reference is a mistake
+MAX_NUMBER = 2**63 - 1  # seq and line are int64 columns (core/schema.py), K is compared with them
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,25 @@ def parse_ref(text: str) -> EventRef:
     """
     if len(text) <= MAX_REF_LENGTH:
         if m := _RAW.fullmatch(text):
-            part = int(m["part"]) if m["part"] else None
-            return EventRef(text, input_sha256=m["digest"], line=int(m["line"]), part=part)
+            part = _number(text, m["part"]) if m["part"] else None
+            return EventRef(
+                text, input_sha256=m["digest"], line=_number(text, m["line"]), part=part
+            )
         if m := _STREAM.fullmatch(text):
-            return EventRef(text, stream_id=m["stream"], seq=int(m["seq"]))
+            return EventRef(text, stream_id=m["stream"], seq=_number(text, m["seq"]))
     raise UsageError(
         f"{text[:80]!r} is not an event reference: stream:STREAM#SEQ for a sealed record, "
         "raw:SHA256#LINE (or #LINE.K, the K-th record of a line) for raw evidence"
     )
+
+
+def _number(text: str, digits: str) -> int:
+    """A reference's sequence number, line or K, which the case stores as a BIGINT.
+
+    A larger one names no record: refused here as the reference's fault, not left to fail the
+    query as the case database's.
+    """
+    number = int(digits)
+    if number > MAX_NUMBER:
+        raise UsageError(f"{text[:80]!r}: {digits[:30]} is larger than any record's number")
+    return number
