@@ -12,15 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.conftest import drive
 
 from auditlens.core.errors import UsageError
+from auditlens.core.report import bookmarks
 from auditlens.core.report.exhibit import INDEX_NAME
 from auditlens.core.report.refs import parse_ref
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
+from auditlens.core.store.case import Case
 from auditlens.core.store.session import Examination
 from auditlens.core.verify.trust import TrustStore
 
@@ -117,3 +120,70 @@ def test_an_export_names_every_record_once(case: tuple[Path, str], tmp_path: Pat
         (f"raw:{digest}#1.3", "adm-002"),
         (f"raw:{digest}#2", "agent-011"),
     ]
+
+
+class _RecordingConnection:
+    """The case's connection, recording the parameters bound to each query."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.bound: list[Any] = []
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        self.bound.extend(args[0] if args else [])
+        return self._inner.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_page_of_references_binds_nothing_that_grows_with_the_case(tmp_path: Path) -> None:
+    # Fifty batches of two records: a reference to one record must not bind the case's fifty
+    # shared lines (a page of the events table, an export slice: at 10^6 raw events in batches
+    # of four, 750,000 values bound per page, 0.25 s CPU each).
+    raw = tmp_path / "logs-2026-03-02.jsonl"
+    raw.write_text("".join(batch_line(2 * n, USERS[:2]) + "\n" for n in range(50)))
+    folder = tmp_path / "case"
+    with Examination.open(folder, origin="cli", create=True) as examination:
+        drive(examination.import_evidence([raw], TrustStore()))
+    digest = hashlib.sha256(raw.read_bytes()).hexdigest()
+    with Case.open(folder) as case:
+        queries.refresh_order(case)
+        recording = _RecordingConnection(case.db)
+        case.db = recording  # type: ignore[assignment]
+        try:
+            refs = bookmarks.refs_at(case, [41, 98])
+        finally:
+            case.db = recording._inner
+    assert refs == [f"raw:{digest}#21.2", f"raw:{digest}#50.1"]
+    lists = [p for p in recording.bound if isinstance(p, list)]
+    assert lists == [[41, 98]]
+
+
+def test_a_bookmark_stored_without_k_marks_every_record_of_its_line(
+    case: tuple[Path, str],
+) -> None:
+    # A case bookmarked before K existed stored the batch's reference without it; listing it
+    # gives the line's three records, and the events table must mark those three rows.
+    folder, digest = case
+    with Examination.open(folder, origin="cli") as examination, Legal.of(examination) as legal:
+        legal.bookmark(refs=[f"raw:{digest}#2"], tags=["alone"])
+    with Case.open(folder) as case_db:
+        case_db.db.execute(
+            "INSERT INTO bookmarks VALUES (2, '2026-03-02T10:00:00.000000Z', ['batch'], '', "
+            "'events')"
+        )
+        case_db.db.execute(
+            "INSERT INTO bookmark_events VALUES (2, ?, NULL, NULL, ?, 1)",
+            [f"raw:{digest}#1", digest],
+        )
+    with Examination.open(folder, origin="cli") as examination, Legal.of(examination) as legal:
+        listed = legal.bookmarks()
+        marks = legal.marks_at([0, 1, 2, 3])
+    assert sorted(b.ref for b in listed if "batch" in b.tags) == [f"raw:{digest}#1"] * 3
+    assert {p: (m.ref, m.tags) for p, m in marks.items()} == {
+        0: (f"raw:{digest}#1.1", ["batch"]),
+        1: (f"raw:{digest}#1.2", ["batch"]),
+        2: (f"raw:{digest}#1.3", ["batch"]),
+        3: (f"raw:{digest}#2", ["alone"]),
+    }

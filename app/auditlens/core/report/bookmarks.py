@@ -16,12 +16,19 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from auditlens.core.errors import UsageError
-from auditlens.core.report.refs import RAW_LINES_SQL, REF_SQL, EventRef, parse_ref, ref_join
+from auditlens.core.report.refs import (
+    LINE_REF_SQL,
+    RAW_LINES_SQL,
+    REF_JOIN,
+    REF_SQL,
+    EventRef,
+    parse_ref,
+)
 from auditlens.core.schema import FIELD_NAMES
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
@@ -119,11 +126,10 @@ def refs_of_query(case: Case, query: queries.EventQuery) -> list[str]:
             "bookmark may hold: narrow it"
         )
     where, params = query.where()
-    join, join_params = ref_join(case)
     rows = case.db.execute(
         f"SELECT {REF_SQL} AS ref, min(ord) AS first FROM (SELECT * FROM events "  # noqa: S608
-        f"WHERE {where}) AS events {join} GROUP BY ref ORDER BY first",
-        [*params, *join_params],
+        f"WHERE {where}) AS events {REF_JOIN} GROUP BY ref ORDER BY first",
+        params,
     ).fetchall()
     return [str(ref) for ref, _ in rows]
 
@@ -294,11 +300,10 @@ def refs_at(case: Case, positions: list[int]) -> list[str]:
     """
     if not positions:
         return []
-    join, join_params = ref_join(case)
     rows = case.db.execute(
         f"SELECT ord, {REF_SQL} AS ref FROM (SELECT * FROM events "  # noqa: S608
-        f"WHERE ord = ANY(?::BIGINT[])) AS events {join}",
-        [positions, *join_params],
+        f"WHERE ord = ANY(?::BIGINT[])) AS events {REF_JOIN}",
+        [positions],
     ).fetchall()
     found = {int(o): str(r) for o, r in rows}
     missing = [p for p in positions if p not in found]
@@ -316,14 +321,15 @@ def marks_at(case: Case, positions: list[int]) -> dict[int, BookmarkedEvent]:
     """
     if not positions or not _has_tables(case):
         return {}
-    join, join_params = ref_join(case)
+    # A bookmark stored with a shared line's reference without K (made before K existed) names
+    # every record of its line, as bookmarked_events lists them (docs/case.md, Bookmarks).
     rows = case.db.execute(
         f"SELECT e.ord, b.bookmark_id, b.tags, b.note, e.ref FROM (SELECT ord, "  # noqa: S608
-        f"{REF_SQL} AS ref FROM (SELECT * FROM events WHERE ord = ANY(?::BIGINT[])) AS events "
-        f"{join}) AS e "
-        "JOIN bookmark_events AS be ON be.ref = e.ref "
+        f"{REF_SQL} AS ref, {LINE_REF_SQL} AS line_ref FROM (SELECT * FROM events "
+        f"WHERE ord = ANY(?::BIGINT[])) AS events {REF_JOIN}) AS e "
+        "JOIN bookmark_events AS be ON be.ref = e.ref OR be.ref = e.line_ref "
         "JOIN bookmarks AS b ON b.bookmark_id = be.bookmark_id ORDER BY e.ord, b.bookmark_id",
-        [positions, *join_params],
+        [positions],
     ).fetchall()
     found: dict[int, BookmarkedEvent] = {}
     for position, bookmark_id, tags, note, ref in rows:
@@ -397,9 +403,15 @@ def bookmarked_events(case: Case) -> list[BookmarkedEvent]:
     if not by_ref:
         return []
     found = _resolve(case, [parse_ref(r) for r in by_ref])
-    for ref, rows in found.items():
-        by_ref[ref].event = rows[0]
+    # A reference naming several records (a shared line's without K, stored before K existed;
+    # a forked stream's two records) lists each of them: its first alone would show one record
+    # as the one bookmarked (docs/case.md, Bookmarks).
+    listed = [
+        replace(entry, event=row) if ref in found else entry
+        for ref, entry in by_ref.items()
+        for row in found.get(ref, [None])
+    ]
     return sorted(
-        by_ref.values(),
+        listed,
         key=lambda e: (e.event is None, e.event["ord"] if e.event else 0, e.ref),
     )

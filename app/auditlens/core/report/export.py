@@ -37,7 +37,7 @@ from typing import Any
 
 from auditlens.core.errors import UsageError
 from auditlens.core.progress import CancelToken, Progress
-from auditlens.core.report.refs import REF_SQL, ref_join
+from auditlens.core.report.refs import REF_JOIN, REF_SQL
 from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 
@@ -151,11 +151,9 @@ def export_events(
     # match gets its input's digest and its line's first record (raw evidence's references).
     # No ORDER BY: DuckDB would sort the slice's wide rows; the slice is put in time order by
     # its ``ord`` column after reading (see _read_slice).
-    join, join_params = ref_join(case)
-    params = [*params, *join_params]  # after the selection's, as the join follows it
     sql = (
         f"SELECT ord AS {_ORD}, {select} FROM (SELECT * FROM events "  # noqa: S608
-        f"WHERE ord >= ? AND ord < ? AND ({where})) AS events {join}"
+        f"WHERE ord >= ? AND ord < ? AND ({where})) AS events {REF_JOIN}"
     )
     partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
     written = 0

@@ -15,13 +15,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from auditlens.core.errors import UsageError
-from auditlens.core.store import queries
-
-if TYPE_CHECKING:
-    from auditlens.core.store.case import Case
 
 # The raw lines holding more than one record, with the first record's number in the input
 # (``seq``: a raw input's records are numbered from 1 in file order, so a line's are consecutive).
@@ -30,31 +25,35 @@ RAW_LINES_SQL = (
     "WHERE integrity = 'unsealed' GROUP BY input_id, line HAVING count(*) > 1"
 )
 
-
-def ref_join(case: Case) -> tuple[str, list[Any]]:
-    """The join REF_SQL needs after a selection of ``events``, and its parameters.
-
-    The selection is ``(SELECT * FROM events ...) AS events``; the parameters follow the
-    selection's. It joins the raw input's digest, and the first record of a shared line. The
-    shared lines are read once per state of the case (queries.shared_raw_lines) and bound
-    as lists, not aggregated again by every page or slice that names its events.
-    """
-    inputs, lines, firsts = queries.shared_raw_lines(case)
-    join = (
-        "LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs USING (input_id) "
-        "LEFT JOIN (SELECT unnest(?::BIGINT[]) AS input_id, unnest(?::BIGINT[]) AS line, "
-        "unnest(?::BIGINT[]) AS line_first_seq) AS raw_lines USING (input_id, line)"
-    )
-    return join, [inputs, lines, firsts]
+# The joins REF_SQL needs after a selection ``(SELECT * FROM events ...) AS events``: the raw
+# input's digest, and the first record of the event's line when that line holds several. The
+# line is looked up for the selection's own events only (DuckDB joins the distinct lines of the
+# selection against ``events``), so a page or an export slice costs one scan of ``events`` and
+# binds nothing whose size grows with the case.
+REF_JOIN = (
+    "LEFT JOIN (SELECT input_id, sha256 FROM inputs) AS inputs USING (input_id) "
+    "LEFT JOIN LATERAL (SELECT min(o.seq) AS line_first_seq FROM events AS o "
+    "WHERE events.integrity = 'unsealed' AND o.integrity = 'unsealed' "
+    "AND o.input_id = events.input_id AND o.line = events.line HAVING count(*) > 1) "
+    "AS raw_lines ON TRUE"
+)
 
 
-# The reference of each row of ``events`` with ref_join's tables.
+# The reference of each row of ``events`` with REF_JOIN's tables.
 REF_SQL = (
     "CASE WHEN integrity = 'unsealed' THEN 'raw:' || inputs.sha256 || '#' || CAST(line AS VARCHAR)"
     " || CASE WHEN line_first_seq IS NULL THEN ''"
     " ELSE '.' || CAST(seq - line_first_seq + 1 AS VARCHAR) END"
     " ELSE 'stream:' || stream_id || '#' || CAST(seq AS VARCHAR) END"
 )
+
+# A raw event's reference without K (``raw:SHA256#LINE``) when its line holds several records,
+# else NULL: what bookmarks stored before K existed name such a record by.
+LINE_REF_SQL = (
+    "CASE WHEN integrity = 'unsealed' AND line_first_seq IS NOT NULL THEN 'raw:' || "
+    "inputs.sha256 || '#' || CAST(line AS VARCHAR) END"
+)
+
 _RAW = re.compile(r"raw:(?P<digest>[0-9a-f]{64})#(?P<line>[0-9]+)(?:\.(?P<part>[1-9][0-9]*))?")
 _STREAM = re.compile(r"stream:(?P<stream>.+)#(?P<seq>[0-9]+)", re.DOTALL)
 MAX_REF_LENGTH = 1024  # a stream id is a short name; a longer reference is a mistake

@@ -118,9 +118,6 @@ class _CaseState:
     rows: int = -1  # events when the order and lookups were last found current
     lookups: bool = False  # the lookup tables are present and current
     views: OrderedDict[tuple[str, str], list[tuple[int, int]]] = field(default_factory=OrderedDict)
-    # The raw lines holding several records: input ids, lines, first record numbers (None: not
-    # read since the events last changed).
-    shared_lines: tuple[list[int], list[int], list[int]] | None = None
 
 
 _STATES: weakref.WeakKeyDictionary[Case, _CaseState] = weakref.WeakKeyDictionary()
@@ -148,7 +145,6 @@ def refresh_order(case: Case, *, force: bool = False) -> None:
     state = _state(case)
     if events != state.rows:
         state.views.clear()  # counts of other events
-        state.shared_lines = None
     elif not force:
         return
     ordered, lookups = _currency(case, events)
@@ -172,28 +168,6 @@ def refresh_order(case: Case, *, force: bool = False) -> None:
         raise
     state.rows, state.lookups = events, True
     state.views.clear()
-
-
-def shared_raw_lines(case: Case) -> tuple[list[int], list[int], list[int]]:
-    """The raw lines (or protobuf messages) holding more than one record: ids, lines, first seq.
-
-    Read once per state of the events (report/refs.py names each record of such a line apart).
-    A raw input's records are numbered (``seq``) from 1 in file order, so a line's records are
-    consecutive from its first.
-    """
-    refresh_order(case)
-    state = _state(case)
-    if state.shared_lines is None:
-        rows = case.db.execute(
-            "SELECT input_id, line, min(seq) FROM events WHERE integrity = 'unsealed' "
-            "GROUP BY input_id, line HAVING count(*) > 1"
-        ).fetchall()
-        state.shared_lines = (
-            [int(r[0]) for r in rows],
-            [int(r[1]) for r in rows],
-            [int(r[2]) for r in rows],
-        )
-    return state.shared_lines
 
 
 def needs_refresh(case: Case) -> bool:
