@@ -511,6 +511,38 @@ def test_histogram_buckets_in_a_zone_follow_its_clock_across_a_dst_change(tmp_pa
         ]
 
 
+def test_histogram_in_a_zone_keeps_the_repeated_hour_of_a_change_back_apart(
+    tmp_path: Path,
+) -> None:
+    # New York falls back at 2026-11-01T06:00Z (02:00 EDT -> 01:00 EST): 01:00-02:00 local
+    # happens twice. An event every ten minutes: each hour bucket holds six, the 25-hour day all.
+    # The second 01:00 hour's events were counted in the first, and 06:00-07:00Z was left empty.
+    first = ns("2026-11-01T03:00:00+00:00") + 123_456_789
+    raw = tmp_path / "logs.jsonl"
+    raw.write_text(
+        "".join(log_line(first + i * 600_000_000_000, f"event {i}") + "\n" for i in range(36))
+    )
+    folder = imported(tmp_path / "case", raw)
+    tz = ZoneInfo("America/New_York")
+    hour, day = 60 * MINUTE, 1440 * MINUTE
+    expected = [
+        (ns("2026-10-31T23:00:00-04:00"), 6),
+        (ns("2026-11-01T00:00:00-04:00"), 6),
+        (ns("2026-11-01T01:00:00-04:00"), 6),
+        (ns("2026-11-01T01:00:00-05:00"), 6),  # the same wall-clock hour, an hour later
+        (ns("2026-11-01T02:00:00-05:00"), 6),
+        (ns("2026-11-01T03:00:00-05:00"), 6),
+    ]
+    with Case.open(folder) as case:
+        # From the per-minute counts, and through a filter (the direct query).
+        assert queries.histogram(case, hour, queries.EventQuery(tz=tz)) == expected
+        assert queries.histogram(case, hour, queries.EventQuery("event", tz=tz)) == expected
+        assert queries.histogram(case, day, queries.EventQuery("event", tz=tz)) == [
+            (ns("2026-10-31T00:00:00-04:00"), 6),
+            (ns("2026-11-01T00:00:00-04:00"), 30),
+        ]
+
+
 def test_offset_stretches_find_each_change_to_the_second() -> None:
     tz = ZoneInfo("Europe/Berlin")
     lo, hi = ns("2026-01-01T00:00:00+00:00"), ns("2026-12-31T00:00:00+00:00")

@@ -803,6 +803,10 @@ def histogram(
     # In a zone, buckets follow its wall clock (a day bucket starts at local midnight and lasts
     # 23 or 25 hours at a daylight-saving change, as a day typed in the filter does): each time
     # is shifted by its offset, bucketed, and the bucket's local start turned back into UTC.
+    # The offset is kept with each bucket: a bucket starting in the hour a change repeats
+    # (01:00 twice when New York falls back) is two buckets, one per offset, or the second
+    # hour's events would be counted in the first and the workbench's histogram would show an
+    # hour without events.
     shift, shift_params = _local_shift(case, query.tz)
     whole = all(v % MINUTE_NS == 0 for v in shift_params)  # offsets changing on whole minutes
     if where == "TRUE" and bucket_ns % MINUTE_NS == 0 and _state(case).lookups and whole:
@@ -810,18 +814,28 @@ def histogram(
         # since 1970). Integer division nests (t // m // k == t // (m * k)), so the buckets are
         # those of the direct query.
         sql = (
-            f"SELECT (minute + {shift.format(t='minute')}) // ? * ? AS b, sum(events) "  # noqa: S608
-            "FROM minute_counts GROUP BY b ORDER BY b NULLS FIRST"
+            "SELECT (minute + o) // ? * ? AS b, o * ? AS o, sum(events) FROM (SELECT "  # noqa: S608
+            f"minute, {shift.format(t='minute')} AS o, events FROM minute_counts) "
+            "GROUP BY b, o ORDER BY b NULLS FIRST"
         )
-        params = [*(v // MINUTE_NS for v in shift_params), bucket_ns // MINUTE_NS, bucket_ns]
+        params = [
+            bucket_ns // MINUTE_NS,
+            bucket_ns,
+            MINUTE_NS,
+            *(v // MINUTE_NS for v in shift_params),
+        ]
     else:
         sql = (
-            f"SELECT (time_ns + {shift.format(t='time_ns')}) // ? * ? AS b, count(*) "  # noqa: S608
-            f"FROM events WHERE {where} GROUP BY b ORDER BY b NULLS FIRST"
+            "SELECT (time_ns + o) // ? * ? AS b, o, count(*) FROM (SELECT time_ns, "  # noqa: S608
+            f"{shift.format(t='time_ns')} AS o FROM events WHERE {where}) "
+            "GROUP BY b, o ORDER BY b NULLS FIRST"
         )
-        params = [*shift_params, bucket_ns, bucket_ns, *params]
-    rows = case.db.execute(sql, params).fetchall()
-    return [(None if b is None else _utc_of_local(int(b), query.tz), int(c)) for b, c in rows]
+        params = [bucket_ns, bucket_ns, *shift_params, *params]
+    counts: dict[int | None, int] = {}
+    for b, o, c in case.db.execute(sql, params).fetchall():
+        start = None if b is None else _utc_of_local(int(b), query.tz, int(o))
+        counts[start] = counts.get(start, 0) + int(c)
+    return sorted(counts.items(), key=lambda item: (item[0] is not None, item[0] or 0))
 
 
 def _local_shift(case: Case, tz: tzinfo | None) -> tuple[str, list[int]]:
@@ -873,18 +887,26 @@ def offset_stretches(tz: tzinfo, lo_ns: int, hi_ns: int) -> list[tuple[int, int]
     return stretches
 
 
-def _utc_of_local(local_ns: int, tz: tzinfo | None) -> int:
+def _utc_of_local(local_ns: int, tz: tzinfo | None, offset_ns: int = 0) -> int:
     """The UTC time of the wall-clock time ``local_ns`` in ``tz``.
 
-    Of a repeated hour's two, the earlier; a time skipped by a change is read with the offset
-    before it.
+    A time a change repeats is the one of ``offset_ns`` (the offset of the events counted from
+    it) when that is one of its two, else the earlier; a time skipped by a change is read with
+    the offset before it (the moment of the change).
     """
     if tz is None:
         return local_ns
     seconds = local_ns // SECOND_NS
     wall = datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
-    offset = (wall.replace(tzinfo=tz).utcoffset() or timedelta(0)).total_seconds()
-    return local_ns - int(offset) * SECOND_NS
+    offsets = [
+        int((wall.replace(tzinfo=tz, fold=fold).utcoffset() or timedelta(0)).total_seconds())
+        * SECOND_NS
+        for fold in (0, 1)
+    ]
+    # Repeated when the first reading's offset is the larger (a change back); skipped otherwise.
+    repeated = offsets[0] > offsets[1]
+    offset = offset_ns if repeated and offset_ns in offsets else offsets[0]
+    return local_ns - offset
 
 
 def stats(case: Case) -> dict[str, Any]:
