@@ -146,6 +146,9 @@ def test_a_file_named_for_another_format_is_refused(
         result = cli("export", sample_case, "--format", fmt, "--out", tmp_path / name)
         assert result.code == 2
         assert f"is named as {name.split('.')[1].lower()} but --format is {fmt}" in result.err
+    # .json is JSON lines to the workbench's export dialog too: a CSV so named is refused.
+    result = cli("export", sample_case, "--format", "csv", "--out", tmp_path / "view.json")
+    assert result.code == 2 and "is named as jsonl but --format is csv" in result.err
     assert list(tmp_path.iterdir()) == []
     assert (sample_case / "journal.jsonl").read_bytes() == journal  # refused: not journaled
     # A name no format claims is the examiner's choice.

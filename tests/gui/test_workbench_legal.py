@@ -202,6 +202,8 @@ def test_an_export_never_replaces_a_file(
 def test_the_export_format_comes_from_the_name_or_the_choice() -> None:
     assert export_format(Path("/x/a.PARQUET")) == (Path("/x/a.PARQUET"), "parquet")
     assert export_format(Path("/x/a.json")) == (Path("/x/a.json"), "jsonl")
+    # The CLI's names (one table in core): .ndjson is JSON lines, not 'a.ndjson.csv'.
+    assert export_format(Path("/x/a.ndjson"), "CSV (*.csv)") == (Path("/x/a.ndjson"), "jsonl")
     assert export_format(Path("/x/a"), "CSV (*.csv)") == (Path("/x/a.csv"), "csv")
     with pytest.raises(ValueError, match="name the file"):
         export_format(Path("/x/a.txt"))

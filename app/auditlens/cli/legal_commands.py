@@ -12,12 +12,10 @@ import argparse
 from auditlens.cli.case_commands import selection_query, window_query
 from auditlens.cli.output import drive, out
 from auditlens.core.errors import UsageError
+from auditlens.core.report.export import SUFFIX_FORMATS
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
 from auditlens.core.words import counted
-
-# The suffix each export format is known by (the workbench chooses the format by it too).
-SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 
 
 def cmd_export(args: argparse.Namespace) -> int:

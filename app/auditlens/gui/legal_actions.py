@@ -35,7 +35,7 @@ from auditlens.core.errors import Error, UsageError
 from auditlens.core.progress import CancelToken, Progress
 from auditlens.core.query import record_filter
 from auditlens.core.report.bookmarks import MAX_BOOKMARK_EVENTS, BookmarkedEvent
-from auditlens.core.report.export import FORMATS
+from auditlens.core.report.export import SUFFIX_FORMATS
 from auditlens.core.report.session import Legal
 from auditlens.core.store import queries
 from auditlens.core.store.session import Examination
@@ -66,11 +66,9 @@ def export_format(path: Path, chosen_filter: str = "") -> tuple[Path, str]:
     Raises:
         ValueError: if neither names one of the export formats.
     """
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix == "json":
-        suffix = "jsonl"
-    if suffix in FORMATS:
-        return path, suffix
+    named = SUFFIX_FORMATS.get(path.suffix.lower())
+    if named is not None:
+        return path, named
     for fmt, name in EXPORT_FILTERS.items():
         if name == chosen_filter:
             return path.with_name(f"{path.name}.{fmt}"), fmt

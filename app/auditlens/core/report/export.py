@@ -42,6 +42,15 @@ from auditlens.core.store import queries
 from auditlens.core.store.case import Case
 
 FORMATS = ("csv", "jsonl", "parquet")
+# The file name suffixes each format is known by: the CLI refuses --out named for another
+# format, the workbench takes the format from them (a .csv of JSON lines misleads its reader).
+SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".json": "jsonl",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+}
 # Positions of the timeline read per slice: 65,536 events of about 1 KB each (bodies and
 # attributes included) bound a slice to tens of MB, and a multiple of DuckDB's vector size.
 SLICE = 65_536
