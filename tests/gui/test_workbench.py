@@ -487,3 +487,22 @@ def test_the_integrity_map_axis_follows_the_zone(qtbot, sample_case_dir, open_ca
         view.set_time_zone(ZoneInfo("Pacific/Auckland"))  # +13:00 in March: other tick labels
         assert view.map.tz == ZoneInfo("Pacific/Auckland")
         assert view.map.grab().toImage() != light
+
+
+def test_ticks_of_whole_days_stay_at_local_midnight_across_a_daylight_saving_change() -> None:
+    # Daily ticks over New York's fall back (2026-11-01): whole days of UTC seconds from the
+    # first (an EDT midnight) fell at 23:00 EST afterwards, each labelled with the date of the
+    # day before the one it nearly was.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from auditlens.gui.charts import SECOND_NS, time_ticks
+
+    tz = ZoneInfo("America/New_York")
+    lo = int(datetime(2026, 10, 27, 9, 30, tzinfo=tz).timestamp()) * SECOND_NS + 123_456_789
+    hi = int(datetime(2026, 11, 6, 15, tzinfo=tz).timestamp()) * SECOND_NS
+    ticks = time_ticks(lo, hi, 1300, tz)  # about 1,300 pixels: a tick a day
+    moments = [datetime.fromtimestamp(ns // SECOND_NS, tz) for ns, _ in ticks]
+    assert [label for _, label in ticks] == [f"2026-{m:%m-%d}" for m in moments]
+    assert [(m.hour, m.minute) for m in moments] == [(0, 0)] * len(moments)
+    assert [m.day for m in moments] == [28, 29, 30, 31, 1, 2, 3, 4, 5, 6]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QLine, QPoint, QRect, Qt, Signal
@@ -447,12 +447,18 @@ def time_ticks(
         day = moment.date()
         clock = moment.strftime("%H:%M:%S" if step < 60 else "%H:%M")
         if daily:
-            # Dates alone: "2019-04-25 00:00" at 110 pixels ran into the next label.
+            # Dates alone: "2019-04-25 00:00" at 110 pixels ran into the next label. Each tick
+            # at its date's midnight: whole days of UTC seconds from the first fall at 23:00 or
+            # 01:00 after a daylight-saving change, and 23:00 labelled by its date alone would
+            # name the day before the one it nearly is.
+            midnight = (moment + timedelta(hours=12)).replace(hour=0, minute=0, second=0)
+            day, at = midnight.date(), int(midnight.timestamp())
             label = day.isoformat()
         else:
             label = f"{day.isoformat()} {clock}" if day != last_day else clock
+            at = t
         last_day = day
-        ticks.append((t * SECOND_NS, label))
+        ticks.append((at * SECOND_NS, label))
     return ticks
 
 
