@@ -22,16 +22,20 @@ import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, NamedTuple
 
 from auditlens.core.errors import InvalidInputError, LimitExceededError
 from auditlens.core.formats.jsontext import MAX_JSON_DOCUMENT, MAX_JSON_LINE, strict_json_loads
 from auditlens.core.formats.streams import Prepend, iter_lines
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRecord:
+class SourceRecord(NamedTuple):
     """One record ready for sealing.
+
+    A named tuple, immutable as the hand-over of its ``value`` needs (formats/podlogs.py), and
+    built once per record of every input: 0.25 against 0.67 us for the frozen dataclass it was
+    (``timeit``, this machine). ``value`` takes no part in equality, hashing or ``repr``: it
+    is the line's reading, so two records of equal lines are equal whatever reading is kept.
 
     Attributes:
         line: the canonical single-record line to store (no newline).
@@ -49,7 +53,29 @@ class SourceRecord:
     kind: str
     path: str
     origin: int
-    value: Any = field(default=None, compare=False, repr=False)
+    value: Any = None
+
+    def _identity(self) -> tuple[bytes, int, str, str, int]:
+        return (self.line, self.time_ns, self.kind, self.path, self.origin)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SourceRecord):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, SourceRecord):
+            return NotImplemented
+        return self._identity() != other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def __repr__(self) -> str:
+        return (
+            f"SourceRecord(line={self.line!r}, time_ns={self.time_ns!r}, kind={self.kind!r}, "
+            f"path={self.path!r}, origin={self.origin!r})"
+        )
 
 
 _UNREAD = object()
