@@ -1044,3 +1044,48 @@ def test_raw_files_of_the_same_name_are_distinct_streams(tmp_path: Path) -> None
     stored = events(tmp_path / "case")
     assert len(stored) == 2 * len(AUDIT_RECORDS)
     assert len({(e["stream_id"], e["seq"]) for e in stored}) == len(stored)
+
+
+def test_each_raw_file_of_a_folder_keeps_its_own_stream_and_file_across_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The columns a raw file's rows share are given per file, whatever the batches' cuts."""
+    from auditlens.core.store import importer as importer_module
+
+    folder = tmp_path / "export"
+    (folder / "day2").mkdir(parents=True)
+    files = {folder / "day1.jsonl": 5, folder / "day2" / "audit.jsonl": 3}
+    for file, count in files.items():
+        file.write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "timestamp": f"2026-03-02T08:00:{i:02d}.250Z",
+                        "user_id": f"agent-{i:03d}",
+                        "action": "READ",
+                    }
+                )
+                + "\n"
+                for i in range(count)
+            )
+        )
+    monkeypatch.setattr(importer_module, "BATCH_ROWS", 2)  # a batch ends inside each file
+    do_import(tmp_path / "case", folder)
+    found = rows(
+        tmp_path / "case",
+        "SELECT stream_id, file, seq, bundle_id, integrity, actor_id FROM events "
+        "ORDER BY file, seq",
+    )
+    expected = [
+        (
+            f"raw:export/{file.relative_to(folder).as_posix()}",
+            str(file),
+            i + 1,
+            None,
+            "unsealed",
+            f"agent-{i:03d}",
+        )
+        for file, count in sorted(files.items())
+        for i in range(count)
+    ]
+    assert [tuple(r.values()) for r in found] == expected
