@@ -31,15 +31,7 @@ def add_parsers(sub: Any) -> None:
         metavar="DIR",
         help="folder of Sigma rule files to run instead of the shipped ones (repeatable)",
     )
-    detect.add_argument(
-        "--format",
-        choices=("table", "jsonl"),
-        default="table",
-        help="a table, or one JSON finding per line (default table)",
-    )
-    detect.add_argument(
-        "--tz", default="UTC", help="IANA time zone for printed times (default UTC)"
-    )
+    _add_listing_arguments(detect)
     findings = sub.add_parser(
         "findings",
         help="list the findings the last 'detect' stored, worst first, without running again",
@@ -48,15 +40,7 @@ def add_parsers(sub: Any) -> None:
         "tab): reading them changes nothing but the journal.",
     )
     findings.add_argument("case", type=Path, metavar="CASE_DIR", help="the case folder")
-    findings.add_argument(
-        "--format",
-        choices=("table", "jsonl"),
-        default="table",
-        help="a table, or one JSON finding per line (default table)",
-    )
-    findings.add_argument(
-        "--tz", default="UTC", help="IANA time zone for printed times (default UTC)"
-    )
+    _add_listing_arguments(findings)
     compliance = sub.add_parser(
         "compliance",
         help="what the evidence holds of each framework's required audit events and fields",
@@ -66,6 +50,19 @@ def add_parsers(sub: Any) -> None:
     )
     compliance.add_argument("case", type=Path, metavar="CASE_DIR", help="the case folder")
     compliance.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _add_listing_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--format`` and ``--tz`` of the commands that list findings (detect, findings)."""
+    parser.add_argument(
+        "--format",
+        choices=("table", "jsonl"),
+        default="table",
+        help="a table, or one JSON finding per line (default table)",
+    )
+    parser.add_argument(
+        "--tz", default="UTC", help="IANA time zone for printed times (default UTC)"
+    )
 
 
 def present(finding: Any, tz: Any = None) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def _open(case_dir: Path, *, create: bool = False) -> Examination:
 def cmd_import(args: argparse.Namespace) -> int:
     """``auditlens import``: verify and index inputs into the case."""
     from auditlens.cli.commands import load_trust_paths
-    from auditlens.cli.main import interrupted_in_duckdb
+    from auditlens.cli.main import EXIT_INTERRUPTED, interrupted_in_duckdb
 
     trust = load_trust_paths(args.trust)
     try:
@@ -55,7 +55,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             f"case, one in progress left nothing; 'auditlens stats {args.case}' shows what the "
             f"case holds, 'auditlens journal verify {args.case}' whether the journal names it all"
         )
-        return INTERRUPTED_EXIT
+        return EXIT_INTERRUPTED
     verdicts = []
     for result in report.inputs:
         verdicts.append(result.verdict)
@@ -93,9 +93,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{counted(len(report.inputs), 'input')} into {args.case}"
     )
     return EXIT_CODES[worst(verdicts)] if verdicts else 0
-
-
-INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl+C
 
 
 def time_arg(text: str | None, name: str, tz: Any = None) -> int | None:
