@@ -180,7 +180,11 @@ def test_a_bookmark_stored_without_k_marks_every_record_of_its_line(
     with Examination.open(folder, origin="cli") as examination, Legal.of(examination) as legal:
         listed = legal.bookmarks()
         marks = legal.marks_at([0, 1, 2, 3])
-    assert sorted(b.ref for b in listed if "batch" in b.tags) == [f"raw:{digest}#1"] * 3
+    # Each record is listed by its own reference, the one `exhibit --event` takes.
+    batch = sorted((b.ref, b.event["seq"]) for b in listed if "batch" in b.tags)
+    assert [ref for ref, _ in batch] == [f"raw:{digest}#1.{k}" for k in (1, 2, 3)]
+    assert [seq for _, seq in batch] == sorted(seq for _, seq in batch)
+    assert [b.ref for b in listed if "alone" in b.tags] == [f"raw:{digest}#2"]
     assert {p: (m.ref, m.tags) for p, m in marks.items()} == {
         0: (f"raw:{digest}#1.1", ["batch"]),
         1: (f"raw:{digest}#1.2", ["batch"]),

@@ -385,6 +385,18 @@ def list_bookmarks(case: Case) -> list[Bookmark]:
     ]
 
 
+def _own_ref(ref: EventRef, row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """``ref``, or for one of a shared line's records named by ``raw:SHA256#LINE``, its ``.K``.
+
+    Such a reference names every record of its line (``rows``, consecutive ``seq`` numbers of
+    one input): the K-th is the one ``min(seq)`` + K - 1, as ``REF_SQL`` numbers it.
+    """
+    if ref.input_sha256 is None or ref.part is not None or len(rows) < 2:
+        return ref.text
+    first = min(r["seq"] for r in rows)
+    return f"{ref.text}.{row['seq'] - first + 1}"
+
+
 def bookmarked_events(case: Case) -> list[BookmarkedEvent]:
     """Every bookmarked event once, in time order, with all its bookmarks' tags and notes.
 
@@ -402,15 +414,20 @@ def bookmarked_events(case: Case) -> list[BookmarkedEvent]:
                 entry.notes.append(mark.note)
     if not by_ref:
         return []
-    found = _resolve(case, [parse_ref(r) for r in by_ref])
+    parsed = {r: parse_ref(r) for r in by_ref}
+    found = _resolve(case, list(parsed.values()))
     # A reference naming several records (a shared line's without K, stored before K existed;
     # a forked stream's two records) lists each of them: its first alone would show one record
-    # as the one bookmarked (docs/case.md, Bookmarks).
-    listed = [
-        replace(entry, event=row) if ref in found else entry
-        for ref, entry in by_ref.items()
-        for row in found.get(ref, [None])
-    ]
+    # as the one bookmarked (docs/case.md, Bookmarks). Each record of a shared line is listed by
+    # its own ``#LINE.K``, the reference an exhibit of it takes.
+    listed: list[BookmarkedEvent] = []
+    for ref, entry in by_ref.items():
+        rows = found.get(ref, [])
+        listed.extend(
+            replace(entry, ref=_own_ref(parsed[ref], row, rows), event=row) for row in rows
+        )
+        if not rows:
+            listed.append(entry)
     return sorted(
         listed,
         key=lambda e: (e.event is None, e.event["ord"] if e.event else 0, e.ref),
