@@ -231,3 +231,22 @@ def test_seal_times_follow_the_zone(qtbot, settings, tmp_path, gap_case):
     assert bundles.rows[0]["sealed_at"] == "2026-03-03T01:05:00.000000000+01:00"
     assert bundles.headerData(column, Qt.Orientation.Horizontal) == "Sealed at (Europe/Berlin)"
     window.close()
+
+
+def test_a_raw_only_case_says_why_its_bundle_and_finding_tables_are_empty(
+    qtbot, settings, tmp_path
+):
+    raw = sorted((SAMPLE / "raw" / "audit").iterdir())[:2]
+    case = build(tmp_path / "raw-case", raw)
+    window = open_window(qtbot, settings, tmp_path, case)
+    view = window.integrity
+    assert view.bundles.rowCount() == 0 and view.findings.rowCount() == 0
+    assert "2 raw files (unsealed, grey on the map)" in view.summary.text()
+    assert "nothing here can prove them unaltered" in view.summary.text()
+    window.close()
+
+
+def test_a_sealed_case_says_nothing_of_raw_files(qtbot, settings, tmp_path, gap_case):
+    window = open_window(qtbot, settings, tmp_path, gap_case)
+    assert "raw file" not in window.integrity.summary.text()
+    window.close()

@@ -968,11 +968,19 @@ class IntegrityView(LazyView):
             for st in overview.streams
         )
         verdict = overview.case_verdict
+        # Raw evidence has no seal: say so, or a raw-only case shows two empty tables unexplained.
+        raw = (
+            f"{counted(len(overview.raw_streams), 'raw file')} (unsealed, grey on the map): no "
+            "signature or hash chain covers them, so nothing here can prove them unaltered"
+            if overview.raw_streams
+            else ""
+        )
         self.summary.setText(
             (f"<b>case: {html.escape(verdict)}</b> &nbsp; " if verdict else "")
             + f"<b>{len(bundles)} bundle(s)</b> {badges} &nbsp; "
             f"<b>{errors}</b> error finding(s), {len(findings) - errors} other"
             + (f"<br>{streams}" if streams else "")
+            + (f"<br>{html.escape(raw)}" if raw else "")
         )
 
     def _finding_activated(self, index: QModelIndex) -> None:
