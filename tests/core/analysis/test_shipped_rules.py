@@ -6,6 +6,7 @@ platform's audit JSON alone unless a rule needs the roles or a second stream.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from analysis_evidence import DAY, HOUR, MINUTE, MONDAY, SECOND, Evidence, findings, of_rule
@@ -234,6 +235,10 @@ def test_granting_admin_fires_and_granting_team_lead_not(tmp_path: Path) -> None
     assert "u-bo" in found[0].explanation
 
 
+def _clock_text(ns: int) -> str:
+    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def test_a_grant_used_within_minutes_fires_and_used_hours_later_not(tmp_path: Path) -> None:
     ev = Evidence()
     office_week(ev, "u-admin", "u-bo", "u-cy")
@@ -244,6 +249,9 @@ def test_a_grant_used_within_minutes_fires_and_used_hours_later_not(tmp_path: Pa
     found = of_rule(findings(ev.case(tmp_path)), "role-grant-then-use")
     assert [(f.actor_id, len(f.events)) for f in found] == [("u-admin", 2)]
     assert "for user u-bo within 30 minutes" in found[0].explanation
+    # Every clock time in a finding's words is labelled with its zone, as the others are.
+    use = _clock_text(DAY4 + 10 * HOUR + 6 * MINUTE)
+    assert found[0].explanation.endswith(f"from {use} UTC")
 
 
 # -- supervision -----------------------------------------------------------------------------

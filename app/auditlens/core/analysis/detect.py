@@ -344,7 +344,7 @@ class _Run:
                 explanation = (
                     f"{titles} for {alias} {value} within {_span_text(span)}: "
                     f"{_describe(start)}, followed by {len(steps) - 1} action(s) "
-                    f"({_mix(steps[1:])}) from {_clock(steps[1].time_ns)}"
+                    f"({_mix(steps[1:])}) from {_clock(steps[1].time_ns)} UTC"
                 )
                 found.append(_finding(rule, steps, explanation, actor=start.get("actor_id")))
         return found
