@@ -20,6 +20,7 @@ from auditlens.core.resources import profiles_dir, sample_case_dir
 from auditlens.core.schema import EVENT_SCHEMA
 from auditlens.core.store import decode
 from auditlens.core.store.decode import DecodeTask, decode_task, read_table
+from auditlens.core.store.normalize import ROW_COLUMNS, row_values
 
 RAW = sample_case_dir() / "raw"
 TYPES = {f.name: f.type for f in EVENT_SCHEMA}
@@ -27,10 +28,10 @@ TYPES = {f.name: f.type for f in EVENT_SCHEMA}
 
 def reference(rows: list[tuple[Any, ...]]) -> dict[str, pa.Array]:
     """Each normalizer column converted on its own, from the transposed rows."""
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in decode._ROW_COLUMNS]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in ROW_COLUMNS]
     return {
         name: pa.array(list(column), type=TYPES[name])
-        for name, column in zip(decode._ROW_COLUMNS, columns, strict=True)
+        for name, column in zip(ROW_COLUMNS, columns, strict=True)
     }
 
 
@@ -63,7 +64,7 @@ def test_the_sample_records_give_the_columns_converted_apart() -> None:
     rows = []
     for line in lines:
         try:
-            rows.append(decode._row_values(normalizer.row(line)))
+            rows.append(row_values(normalizer.row(line)))
         except InvalidInputError:
             continue  # a raw line that is no record by itself (an export batch): not a row here
     assert len(rows) > 500
@@ -74,8 +75,8 @@ def test_the_sample_records_give_the_columns_converted_apart() -> None:
 
 
 def odd_row(index: int) -> tuple[Any, ...]:
-    values: dict[str, Any] = dict.fromkeys(decode._ROW_COLUMNS)
-    for name in decode._ROW_COLUMNS:
+    values: dict[str, Any] = dict.fromkeys(ROW_COLUMNS)
+    for name in ROW_COLUMNS:
         kind = TYPES[name]
         if index % 3 == 0:
             continue  # every column null
@@ -84,7 +85,7 @@ def odd_row(index: int) -> tuple[Any, ...]:
         else:
             texts = ["", "\u00e9t\u00e9 \u4e2d \U0001f600", "x" * 70_000, "a\x00b"]
             values[name] = texts[index % 4]
-    return tuple(values[name] for name in decode._ROW_COLUMNS)
+    return tuple(values[name] for name in ROW_COLUMNS)
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 13])
@@ -98,7 +99,7 @@ def test_odd_values_and_nulls_give_the_columns_converted_apart(count: int) -> No
 
 def test_a_value_that_does_not_fit_its_column_is_refused_as_before() -> None:
     row = list(odd_row(1))
-    row[decode._ROW_COLUMNS.index("time_ns")] = 2**63
+    row[ROW_COLUMNS.index("time_ns")] = 2**63
     with pytest.raises((pa.ArrowInvalid, OverflowError)):
         reference([tuple(row)])
     with pytest.raises((pa.ArrowInvalid, OverflowError)):
@@ -112,7 +113,7 @@ def test_a_task_of_sample_lines_decodes_to_the_reference_columns(tmp_path: Path)
     base = task(count)
     decoded = read_table(decode_task(DecodeTask(**{**base.__dict__, "data": data})))
     normalizer = decode._normalizer((str(profiles_dir()),))
-    rows = [decode._row_values(normalizer.row(line)) for line in data.split(b"\n")[:-1]]
+    rows = [row_values(normalizer.row(line)) for line in data.split(b"\n")[:-1]]
     for name, column in reference(rows).items():
         assert decoded.column(name).combine_chunks().equals(column), name
     assert decoded.column("seq").to_pylist() == list(range(1, count + 1))

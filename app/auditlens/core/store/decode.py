@@ -166,7 +166,7 @@ def _decode_task(task: DecodeTask) -> DecodeResult:
     expected = task.expected
     long_leaf = task.leaves
     proven = task.proven
-    values = _row_values
+    values = row_values
     # Looked up once, not per line (the loop runs for every record of the import).
     row_of = normalizer.row_values
     check_keys = task.check_keys
@@ -242,17 +242,15 @@ def _result(
     return DecodeResult(_ipc(table), count, unreadable)
 
 
-# Columns the normalizer fills, per record; the others (TASK_COLUMNS) are the task's (constant
+# The normalizer fills ROW_COLUMNS per record; the others (TASK_COLUMNS) are the task's (constant
 # over its lines, or ranges) and are built as whole Arrow arrays rather than set on every row
 # (measured: setting and transposing them cost a fifth of the decoding).
-_ROW_COLUMNS = ROW_COLUMNS
-_row_values = row_values
 _TYPES = {f.name: f.type for f in EVENT_SCHEMA}
 # The normalizer's columns of a row, as one Arrow struct: pyarrow converts a list of row tuples
 # to it in one pass, and its fields are the columns. Measured on the benchmark's records (8 MB
 # tasks): 0.52-0.69 us per row instead of 0.92-1.0 us for transposing the tuples (``zip``) and
 # converting each column apart.
-_ROW_STRUCT = pa.struct([pa.field(name, _TYPES[name]) for name in _ROW_COLUMNS])
+_ROW_STRUCT = pa.struct([pa.field(name, _TYPES[name]) for name in ROW_COLUMNS])
 
 
 def _constant(value: str | None, count: int) -> pa.Array:
@@ -269,7 +267,7 @@ def _table(
     """The Arrow table of a task's rows (normalizer columns) and its per-task columns."""
     # No row is null, so the struct's fields are the columns as they are.
     fields = pa.array(rows, type=_ROW_STRUCT).flatten()
-    columns: dict[str, pa.Array] = dict(zip(_ROW_COLUMNS, fields, strict=True))
+    columns: dict[str, pa.Array] = dict(zip(ROW_COLUMNS, fields, strict=True))
     columns["stream_id"] = _constant(task.stream_id, count)
     columns["bundle_id"] = _constant(task.bundle_id, count)
     columns["file"] = _constant(task.file_label, count)

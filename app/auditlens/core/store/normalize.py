@@ -849,6 +849,19 @@ def _fit_lines() -> list[str]:
     return lines
 
 
+def _read_line(line: bytes, check_keys: bool) -> Any:
+    """A stored record line read as JSON; with ``check_keys``, refused for a key given twice."""
+    try:
+        document = _decode(line)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise InvalidInputError(f"record is not JSON: {exc}") from exc
+    if check_keys and not keys_unique(line, _encode(document)):
+        key = duplicate_key(line)
+        if key is not None:
+            raise InvalidInputError(f"not valid JSON: duplicate key {key!r}")
+    return document
+
+
 # What mapping an odd record can raise besides InvalidInputError: refused as malformed.
 _ROW_ERRORS = (
     UnicodeError,
@@ -1014,14 +1027,7 @@ class Normalizer:
 
     def _untyped_values(self, line: bytes, check_keys: bool) -> tuple[Any, ...]:
         """``row_values(self._row(line, check_keys))``, an audit record's from its builder."""
-        try:
-            document = _decode(line)
-        except (msgspec.DecodeError, RecursionError) as exc:
-            raise InvalidInputError(f"record is not JSON: {exc}") from exc
-        if check_keys and not keys_unique(line, _encode(document)):
-            key = duplicate_key(line)
-            if key is not None:
-                raise InvalidInputError(f"not valid JSON: duplicate key {key!r}")
+        document = _read_line(line, check_keys)
         if type(document) is dict and record_form(document) == AUDIT:
             values: tuple[Any, ...] = self._audit_builder(document)
             return values
@@ -1029,17 +1035,8 @@ class Normalizer:
         return row_values(self._row(line, False, document))
 
     def _row(self, line: bytes, check_keys: bool = False, value: Any = None) -> dict[str, Any]:
-        if value is not None:
-            document = value  # read strictly by the split: no key to check again
-        else:
-            try:
-                document = _decode(line)
-            except (msgspec.DecodeError, RecursionError) as exc:
-                raise InvalidInputError(f"record is not JSON: {exc}") from exc
-        if value is None and check_keys and not keys_unique(line, _encode(document)):
-            key = duplicate_key(line)
-            if key is not None:
-                raise InvalidInputError(f"not valid JSON: duplicate key {key!r}")
+        # ``value``: read strictly by the split already, no key to check again.
+        document = value if value is not None else _read_line(line, check_keys)
         if not isinstance(document, dict):
             raise InvalidInputError("record is not a JSON object")
         row: dict[str, Any] = _new_row()
@@ -1121,18 +1118,8 @@ class Normalizer:
         attributes = {**res_attrs, **rec_attrs}
         if is_log:
             row["kind"] = "log"
-            # ``_otlp_time`` written out for its usual case (see there): two per record.
-            observed: int | None
-            value = record.observedTimeUnixNano
-            if type(value) is str and 0 < len(value) < 20 and value.isdigit() and value.isascii():
-                observed = int(value)
-            else:
-                observed = _otlp_time(value, "observedTimeUnixNano")
-            value = record.timeUnixNano
-            if type(value) is str and 0 < len(value) < 20 and value.isdigit() and value.isascii():
-                row["time_ns"] = int(value) or observed
-            else:
-                row["time_ns"] = _otlp_time(value, "timeUnixNano") or observed
+            observed = _otlp_time(record.observedTimeUnixNano, "observedTimeUnixNano")
+            row["time_ns"] = _otlp_time(record.timeUnixNano, "timeUnixNano") or observed
             row["observed_ns"] = observed
             row["severity"] = record.severityText or _text(record.severityNumber)
             body = record.body
@@ -1145,21 +1132,10 @@ class Normalizer:
             row["name"] = record.eventName or None
         else:
             row["kind"] = "span"
-            start: int | None
-            end: int | None
-            value = record.startTimeUnixNano
-            if type(value) is str and 0 < len(value) < 20 and value.isdigit() and value.isascii():
-                start = int(value)
-            else:
-                start = _otlp_time(value, "startTimeUnixNano")
-            value = record.endTimeUnixNano
-            if type(value) is str and 0 < len(value) < 20 and value.isdigit() and value.isascii():
-                end = int(value)
-            else:
-                end = _otlp_time(value, "endTimeUnixNano")
+            start = _otlp_time(record.startTimeUnixNano, "startTimeUnixNano")
+            end = _otlp_time(record.endTimeUnixNano, "endTimeUnixNano")
             row["time_ns"] = start
-            parent = record.parentSpanId  # ``_hex`` written out
-            row["parent_span_id"] = parent.lower() if isinstance(parent, str) and parent else None
+            row["parent_span_id"] = _hex(record.parentSpanId)
             row["name"] = record.name
             row["duration_ns"] = end - start if start is not None and end is not None else None
             status = record.status or {}
