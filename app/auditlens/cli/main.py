@@ -233,12 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def interrupted_in_duckdb(exc: BaseException) -> bool:
     """Whether an error is Ctrl+C in disguise, not the case's database or the input failing.
 
-    Four ways it comes: DuckDB stops a running query on SIGINT with RuntimeError("Query
+    Three ways it comes: DuckDB stops a running query on SIGINT with RuntimeError("Query
     interrupted"); DuckDB reads an Arrow batch from Python through the interpreter, and a
     KeyboardInterrupt raised there reaches the caller as DuckDB's own error ("reading the object
-    registered as '_batch' as Arrow data failed: KeyboardInterrupt"); the interruption's own
-    clean-up fails in DuckDB (a rollback just after the commit: "no transaction is active"),
-    the KeyboardInterrupt being that error's context; and the importer wraps either in its
+    registered as '_batch' as Arrow data failed: KeyboardInterrupt"), or as the context of an
+    error DuckDB raises while the interruption is handled; and the importer wraps either in its
     StorageError ("the case database failed"). Either way the case is as after any interruption
     (docs/case.md, "One transaction per input").
     """

@@ -160,21 +160,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("AuditLens")
     apply_palette(app, args.palette)
-    headless = args.screenshot is not None or args.time_start
+    headless = args.screenshot is not None or bool(args.time_start)
     if not headless:
-        return _run(app, args, QSettings("AuditLens", "AuditLens"))
+        return _run(app, args, QSettings("AuditLens", "AuditLens"), headless)
     # Screenshots and timings must not depend on (or change) the person's saved window state:
     # settings in a scratch folder, removed when the window has closed.
     with tempfile.TemporaryDirectory(prefix="auditlens-screenshot-") as scratch:
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
-        code = _run(app, args, settings)
+        code = _run(app, args, settings, headless)
         settings.sync()
         return code
 
 
-def _run(app: QApplication, args: argparse.Namespace, settings: QSettings) -> int:
-    """Show the window over ``args.case`` and run until it closes (or the picture is taken)."""
-    headless = args.screenshot is not None or args.time_start
+def _run(app: QApplication, args: argparse.Namespace, settings: QSettings, headless: bool) -> int:
+    """Show the window over ``args.case`` and run until it closes (or the picture is taken).
+
+    ``headless``: a screenshot or a timing, with nobody there to answer a dialog.
+    """
     window = MainWindow(args.case, settings=settings, quiet=headless)
     if window.open_error is not None:
         # Nobody is there to read a dialog: say it on stderr and stop, as the CLI does.
