@@ -13,3 +13,8 @@ def test_one_is_singular_and_every_other_count_plural():
 def test_an_irregular_plural_is_given():
     assert counted(1, "entry", "entries") == "1 entry"
     assert counted(3, "entry", "entries") == "3 entries"
+
+
+def test_a_phrase_with_its_verb_agrees_with_the_count():
+    assert counted(1, "event matches", "events match") == "1 event matches"
+    assert counted(7, "event matches", "events match") == "7 events match"

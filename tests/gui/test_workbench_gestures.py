@@ -215,3 +215,13 @@ def test_a_filter_that_finds_nothing_says_what_would_match(qtbot, events_view):
     with qtbot.waitSignal(view.loaded, timeout=30_000):
         view.show_filter("action:DOWNLOAD", via="filter")
     assert not view.hint_label.isVisible()
+
+
+def test_one_matching_event_is_said_in_the_singular(qtbot, events_view):
+    view, _session = events_view
+    said: list[str] = []
+    view.status.connect(said.append)
+    view.filter_bar.set_text('stream_id="cc-prod.audit" AND seq:1')
+    qtbot.keyClick(view.filter_bar, Qt.Key.Key_Return)
+    assert view.model.rowCount() == 1
+    assert said[-1] == "1 event matches"

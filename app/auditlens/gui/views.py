@@ -465,7 +465,8 @@ class EventsView(LazyView):
     def _sorted(self, column: int, order: Qt.SortOrder) -> None:
         by = EVENT_COLUMNS[column][1] if column >= 0 else "Time"
         way = "descending" if order == Qt.SortOrder.DescendingOrder else "ascending"
-        self.status.emit(f"{counted(self.model.rowCount(), 'event')} match, by {by} {way}")
+        matching = counted(self.model.rowCount(), "event matches", "events match")
+        self.status.emit(f"{matching}, by {by} {way}")
         self.table.scrollToTop()
 
     def _sort_failed(self, message: str) -> None:
@@ -555,7 +556,7 @@ class EventsView(LazyView):
             ),
             self._drawn,
         )
-        self.status.emit(f"{counted(self.model.rowCount(), 'event')} match")
+        self.status.emit(counted(self.model.rowCount(), "event matches", "events match"))
 
     def show_invalid(
         self, error: QuerySyntaxError | None, text: str | None = None, message: str = ""
